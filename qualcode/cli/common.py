@@ -1,0 +1,98 @@
+"""What every command shares: the project option, identity, output options and errors."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from ..errors import QualcodeError
+from ..export.table import Table
+
+FORMATS_LIST = ("table", "csv", "json")
+FORMATS_REPORT = ("table", "csv", "json", "md", "latex", "docx")
+FORMATS_MANUSCRIPT = ("table", "csv", "json", "md", "latex", "docx", "xlsx", "html")
+BINARY_FORMATS = ("docx", "xlsx")
+
+
+def project_option(f: Callable) -> Callable:
+    return click.option(
+        "--project", "-p", "project_target", envvar="QUALCODE_PROJECT", default="qualcode.db", show_default=True,
+        metavar="PATH_OR_URL", help="Project file or database URL (or $QUALCODE_PROJECT).",
+    )(f)
+
+
+def as_option(f: Callable) -> Callable:
+    return click.option(
+        "--as", "viewer", envvar="QUALCODE_USER", metavar="NAME",
+        help="Who is asking (a coder's name, or $QUALCODE_USER): blinding decides what you see.",
+    )(f)
+
+
+def output_options(formats: tuple[str, ...] = FORMATS_LIST) -> Callable:
+    def deco(f: Callable) -> Callable:
+        f = click.option("--out", "-o", "out", type=click.Path(dir_okay=False, writable=True), help="Write to FILE instead of the terminal.")(f)
+        f = click.option("--format", "-f", "fmt", type=click.Choice(formats), default="table", show_default=True, help="Output format.")(f)
+        return f
+    return deco
+
+
+def open_project_for(target: str, viewer: str | None = None, create: bool = False):
+    from ..project import Project
+
+    return Project(target, create=create, user=viewer)
+
+
+def emit(table: Table, fmt: str, out: str | None, *, json_data: Any = None) -> None:
+    """Write ``table`` (or ``json_data`` for --format json) to ``out`` or stdout."""
+    if fmt == "json":
+        payload = json_data if json_data is not None else table.records()
+        data: str | bytes = json.dumps(payload, indent=2, default=str, ensure_ascii=False) + "\n"
+    else:
+        from ..export.writers import render
+
+        if fmt in BINARY_FORMATS and not out:
+            raise QualcodeError(f"--format {fmt} writes a file: give --out FILE")
+        data = render(table, fmt)
+    if out:
+        path = Path(out)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+        click.echo(f"wrote {path}", err=True)
+    else:
+        click.echo(data if isinstance(data, str) else data.decode("utf-8"), nl=False)
+
+
+def fail(message: str, code: int = 2) -> None:
+    raise QualcodeError(message, exit_code=code)
+
+
+class QualcodeGroup(click.Group):
+    """Turns ``QualcodeError`` into one line on stderr and its exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QualcodeError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+def handles_errors(f: Callable) -> Callable:
+    """For commands run outside the group (tests calling a command directly)."""
+
+    @functools.wraps(f)
+    def wrapper(*a: Any, **kw: Any) -> Any:
+        try:
+            return f(*a, **kw)
+        except QualcodeError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper

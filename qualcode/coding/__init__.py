@@ -1,0 +1,1 @@
+"""Coding: apply/undo, rounds, blinding and the consensus layer."""

@@ -1,0 +1,3 @@
+"""Table writers (csv, json, md, latex, docx, xlsx, html) and plots."""
+
+from .table import Table  # noqa: F401

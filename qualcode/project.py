@@ -1,0 +1,213 @@
+"""The project object: one handle on a study, for the CLI, the TUI and notebooks.
+
+    >>> import qualcode
+    >>> p = qualcode.open_project("study.db")          # or "postgresql://host/db"
+    >>> p.transcripts()                                  # pandas frames out
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from .errors import ProjectError, QualcodeError
+from .store import migrations
+from .store.engine import database_url, is_url, make_engines
+from .store.models import (
+    Case, CaseAttribute, Code, Codebook, Coder, Coding, Meta, Segment, Speaker, Transcript,
+)
+
+DEFAULT_PROJECT = "qualcode.db"
+
+
+def default_target() -> str:
+    return os.environ.get("QUALCODE_PROJECT") or DEFAULT_PROJECT
+
+
+class Project:
+    """A qualcode project in SQLite or PostgreSQL.
+
+    ``user`` is who is looking (a coder's name): blinding decides what they see.
+    """
+
+    def __init__(self, target: str | os.PathLike, *, create: bool = False, upgrade: bool = True, user: str | None = None):
+        self.target = str(target)
+        self.user = user
+        if not is_url(self.target):
+            path = Path(self.target).expanduser()
+            if path.is_dir():
+                raise ProjectError(f"{path}: is a directory, not a project file")
+            if not path.exists():
+                if not create:
+                    raise ProjectError(f"{path}: no project here (create one with `qualcode init {path}`)")
+                if not path.parent.exists():
+                    raise ProjectError(f"{path.parent}: folder does not exist")
+        self.url = database_url(self.target)
+        try:
+            self.write_engine, self.read_engine = make_engines(self.target)
+            version = migrations.read_version(self.write_engine)
+        except QualcodeError:
+            raise
+        except Exception as exc:  # driver errors: unreachable server, not a database file
+            raise ProjectError(f"{self.target}: cannot open project ({str(exc).splitlines()[0]})") from exc
+        if version is None:
+            if not create:
+                raise ProjectError(f"{self.target}: empty database (create the project with `qualcode init`)")
+            migrations.create_schema(self.write_engine)
+        else:
+            migrations.upgrade(self.write_engine, allow=upgrade)
+
+    # -- sessions -------------------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; nothing it does is committed."""
+        with Session(self.read_engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One write transaction: committed whole at the end, rolled back whole on any error."""
+        with Session(self.write_engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def close(self) -> None:
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()
+
+    def __enter__(self) -> "Project":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.write_engine.dialect.name == "sqlite"
+
+    # -- meta -----------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        with self.read() as s:
+            row = s.get(Meta, key)
+            return row.value if row else default
+
+    def schema_version(self) -> int:
+        return int(self.get_meta("schema_version", "0"))
+
+    # -- lookups --------------------------------------------------------------------------
+    def coder(self, name: str) -> Coder:
+        with self.read() as s:
+            row = s.exec(select(Coder).where(Coder.name == name)).scalars().first()
+        if row is None:
+            raise QualcodeError(f"unknown coder {name!r} (add one with `qualcode coders add {name}`)")
+        return row
+
+    def active_codebook(self) -> Codebook | None:
+        with self.read() as s:
+            return s.exec(select(Codebook).where(Codebook.active == True)).scalars().first()  # noqa: E712
+
+    # -- frames for notebooks -------------------------------------------------------------
+    def _frame(self, stmt) -> pd.DataFrame:
+        with self.read_engine.connect() as conn:
+            return pd.read_sql(stmt, conn)
+
+    def cases(self) -> pd.DataFrame:
+        return self._frame(select(Case.id, Case.name, Case.description).order_by(Case.name))
+
+    def case_attributes(self) -> pd.DataFrame:
+        """Long form: one row per case and attribute (``number`` holds numeric values)."""
+        stmt = (
+            select(Case.name.label("case"), CaseAttribute.name, CaseAttribute.type, CaseAttribute.value, CaseAttribute.number)
+            .join(Case, Case.id == CaseAttribute.case_id)
+            .order_by(Case.name, CaseAttribute.name)
+        )
+        return self._frame(stmt)
+
+    def transcripts(self) -> pd.DataFrame:
+        seg_count = select(Segment.transcript_id, func.count().label("segments")).group_by(Segment.transcript_id).subquery()
+        spk_count = select(Speaker.transcript_id, func.count().label("speakers")).group_by(Speaker.transcript_id).subquery()
+        stmt = (
+            select(
+                Transcript.id, Transcript.title, Case.name.label("case"), Transcript.kind, Transcript.date,
+                Transcript.source_name, Transcript.unit, seg_count.c.segments, spk_count.c.speakers,
+            )
+            .outerjoin(Case, Case.id == Transcript.case_id)
+            .outerjoin(seg_count, seg_count.c.transcript_id == Transcript.id)
+            .outerjoin(spk_count, spk_count.c.transcript_id == Transcript.id)
+            .order_by(Case.name, Transcript.title)
+        )
+        df = self._frame(stmt)
+        for col in ("segments", "speakers"):
+            df[col] = df[col].fillna(0).astype(int)
+        return df
+
+    def speakers(self) -> pd.DataFrame:
+        stmt = (
+            select(Speaker.id, Transcript.title.label("transcript"), Speaker.label, Speaker.role, Speaker.pseudonym)
+            .join(Transcript, Transcript.id == Speaker.transcript_id)
+            .order_by(Transcript.title, Speaker.label)
+        )
+        return self._frame(stmt)
+
+    def segments(self, transcript: str | int | None = None) -> pd.DataFrame:
+        """Segments with their text (sliced from the stored transcript)."""
+        stmt = (
+            select(
+                Segment.id, Transcript.title.label("transcript"), Segment.position, Segment.start, Segment.end,
+                Speaker.label.label("speaker"), Speaker.role, Segment.unit, Segment.time_start, Segment.time_end,
+                Segment.transcript_id,
+            )
+            .join(Transcript, Transcript.id == Segment.transcript_id)
+            .outerjoin(Speaker, Speaker.id == Segment.speaker_id)
+            .order_by(Transcript.title, Segment.position)
+        )
+        if isinstance(transcript, int):
+            stmt = stmt.where(Transcript.id == transcript)
+        elif transcript is not None:
+            stmt = stmt.where(Transcript.title == transcript)
+        df = self._frame(stmt)
+        texts: dict[int, str] = {}
+        with self.read() as s:
+            for tid in df["transcript_id"].unique().tolist():
+                texts[int(tid)] = s.get(Transcript, int(tid)).text
+        df["text"] = [texts[t][a:b] for t, a, b in zip(df["transcript_id"], df["start"], df["end"])]
+        return df.drop(columns=["transcript_id"])
+
+    def codings(self, round: int | None = None) -> pd.DataFrame:
+        """Codings visible to ``self.user`` (blinding applies; see ``qualcode.coding.blinding``)."""
+        from .coding.blinding import visible_coder_ids
+
+        stmt = (
+            select(
+                Coding.id, Transcript.title.label("transcript"), Segment.position.label("segment"),
+                Coder.name.label("coder"), Code.name.label("code"), Coding.round, Coding.quote_start, Coding.quote_end,
+            )
+            .join(Segment, Segment.id == Coding.segment_id)
+            .join(Transcript, Transcript.id == Segment.transcript_id)
+            .join(Coder, Coder.id == Coding.coder_id)
+            .join(Code, Code.id == Coding.code_id)
+            .order_by(Transcript.title, Segment.position, Coder.name, Code.name)
+        )
+        if round is not None:
+            stmt = stmt.where(Coding.round == round)
+        with self.read() as s:
+            visible = visible_coder_ids(s, self.user)
+        if visible is not None:
+            stmt = stmt.where(Coding.coder_id.in_(visible))
+        return self._frame(stmt)
+
+
+def open_project(target: str | os.PathLike | None = None, *, create: bool = False, user: str | None = None) -> Project:
+    """Open a project file or database URL (default ``$QUALCODE_PROJECT`` or ``./qualcode.db``)."""
+    return Project(target or default_target(), create=create, user=user)

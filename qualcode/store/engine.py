@@ -1,0 +1,70 @@
+"""Engines for SQLite (default) and PostgreSQL (by URL), configured for several coders at once.
+
+SQLite: WAL journal, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` for
+write transactions so that two coders' processes never deadlock on a lock upgrade
+(the source of "database is locked" errors). Reads use a separate engine with
+ordinary deferred transactions so they never wait for a writer in WAL mode.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import create_engine
+
+BUSY_TIMEOUT_MS = 60_000
+
+
+def is_url(target: str) -> bool:
+    return "://" in target
+
+
+def database_url(target: str | os.PathLike) -> str:
+    """``./study.db`` -> ``sqlite:///…``; a URL passes through (``postgresql://`` gets psycopg 3)."""
+    target = str(target)
+    if not is_url(target):
+        return f"sqlite:///{Path(target).expanduser().resolve()}"
+    url = make_url(target)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_conn, immediate: bool) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's implicit BEGIN is deferred).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = NORMAL")  # durable in WAL mode at commit for our purposes
+    cur.close()
+
+
+def make_engines(target: str | os.PathLike) -> tuple[Engine, Engine]:
+    """Return ``(write_engine, read_engine)``; for PostgreSQL both are the same engine."""
+    url = database_url(target)
+    if url.startswith("sqlite"):
+        engines = []
+        for immediate in (True, False):
+            eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
+
+            @event.listens_for(eng, "connect")
+            def _connect(dbapi_conn, _record, immediate=immediate):
+                _sqlite_pragmas(dbapi_conn, immediate)
+
+            @event.listens_for(eng, "begin")
+            def _begin(conn, immediate=immediate):
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+            engines.append(eng)
+        return engines[0], engines[1]
+    eng = create_engine(url, pool_pre_ping=True)
+    return eng, eng
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"

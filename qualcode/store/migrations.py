@@ -1,0 +1,92 @@
+"""Explicit schema versions. A project records its version in ``qc_meta``.
+
+Opening a project whose version is older upgrades it step by step (SQLite files
+are copied to ``<file>.v<N>.bak`` first); a newer version is refused. A database
+that is not a qualcode project is refused. Nothing is ever created silently on an
+existing file: ``create`` is only for ``qualcode init`` and the demo.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel
+
+from ..errors import ProjectError
+from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+SCHEMA_VERSION = 2
+
+
+def _v1_to_v2(conn: Connection) -> None:
+    """v2 added analyst-picked exemplar quotes and memo labels (pattern judgements, flags)."""
+    SQLModel.metadata.tables["qc_exemplar"].create(conn, checkfirst=True)
+    cols = {c["name"] for c in inspect(conn).get_columns("qc_memo")}
+    if "label" not in cols:
+        conn.execute(text("ALTER TABLE qc_memo ADD COLUMN label VARCHAR"))
+
+
+# MIGRATIONS[n] upgrades a database from version n to n + 1.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+
+
+def read_version(engine: Engine) -> int | None:
+    """The project's schema version; ``None`` for an empty database."""
+    tables = set(inspect(engine).get_table_names())
+    if "qc_meta" not in tables:
+        if tables:
+            raise ProjectError(f"{engine.url.render_as_string(hide_password=True)}: not a qualcode project (it has other tables)")
+        return None
+    with engine.connect() as conn:
+        value = conn.execute(text("SELECT value FROM qc_meta WHERE key = 'schema_version'")).scalar()
+    if value is None:
+        raise ProjectError("project has no schema version; refusing to guess")
+    return int(value)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table of the current version in an empty database."""
+    with engine.begin() as conn:
+        SQLModel.metadata.create_all(conn)
+        conn.execute(
+            models.Meta.__table__.insert(),
+            [{"key": "schema_version", "value": str(SCHEMA_VERSION)}, {"key": "blinded", "value": "1"}],
+        )
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    db = engine.url.database
+    return Path(db) if db and db != ":memory:" else None
+
+
+def upgrade(engine: Engine, *, allow: bool = True) -> int:
+    """Bring an existing project to ``SCHEMA_VERSION``; returns the version found."""
+    found = read_version(engine)
+    if found is None:
+        raise ProjectError("empty database: create the project with `qualcode init`")
+    if found > SCHEMA_VERSION:
+        raise ProjectError(
+            f"project schema version {found} is newer than this qualcode ({SCHEMA_VERSION}); upgrade qualcode"
+        )
+    if found == SCHEMA_VERSION:
+        return found
+    if not allow:
+        raise ProjectError(f"project schema version {found} is older than {SCHEMA_VERSION}; open it to upgrade")
+    path = sqlite_path(engine)
+    if path is not None:
+        engine.dispose()
+        shutil.copy2(path, path.with_name(f"{path.name}.v{found}.bak"))
+    with engine.begin() as conn:
+        for version in range(found, SCHEMA_VERSION):
+            step = MIGRATIONS.get(version)
+            if step is None:
+                raise ProjectError(f"no migration from schema version {version}")
+            step(conn)
+        conn.execute(text("UPDATE qc_meta SET value = :v WHERE key = 'schema_version'"), {"v": str(SCHEMA_VERSION)})
+    return found

@@ -1,0 +1,303 @@
+"""The project schema: every table the mission needs, in one place.
+
+Offsets are 0-based Unicode code points into ``Transcript.text``, end exclusive
+(the REFI-QDA convention), so ``text[start:end]`` is always the unit's text.
+
+Rounds are plain integers (1, 2, ...); ``Round`` rows record when the lead
+opened a round and ``RoundTranscript`` which transcripts it covers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# Kinds and roles, kept as plain strings in the database for readability.
+TRANSCRIPT_KINDS = ("interview", "focus_group", "field_notes", "document")
+SPEAKER_ROLES = ("teacher", "coach", "administrator", "interviewer", "moderator", "participant", "other", "unknown")
+CODER_ROLES = ("coder", "lead", "auditor")
+UNIT_TYPES = ("turn", "paragraph", "sentence")
+ATTRIBUTE_TYPES = ("text", "number", "date")
+CODEBOOK_KINDS = ("provisional", "cqr")
+MEMO_KINDS = (
+    "segment",  # a coder's memo on a segment
+    "code",  # a memo on a code
+    "core_idea",  # CQR core idea (abstract) of a block, per coder
+    "reconciliation",  # lead's memo on a disagreement
+    "revision_flag",  # lead flags a code for revision in the codebook
+    "cell",  # cross-case matrix cell memo (code x case)
+    "pattern",  # cross-case row judgement: convergence / divergence / contradiction
+    "case",
+    "transcript",
+    "general",
+)
+PATTERN_LABELS = ("convergence", "divergence", "contradiction")
+
+
+class Meta(SQLModel, table=True):
+    """Key/value facts about the project: schema version, blinding state, settings."""
+
+    __tablename__ = "qc_meta"
+    key: str = Field(primary_key=True, max_length=100)
+    value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "qc_case"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=200)
+    description: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CaseAttribute(SQLModel, table=True):
+    """A typed attribute of a case, e.g. a survey mean for one condition."""
+
+    __tablename__ = "qc_case_attribute"
+    __table_args__ = (UniqueConstraint("case_id", "name"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="qc_case.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=200)
+    type: str = "text"  # text | number | date
+    value: str = ""  # as written (dates ISO 8601)
+    number: Optional[float] = None  # parsed value when type == number
+
+
+class Transcript(SQLModel, table=True):
+    __tablename__ = "qc_transcript"
+    __table_args__ = (UniqueConstraint("case_id", "title"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    title: str = Field(max_length=300)
+    kind: str = "interview"
+    case_id: Optional[int] = Field(default=None, foreign_key="qc_case.id", index=True)
+    date: Optional[str] = None  # ISO 8601 date as given
+    source_name: str = ""
+    source_format: str = ""  # txt | vtt | srt | docx | csv | qdpx
+    content_hash: str = Field(index=True, max_length=64)
+    unit: str = "turn"
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Speaker(SQLModel, table=True):
+    """A speaker as labelled in one transcript (``P1`` in two focus groups are two people)."""
+
+    __tablename__ = "qc_speaker"
+    __table_args__ = (UniqueConstraint("transcript_id", "label"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    transcript_id: int = Field(foreign_key="qc_transcript.id", index=True, ondelete="CASCADE")
+    label: str = Field(max_length=200)
+    role: str = "unknown"
+    pseudonym: Optional[str] = None
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
+
+
+class Segment(SQLModel, table=True):
+    """A unit of analysis: ``Transcript.text[start:end]``."""
+
+    __tablename__ = "qc_segment"
+    __table_args__ = (UniqueConstraint("transcript_id", "position"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    transcript_id: int = Field(foreign_key="qc_transcript.id", index=True, ondelete="CASCADE")
+    position: int  # 1-based order within the transcript
+    start: int
+    end: int
+    speaker_id: Optional[int] = Field(default=None, foreign_key="qc_speaker.id")
+    unit: str = "turn"
+    time_start: Optional[float] = None  # seconds, from VTT/SRT/CSV/Otter
+    time_end: Optional[float] = None
+
+
+class Coder(SQLModel, table=True):
+    __tablename__ = "qc_coder"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=100)
+    role: str = "coder"  # coder | lead | auditor
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Codebook(SQLModel, table=True):
+    __tablename__ = "qc_codebook"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=200)
+    kind: str = "provisional"  # provisional | cqr
+    description: str = ""
+    active: bool = False
+    version: int = 1  # current version number
+    source_name: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Code(SQLModel, table=True):
+    __tablename__ = "qc_code"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    codebook_id: int = Field(foreign_key="qc_codebook.id", index=True, ondelete="CASCADE")
+    parent_id: Optional[int] = Field(default=None, foreign_key="qc_code.id", index=True)
+    guid: str = Field(index=True, max_length=64)  # stable across versions and REFI exchange
+    name: str = Field(max_length=300)
+    key: Optional[str] = None  # short key, e.g. "SV"
+    brief: str = ""
+    definition: str = ""
+    inclusion: str = ""
+    exclusion: str = ""
+    example: str = ""
+    color: Optional[str] = None  # "#rrggbb"
+    hotkey: Optional[str] = None
+    applicable: bool = True  # a CQR domain may be a pure grouping
+    position: int = 0  # order among siblings
+    status: str = "active"  # active | retired
+    merged_into_id: Optional[int] = Field(default=None, foreign_key="qc_code.id")
+    created_version: int = 1
+    retired_version: Optional[int] = None
+
+
+class CodebookVersion(SQLModel, table=True):
+    """A snapshot of the whole tree after each change, for diffs and reporting."""
+
+    __tablename__ = "qc_codebook_version"
+    __table_args__ = (UniqueConstraint("codebook_id", "number"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    codebook_id: int = Field(foreign_key="qc_codebook.id", index=True, ondelete="CASCADE")
+    number: int
+    change: str = ""  # e.g. "load", "rename", "merge"
+    summary: str = ""
+    actor: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    snapshot: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
+
+
+class Round(SQLModel, table=True):
+    __tablename__ = "qc_round"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    opened_by: str = ""
+    opened_at: datetime = Field(default_factory=utcnow)
+    note: str = ""
+
+
+class RoundTranscript(SQLModel, table=True):
+    """Which transcripts a round (2 and later) asks coders to recode."""
+
+    __tablename__ = "qc_round_transcript"
+    __table_args__ = (UniqueConstraint("round", "transcript_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round: int
+    transcript_id: int = Field(foreign_key="qc_transcript.id", index=True, ondelete="CASCADE")
+
+
+class Coding(SQLModel, table=True):
+    """One coder applied one code to one segment in one round.
+
+    ``quote_start``/``quote_end`` narrow the coding to a span inside the segment
+    (absolute transcript offsets), used as exemplar quotes.
+    """
+
+    __tablename__ = "qc_coding"
+    __table_args__ = (
+        UniqueConstraint("segment_id", "code_id", "coder_id", "round"),
+        Index("ix_qc_coding_coder_round", "coder_id", "round"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    segment_id: int = Field(foreign_key="qc_segment.id", index=True, ondelete="CASCADE")
+    code_id: int = Field(foreign_key="qc_code.id", index=True)
+    coder_id: int = Field(foreign_key="qc_coder.id")
+    round: int = 1
+    quote_start: Optional[int] = None
+    quote_end: Optional[int] = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SegmentStatus(SQLModel, table=True):
+    """A coder marked a segment done in a round: only done segments count for agreement."""
+
+    __tablename__ = "qc_segment_status"
+    __table_args__ = (
+        UniqueConstraint("segment_id", "coder_id", "round"),
+        Index("ix_qc_status_coder_round", "coder_id", "round"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    segment_id: int = Field(foreign_key="qc_segment.id", index=True, ondelete="CASCADE")
+    coder_id: int = Field(foreign_key="qc_coder.id")
+    round: int = 1
+    done_at: datetime = Field(default_factory=utcnow)
+
+
+class Memo(SQLModel, table=True):
+    """Every kind of written note; ``kind`` says what it is attached to."""
+
+    __tablename__ = "qc_memo"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = "segment"
+    coder_id: Optional[int] = Field(default=None, foreign_key="qc_coder.id", index=True)
+    segment_id: Optional[int] = Field(default=None, foreign_key="qc_segment.id", index=True, ondelete="CASCADE")
+    code_id: Optional[int] = Field(default=None, foreign_key="qc_code.id", index=True)
+    case_id: Optional[int] = Field(default=None, foreign_key="qc_case.id", index=True)
+    transcript_id: Optional[int] = Field(default=None, foreign_key="qc_transcript.id", index=True)
+    round: int = 1
+    label: Optional[str] = None  # pattern judgement, flag state, ...
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ConsensusDecision(SQLModel, table=True):
+    """The reconciled layer: whether a code applies to a segment, as decided by the lead.
+
+    Coders' own codings are never changed; this layer sits beside them.
+    """
+
+    __tablename__ = "qc_consensus"
+    __table_args__ = (UniqueConstraint("segment_id", "code_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    segment_id: int = Field(foreign_key="qc_segment.id", index=True, ondelete="CASCADE")
+    code_id: int = Field(foreign_key="qc_code.id", index=True)
+    present: bool = True
+    method: str = "manual"  # take:<coder> | union | intersection | manual | agreed | import
+    round: int = 1
+    decided_by: str = ""
+    quote_start: Optional[int] = None
+    quote_end: Optional[int] = None
+    decided_at: datetime = Field(default_factory=utcnow)
+
+
+class Exemplar(SQLModel, table=True):
+    """A quote the analyst picked for a matrix cell or table row."""
+
+    __tablename__ = "qc_exemplar"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code_id: int = Field(foreign_key="qc_code.id", index=True)
+    case_id: Optional[int] = Field(default=None, foreign_key="qc_case.id")
+    segment_id: int = Field(foreign_key="qc_segment.id", ondelete="CASCADE")
+    start: int
+    end: int
+    chosen_by: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only trail: who changed what, when, with the row before and after."""
+
+    __tablename__ = "qc_audit"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = ""
+    action: str = Field(index=True, max_length=100)  # e.g. "coding.apply"
+    entity: str = ""  # table name
+    entity_id: Optional[int] = None
+    before: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+ALL_TABLES = [
+    Meta, Case, CaseAttribute, Transcript, Speaker, Segment, Coder, Codebook, Code,
+    CodebookVersion, Round, RoundTranscript, Coding, SegmentStatus, Memo,
+    ConsensusDecision, Exemplar, AuditEvent,
+]

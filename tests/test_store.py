@@ -1,0 +1,91 @@
+"""The store: schema creation, versions and migrations, engines, transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy import select
+
+from qualcode.errors import ProjectError
+from qualcode.project import Project
+from qualcode.store.migrations import SCHEMA_VERSION
+from qualcode.store.models import Case, Coder
+
+
+def test_new_project_records_schema_version(any_project):
+    assert any_project.schema_version() == SCHEMA_VERSION
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys(project):
+    with project.read() as s:
+        conn = s.connection()
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_missing_project_is_refused_not_created(tmp_path):
+    path = tmp_path / "nope.db"
+    with pytest.raises(ProjectError, match="no project here"):
+        Project(path)
+    assert not path.exists()
+
+
+def test_directory_is_refused(tmp_path):
+    with pytest.raises(ProjectError, match="directory"):
+        Project(tmp_path)
+
+
+def test_foreign_database_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    with pytest.raises(ProjectError, match="not a qualcode project"):
+        Project(path)
+
+
+def test_newer_schema_is_refused(project_path):
+    Project(project_path, create=True).close()
+    con = sqlite3.connect(project_path)
+    con.execute("UPDATE qc_meta SET value = '99' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    with pytest.raises(ProjectError, match="newer"):
+        Project(project_path)
+
+
+def test_old_project_is_upgraded_after_a_backup(project_path):
+    """A version-1 file (no exemplar table, no memo label) upgrades, keeping its rows."""
+    p = Project(project_path, create=True)
+    with p.transaction() as s:
+        s.add(Case(name="Lincoln Elementary"))
+    p.close()
+    con = sqlite3.connect(project_path)
+    con.execute("DROP TABLE qc_exemplar")
+    con.execute("ALTER TABLE qc_memo DROP COLUMN label")
+    con.execute("UPDATE qc_meta SET value = '1' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+
+    with pytest.raises(ProjectError, match="older"):
+        Project(project_path, upgrade=False)
+    p = Project(project_path)
+    assert p.schema_version() == SCHEMA_VERSION
+    assert (project_path.parent / "study.db.v1.bak").exists()
+    assert list(p.cases()["name"]) == ["Lincoln Elementary"]
+    cols = {r[1] for r in sqlite3.connect(project_path).execute("PRAGMA table_info(qc_memo)")}
+    assert "label" in cols
+    p.close()
+
+
+def test_transaction_is_all_or_nothing(any_project):
+    with pytest.raises(RuntimeError):
+        with any_project.transaction() as s:
+            s.add(Coder(name="ana"))
+            s.flush()
+            raise RuntimeError("killed mid-write")
+    with any_project.read() as s:
+        assert s.exec(select(Coder)).scalars().all() == []
