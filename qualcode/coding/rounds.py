@@ -1,0 +1,61 @@
+"""Rounds: round 1 covers everything; the lead opens later rounds for chosen transcripts."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from ..errors import QualcodeError
+from ..store import audit
+from ..store.models import Round, RoundTranscript, Transcript
+from .blinding import require_lead
+
+
+def current_round(session: Session, transcript_id: int) -> int:
+    """The round in which coders now code ``transcript_id`` (the latest opened for it)."""
+    latest = session.exec(
+        select(func.max(RoundTranscript.round)).where(RoundTranscript.transcript_id == transcript_id)
+    ).scalar()
+    return int(latest or 1)
+
+
+def current_rounds(session: Session) -> dict[int, int]:
+    """``{transcript_id: round}`` for every transcript sent beyond round 1."""
+    rows = session.exec(
+        select(RoundTranscript.transcript_id, func.max(RoundTranscript.round)).group_by(RoundTranscript.transcript_id)
+    ).all()
+    return {int(t): int(r) for t, r in rows}
+
+
+def open_round(session: Session, lead: str, transcript_ids: list[int], note: str = "", number: int | None = None) -> int:
+    """Send ``transcript_ids`` to a new round (one past each transcript's current round by default).
+
+    Coders then recode those transcripts blind: their new codings carry the new round and the
+    screens show them a clean transcript. Earlier rounds are kept untouched.
+    """
+    require_lead(session, lead, "opening a round")
+    if not transcript_ids:
+        raise QualcodeError("name at least one transcript for the new round")
+    for tid in transcript_ids:
+        if session.get(Transcript, tid) is None:
+            raise QualcodeError(f"unknown transcript id {tid}")
+    if number is None:
+        number = max(current_round(session, tid) for tid in transcript_ids) + 1
+    if number < 2:
+        raise QualcodeError("round 1 is open for every transcript already")
+    round_row = session.exec(select(Round).where(Round.number == number)).scalars().first()
+    if round_row is None:
+        round_row = Round(number=number, opened_by=lead, note=note)
+        session.add(round_row)
+        session.flush()
+        audit.record(session, lead, "round.open", round_row)
+    for tid in transcript_ids:
+        exists = session.exec(
+            select(RoundTranscript).where(RoundTranscript.round == number, RoundTranscript.transcript_id == tid)
+        ).scalars().first()
+        if exists is None:
+            link = RoundTranscript(round=number, transcript_id=tid)
+            session.add(link)
+            session.flush()
+            audit.record(session, lead, "round.add_transcript", link)
+    return number

@@ -1,0 +1,432 @@
+"""One coder's work on one transcript: apply, remove, undo and redo, done marks, memos,
+quote spans and CQR core ideas.
+
+Every action is its own transaction with its audit event, committed before the call
+returns: what a screen shows as saved is on disk. State is mirrored in memory so a screen
+can repaint without asking the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from ..errors import QualcodeError
+from ..project import Project
+from ..store import audit
+from ..store.models import (
+    Case, Code, Codebook, Coder, Coding, Memo, Segment, SegmentStatus, Speaker, Transcript, utcnow,
+)
+from .blinding import find_coder, visible_coder_ids
+from .rounds import current_round, current_rounds
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    id: int
+    position: int
+    start: int
+    end: int
+    speaker: str
+    role: str
+    time_start: float | None
+
+
+@dataclass
+class TranscriptProgress:
+    transcript_id: int
+    title: str
+    case: str
+    kind: str
+    segments: int
+    round: int
+    done: dict[str, int] = field(default_factory=dict)  # coder name -> segments done (visible coders)
+
+
+@dataclass
+class Action:
+    """An undoable step: ``redo`` does it again, ``undo`` takes it back."""
+
+    label: str
+    redo: Callable[[], None]
+    undo: Callable[[], None]
+
+
+def progress_overview(project: Project, viewer: str) -> list[TranscriptProgress]:
+    """Transcripts grouped by case with segments done per coder, as ``viewer`` may see them."""
+    with project.read() as s:
+        visible = visible_coder_ids(s, viewer)
+        me = find_coder(s, viewer)
+        rounds = current_rounds(s)
+        rows = s.exec(
+            select(Transcript.id, Transcript.title, Case.name, Transcript.kind, func.count(Segment.id))
+            .outerjoin(Case, Case.id == Transcript.case_id)
+            .outerjoin(Segment, Segment.transcript_id == Transcript.id)
+            .group_by(Transcript.id, Transcript.title, Case.name, Transcript.kind)
+            .order_by(Case.name, Transcript.title)
+        ).all()
+        coders = {c.id: c.name for c in s.exec(select(Coder)).scalars() if c.role != "auditor"}
+        if visible is not None:
+            coders = {me.id: me.name}
+        done_rows = s.exec(
+            select(Segment.transcript_id, SegmentStatus.coder_id, SegmentStatus.round, func.count())
+            .join(Segment, Segment.id == SegmentStatus.segment_id)
+            .group_by(Segment.transcript_id, SegmentStatus.coder_id, SegmentStatus.round)
+        ).all()
+    out = [TranscriptProgress(tid, title, case or "(no case)", kind, n, rounds.get(tid, 1)) for tid, title, case, kind, n in rows]
+    by_id = {p.transcript_id: p for p in out}
+    for p in out:
+        p.done = {name: 0 for name in coders.values()}
+    for tid, cid, rnd, n in done_rows:
+        p = by_id.get(tid)
+        if p is not None and cid in coders and rnd == p.round:
+            p.done[coders[cid]] = n
+    return out
+
+
+class TranscriptWork:
+    """A coder's view of one transcript in its current round."""
+
+    def __init__(self, project: Project, coder: str, transcript_id: int, codebook: str | None = None):
+        self.project = project
+        with project.read() as s:
+            self.coder: Coder = find_coder(s, coder)
+            self.transcript: Transcript = s.get(Transcript, transcript_id)
+            if self.transcript is None:
+                raise QualcodeError(f"unknown transcript id {transcript_id}")
+            self.case_name = s.get(Case, self.transcript.case_id).name if self.transcript.case_id else ""
+            self.round = current_round(s, transcript_id)
+            if codebook:
+                self.codebook = s.exec(select(Codebook).where(Codebook.name == codebook)).scalars().first()
+            else:
+                self.codebook = s.exec(select(Codebook).where(Codebook.active == True)).scalars().first()  # noqa: E712
+            self.codes: list[Code] = []
+            if self.codebook is not None:
+                self.codes = list(s.exec(
+                    select(Code).where(Code.codebook_id == self.codebook.id, Code.status == "active").order_by(Code.position, Code.id)
+                ).scalars())
+            rows = s.exec(
+                select(Segment.id, Segment.position, Segment.start, Segment.end, Speaker.label, Speaker.role, Speaker.pseudonym, Segment.time_start)
+                .outerjoin(Speaker, Speaker.id == Segment.speaker_id)
+                .where(Segment.transcript_id == transcript_id)
+                .order_by(Segment.position)
+            ).all()
+            self.segments = [
+                SegmentRow(sid, pos, a, b, (pseud or label or ""), role or "", ts) for sid, pos, a, b, label, role, pseud, ts in rows
+            ]
+            seg_ids = [r.id for r in self.segments]
+            self.applied: dict[int, set[int]] = {sid: set() for sid in seg_ids}
+            self.quotes: dict[tuple[int, int], tuple[int, int]] = {}
+            for sid, cid, qs, qe in s.exec(
+                select(Coding.segment_id, Coding.code_id, Coding.quote_start, Coding.quote_end)
+                .join(Segment, Segment.id == Coding.segment_id)
+                .where(Segment.transcript_id == transcript_id, Coding.coder_id == self.coder.id, Coding.round == self.round)
+            ).all():
+                self.applied.setdefault(sid, set()).add(cid)
+                if qs is not None:
+                    self.quotes[(sid, cid)] = (qs, qe)
+            self.done: set[int] = set(s.exec(
+                select(SegmentStatus.segment_id).join(Segment, Segment.id == SegmentStatus.segment_id)
+                .where(Segment.transcript_id == transcript_id, SegmentStatus.coder_id == self.coder.id, SegmentStatus.round == self.round)
+            ).scalars())
+            self.memos: dict[tuple[str, int], str] = {}
+            for kind, sid, cid, text in s.exec(
+                select(Memo.kind, Memo.segment_id, Memo.code_id, Memo.text).where(
+                    Memo.coder_id == self.coder.id, Memo.kind.in_(("segment", "core_idea", "code")),
+                    (Memo.transcript_id == transcript_id) | (Memo.kind == "code"),
+                )
+            ).all():
+                self.memos[(kind, cid if kind == "code" else sid)] = text
+        self.code_by_id = {c.id: c for c in self.codes}
+        self.index_of = {seg.id: i for i, seg in enumerate(self.segments)}
+        self._undo: list[Action] = []
+        self._redo: list[Action] = []
+
+    # -- reading ----------------------------------------------------------------------------
+    @property
+    def text(self) -> str:
+        return self.transcript.text
+
+    def segment_text(self, seg: SegmentRow) -> str:
+        return self.transcript.text[seg.start:seg.end]
+
+    def codes_on(self, segment_id: int) -> list[Code]:
+        ids = self.applied.get(segment_id, set())
+        return [c for c in self.codes if c.id in ids]
+
+    def others(self, segment_id: int) -> dict[str, set[int]]:
+        """Every other coder's codes on a segment in this round, if the viewer may see them."""
+        with self.project.read() as s:
+            visible = visible_coder_ids(s, self.coder.name)
+            if visible is not None:
+                return {}
+            rows = s.exec(
+                select(Coder.name, Coding.code_id).join(Coder, Coder.id == Coding.coder_id)
+                .where(Coding.segment_id == segment_id, Coding.round == self.round, Coding.coder_id != self.coder.id)
+            ).all()
+        out: dict[str, set[int]] = {}
+        for name, cid in rows:
+            out.setdefault(name, set()).add(cid)
+        return out
+
+    def next_uncoded(self, after: int) -> int | None:
+        """Index of the next segment (after index ``after``, wrapping) not marked done."""
+        n = len(self.segments)
+        for step in range(1, n + 1):
+            i = (after + step) % n
+            if self.segments[i].id not in self.done:
+                return i
+        return None
+
+    def search(self, query: str, after: int, backwards: bool = False) -> int | None:
+        """Index of the next segment whose text or speaker contains ``query`` (case-insensitive)."""
+        q = query.casefold()
+        if not q or not self.segments:
+            return None
+        n = len(self.segments)
+        for step in range(1, n + 1):
+            i = (after - step) % n if backwards else (after + step) % n
+            seg = self.segments[i]
+            if q in self.segment_text(seg).casefold() or q in seg.speaker.casefold():
+                return i
+        return None
+
+    def progress(self) -> tuple[int, int]:
+        return len(self.done), len(self.segments)
+
+    # -- undo / redo --------------------------------------------------------------------------
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def _do(self, action: Action) -> None:
+        action.redo()
+        self._undo.append(action)
+        self._redo.clear()
+
+    def undo(self) -> str | None:
+        if not self._undo:
+            return None
+        action = self._undo.pop()
+        action.undo()
+        self._redo.append(action)
+        return action.label
+
+    def redo(self) -> str | None:
+        if not self._redo:
+            return None
+        action = self._redo.pop()
+        action.redo()
+        self._undo.append(action)
+        return action.label
+
+    # -- primitive writes (each one transaction with its audit event) -----------------------
+    def _check(self, segment_id: int, code_id: int | None = None) -> None:
+        if segment_id not in self.index_of:
+            raise QualcodeError(f"segment {segment_id} is not in {self.transcript.title!r}")
+        if code_id is not None:
+            code = self.code_by_id.get(code_id)
+            if code is None:
+                raise QualcodeError(f"code {code_id} is not in the active codebook")
+            if not code.applicable:
+                raise QualcodeError(f"{code.name!r} is a grouping; apply one of its codes")
+
+    def _insert_coding(self, segment_id: int, code_id: int, quote: tuple[int, int] | None = None) -> None:
+        with self.project.transaction() as s:
+            existing = s.exec(select(Coding).where(
+                Coding.segment_id == segment_id, Coding.code_id == code_id,
+                Coding.coder_id == self.coder.id, Coding.round == self.round,
+            )).scalars().first()
+            if existing is None:
+                row = Coding(segment_id=segment_id, code_id=code_id, coder_id=self.coder.id, round=self.round,
+                             quote_start=quote[0] if quote else None, quote_end=quote[1] if quote else None)
+                s.add(row)
+                try:
+                    s.flush()
+                except IntegrityError:  # the same coder applied it from another window just now
+                    s.rollback()
+                else:
+                    audit.record(s, self.coder.name, "coding.apply", row)
+        self.applied.setdefault(segment_id, set()).add(code_id)
+        if quote:
+            self.quotes[(segment_id, code_id)] = quote
+
+    def _delete_coding(self, segment_id: int, code_id: int) -> None:
+        with self.project.transaction() as s:
+            row = s.exec(select(Coding).where(
+                Coding.segment_id == segment_id, Coding.code_id == code_id,
+                Coding.coder_id == self.coder.id, Coding.round == self.round,
+            )).scalars().first()
+            if row is not None:
+                audit.record(s, self.coder.name, "coding.remove", row, before=row)
+                s.delete(row)
+        self.applied.get(segment_id, set()).discard(code_id)
+        self.quotes.pop((segment_id, code_id), None)
+
+    def _set_quote_row(self, segment_id: int, code_id: int, quote: tuple[int, int] | None) -> None:
+        with self.project.transaction() as s:
+            row = s.exec(select(Coding).where(
+                Coding.segment_id == segment_id, Coding.code_id == code_id,
+                Coding.coder_id == self.coder.id, Coding.round == self.round,
+            )).scalars().first()
+            if row is None:
+                raise QualcodeError("apply the code before narrowing it to a quote")
+            before = audit.row_dict(row)
+            row.quote_start, row.quote_end = (quote if quote else (None, None))
+            s.add(row)
+            audit.record(s, self.coder.name, "coding.quote", row, before=before, after=audit.row_dict(row))
+        if quote:
+            self.quotes[(segment_id, code_id)] = quote
+        else:
+            self.quotes.pop((segment_id, code_id), None)
+
+    def _set_done_row(self, segment_id: int, done: bool) -> None:
+        with self.project.transaction() as s:
+            row = s.exec(select(SegmentStatus).where(
+                SegmentStatus.segment_id == segment_id, SegmentStatus.coder_id == self.coder.id,
+                SegmentStatus.round == self.round,
+            )).scalars().first()
+            if done and row is None:
+                row = SegmentStatus(segment_id=segment_id, coder_id=self.coder.id, round=self.round)
+                s.add(row)
+                s.flush()
+                audit.record(s, self.coder.name, "segment.done", row)
+            elif not done and row is not None:
+                audit.record(s, self.coder.name, "segment.undone", row, before=row)
+                s.delete(row)
+        (self.done.add if done else self.done.discard)(segment_id)
+
+    def _write_memo(self, kind: str, segment_id: int | None, code_id: int | None, text: str) -> None:
+        with self.project.transaction() as s:
+            stmt = select(Memo).where(Memo.kind == kind, Memo.coder_id == self.coder.id)
+            if kind == "code":
+                stmt = stmt.where(Memo.code_id == code_id)
+            else:
+                stmt = stmt.where(Memo.segment_id == segment_id, Memo.round == self.round)
+            row = s.exec(stmt).scalars().first()
+            if not text.strip():
+                if row is not None:
+                    audit.record(s, self.coder.name, "memo.delete", row, before=row)
+                    s.delete(row)
+            else:
+                before = audit.row_dict(row)
+                if row is None:
+                    row = Memo(kind=kind, coder_id=self.coder.id, segment_id=segment_id, code_id=code_id,
+                               case_id=self.transcript.case_id, transcript_id=self.transcript.id if kind != "code" else None,
+                               round=self.round)
+                row.text = text
+                row.updated_at = utcnow()
+                s.add(row)
+                s.flush()
+                audit.record(s, self.coder.name, "memo.write", row, before=before, after=audit.row_dict(row))
+        key = (kind, code_id if kind == "code" else segment_id)
+        if text.strip():
+            self.memos[key] = text
+        else:
+            self.memos.pop(key, None)
+
+    # -- undoable actions ---------------------------------------------------------------------
+    def toggle(self, segment_id: int, code_id: int) -> bool:
+        """Apply the code if absent, remove it if present; returns whether it is now applied."""
+        self._check(segment_id, code_id)
+        if code_id in self.applied.get(segment_id, set()):
+            quote = self.quotes.get((segment_id, code_id))
+            self._do(Action(
+                f"remove {self.code_by_id[code_id].name}",
+                redo=lambda: self._delete_coding(segment_id, code_id),
+                undo=lambda: self._insert_coding(segment_id, code_id, quote),
+            ))
+            return False
+        self._do(Action(
+            f"apply {self.code_by_id[code_id].name}",
+            redo=lambda: self._insert_coding(segment_id, code_id),
+            undo=lambda: self._delete_coding(segment_id, code_id),
+        ))
+        return True
+
+    def apply(self, segment_id: int, code_id: int) -> None:
+        if code_id not in self.applied.get(segment_id, set()):
+            self.toggle(segment_id, code_id)
+
+    def remove(self, segment_id: int, code_id: int) -> None:
+        if code_id in self.applied.get(segment_id, set()):
+            self.toggle(segment_id, code_id)
+
+    def set_done(self, segment_id: int, done: bool = True) -> None:
+        self._check(segment_id)
+        if (segment_id in self.done) == done:
+            return
+        self._do(Action(
+            "mark done" if done else "mark not done",
+            redo=lambda: self._set_done_row(segment_id, done),
+            undo=lambda: self._set_done_row(segment_id, not done),
+        ))
+
+    def toggle_done(self, segment_id: int) -> bool:
+        self.set_done(segment_id, segment_id not in self.done)
+        return segment_id in self.done
+
+    def set_quote(self, segment_id: int, code_id: int, start: int, end: int) -> None:
+        """Narrow a coding to ``text[start:end]`` (absolute offsets inside the segment)."""
+        self._check(segment_id, code_id)
+        seg = self.segments[self.index_of[segment_id]]
+        if not (seg.start <= start < end <= seg.end):
+            raise QualcodeError(f"quote {start}-{end} is not inside segment {seg.position} ({seg.start}-{seg.end})")
+        applied_before = code_id in self.applied.get(segment_id, set())
+        old = self.quotes.get((segment_id, code_id))
+
+        def redo() -> None:
+            if code_id not in self.applied.get(segment_id, set()):
+                self._insert_coding(segment_id, code_id, (start, end))
+            else:
+                self._set_quote_row(segment_id, code_id, (start, end))
+
+        def undo() -> None:
+            if not applied_before:
+                self._delete_coding(segment_id, code_id)
+            else:
+                self._set_quote_row(segment_id, code_id, old)
+
+        self._do(Action(f"quote for {self.code_by_id[code_id].name}", redo=redo, undo=undo))
+
+    def memo(self, segment_id: int) -> str:
+        return self.memos.get(("segment", segment_id), "")
+
+    def core_idea(self, segment_id: int) -> str:
+        return self.memos.get(("core_idea", segment_id), "")
+
+    def code_memo(self, code_id: int) -> str:
+        return self.memos.get(("code", code_id), "")
+
+    def _memo_action(self, kind: str, segment_id: int | None, code_id: int | None, text: str, label: str) -> None:
+        old = self.memos.get((kind, code_id if kind == "code" else segment_id), "")
+        if old == text:
+            return
+        self._do(Action(
+            label,
+            redo=lambda: self._write_memo(kind, segment_id, code_id, text),
+            undo=lambda: self._write_memo(kind, segment_id, code_id, old),
+        ))
+
+    def set_memo(self, segment_id: int, text: str) -> None:
+        self._check(segment_id)
+        self._memo_action("segment", segment_id, None, text, "segment memo")
+
+    def set_core_idea(self, segment_id: int, text: str) -> None:
+        """CQR: the block's core idea (a short abstract in the coder's words)."""
+        self._check(segment_id)
+        self._memo_action("core_idea", segment_id, None, text, "core idea")
+
+    def set_code_memo(self, code_id: int, text: str) -> None:
+        if code_id not in self.code_by_id:
+            raise QualcodeError(f"code {code_id} is not in the active codebook")
+        self._memo_action("code", None, code_id, text, "code memo")
+

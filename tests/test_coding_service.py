@@ -1,0 +1,167 @@
+"""Coding actions: apply, remove, undo/redo, done marks, memos, quotes, core ideas, rounds, blinding."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from qualcode.coding import blinding
+from qualcode.coding.rounds import open_round
+from qualcode.coding.service import TranscriptWork, progress_overview
+from qualcode.errors import BlindingError, QualcodeError
+from qualcode.store.models import AuditEvent, Coding, Memo, SegmentStatus
+
+from .builders import TURNS, add_coders, build_codebook, build_transcript
+
+
+@pytest.fixture
+def setup(any_project):
+    tid = build_transcript(any_project)
+    codes = build_codebook(any_project)
+    add_coders(any_project, "ana", "ben")
+    return any_project, tid, codes
+
+
+def stored_codings(project, coder=None):
+    with project.read() as s:
+        rows = s.exec(select(Coding)).scalars().all()
+    return sorted((r.segment_id, r.code_id, r.round) for r in rows)
+
+
+def test_toggle_saves_at_once_and_undo_redo_walk_back_and_forth(setup):
+    project, tid, codes = setup
+    work = TranscriptWork(project, "ana", tid)
+    seg = work.segments[1].id
+    assert work.toggle(seg, codes["SV"]) is True
+    work.toggle(seg, codes["SA"])
+    assert stored_codings(project) == sorted([(seg, codes["SV"], 1), (seg, codes["SA"], 1)])
+    assert work.toggle(seg, codes["SV"]) is False
+    assert stored_codings(project) == [(seg, codes["SA"], 1)]
+    assert work.undo() == "remove Shared vision and strategy"
+    assert work.undo() == "apply Supportive administration"
+    assert stored_codings(project) == [(seg, codes["SV"], 1)]
+    assert work.redo() == "apply Supportive administration"
+    assert stored_codings(project) == sorted([(seg, codes["SV"], 1), (seg, codes["SA"], 1)])
+    # a new action clears the redo stack
+    work.toggle(seg, codes["WD"])
+    assert work.redo() is None
+    # a fresh view of the same work finds exactly what was saved
+    again = TranscriptWork(project, "ana", tid)
+    assert {c.key for c in again.codes_on(seg)} == {"SV", "SA", "WD"}
+
+
+def test_every_coding_change_is_audited(setup):
+    project, tid, codes = setup
+    work = TranscriptWork(project, "ana", tid)
+    seg = work.segments[2].id
+    work.toggle(seg, codes["SA"])
+    work.toggle(seg, codes["SA"])
+    with project.read() as s:
+        events = s.exec(select(AuditEvent).order_by(AuditEvent.id)).scalars().all()
+    assert [e.action for e in events] == ["coding.apply", "coding.remove"]
+    assert events[0].actor == "ana" and events[0].after["code_id"] == codes["SA"]
+    assert events[1].before["segment_id"] == seg
+
+
+def test_done_marks_next_uncoded_and_search(setup):
+    project, tid, codes = setup
+    work = TranscriptWork(project, "ana", tid)
+    ids = [s.id for s in work.segments]
+    work.set_done(ids[0])
+    work.set_done(ids[1])
+    assert work.next_uncoded(0) == 2
+    assert work.progress() == (2, 5)
+    work.undo()
+    assert work.progress() == (1, 5)
+    with project.read() as s:
+        assert len(s.exec(select(SegmentStatus)).scalars().all()) == 1
+    assert work.search("student work", 0) == 4
+    assert work.search("tuesday", 4) == 1  # wraps around
+    assert work.search("ORTIZ", 0) == 4  # speakers too
+    assert work.search("nothing like this", 0) is None
+
+
+def test_memos_core_ideas_and_quotes(setup):
+    project, tid, codes = setup
+    work = TranscriptWork(project, "ana", tid)
+    seg = work.segments[2]
+    work.set_memo(seg.id, "Time protection is the principal's lever.")
+    work.set_core_idea(seg.id, "Principal protects collaboration time")
+    work.set_code_memo(codes["SA"], "Includes protecting time.")
+    text = work.segment_text(seg)
+    a = seg.start + text.index("protects that time")
+    work.set_quote(seg.id, codes["SA"], a, a + len("protects that time"))
+    with project.read() as s:
+        memos = {m.kind: m.text for m in s.exec(select(Memo)).scalars()}
+        coding = s.exec(select(Coding)).scalars().one()
+    assert memos == {"segment": "Time protection is the principal's lever.",
+                     "core_idea": "Principal protects collaboration time", "code": "Includes protecting time."}
+    assert project_text(project, tid)[coding.quote_start:coding.quote_end] == "protects that time"
+    with pytest.raises(QualcodeError, match="not inside"):
+        work.set_quote(seg.id, codes["SA"], seg.start - 5, seg.start + 3)
+    work.undo()  # the quote (which also applied the code)
+    assert stored_codings(project) == []
+    work.undo()  # code memo
+    again = TranscriptWork(project, "ana", tid)
+    assert again.code_memo(codes["SA"]) == ""
+    assert again.memo(seg.id).startswith("Time protection")
+
+
+def project_text(project, tid):
+    from qualcode.store.models import Transcript
+
+    with project.read() as s:
+        return s.get(Transcript, tid).text
+
+
+def test_blinding_hides_other_coders_until_the_lead_unblinds(setup):
+    project, tid, codes = setup
+    ana = TranscriptWork(project, "ana", tid)
+    ben = TranscriptWork(project, "ben", tid)
+    seg = ana.segments[1].id
+    ana.toggle(seg, codes["SV"])
+    ben.toggle(seg, codes["WD"])
+    assert ana.others(seg) == {}
+    assert {c.key for c in TranscriptWork(project, "ben", tid).codes_on(seg)} == {"WD"}
+    lead = TranscriptWork(project, "lead", tid)
+    assert lead.others(seg) == {"ana": {codes["SV"]}, "ben": {codes["WD"]}}
+    assert [p.done for p in progress_overview(project, "ana")] == [{"ana": 0}]
+    assert progress_overview(project, "lead")[0].done == {"ana": 0, "ben": 0, "lead": 0}
+    with pytest.raises(BlindingError):
+        with project.transaction() as s:
+            blinding.set_blinded(s, "ana", False)
+    with project.transaction() as s:
+        blinding.set_blinded(s, "lead", False)
+    assert ana.others(seg) == {"ben": {codes["WD"]}}
+
+
+def test_round_two_recodes_blind_and_keeps_round_one(setup):
+    project, tid, codes = setup
+    ana = TranscriptWork(project, "ana", tid)
+    seg = ana.segments[1].id
+    ana.toggle(seg, codes["SV"])
+    ana.set_done(seg)
+    with pytest.raises(BlindingError):
+        with project.transaction() as s:
+            open_round(s, "ana", [tid])
+    with project.transaction() as s:
+        assert open_round(s, "lead", [tid], note="recode after reconciliation") == 2
+    ana2 = TranscriptWork(project, "ana", tid)
+    assert ana2.round == 2 and ana2.codes_on(seg) == [] and ana2.done == set()
+    ana2.toggle(seg, codes["SA"])
+    assert stored_codings(project) == sorted([(seg, codes["SV"], 1), (seg, codes["SA"], 2)])
+
+
+def test_groupings_cannot_be_applied(any_project):
+    tid = build_transcript(any_project)
+    add_coders(any_project, "ana")
+    codes = build_codebook(any_project)
+    from qualcode.store.models import Code
+
+    with any_project.transaction() as s:
+        c = s.get(Code, codes["SV"])
+        c.applicable = False
+        s.add(c)
+    work = TranscriptWork(any_project, "ana", tid)
+    with pytest.raises(QualcodeError, match="grouping"):
+        work.toggle(work.segments[0].id, codes["SV"])
