@@ -49,24 +49,22 @@ def open_project_for(target: str, viewer: str | None = None, create: bool = Fals
 
 def emit(table: Table, fmt: str, out: str | None, *, json_data: Any = None) -> None:
     """Write ``table`` (or ``json_data`` for --format json) to ``out`` or stdout."""
-    if fmt == "json":
-        payload = json_data if json_data is not None else table.records()
-        data: str | bytes = json.dumps(payload, indent=2, default=str, ensure_ascii=False) + "\n"
-    else:
-        from ..export.writers import render
+    from ..export.writers import render, write
 
-        if fmt in BINARY_FORMATS and not out:
-            raise QualcodeError(f"--format {fmt} writes a file: give --out FILE")
+    if fmt == "json" and json_data is not None:
+        data: str | bytes = json.dumps(json_data, indent=2, default=str, ensure_ascii=False) + "\n"
+        if out:
+            Path(out).write_text(data, encoding="utf-8")
+    elif out:
+        write(table, out, fmt)
+    elif fmt in BINARY_FORMATS:
+        raise QualcodeError(f"--format {fmt} writes a file: give --out FILE")
+    else:
         data = render(table, fmt)
     if out:
-        path = Path(out)
-        if isinstance(data, bytes):
-            path.write_bytes(data)
-        else:
-            path.write_text(data, encoding="utf-8")
-        click.echo(f"wrote {path}", err=True)
+        click.echo(f"wrote {out}", err=True)
     else:
-        click.echo(data if isinstance(data, str) else data.decode("utf-8"), nl=False)
+        click.echo(data, nl=False)
 
 
 def fail(message: str, code: int = 2) -> None:

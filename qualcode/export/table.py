@@ -14,7 +14,8 @@ class Table:
 
     ``title`` is the APA title ("Domains and Categories ..."), ``number`` the table
     number, ``caption`` an optional italic caption, ``note`` the table note, ``label``
-    the LaTeX label. ``groups`` optionally marks rows that start a group (e.g. a CQR
+    the LaTeX label. ``formats`` sets per-column number formats for the human formats.
+    ``group_rows`` optionally marks rows that start a group (e.g. a CQR
     domain row) by index, for writers that set them apart.
     """
 
@@ -26,6 +27,7 @@ class Table:
     note: str = ""
     label: str = ""
     group_rows: set[int] = field(default_factory=set)
+    formats: dict[str, str] = field(default_factory=dict)  # column -> format spec (".3f"), "*" for all floats
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=self.columns)

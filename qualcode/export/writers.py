@@ -1,0 +1,80 @@
+"""One entry point for every table export: ``render(table, fmt)``.
+
+Formats: table (terminal text), csv, json, md, latex, docx (bytes), xlsx (bytes), html.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import QualcodeError
+from .cells import Formats, PreparedTable, prepare
+from .excel import render_xlsx
+from .html_page import render_html
+from .latex import render_latex
+from .machine import render_csv, render_json
+from .markdown import render_markdown
+from .table import Table
+from .terminal import render_terminal
+from .word import render_docx
+
+WRITERS: dict[str, Callable[[PreparedTable], str | bytes]] = {
+    "table": render_terminal,
+    "csv": render_csv,
+    "json": render_json,
+    "md": render_markdown,
+    "latex": render_latex,
+    "docx": render_docx,
+    "xlsx": render_xlsx,
+    "html": render_html,
+}
+FORMATS = tuple(WRITERS)
+BINARY_FORMATS = ("docx", "xlsx")
+
+FORMAT_BY_SUFFIX = {
+    ".txt": "table",
+    ".csv": "csv",
+    ".json": "json",
+    ".md": "md",
+    ".tex": "latex",
+    ".docx": "docx",
+    ".xlsx": "xlsx",
+    ".html": "html",
+    ".htm": "html",
+}
+
+
+def render(table: Table, fmt: str, formats: Formats | None = None) -> str | bytes:
+    """Render ``table`` as ``fmt``; docx and xlsx come back as bytes, the rest as text.
+
+    ``formats`` maps a column name to a format spec (``".3f"``, ``".0%"``) or a callable
+    for the human formats; key ``"*"`` sets the default for all floats. Without it the
+    table's own ``formats`` attribute is used when it has one.
+    """
+    writer = WRITERS.get(fmt)
+    if writer is None:
+        raise QualcodeError(f"unknown table format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if formats is None:
+        formats = getattr(table, "formats", None)
+    return writer(prepare(table, formats))
+
+
+def format_for_path(path: str | Path) -> str:
+    """The format a file name asks for by its suffix (``tables/cqr.docx`` gives ``docx``)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMAT_BY_SUFFIX:
+        known = ", ".join(FORMAT_BY_SUFFIX)
+        raise QualcodeError(f"{path}: cannot tell the table format from {suffix or 'no suffix'!r} (use {known})")
+    return FORMAT_BY_SUFFIX[suffix]
+
+
+def write(table: Table, path: str | Path, fmt: str | None = None, formats: Formats | None = None) -> Path:
+    """Render ``table`` to ``path`` (format from ``fmt`` or the suffix); nothing is written on error."""
+    path = Path(path)
+    data = render(table, fmt or format_for_path(path), formats)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data, encoding="utf-8")
+    return path
