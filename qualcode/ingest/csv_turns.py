@@ -1,0 +1,59 @@
+"""CSV with one row per turn: a speaker column, a text column, optional timestamps."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ..errors import InputError, located
+from .model import ParsedTranscript, TextBuilder
+from .speakers import parse_seconds
+
+SPEAKER_COLUMNS = ("speaker", "name", "participant", "speaker_name")
+TEXT_COLUMNS = ("text", "utterance", "content", "transcript", "dialogue", "words")
+START_COLUMNS = ("timestamp", "time", "start", "time_start", "start_time")
+END_COLUMNS = ("end", "time_end", "end_time")
+
+
+def _pick(header: list[str], names: tuple[str, ...]) -> int | None:
+    lowered = [h.strip().casefold() for h in header]
+    for name in names:
+        if name in lowered:
+            return lowered.index(name)
+    return None
+
+
+def is_turn_table(text: str) -> bool:
+    """Whether the first row names a speaker and a text column (folders skip other CSVs)."""
+    header = next(csv.reader(io.StringIO(text)), [])
+    return _pick(header, SPEAKER_COLUMNS) is not None and _pick(header, TEXT_COLUMNS) is not None
+
+
+def parse_csv(text: str, source: object) -> ParsedTranscript:
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, None)
+    if not header:
+        raise InputError(located(source, "empty CSV", 1))
+    speaker_col, text_col = _pick(header, SPEAKER_COLUMNS), _pick(header, TEXT_COLUMNS)
+    if speaker_col is None or text_col is None:
+        raise InputError(located(source, f"a turn table needs columns speaker and text; found {', '.join(header)}", 1))
+    start_col, end_col = _pick(header, START_COLUMNS), _pick(header, END_COLUMNS)
+    builder = TextBuilder()
+    for line, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) <= max(speaker_col, text_col):
+            raise InputError(located(source, f"row has {len(row)} cells, expected {len(header)}", line))
+
+        def seconds(col: int | None) -> float | None:
+            if col is None or col >= len(row) or not row[col].strip():
+                return None
+            value = parse_seconds(row[col])
+            if value is None:
+                raise InputError(located(source, f"not a timestamp: {row[col]!r}", line))
+            return value
+
+        builder.add_turn(row[speaker_col].strip() or None, row[text_col], seconds(start_col), seconds(end_col))
+    if not builder.turns:
+        raise InputError(located(source, "no turns with text in this CSV"))
+    return builder.result("csv")

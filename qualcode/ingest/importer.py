@@ -1,0 +1,231 @@
+"""Writing transcripts into a project: one transaction per transcript, duplicates skipped.
+
+``plan_import`` checks every path and the manifest before anything is written;
+``run_job`` then reads, segments and stores one file, reporting an ``Outcome`` per
+transcript. A failure rolls its own transaction back and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from ..errors import InputError, QualcodeError, located
+from ..store import audit
+from ..store.models import SPEAKER_ROLES, TRANSCRIPT_KINDS, Case, Segment, Speaker, Transcript, utcnow
+from .csv_turns import is_turn_table
+from .decoding import content_hash, read_text
+from .manifest import ManifestEntry, normalise_kind, read_manifest
+from .segmentation import UNITS, segment
+from .sources import FORMAT_BY_SUFFIX, FORMATS, Source, detect_format, read_sources
+from .speakers import compile_speaker_pattern
+
+MANIFEST_NAME = "manifest.csv"
+UNKNOWN_SPEAKER = "Unknown"
+
+
+@dataclass
+class ImportOptions:
+    case: Optional[str] = None
+    kind: Optional[str] = None
+    unit: str = "turn"
+    speaker_pattern: Optional[str] = None
+    format: str = "auto"
+    manifest: Optional[Path] = None
+    actor: str = ""
+
+
+@dataclass
+class ImportJob:
+    """One file to import, with what the command line, manifest and folder say about it."""
+
+    path: Path
+    format: str
+    case: Optional[str] = None
+    entry: Optional[ManifestEntry] = None
+
+
+@dataclass
+class Outcome:
+    source: str
+    status: str  # imported | skipped | failed
+    message: str = ""
+    title: Optional[str] = None
+    case: Optional[str] = None
+    transcript_id: Optional[int] = None
+    segments: int = 0
+    speakers: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportPlan:
+    jobs: list[ImportJob]
+    notes: list[str] = field(default_factory=list)
+
+
+def _check_options(options: ImportOptions) -> None:
+    if options.unit not in UNITS:
+        raise InputError(f"--unit must be one of {', '.join(UNITS)}")
+    if options.format != "auto" and options.format not in FORMATS:
+        raise InputError(f"--format must be auto or one of {', '.join(FORMATS)}")
+    if options.kind is not None and normalise_kind(options.kind) is None:
+        raise InputError(f"--kind must be one of {', '.join(TRANSCRIPT_KINDS)}")
+    compile_speaker_pattern(options.speaker_pattern)
+
+
+def _folder_files(folder: Path, manifest: dict[Path, ManifestEntry] | None, notes: list[str]) -> list[Path]:
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+    if manifest is not None:
+        listed = [p for p in files if p.resolve() in manifest]
+        left_out = [p for p in files if p.resolve() not in manifest and p.suffix.casefold() in FORMAT_BY_SUFFIX
+                    and p.name != MANIFEST_NAME]
+        if left_out:
+            notes.append(f"{folder}: {len(left_out)} file(s) not in the manifest left out: {', '.join(p.name for p in left_out)}")
+        return listed
+    chosen = []
+    for p in files:
+        if p.suffix.casefold() not in FORMAT_BY_SUFFIX:
+            continue
+        if p.suffix.casefold() == ".csv" and not is_turn_table(read_text(p)):
+            notes.append(f"{p}: not a turn table (no speaker and text columns), left out")
+            continue
+        chosen.append(p)
+    return chosen
+
+
+def plan_import(paths: Iterable[str | Path], options: ImportOptions) -> ImportPlan:
+    """Every file to import; raises ``InputError`` (nothing written) for a bad path or manifest."""
+    _check_options(options)
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise InputError("nothing to import: give one or more files or folders")
+    for path in paths:
+        if not path.exists():
+            raise InputError(located(path, "no such file or folder"))
+    manifest = read_manifest(options.manifest) if options.manifest else None
+    plan = ImportPlan([])
+    for path in paths:
+        if path.is_dir():
+            folder_manifest = manifest
+            if folder_manifest is None and (path / MANIFEST_NAME).is_file():
+                folder_manifest = read_manifest(path / MANIFEST_NAME)
+                plan.notes.append(f"{path / MANIFEST_NAME}: using this manifest")
+            files = _folder_files(path, folder_manifest, plan.notes)
+            if not files:
+                raise InputError(located(path, "no transcript files in this folder"))
+            for file in files:
+                entry = folder_manifest.get(file.resolve()) if folder_manifest else None
+                plan.jobs.append(_job(file, options, entry, folder_case=path.resolve().name))
+        else:
+            entry = manifest.get(path.resolve()) if manifest else None
+            plan.jobs.append(_job(path, options, entry, folder_case=None))
+    return plan
+
+
+def _job(path: Path, options: ImportOptions, entry: ManifestEntry | None, folder_case: str | None) -> ImportJob:
+    case = options.case or (entry.case if entry else None) or folder_case
+    return ImportJob(path, detect_format(path, options.format), case, entry)
+
+
+def run_job(project, job: ImportJob, options: ImportOptions) -> list[Outcome]:
+    """Read, segment and store one file; one outcome per transcript in it."""
+    try:
+        sources, notes = read_sources(job.path, job.format, compile_speaker_pattern(options.speaker_pattern))
+    except QualcodeError as exc:
+        return [Outcome(str(job.path), "failed", str(exc))]
+    outcomes = []
+    for source in sources:
+        try:
+            with project.transaction() as session:
+                outcome = store_source(session, source, job, options)
+        except QualcodeError as exc:
+            outcome = Outcome(str(job.path), "failed", str(exc), source.title, job.case)
+        except IntegrityError as exc:  # another process stored the same title meanwhile
+            outcome = Outcome(str(job.path), "failed", located(job.path, f"conflicts with a stored transcript ({exc.orig})"))
+        outcomes.append(outcome)
+    if outcomes:
+        outcomes[0].notes[:0] = notes
+    return outcomes
+
+
+def _case_id(session: Session, name: str | None) -> int | None:
+    if not name:
+        return None
+    case = session.exec(select(Case).where(Case.name == name)).scalars().first()
+    if case is None:
+        case = Case(name=name)
+        session.add(case)
+        session.flush()
+    return case.id
+
+
+def default_role(label: str) -> str:
+    """``Interviewer`` -> interviewer; labels that are not a role name stay unknown."""
+    word = label.strip().casefold()
+    return word if word in SPEAKER_ROLES else "unknown"
+
+
+def store_source(session: Session, source: Source, job: ImportJob, options: ImportOptions) -> Outcome:
+    parsed = source.parsed
+    entry = job.entry
+    title = (entry.title if entry and entry.title and job.format != "qdpx" else None) or source.title
+    where = str(job.path)
+    digest = content_hash(parsed.text)
+    duplicate = session.exec(select(Transcript.title).where(Transcript.content_hash == digest)).scalars().first()
+    if duplicate is not None:
+        return Outcome(where, "skipped", f"already imported as {duplicate!r}", title, job.case)
+    case_id = _case_id(session, job.case)
+    same_title = select(func.count()).select_from(Transcript).where(Transcript.title == title)
+    same_title = same_title.where(Transcript.case_id == case_id if case_id is not None else Transcript.case_id.is_(None))
+    if session.exec(same_title).scalar():
+        in_case = f" in case {job.case!r}" if job.case else " (no case)"
+        raise InputError(located(job.path, f"a different transcript titled {title!r} already exists{in_case}"))
+
+    units = segment(parsed, options.unit)
+    kind = normalise_kind(options.kind) if options.kind else (entry.kind if entry and entry.kind else None)
+    kind = kind or ("interview" if parsed.has_speakers else "document")
+    # Core inserts, not ORM objects: the unit of work costs more than the rows at scale.
+    connection = session.connection()
+    transcript_id = connection.execute(insert(Transcript.__table__).returning(Transcript.__table__.c.id), {
+        "title": title, "kind": kind, "case_id": case_id, "date": entry.date if entry else None,
+        "source_name": source.name, "source_format": parsed.format, "content_hash": digest,
+        "unit": units[0].unit if units else options.unit, "text": parsed.text, "created_at": utcnow(),
+    }).scalar_one()
+
+    roles = {label.casefold(): role for label, role in (entry.speaker_roles if entry else {}).items()}
+    labels = list(dict.fromkeys(u.speaker or UNKNOWN_SPEAKER for u in units))
+    notes = list(parsed.notes)
+    unmatched = sorted(set(roles) - {label.casefold() for label in labels})
+    if unmatched:
+        notes.append(f"speaker_roles name speakers not in this transcript: {', '.join(unmatched)}")
+    speaker_table = Speaker.__table__
+    speaker_ids = dict(connection.execute(
+        insert(speaker_table).returning(speaker_table.c.label, speaker_table.c.id, sort_by_parameter_order=True),
+        [{"transcript_id": transcript_id, "label": label, "role": roles.get(label.casefold()) or default_role(label),
+          "pseudonym": None, "attributes": {}} for label in labels],
+    ).all()) if labels else {}
+    if units:
+        connection.execute(insert(Segment.__table__), [
+            {"transcript_id": transcript_id, "position": i, "start": u.start, "end": u.end,
+             "speaker_id": speaker_ids[u.speaker or UNKNOWN_SPEAKER], "unit": u.unit,
+             "time_start": u.time_start, "time_end": u.time_end}
+            for i, u in enumerate(units, start=1)
+        ])
+    audit.record(session, options.actor, "transcript.import", entity="qc_transcript", entity_id=transcript_id, after={
+        "title": title, "case": job.case, "kind": kind, "source_name": source.name, "content_hash": digest,
+        "segments": len(units), "speakers": len(labels),
+    })
+    return Outcome(where, "imported", "", title, job.case, transcript_id, len(units), len(labels), notes)
+
+
+def import_paths(project, paths: Iterable[str | Path], options: ImportOptions | None = None) -> list[Outcome]:
+    """Import files and folders into ``project`` (a notebook-friendly entry point)."""
+    options = options or ImportOptions()
+    plan = plan_import(paths, options)
+    return [outcome for job in plan.jobs for outcome in run_job(project, job, options)]

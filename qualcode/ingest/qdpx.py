@@ -1,0 +1,64 @@
+"""The plain-text sources inside a REFI-QDA project (.qdpx: ``project.qde`` + ``sources/``).
+
+Codes and codings in the project are not imported here; each ``TextSource`` becomes a
+transcript titled by its ``name`` (or its file name), read as plain text.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from ..errors import InputError, located
+from .decoding import decode_bytes
+
+NS = "{urn:QDA-XML:project:1.0}"
+
+
+@dataclass
+class QdpxSource:
+    title: str
+    member: str  # path inside the archive
+    text: str  # decoded, normalised
+
+
+def _member_for(plain_path: str) -> str | None:
+    if plain_path.startswith("internal://"):
+        return "sources/" + plain_path[len("internal://"):]
+    if "://" in plain_path or plain_path.startswith("/"):
+        return None  # absolute or external paths point outside the archive
+    return "sources/" + plain_path
+
+
+def read_qdpx(data: bytes, source: object) -> tuple[list[QdpxSource], list[str]]:
+    """The text sources with their text, and notes about sources that were left out."""
+    from lxml import etree
+
+    import io
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        root = etree.fromstring(archive.read("project.qde"))
+    except zipfile.BadZipFile:
+        raise InputError(located(source, "not a .qdpx archive (not a zip file)")) from None
+    except KeyError:
+        raise InputError(located(source, ".qdpx without project.qde")) from None
+    except etree.XMLSyntaxError as exc:
+        raise InputError(located(f"{source}:project.qde", f"malformed XML ({exc.msg})", exc.lineno)) from None
+    names = set(archive.namelist())
+    sources: list[QdpxSource] = []
+    notes: list[str] = []
+    for element in root.iter(f"{NS}TextSource"):
+        plain_path = element.get("plainTextPath") or ""
+        member = _member_for(plain_path)
+        title = element.get("name") or PurePosixPath(plain_path).stem or element.get("guid", "source")
+        if member is None or member not in names:
+            notes.append(f"{title}: plain text {plain_path!r} is not inside the archive, left out")
+            continue
+        text = decode_bytes(archive.read(member), f"{source}:{member}")
+        if not text.strip():
+            notes.append(f"{title}: empty source {member}, left out")
+            continue
+        sources.append(QdpxSource(title, member, text))
+    return sources, notes

@@ -1,0 +1,72 @@
+"""From a file on disk to parsed transcripts: pick the parser for its format."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError, located
+from .csv_turns import parse_csv
+from .decoding import decode_bytes, read_bytes
+from .docx_parser import parse_docx
+from .model import ParsedTranscript
+from .qdpx import read_qdpx
+from .subtitles import parse_srt, parse_vtt
+from .txt import parse_text
+
+FORMAT_BY_SUFFIX = {
+    ".txt": "txt", ".text": "txt", ".vtt": "vtt", ".srt": "srt",
+    ".docx": "docx", ".csv": "csv", ".qdpx": "qdpx",
+}
+FORMATS = ("txt", "vtt", "srt", "docx", "csv", "qdpx")
+
+
+@dataclass
+class Source:
+    """One transcript read from a file (a .qdpx holds several)."""
+
+    title: str
+    name: str  # shown in messages and stored as the source file name
+    parsed: ParsedTranscript
+
+
+def detect_format(path: Path, requested: str = "auto") -> str:
+    if requested != "auto":
+        return requested
+    fmt = FORMAT_BY_SUFFIX.get(path.suffix.casefold())
+    if fmt is None:
+        raise InputError(located(path, f"unsupported file type {path.suffix or '(none)'} (use --format, or one of {', '.join(sorted(FORMAT_BY_SUFFIX))})"))
+    return fmt
+
+
+def _decoded(data: bytes, path: Path) -> str:
+    text = decode_bytes(data, path)
+    if not text.strip():
+        raise InputError(located(path, "empty file"))
+    return text
+
+
+def read_sources(path: Path, fmt: str, speaker_pattern: re.Pattern[str] | None = None) -> tuple[list[Source], list[str]]:
+    """The transcripts in ``path`` and notes about anything left out."""
+    data = read_bytes(path)
+    if not data.strip():
+        raise InputError(located(path, "empty file"))
+    if fmt == "qdpx":
+        found, notes = read_qdpx(data, path)
+        if not found:
+            raise InputError(located(path, "no plain-text sources with text in this project" + (f" ({'; '.join(notes)})" if notes else "")))
+        return [Source(s.title, f"{path.name}:{s.member}", parse_text(s.text, speaker_pattern, "qdpx")) for s in found], notes
+    if fmt == "docx":
+        parsed = parse_docx(data, path, speaker_pattern)
+    elif fmt == "vtt":
+        parsed = parse_vtt(_decoded(data, path), path)
+    elif fmt == "srt":
+        parsed = parse_srt(_decoded(data, path), path)
+    elif fmt == "csv":
+        parsed = parse_csv(_decoded(data, path), path)
+    else:
+        parsed = parse_text(_decoded(data, path), speaker_pattern, fmt)
+    if not parsed.text.strip():
+        raise InputError(located(path, "no text in this file"))
+    return [Source(path.stem, path.name, parsed)], []
