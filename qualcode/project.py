@@ -164,13 +164,14 @@ class Project:
         """Segments with their text (sliced from the stored transcript)."""
         stmt = (
             select(
-                Segment.id, Transcript.title.label("transcript"), Segment.position, Segment.start, Segment.end,
+                Segment.id, Segment.transcript_id, Transcript.title.label("transcript"), Case.name.label("case"),
+                Segment.position, Segment.start, Segment.end,
                 Speaker.label.label("speaker"), Speaker.role, Segment.unit, Segment.time_start, Segment.time_end,
-                Segment.transcript_id,
             )
             .join(Transcript, Transcript.id == Segment.transcript_id)
+            .outerjoin(Case, Case.id == Transcript.case_id)
             .outerjoin(Speaker, Speaker.id == Segment.speaker_id)
-            .order_by(Transcript.title, Segment.position)
+            .order_by(Case.name, Transcript.title, Segment.position)
         )
         if isinstance(transcript, int):
             stmt = stmt.where(Transcript.id == transcript)
@@ -182,7 +183,7 @@ class Project:
             for tid in df["transcript_id"].unique().tolist():
                 texts[int(tid)] = s.get(Transcript, int(tid)).text
         df["text"] = [texts[t][a:b] for t, a, b in zip(df["transcript_id"], df["start"], df["end"])]
-        return df.drop(columns=["transcript_id"])
+        return df
 
     def codings(self, round: int | None = None) -> pd.DataFrame:
         """Codings visible to ``self.user`` (blinding applies; see ``qualcode.coding.blinding``)."""

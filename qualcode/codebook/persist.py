@@ -1,0 +1,111 @@
+"""Codebooks in the store: load a validated model, read it back, snapshots and versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ..errors import QualcodeError
+from ..store import audit
+from ..store.models import Code, Codebook, CodebookVersion
+from .model import COMPARED_FIELDS, CodebookModel, CodeNode
+
+SNAPSHOT_FIELDS = ("guid", *COMPARED_FIELDS, "status", "position")
+
+
+def codes_of(session: Session, codebook: Codebook) -> list[Code]:
+    stmt = select(Code).where(Code.codebook_id == codebook.id).order_by(Code.position, Code.id)
+    return list(session.exec(stmt).scalars())
+
+
+def store_model(session: Session, model: CodebookModel, actor: str, source_name: str = "") -> Codebook:
+    """Write a validated model as a new codebook (version 1); the first codebook becomes active."""
+    if session.exec(select(Codebook).where(Codebook.name == model.name)).scalars().first() is not None:
+        raise QualcodeError(f"a codebook named {model.name!r} is already loaded (load under another name with --name)")
+    has_active = session.exec(select(Codebook).where(Codebook.active == True)).scalars().first() is not None  # noqa: E712
+    codebook = Codebook(name=model.name, kind=model.kind, description=model.description, active=not has_active,
+                        version=1, source_name=source_name)
+    session.add(codebook)
+    session.flush()
+    model.ensure_guids()
+
+    def add(nodes: list[CodeNode], parent_id: int | None) -> None:
+        for position, node in enumerate(nodes):
+            row = Code(codebook_id=codebook.id, parent_id=parent_id, position=position, created_version=1,
+                       **{f: getattr(node, f) for f in ("guid", *COMPARED_FIELDS)})
+            session.add(row)
+            session.flush()
+            add(node.children, row.id)
+
+    add(model.codes, None)
+    audit.record(session, actor, "codebook.load", codebook, after={**audit.row_dict(codebook), "codes": model.count()})
+    write_version(session, codebook, "load", f"loaded {model.count()} codes from {source_name or 'a model'}", actor, number=1)
+    return codebook
+
+
+def model_from_store(session: Session, codebook: Codebook, include_retired: bool = False) -> CodebookModel:
+    """The stored tree as a model (active codes only unless ``include_retired``)."""
+    rows = [c for c in codes_of(session, codebook) if include_retired or c.status == "active"]
+    children: dict[int | None, list[Code]] = {}
+    for row in rows:
+        children.setdefault(row.parent_id, []).append(row)
+
+    def build(parent_id: int | None) -> list[CodeNode]:
+        return [
+            CodeNode(**{f: getattr(row, f) for f in ("guid", *COMPARED_FIELDS)}, children=build(row.id))
+            for row in children.get(parent_id, [])
+        ]
+
+    return CodebookModel(name=codebook.name, kind=codebook.kind, description=codebook.description, codes=build(None),
+                         source=codebook.name)
+
+
+def snapshot_row(row: Code, guid_of: dict[int, str]) -> dict[str, Any]:
+    """One code as a snapshot records it: parent and merge target by guid, so versions compare."""
+    return {
+        **{f: getattr(row, f) for f in SNAPSHOT_FIELDS},
+        "parent": guid_of.get(row.parent_id),
+        "merged_into": guid_of.get(row.merged_into_id),
+    }
+
+
+def snapshot(session: Session, codebook: Codebook) -> list[dict[str, Any]]:
+    """Every code of the codebook, retired ones too."""
+    rows = codes_of(session, codebook)
+    guid_of = {r.id: r.guid for r in rows}
+    return [snapshot_row(r, guid_of) for r in rows]
+
+
+def write_version(session: Session, codebook: Codebook, change: str, summary: str, actor: str, number: int | None = None) -> CodebookVersion:
+    """Record the tree after a change as the next version (or ``number``)."""
+    session.flush()
+    codebook.version = number if number is not None else codebook.version + 1
+    session.add(codebook)
+    version = CodebookVersion(codebook_id=codebook.id, number=codebook.version, change=change, summary=summary,
+                              actor=actor or "", snapshot=snapshot(session, codebook))
+    session.add(version)
+    session.flush()
+    return version
+
+
+def versions_of(session: Session, codebook: Codebook) -> list[CodebookVersion]:
+    stmt = select(CodebookVersion).where(CodebookVersion.codebook_id == codebook.id).order_by(CodebookVersion.number)
+    return list(session.exec(stmt).scalars())
+
+
+def list_codebooks(session: Session) -> list[Codebook]:
+    return list(session.exec(select(Codebook).order_by(Codebook.name)).scalars())
+
+
+def activate(session: Session, codebook: Codebook, actor: str) -> None:
+    """Make ``codebook`` the one coding uses; the others become inactive."""
+    for other in list_codebooks(session):
+        if other.active and other.id != codebook.id:
+            other.active = False
+            session.add(other)
+    before = audit.row_dict(codebook)
+    codebook.active = True
+    session.add(codebook)
+    audit.record(session, actor, "codebook.activate", codebook, before=before, after=codebook)

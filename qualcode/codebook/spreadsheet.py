@@ -1,0 +1,156 @@
+"""Codebooks as spreadsheets (CSV and XLSX), one row per code, in the team-codebook tradition.
+
+Headers are matched case-insensitively with common aliases; a code's place is given by a
+``parent`` column (a name or a ``A > B`` path) or by writing the code itself as a path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Iterable
+
+from ..errors import InputError, located
+from .lookup import PATH_SEP
+from .model import CodebookModel, CodeNode, Origin, optional_text, parse_bool, text_or_empty
+from .tree import FlatCode, build_tree, split_path
+
+# field -> accepted headers (after normalising case, spaces, '_' and '-')
+ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("code", "name", "code name", "label"),
+    "parent": ("parent", "parent code"),
+    "path": ("path", "code path"),
+    "key": ("key", "short key", "abbreviation"),
+    "brief": ("brief definition", "brief", "short definition"),
+    "definition": ("full definition", "definition"),
+    "inclusion": ("when to use", "inclusion", "inclusion criteria"),
+    "exclusion": ("when not to use", "exclusion", "exclusion criteria"),
+    "example": ("example", "examples", "typical exemplar"),
+    "color": ("colour", "color"),
+    "hotkey": ("hotkey", "shortcut"),
+    "applicable": ("applicable", "codable", "iscodable"),
+    "guid": ("guid",),
+}
+# What we write: the first alias of each field, in this order.
+WRITTEN_FIELDS = ("name", "parent", "key", "brief", "definition", "inclusion", "exclusion", "example", "color", "hotkey", "applicable", "guid")
+_HEADER_TO_FIELD = {alias: field for field, aliases in ALIASES.items() for alias in aliases}
+
+
+def _normal_header(text: object) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[_\-]", " ", text_or_empty(text))).casefold()
+
+
+def read_rows(source: str, rows: Iterable[list[object]]) -> tuple[CodebookModel, list[str]]:
+    """A codebook from a header row and data rows (row numbers count the header as row 1)."""
+    iterator = iter(rows)
+    header = next(iterator, None)
+    if header is None:
+        raise InputError(located(source, "the spreadsheet is empty: it has no header row"))
+    model = CodebookModel(name=Path(source).stem, source=source)
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        label = _normal_header(cell)
+        if not label:
+            continue
+        field = _HEADER_TO_FIELD.get(label)
+        if field is None:
+            model.warnings.append(located(source, f"unknown column {text_or_empty(cell)!r} ignored"))
+        elif field not in columns:
+            columns[field] = index
+    if "name" not in columns and "path" not in columns:
+        raise InputError(located(source, "no `code` column (expected a column named code, name or path)", 1))
+
+    problems: list[str] = []
+    entries: list[FlatCode] = []
+    for number, row in enumerate(iterator, start=2):
+        cells = {field: (row[i] if i < len(row) else None) for field, i in columns.items()}
+        if not any(text_or_empty(v) for v in cells.values()):
+            continue  # blank rows between groups are common
+        origin = Origin(source, number, unit="row")
+        path = text_or_empty(cells.get("path")) or text_or_empty(cells.get("name"))
+        parts = split_path(path) if PATH_SEP.strip() in path else [path]
+        node = CodeNode(name=parts[-1], origin=origin)
+        node.key = optional_text(cells.get("key"))
+        for field in ("brief", "definition", "inclusion", "exclusion", "example"):
+            setattr(node, field, text_or_empty(cells.get(field)))
+        node.color = optional_text(cells.get("color"))
+        node.hotkey = optional_text(cells.get("hotkey"))
+        node.guid = optional_text(cells.get("guid"))
+        if text_or_empty(cells.get("applicable")):
+            value = parse_bool(cells["applicable"])
+            if value is None:
+                problems.append(origin.message(f"applicable must be yes or no, not {text_or_empty(cells['applicable'])!r}"))
+            else:
+                node.applicable = value
+        parent = text_or_empty(cells.get("parent")) or PATH_SEP.join(parts[:-1])
+        entries.append(FlatCode(node, parent or None))
+    model.codes = build_tree(entries, problems)
+    return model, problems
+
+
+def read_csv(path: str | Path) -> tuple[CodebookModel, list[str]]:
+    text = Path(path).read_text(encoding="utf-8-sig")
+    # Excel writes ';' or tabs in some locales; the header row tells which (the Sniffer misreads quoted newlines).
+    header = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header.count)
+    return read_rows(str(path), csv.reader(io.StringIO(text), delimiter=delimiter))
+
+
+def read_xlsx(path: str | Path) -> tuple[CodebookModel, list[str]]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several types for files that are not workbooks
+        raise InputError(located(path, f"cannot read as an .xlsx workbook ({exc})")) from exc
+    try:
+        sheet = book["Codebook"] if "Codebook" in book.sheetnames else book.worksheets[0]
+        return read_rows(str(path), [list(r) for r in sheet.iter_rows(values_only=True)])
+    finally:
+        book.close()
+
+
+# -- writing ------------------------------------------------------------------------------------------
+def model_rows(model: CodebookModel) -> list[list[str]]:
+    header = [ALIASES[f][0] for f in WRITTEN_FIELDS]
+    rows = [header]
+    parents: dict[int, str] = {}
+    for path, node, parent, _ in model.paths():
+        parents[id(node)] = path
+        values = {
+            "name": node.name,
+            "parent": parents[id(parent)] if parent is not None else "",
+            "applicable": "yes" if node.applicable else "no",
+        }
+        rows.append([values[f] if f in values else (getattr(node, f) or "") for f in WRITTEN_FIELDS])
+    return rows
+
+
+def write_csv(model: CodebookModel) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(model_rows(model))
+    return buffer.getvalue()
+
+
+def write_xlsx(model: CodebookModel) -> bytes:
+    import openpyxl
+    from openpyxl.styles import Alignment, Font
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Codebook"
+    for row in model_rows(model):
+        sheet.append(row)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for column in sheet.columns:
+        letter = column[0].column_letter
+        sheet.column_dimensions[letter].width = 40 if column[0].value in ("full definition", "when to use", "when not to use", "example") else 18
+        for cell in column[1:]:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
