@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "coding_cmds",  # code (TUI), codings import/export, rounds, unblind, memos
     "agreement_cmds",  # agreement, reconcile
     "synthesis_cmds",  # table, matrix, frequencies, cooccurrence, plot
+    "demo_cmds",  # demo
 )
 
 

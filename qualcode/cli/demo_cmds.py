@@ -1,0 +1,61 @@
+"""``qualcode demo``: build the demo study and open the workbench on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import QualcodeError
+from .common import as_option
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(demo)
+
+
+@click.command()
+@click.option("--project", "-p", "project_target", default="qualcode-demo.db", show_default=True, metavar="PATH_OR_URL",
+              help="Where to build the demo project (a file, or an empty database URL).")
+@click.option("--rebuild", is_flag=True, help="Delete an existing demo project file and build it again.")
+@click.option("--no-tui", is_flag=True, help="Build the project and print what it holds; do not open the workbench.")
+@as_option
+def demo(project_target: str, rebuild: bool, no_tui: bool, viewer: str | None) -> None:
+    """Build a ready demo study (17 transcripts, 5 schools, 3 coders, a lead) and open the workbench.
+
+    The workbench opens as the lead analyst `lee` (use --as ana to be a coder).
+    """
+    from ..demo import LEAD, build_demo, is_demo
+    from ..project import Project
+    from ..store.engine import is_url
+
+    path = None if is_url(project_target) else Path(project_target)
+    project = None
+    if path is not None and path.exists():
+        existing = Project(path)
+        if not is_demo(existing):
+            existing.close()
+            raise QualcodeError(f"{path}: exists and is not a demo project; choose another --project")
+        if rebuild:
+            existing.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        else:
+            project = existing
+            click.echo(f"opening the demo project {path} (use --rebuild for a fresh one)", err=True)
+    if project is None:
+        click.echo(f"building the demo project in {project_target} ...", err=True)
+        project = build_demo(project_target)
+    viewer = viewer or LEAD
+    project.user = viewer
+    if no_tui:
+        frame = project.transcripts()
+        click.echo(f"demo project: {project_target}")
+        click.echo(f"{frame['case'].nunique()} cases, {len(frame)} transcripts, {int(frame['segments'].sum())} segments")
+        click.echo(f"open it with: qualcode code --coder {viewer} -p {project_target}")
+        project.close()
+        return
+    from ..tui.app import create_app
+
+    create_app(project, viewer).run()
+    project.close()
