@@ -1,0 +1,114 @@
+"""What analysts write into the matrix: cell memos, row pattern judgements, exemplar quotes.
+
+Each write is one transaction with its audit event; the author is a known coder
+(usually the lead), whose role decides who else may read it while blinded.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ..coding.blinding import find_coder
+from ..errors import QualcodeError
+from ..store import audit
+from ..store.models import PATTERN_LABELS, Case, Exemplar, Memo, Segment, Transcript, utcnow
+
+
+def _author(session: Session, actor: str | None):
+    if not actor:
+        raise QualcodeError("say who is writing with --as NAME")
+    return find_coder(session, actor)
+
+
+def _upsert_memo(session: Session, actor: str, kind: str, code_id: int, case_id: int | None,
+                 text: str, label: str | None = None) -> Memo | None:
+    """One memo per author, kind, code and case: replaced on rewrite, deleted when ``text`` and ``label`` are empty."""
+    author = _author(session, actor)
+    stmt = select(Memo).where(Memo.kind == kind, Memo.code_id == code_id, Memo.coder_id == author.id)
+    stmt = stmt.where(Memo.case_id.is_(None) if case_id is None else Memo.case_id == case_id)
+    memo = session.exec(stmt).scalars().first()
+    before = audit.row_dict(memo)
+    if not text.strip() and not label:
+        if memo is None:
+            return None
+        session.delete(memo)
+        audit.record(session, actor, f"memo.{kind}.delete", entity="qc_memo", entity_id=memo.id, before=before)
+        return None
+    if memo is None:
+        memo = Memo(kind=kind, coder_id=author.id, code_id=code_id, case_id=case_id)
+        session.add(memo)
+    memo.text, memo.label, memo.updated_at = text.strip(), label, utcnow()
+    session.flush()
+    audit.record(session, actor, f"memo.{kind}.write", memo, before=before, after=audit.row_dict(memo))
+    return memo
+
+
+def set_cell_memo(session: Session, actor: str, code_id: int, case_id: int, text: str) -> Memo | None:
+    """Write (or, with empty text, delete) ``actor``'s memo on one matrix cell."""
+    return _upsert_memo(session, actor, "cell", code_id, case_id, text)
+
+
+def set_pattern(session: Session, actor: str, code_id: int, label: str | None, note: str = "") -> Memo | None:
+    """Judge a matrix row: convergence, divergence or contradiction, with a note (empty both: delete)."""
+    if label is not None:
+        label = label.strip().casefold() or None
+    if label is not None and label not in PATTERN_LABELS:
+        raise QualcodeError(f"unknown pattern {label!r}: choose {', '.join(PATTERN_LABELS)}")
+    return _upsert_memo(session, actor, "pattern", code_id, None, note, label)
+
+
+def add_exemplar(session: Session, actor: str, code_id: int, segment_id: int,
+                 start: int | None = None, end: int | None = None) -> Exemplar:
+    """Pick a quote (the whole segment, or ``start:end`` inside it) for the code at the segment's case."""
+    _author(session, actor)
+    segment = session.get(Segment, segment_id)
+    if segment is None:
+        raise QualcodeError(f"unknown segment {segment_id}")
+    start = segment.start if start is None else start
+    end = segment.end if end is None else end
+    if not segment.start <= start < end <= segment.end:
+        raise QualcodeError(
+            f"quote {start}:{end} is not inside segment {segment_id} ({segment.start}:{segment.end})")
+    case_id = session.get(Transcript, segment.transcript_id).case_id
+    exemplar = Exemplar(code_id=code_id, case_id=case_id, segment_id=segment_id, start=start, end=end, chosen_by=actor)
+    session.add(exemplar)
+    session.flush()
+    audit.record(session, actor, "exemplar.add", exemplar)
+    return exemplar
+
+
+def remove_exemplar(session: Session, actor: str, exemplar_id: int) -> None:
+    _author(session, actor)
+    exemplar = session.get(Exemplar, exemplar_id)
+    if exemplar is None:
+        raise QualcodeError(f"unknown exemplar {exemplar_id}")
+    before = audit.row_dict(exemplar)
+    session.delete(exemplar)
+    audit.record(session, actor, "exemplar.remove", entity="qc_exemplar", entity_id=exemplar_id, before=before)
+
+
+def find_case(session: Session, name: str) -> Case:
+    case = session.exec(select(Case).where(Case.name == name)).scalars().first()
+    if case is None:
+        known = ", ".join(sorted(session.exec(select(Case.name)).scalars())) or "none yet"
+        raise QualcodeError(f"unknown case {name!r} (cases: {known})")
+    return case
+
+
+def find_segment(session: Session, ref: str) -> Segment:
+    """A segment by id (``42``) or by ``TRANSCRIPT TITLE:POSITION``."""
+    ref = ref.strip()
+    if ref.isdigit():
+        segment = session.get(Segment, int(ref))
+    else:
+        title, _, position = ref.rpartition(":")
+        if not title or not position.strip().isdigit():
+            raise QualcodeError(f"segment {ref!r}: give an id or TRANSCRIPT:POSITION")
+        segment = session.exec(
+            select(Segment).join(Transcript, Transcript.id == Segment.transcript_id)
+            .where(Transcript.title == title.strip(), Segment.position == int(position))
+        ).scalars().first()
+    if segment is None:
+        raise QualcodeError(f"unknown segment {ref!r}")
+    return segment

@@ -1,0 +1,283 @@
+"""The cross-case memo matrix: codes by cases, each cell counts, memos, quotes and case data.
+
+Rows are codes (counted with every code beneath them), columns the cases (sites) of
+the study; ``table(transpose=True)`` swaps them. Each row carries the analyst's
+pattern judgement (convergence, divergence, contradiction) and its note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from ..codebook.lookup import CodeResolver
+from ..coding.blinding import visible_coder_ids
+from ..errors import BlindingError, QualcodeError
+from ..export.table import Table
+from ..store.models import Case, CaseAttribute, Coder, Exemplar, Memo, Segment, Speaker
+from .evidence import transcript_texts
+from .layers import CodedData, load_coded
+from .units import NON_PARTICIPANT_ROLES, case_attribute_names, case_attribute_values
+
+CELL_PARTS = ("count", "memo", "quotes")
+DEFAULT_CELL = ("count", "memo")
+
+
+@dataclass
+class Quote:
+    segment_id: int
+    start: int
+    end: int
+    text: str
+    source: str  # "exemplar" (picked by an analyst) or "coded" (a span a coder marked)
+
+
+@dataclass
+class MatrixCell:
+    code_id: int
+    case_id: int
+    segments: int = 0
+    participants: int = 0
+    memos: list[str] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)  # attribute name -> value as written
+
+
+@dataclass
+class MatrixRow:
+    code_id: int
+    name: str
+    path: str
+    key: str | None
+    pattern: str | None = None
+    pattern_note: str = ""
+
+
+@dataclass
+class MatrixColumn:
+    case_id: int
+    name: str
+    order_value: str | None = None  # the --order-by attribute's value, shown in the header
+
+
+@dataclass
+class MemoMatrix:
+    rows: list[MatrixRow]
+    columns: list[MatrixColumn]
+    cells: dict[tuple[int, int], MatrixCell]
+    data: CodedData
+    parts: tuple[str, ...]
+    attribute_specs: tuple[str, ...] = ()
+    order_by: str | None = None
+    # One row per (row code, segment) with its case: the evidence behind each count.
+    rolled: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    def cell(self, code_id: int, case_id: int) -> MatrixCell:
+        return self.cells.get((code_id, case_id)) or MatrixCell(code_id, case_id)
+
+    def counts(self) -> pd.DataFrame:
+        """Segments per code (rows, by path) and case (columns)."""
+        return pd.DataFrame(
+            [[self.cell(r.code_id, c.case_id).segments for c in self.columns] for r in self.rows],
+            index=[r.path for r in self.rows], columns=[c.name for c in self.columns],
+        )
+
+    def segment_ids(self, code_id: int, case_id: int | None = None) -> list[int]:
+        rows = self.rolled[self.rolled["row_code_id"] == code_id]
+        if case_id is not None:
+            rows = rows[rows["case_id"] == case_id]
+        return sorted(int(s) for s in rows["segment_id"].unique())
+
+    def cell_text(self, cell: MatrixCell) -> str:
+        lines = []
+        for part in self.parts:
+            if part == "count":
+                lines.append(f"{cell.segments} {'segment' if cell.segments == 1 else 'segments'}, "
+                             f"{cell.participants} {'participant' if cell.participants == 1 else 'participants'}")
+            elif part == "memo":
+                lines.extend(cell.memos)
+            elif part == "quotes":
+                lines.extend(f"“{q.text}”" for q in cell.quotes)
+        lines.extend(f"{name} = {value}" for name, value in cell.attributes.items())
+        return "\n".join(lines)
+
+    def pattern_text(self, row: MatrixRow) -> str:
+        if not row.pattern:
+            return row.pattern_note
+        return f"{row.pattern}: {row.pattern_note}" if row.pattern_note else row.pattern
+
+    def column_header(self, column: MatrixColumn) -> str:
+        return f"{column.name} ({self.order_by} = {column.order_value})" if self.order_by else column.name
+
+    def note(self) -> str:
+        parts = [f"Cells count segments coded with the code (or a code beneath it) in the "
+                 f"{self.data.layer.description}, and the participants (speakers other than interviewers) in them."]
+        if "quotes" in self.parts:
+            parts.append("Quotes: exemplars picked by an analyst first, then spans marked by coders.")
+        if self.attribute_specs:
+            parts.append(f"Case data: {', '.join(self.attribute_specs)}.")
+        if self.order_by:
+            parts.append(f"Cases are ordered by {self.order_by}.")
+        return " ".join(parts)
+
+    def table(self, transpose: bool = False) -> Table:
+        """Codes down, cases across (or, transposed, cases down and codes across)."""
+        headers = [self.column_header(c) for c in self.columns]
+        grid = [[self.cell_text(self.cell(r.code_id, c.case_id)) for c in self.columns] for r in self.rows]
+        patterns = [self.pattern_text(r) for r in self.rows]
+        if transpose:
+            columns = ["Case"] + [r.path for r in self.rows]
+            rows = [[headers[j]] + [grid[i][j] for i in range(len(self.rows))] for j in range(len(self.columns))]
+            rows.append(["Pattern"] + patterns)
+        else:
+            columns = ["Code"] + headers + ["Pattern"]
+            rows = [[r.path] + grid[i] + [patterns[i]] for i, r in enumerate(self.rows)]
+        return Table(columns=columns, rows=rows, title=f"Cross-Case Matrix: {self.data.codebook.name}",
+                     caption="Codes across cases", note=self.note(), label="tab:matrix")
+
+
+def memo_matrix(
+    session: Session, *, codebook: str | None = None, layer: str | None = None, codes: list[str] | None = None,
+    cell: tuple[str, ...] | list[str] = DEFAULT_CELL, order_by: str | None = None, max_quotes: int = 2,
+    viewer: str | None = None,
+) -> MemoMatrix:
+    """Build the matrix; ``cell`` lists count, memo, quotes and case attributes to show.
+
+    An attribute may name one attribute for every row (``level``), a template
+    (``survey_{key}``), or a prefix that the code key completes (``survey`` -> ``survey_SV``).
+    """
+    data = load_coded(session, codebook=codebook, layer=layer, viewer=viewer)
+    parts = tuple(p for p in cell if p in CELL_PARTS)
+    attribute_specs = tuple(p for p in cell if p not in CELL_PARTS)
+    tree_codes = data.tree.codes
+    if codes:
+        resolver = CodeResolver(session, data.codebook)
+        wanted = [resolver.resolve(name).id for name in codes]
+        tree_codes = [data.tree.by_id[cid] for cid in wanted if cid in data.tree.by_id]
+    rows = [MatrixRow(c.id, c.name, c.path, c.key) for c in tree_codes]
+    columns = _ordered_cases(session, order_by)
+
+    rolled = data.tree.rollup(data.frame)
+    rolled = rolled[rolled["row_code_id"].isin([r.code_id for r in rows]) & rolled["case_id"].notna()]
+    rolled = rolled.assign(case_id=rolled["case_id"].astype("int64"))
+    interviewers = set(session.exec(select(Speaker.id).where(Speaker.role.in_(NON_PARTICIPANT_ROLES))).scalars())
+    participant = rolled["speaker_id"].where(~rolled["speaker_id"].isin(interviewers))
+    grouped = rolled.assign(participant=participant).groupby(["row_code_id", "case_id"])
+    counts = pd.DataFrame({"segments": grouped.size(), "participants": grouped["participant"].nunique()})
+
+    cells: dict[tuple[int, int], MatrixCell] = {}
+    for (code_id, case_id), stat in zip(counts.index, counts.itertuples(index=False)):
+        cells[(int(code_id), int(case_id))] = MatrixCell(int(code_id), int(case_id), int(stat.segments),
+                                                         int(stat.participants))
+
+    def cell_at(code_id: int, case_id: int) -> MatrixCell:
+        return cells.setdefault((code_id, case_id), MatrixCell(code_id, case_id))
+
+    row_ids = {r.code_id for r in rows}
+    case_ids = {c.case_id for c in columns}
+    visible = _visible_memo_authors(session, viewer)
+    if "memo" in parts:
+        for memo, _ in _memos(session, "cell", row_ids, visible):
+            if memo.case_id in case_ids:
+                cell_at(memo.code_id, memo.case_id).memos.append(memo.text)
+    patterns = {}
+    for memo, _ in _memos(session, "pattern", row_ids, visible):
+        patterns[memo.code_id] = memo  # the latest judgement wins (ordered by time)
+    for row in rows:
+        if row.code_id in patterns:
+            row.pattern, row.pattern_note = patterns[row.code_id].label, patterns[row.code_id].text
+    if "quotes" in parts:
+        _add_quotes(session, data, rolled, row_ids, case_ids, cell_at, max_quotes)
+    for spec in attribute_specs:
+        for row in rows:
+            name = _attribute_for_row(session, spec, row)
+            if name is None:
+                continue
+            for case_id, value in case_attribute_values(session, name).items():
+                if case_id in case_ids:
+                    cell_at(row.code_id, case_id).attributes[name] = value
+    return MemoMatrix(rows, columns, cells, data, parts, attribute_specs, order_by,
+                      rolled[["row_code_id", "case_id", "segment_id"]])
+
+
+def _visible_memo_authors(session: Session, viewer: str | None) -> set[int] | None:
+    """Analysts' (lead, auditor) memos are for everyone; a coder's only for them until unblinding."""
+    try:
+        visible = visible_coder_ids(session, viewer)
+    except BlindingError:
+        visible = set()
+    if visible is None:
+        return None
+    analysts = session.exec(select(Coder.id).where(Coder.role.in_(("lead", "auditor")))).scalars()
+    return visible | set(analysts)
+
+
+def _memos(session: Session, kind: str, code_ids: set[int], visible: set[int] | None):
+    stmt = (select(Memo, Coder.name).outerjoin(Coder, Coder.id == Memo.coder_id)
+            .where(Memo.kind == kind, Memo.code_id.in_(code_ids)).order_by(Memo.updated_at, Memo.id))
+    if visible is not None:
+        stmt = stmt.where(or_(Memo.coder_id.is_(None), Memo.coder_id.in_(visible)))
+    return session.exec(stmt).all()
+
+
+def _ordered_cases(session: Session, order_by: str | None) -> list[MatrixColumn]:
+    cases = list(session.exec(select(Case.id, Case.name)).all())
+    if not order_by:
+        return [MatrixColumn(cid, name) for cid, name in sorted(cases, key=lambda c: c[1].casefold())]
+    attrs = session.exec(select(CaseAttribute).where(CaseAttribute.name == order_by)).scalars().all()
+    if not attrs:
+        known = ", ".join(case_attribute_names(session)) or "none yet"
+        raise QualcodeError(f"unknown case attribute {order_by!r} for --order-by (attributes: {known})")
+    by_case = {a.case_id: a for a in attrs}
+    numeric = all(a.type == "number" and a.number is not None for a in attrs)
+
+    def key(case: tuple[int, str]):
+        attr = by_case.get(case[0])
+        if attr is None:  # cases without the attribute go last
+            return (1, 0, "", case[1].casefold())
+        return (0, attr.number if numeric else 0, "" if numeric else attr.value.casefold(), case[1].casefold())
+
+    return [MatrixColumn(cid, name, by_case[cid].value if cid in by_case else "–")
+            for cid, name in sorted(cases, key=key)]
+
+
+def _attribute_for_row(session: Session, spec: str, row: MatrixRow) -> str | None:
+    names = set(case_attribute_names(session))
+    if "{" in spec:
+        name = spec.format(key=row.key or "", name=row.name)
+        return name if name in names else None
+    if spec in names:
+        return spec
+    if row.key and f"{spec}_{row.key}" in names:
+        return f"{spec}_{row.key}"
+    if not any(n.startswith(f"{spec}_") for n in names):
+        known = ", ".join(sorted(names)) or "none yet"
+        raise QualcodeError(f"unknown case attribute {spec!r} in --cell (attributes: {known})")
+    return None
+
+
+def _add_quotes(session, data, rolled, row_ids, case_ids, cell_at, max_quotes) -> None:
+    exemplars = session.exec(
+        select(Exemplar).where(Exemplar.code_id.in_(row_ids)).order_by(Exemplar.created_at, Exemplar.id)
+    ).scalars().all()
+    marked = rolled[rolled["quote_start"].notna() & rolled["quote_end"].notna()].sort_values("segment_id")
+    segment_transcript = dict(zip(rolled["segment_id"], rolled["transcript_id"]))
+    exemplar_transcripts = dict(session.exec(
+        select(Segment.id, Segment.transcript_id).where(Segment.id.in_({e.segment_id for e in exemplars}))
+    ).all()) if exemplars else {}
+    texts = transcript_texts(session, list(marked["transcript_id"]) + list(exemplar_transcripts.values()))
+    for ex in exemplars:
+        if ex.case_id in case_ids:
+            quotes = cell_at(ex.code_id, ex.case_id).quotes
+            if len(quotes) < max_quotes:
+                text = texts[exemplar_transcripts[ex.segment_id]][ex.start:ex.end]
+                quotes.append(Quote(ex.segment_id, ex.start, ex.end, text, "exemplar"))
+    for row in marked.itertuples(index=False):
+        quotes = cell_at(int(row.row_code_id), int(row.case_id)).quotes
+        if len(quotes) < max_quotes and int(row.case_id) in case_ids:
+            start, end = int(row.quote_start), int(row.quote_end)
+            text = texts[segment_transcript[row.segment_id]][start:end]
+            quotes.append(Quote(int(row.segment_id), start, end, text, "coded"))

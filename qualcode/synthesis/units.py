@@ -1,0 +1,115 @@
+"""Case units: what counts as one "case" when a display counts cases.
+
+A unit maps each coded segment to a label through one id column of the layer
+frame (transcript, speaker or case) and knows the whole set of units in the study,
+whose size is the N of the CQR frequency labels.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ..errors import QualcodeError
+from ..store.models import Case, CaseAttribute, Speaker, Transcript
+
+BUILT_IN_UNITS = ("transcript", "speaker", "participant", "case", "site")
+# Interviewers and moderators ask the questions: they are never a case or a group.
+NON_PARTICIPANT_ROLES = ("interviewer", "moderator")
+
+
+@dataclass
+class CaseUnit:
+    name: str  # as the user asked: transcript, speaker, case or an attribute name
+    key: str  # the layer-frame column it maps: transcript_id | speaker_id | case_id
+    labels: dict[int, str]  # id -> unit label (ids without a unit are absent)
+    universe: list[str]  # every unit in the study, in display order
+
+    @property
+    def n(self) -> int:
+        return len(self.universe)
+
+    def assign(self, frame: pd.DataFrame) -> pd.Series:
+        """The unit label of each row of a layer frame (missing where the row has no unit)."""
+        return frame[self.key].map(self.labels)
+
+    def assign_index(self, frame: pd.DataFrame) -> pd.Series:
+        """The unit's position in ``universe`` for each row (NaN where none): cheap to count."""
+        position = {label: i for i, label in enumerate(self.universe)}
+        ids = pd.Series({uid: position[label] for uid, label in self.labels.items()}, dtype="float64")
+        return frame[self.key].map(ids)
+
+
+def _transcript_labels(session: Session) -> dict[int, str]:
+    rows = session.exec(
+        select(Transcript.id, Transcript.title, Case.name).outerjoin(Case, Case.id == Transcript.case_id)
+    ).all()
+    repeats = Counter(title for _, title, _ in rows)
+    # Titles are unique per case only; qualify the ones that repeat across cases.
+    return {tid: (f"{case} / {title}" if repeats[title] > 1 and case else title) for tid, title, case in rows}
+
+
+def _participants(session: Session) -> list[tuple[int, str, str, dict]]:
+    """(speaker id, display label, role, attributes) of every speaker who is not an interviewer."""
+    titles = _transcript_labels(session)
+    rows = session.exec(
+        select(Speaker.id, Speaker.transcript_id, Speaker.label, Speaker.pseudonym, Speaker.role, Speaker.attributes)
+    ).all()
+    return [
+        (sid, f"{pseudonym or label} ({titles[tid]})", role, attrs or {})
+        for sid, tid, label, pseudonym, role, attrs in rows
+        if role not in NON_PARTICIPANT_ROLES
+    ]
+
+
+def _sorted_values(values) -> list[str]:
+    return sorted({v for v in values if v not in (None, "")}, key=str.casefold)
+
+
+def case_attribute_names(session: Session) -> list[str]:
+    return _sorted_values(session.exec(select(CaseAttribute.name).distinct()).scalars())
+
+
+def speaker_attribute_names(session: Session) -> list[str]:
+    keys = {"role"}
+    for attrs in session.exec(select(Speaker.attributes)).scalars():
+        keys.update((attrs or {}).keys())
+    return sorted(keys)
+
+
+def case_attribute_values(session: Session, name: str) -> dict[int, str]:
+    rows = session.exec(select(CaseAttribute.case_id, CaseAttribute.value).where(CaseAttribute.name == name)).all()
+    return {cid: value for cid, value in rows if value not in (None, "")}
+
+
+def resolve_case_unit(session: Session, name: str = "transcript") -> CaseUnit:
+    """transcript | speaker (participant) | case (site) | a case attribute | a speaker attribute."""
+    unit = name.strip()
+    lowered = unit.casefold()
+    if lowered == "transcript":
+        labels = _transcript_labels(session)
+        return CaseUnit(unit, "transcript_id", labels, sorted(labels.values(), key=str.casefold))
+    if lowered in ("speaker", "participant"):
+        people = _participants(session)
+        labels = {sid: label for sid, label, _, _ in people}
+        return CaseUnit(unit, "speaker_id", labels, sorted(labels.values(), key=str.casefold))
+    if lowered in ("case", "site"):
+        labels = dict(session.exec(select(Case.id, Case.name)).all())
+        return CaseUnit(unit, "case_id", labels, sorted(labels.values(), key=str.casefold))
+    if unit in case_attribute_names(session):
+        labels = case_attribute_values(session, unit)
+        return CaseUnit(unit, "case_id", labels, _sorted_values(labels.values()))
+    if unit in speaker_attribute_names(session):
+        people = _participants(session)
+        labels = {
+            sid: str(role if unit == "role" else attrs.get(unit, ""))
+            for sid, _, role, attrs in people
+        }
+        labels = {sid: v for sid, v in labels.items() if v not in ("", "None")}
+        return CaseUnit(unit, "speaker_id", labels, _sorted_values(labels.values()))
+    choices = ", ".join(["transcript", "speaker", "case"] + case_attribute_names(session) + speaker_attribute_names(session))
+    raise QualcodeError(f"unknown case unit {name!r}: choose one of {choices}")
