@@ -1,0 +1,168 @@
+"""Codings CSV exchange: ``transcript,segment,coder,code[,round,start,end]``.
+
+``transcript`` is the title, ``segment`` the 1-based position, ``code`` the code's
+name where unique or its path joined with " > ". Importing checks every row first
+and reports every bad row with its line number; nothing is written unless all are good.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ..codebook.lookup import CodeResolver, get_codebook
+from ..errors import InputError, QualcodeError, located
+from ..store import audit
+from ..store.models import Code, Coder, Coding, Segment, SegmentStatus, Transcript
+from .blinding import visible_coder_ids
+from .consensus import layer_codings, write_decision
+
+REQUIRED = ("transcript", "segment", "coder", "code")
+OPTIONAL = ("round", "start", "end")
+MAX_ERRORS_SHOWN = 20
+
+
+def _int(value: str, what: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise QualcodeError(f"{what} {value!r} is not a whole number") from None
+
+
+def import_codings(session: Session, path: str | Path, actor: str, *, consensus: bool = False, codebook: str | None = None) -> int:
+    """Import a codings CSV (as ``actor``); with ``consensus`` the rows become consensus decisions.
+
+    Returns the number of rows written. Raises ``InputError`` listing every bad row.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(located(path, f"cannot read ({exc.strerror})")) from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InputError(located(path, f"missing column(s): {', '.join(missing)}", 1))
+    if consensus:
+        from .blinding import require_lead
+
+        require_lead(session, actor, "importing consensus codings")
+    cb = get_codebook(session, codebook)
+    resolver = CodeResolver(session, cb)
+    titles: dict[str, list[Transcript]] = {}
+    for t in session.exec(select(Transcript)).scalars():
+        titles.setdefault(t.title.casefold(), []).append(t)
+    coders = {c.name: c for c in session.exec(select(Coder)).scalars()}
+    segments: dict[tuple[int, int], Segment] = {}
+    errors: list[str] = []
+    rows = []
+    for line, raw in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        try:
+            found = titles.get(row["transcript"].casefold(), [])
+            if len(found) != 1:
+                raise QualcodeError(f"{'ambiguous' if found else 'unknown'} transcript {row['transcript']!r}")
+            transcript = found[0]
+            position = _int(row["segment"], "segment")
+            key = (transcript.id, position)
+            if key not in segments:
+                seg = session.exec(select(Segment).where(Segment.transcript_id == transcript.id, Segment.position == position)).scalars().first()
+                if seg is None:
+                    raise QualcodeError(f"segment {position} is out of range for {transcript.title!r}")
+                segments[key] = seg
+            coder = coders.get(row["coder"]) if row["coder"] or not consensus else None
+            if coder is None and not consensus:
+                raise QualcodeError(f"unknown coder {row['coder']!r}")
+            code = resolver.resolve(row["code"])
+            round_ = _int(row["round"], "round") if row.get("round") else 1
+            start = _int(row["start"], "start") if row.get("start") else None
+            end = _int(row["end"], "end") if row.get("end") else None
+            seg = segments[key]
+            if (start is None) != (end is None) or (start is not None and not (seg.start <= start < end <= seg.end)):
+                raise QualcodeError(f"start/end must both lie inside the segment ({seg.start}-{seg.end})")
+            rows.append((seg, coder, code, round_, start, end))
+        except QualcodeError as exc:
+            errors.append(located(path, str(exc), line))
+    if errors:
+        shown = "; ".join(errors[:MAX_ERRORS_SHOWN])
+        more = f" (and {len(errors) - MAX_ERRORS_SHOWN} more)" if len(errors) > MAX_ERRORS_SHOWN else ""
+        raise InputError(f"{len(errors)} bad row(s), nothing imported: {shown}{more}")
+    return _write_rows(session, actor, rows, consensus)
+
+
+def _write_rows(session: Session, actor: str, rows: list, consensus: bool) -> int:
+    written = 0
+    finished: set[tuple[int, int, int]] = set()
+    for seg, coder, code, round_, start, end in rows:
+        if consensus:
+            write_decision(session, actor, seg.id, code.id, True, "import", round_, (start, end))
+            written += 1
+            continue
+        exists = session.exec(select(Coding).where(Coding.segment_id == seg.id, Coding.code_id == code.id,
+                                                   Coding.coder_id == coder.id, Coding.round == round_)).scalars().first()
+        if exists is None:
+            coding = Coding(segment_id=seg.id, code_id=code.id, coder_id=coder.id, round=round_, quote_start=start, quote_end=end)
+            session.add(coding)
+            session.flush()
+            audit.record(session, actor, "coding.import", coding)
+            written += 1
+        finished.add((seg.transcript_id, coder.id, round_))
+    _mark_done(session, finished)
+    return written
+
+
+def _mark_done(session: Session, finished: set[tuple[int, int, int]]) -> None:
+    """Importing a coder's codings for a transcript marks its every segment done for them in that round."""
+    for transcript_id, coder_id, round_ in finished:
+        seg_ids = [sid for (sid,) in session.exec(select(Segment.id).where(Segment.transcript_id == transcript_id)).all()]
+        have = {sid for (sid,) in session.exec(select(SegmentStatus.segment_id).where(
+            SegmentStatus.coder_id == coder_id, SegmentStatus.round == round_, SegmentStatus.segment_id.in_(seg_ids))).all()}
+        for sid in seg_ids:
+            if sid not in have:
+                session.add(SegmentStatus(segment_id=sid, coder_id=coder_id, round=round_))
+
+
+def export_codings(session: Session, viewer: str | None, *, layer: str | None = None, round: int | None = None) -> str:
+    """Codings as CSV text (the import format). ``layer`` "consensus" or a coder's name; default every visible coder."""
+    visible = visible_coder_ids(session, viewer)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*REQUIRED, *OPTIONAL])
+    code_rows = {c.id: c for c in session.exec(select(Code)).scalars()}
+    by_codebook: dict[int, CodeResolver] = {}
+
+    def code_label(code_id: int) -> str:
+        code = code_rows[code_id]
+        if code.codebook_id not in by_codebook:
+            from ..store.models import Codebook
+
+            by_codebook[code.codebook_id] = CodeResolver(session, session.get(Codebook, code.codebook_id), include_retired=True)
+        resolver = by_codebook[code.codebook_id]
+        return code.name if resolver.find(code.name) is code else resolver.path(code)
+
+    seg_info = {sid: (title, pos) for sid, title, pos in session.exec(
+        select(Segment.id, Transcript.title, Segment.position).join(Transcript, Transcript.id == Segment.transcript_id)).all()}
+    if layer == "consensus":
+        from ..agreement.report import require_reader
+
+        require_reader(session, viewer)
+        frame = layer_codings(session, "consensus")
+        records = [(seg_info[s][0], seg_info[s][1], "consensus", code_label(c), "", qs, qe)
+                   for s, c, qs, qe in frame.itertuples(index=False)]
+    else:
+        stmt = select(Coding.segment_id, Coder.name, Coding.code_id, Coding.round, Coding.quote_start, Coding.quote_end, Coder.id) \
+            .join(Coder, Coder.id == Coding.coder_id)
+        if layer:
+            stmt = stmt.where(Coder.name == layer)
+        if round is not None:
+            stmt = stmt.where(Coding.round == round)
+        records = [(seg_info[s][0], seg_info[s][1], name, code_label(c), r, qs, qe)
+                   for s, name, c, r, qs, qe, cid in session.exec(stmt).all() if visible is None or cid in visible]
+    for rec in sorted(records, key=lambda r: (r[0], r[1], r[2], r[3])):
+        writer.writerow(["" if v is None else v for v in rec])
+    return out.getvalue()

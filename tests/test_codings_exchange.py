@@ -1,0 +1,97 @@
+"""Codings CSV import/export: every bad row reported with its line, nothing half-imported."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from qualcode.coding.exchange import export_codings, import_codings
+from qualcode.errors import InputError
+from qualcode.store.models import Coding, ConsensusDecision, SegmentStatus
+
+sys.path.insert(0, str(Path(__file__).parent))  # the study builder lives beside this file
+from test_agreement_report import build_study  # noqa: E402
+
+
+def write(tmp_path, text: str) -> Path:
+    path = tmp_path / "codings.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_import_marks_transcripts_done_and_export_round_trips(any_project, tmp_path):
+    build_study(any_project, {"ann": {}}, {"ann": set()}, segments=3)
+    path = write(tmp_path, "transcript,segment,coder,code,round,start,end\n"
+                           "Principal interview,1,ann,Shared vision and strategy,,,\n"
+                           "Principal interview,3,ann,SA,,27,33\n")
+    with any_project.transaction() as s:
+        assert import_codings(s, path, "lead") == 2
+    with any_project.read() as s:
+        assert len(s.exec(select(Coding)).scalars().all()) == 2
+        assert len(s.exec(select(SegmentStatus)).scalars().all()) == 3  # every segment of the transcript
+        text = export_codings(s, "lead")
+    assert text.splitlines() == [
+        "transcript,segment,coder,code,round,start,end",
+        "Principal interview,1,ann,Shared vision and strategy,1,,",
+        "Principal interview,3,ann,Supportive administration,1,27,33",
+    ]
+
+
+def test_every_bad_row_is_reported_and_nothing_is_written(any_project, tmp_path):
+    build_study(any_project, {"ann": {}}, {"ann": set()}, segments=3)
+    path = write(tmp_path, "transcript,segment,coder,code\n"
+                           "Principal interview,1,ann,SV\n"
+                           "Nowhere,1,ann,SV\n"
+                           "Principal interview,9,ann,SV\n"
+                           "Principal interview,2,zed,SV\n"
+                           "Principal interview,2,ann,Not a code\n")
+    with any_project.transaction() as s, pytest.raises(InputError) as err:
+        import_codings(s, path, "lead")
+    message = str(err.value)
+    for line in (3, 4, 5, 6):
+        assert f"codings.csv:{line}:" in message
+    assert "codings.csv:2:" not in message and "4 bad row(s)" in message
+    with any_project.read() as s:
+        assert s.exec(select(Coding)).scalars().all() == []
+
+
+def test_missing_columns_name_the_file(any_project, tmp_path):
+    build_study(any_project, {"ann": {}}, {"ann": set()})
+    path = write(tmp_path, "transcript,segment,code\nPrincipal interview,1,SV\n")
+    with any_project.transaction() as s, pytest.raises(InputError, match=r"codings.csv:1: missing column\(s\): coder"):
+        import_codings(s, path, "lead")
+
+
+def test_consensus_import_goes_to_the_consensus_layer(any_project, tmp_path):
+    build_study(any_project, {"ann": {}}, {"ann": set()})
+    path = write(tmp_path, "transcript,segment,coder,code\nPrincipal interview,2,,RC\n")
+    with any_project.transaction() as s:
+        assert import_codings(s, path, "lead", consensus=True) == 1
+    with any_project.read() as s:
+        row = s.exec(select(ConsensusDecision)).scalars().one()
+        assert (row.present, row.method) == (True, "import")
+        assert s.exec(select(Coding)).scalars().all() == []
+
+
+def test_export_respects_blinding(any_project):
+    build_study(any_project, {"ann": {1: {"SV"}}, "ben": {1: {"SA"}}}, {"ann": {1}, "ben": {1}})
+    with any_project.read() as s:
+        assert ",ben," not in export_codings(s, "ann")
+        assert ",ben," in export_codings(s, "lead")
+
+
+def test_codings_commands(project, project_path, tmp_path):
+    from qualcode.cli.main import cli
+
+    build_study(project, {"ann": {}}, {"ann": set()})
+    bad = write(tmp_path, "transcript,segment,coder,code\nPrincipal interview,99,ann,SV\n")
+    result = CliRunner().invoke(cli, ["codings", "import", str(bad), "-p", str(project_path), "--as", "lead"])
+    assert result.exit_code == 2 and "codings.csv:2:" in result.output
+    good = write(tmp_path, "transcript,segment,coder,code\nPrincipal interview,1,ann,SV\n")
+    assert CliRunner().invoke(cli, ["codings", "import", str(good), "-p", str(project_path), "--as", "lead"]).exit_code == 0
+    out = CliRunner().invoke(cli, ["codings", "export", "-p", str(project_path), "--as", "lead"])
+    assert "Principal interview,1,ann,Shared vision and strategy,1" in out.output
