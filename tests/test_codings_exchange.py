@@ -35,9 +35,9 @@ def test_import_marks_transcripts_done_and_export_round_trips(any_project, tmp_p
         assert len(s.exec(select(SegmentStatus)).scalars().all()) == 3  # every segment of the transcript
         text = export_codings(s, "lead")
     assert text.splitlines() == [
-        "transcript,segment,coder,code,round,start,end",
-        "Principal interview,1,ann,Shared vision and strategy,1,,",
-        "Principal interview,3,ann,Supportive administration,1,27,33",
+        "transcript,segment,coder,code,case,round,start,end",
+        "Principal interview,1,ann,Shared vision and strategy,Lincoln Elementary,1,,",
+        "Principal interview,3,ann,Supportive administration,Lincoln Elementary,1,27,33",
     ]
 
 
@@ -94,4 +94,21 @@ def test_codings_commands(project, project_path, tmp_path):
     good = write(tmp_path, "transcript,segment,coder,code\nPrincipal interview,1,ann,SV\n")
     assert CliRunner().invoke(cli, ["codings", "import", str(good), "-p", str(project_path), "--as", "lead"]).exit_code == 0
     out = CliRunner().invoke(cli, ["codings", "export", "-p", str(project_path), "--as", "lead"])
-    assert "Principal interview,1,ann,Shared vision and strategy,1" in out.output
+    assert "Principal interview,1,ann,Shared vision and strategy,Lincoln Elementary,1" in out.output
+
+
+def test_a_case_column_tells_apart_transcripts_of_the_same_title(any_project, tmp_path):
+    """Two schools each have a "Principal interview": the case column picks one, and export writes it."""
+    from .builders import build_transcript
+
+    build_study(any_project, {"ann": {}}, {"ann": set()}, segments=3)
+    build_transcript(any_project, title="Principal interview", case="Hillcrest Middle")
+    ambiguous = write(tmp_path, "transcript,segment,coder,code\nPrincipal interview,1,ann,SV\n")
+    with any_project.transaction() as s, pytest.raises(InputError, match=r"ambiguous transcript .*\(add a case column\)"):
+        import_codings(s, ambiguous, "lead")
+    chosen = write(tmp_path, "transcript,case,segment,coder,code\nPrincipal interview,Hillcrest Middle,2,ann,SV\n")
+    with any_project.transaction() as s:
+        assert import_codings(s, chosen, "lead") == 1
+    with any_project.read() as s:
+        lines = export_codings(s, "lead").splitlines()
+    assert lines[1:] == ["Principal interview,2,ann,Shared vision and strategy,Hillcrest Middle,1,,"]

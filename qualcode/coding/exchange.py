@@ -1,6 +1,7 @@
-"""Codings CSV exchange: ``transcript,segment,coder,code[,round,start,end]``.
+"""Codings CSV exchange: ``transcript,segment,coder,code[,case,round,start,end]``.
 
-``transcript`` is the title, ``segment`` the 1-based position, ``code`` the code's
+``transcript`` is the title (with ``case`` where two cases hold a transcript of the
+same title), ``segment`` the 1-based position, ``code`` the code's
 name where unique or its path joined with " > ". Importing checks every row first
 and reports every bad row with its line number; nothing is written unless all are good.
 """
@@ -17,12 +18,12 @@ from sqlmodel import Session
 from ..codebook.lookup import CodeResolver, get_codebook
 from ..errors import InputError, QualcodeError, located
 from ..store import audit
-from ..store.models import Code, Coder, Coding, Segment, SegmentStatus, Transcript
+from ..store.models import Case, Code, Coder, Coding, Segment, SegmentStatus, Transcript
 from .blinding import visible_coder_ids
 from .consensus import layer_codings, write_decision
 
 REQUIRED = ("transcript", "segment", "coder", "code")
-OPTIONAL = ("round", "start", "end")
+OPTIONAL = ("case", "round", "start", "end")
 MAX_ERRORS_SHOWN = 20
 
 
@@ -54,6 +55,7 @@ def import_codings(session: Session, path: str | Path, actor: str, *, consensus:
         require_lead(session, actor, "importing consensus codings")
     cb = get_codebook(session, codebook)
     resolver = CodeResolver(session, cb)
+    case_names = {c.id: c.name.casefold() for c in session.exec(select(Case)).scalars()}
     titles: dict[str, list[Transcript]] = {}
     for t in session.exec(select(Transcript)).scalars():
         titles.setdefault(t.title.casefold(), []).append(t)
@@ -65,8 +67,11 @@ def import_codings(session: Session, path: str | Path, actor: str, *, consensus:
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         try:
             found = titles.get(row["transcript"].casefold(), [])
+            if row.get("case"):
+                found = [t for t in found if case_names.get(t.case_id) == row["case"].casefold()]
             if len(found) != 1:
-                raise QualcodeError(f"{'ambiguous' if found else 'unknown'} transcript {row['transcript']!r}")
+                hint = " (add a case column)" if len(found) > 1 else ""
+                raise QualcodeError(f"{'ambiguous' if found else 'unknown'} transcript {row['transcript']!r}{hint}")
             transcript = found[0]
             position = _int(row["segment"], "segment")
             key = (transcript.id, position)
@@ -133,6 +138,7 @@ def export_codings(session: Session, viewer: str | None, *, layer: str | None = 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*REQUIRED, *OPTIONAL])
+    cases = {c.id: c.name for c in session.exec(select(Case)).scalars()}
     code_rows = {c.id: c for c in session.exec(select(Code)).scalars()}
     by_codebook: dict[int, CodeResolver] = {}
 
@@ -145,14 +151,15 @@ def export_codings(session: Session, viewer: str | None, *, layer: str | None = 
         resolver = by_codebook[code.codebook_id]
         return code.name if resolver.find(code.name) is code else resolver.path(code)
 
-    seg_info = {sid: (title, pos) for sid, title, pos in session.exec(
-        select(Segment.id, Transcript.title, Segment.position).join(Transcript, Transcript.id == Segment.transcript_id)).all()}
+    seg_info = {sid: (title, pos, cases.get(case_id, "")) for sid, title, pos, case_id in session.exec(
+        select(Segment.id, Transcript.title, Segment.position, Transcript.case_id)
+        .join(Transcript, Transcript.id == Segment.transcript_id)).all()}
     if layer == "consensus":
         from ..agreement.report import require_reader
 
         require_reader(session, viewer)
         frame = layer_codings(session, "consensus")
-        records = [(seg_info[s][0], seg_info[s][1], "consensus", code_label(c), "", qs, qe)
+        records = [(*seg_info[s][:2], "consensus", code_label(c), seg_info[s][2], "", qs, qe)
                    for s, c, qs, qe in frame.itertuples(index=False)]
     else:
         stmt = select(Coding.segment_id, Coder.name, Coding.code_id, Coding.round, Coding.quote_start, Coding.quote_end, Coder.id) \
@@ -161,8 +168,8 @@ def export_codings(session: Session, viewer: str | None, *, layer: str | None = 
             stmt = stmt.where(Coder.name == layer)
         if round is not None:
             stmt = stmt.where(Coding.round == round)
-        records = [(seg_info[s][0], seg_info[s][1], name, code_label(c), r, qs, qe)
+        records = [(*seg_info[s][:2], name, code_label(c), seg_info[s][2], r, qs, qe)
                    for s, name, c, r, qs, qe, cid in session.exec(stmt).all() if visible is None or cid in visible]
-    for rec in sorted(records, key=lambda r: (r[0], r[1], r[2], r[3])):
+    for rec in sorted(records, key=lambda r: (r[4], r[0], r[1], r[2], r[3])):
         writer.writerow(["" if v is None else v for v in rec])
     return out.getvalue()
