@@ -19,16 +19,27 @@ FORMATS_MANUSCRIPT = ("table", "csv", "json", "md", "latex", "docx", "xlsx", "ht
 BINARY_FORMATS = ("docx", "xlsx")
 
 
+def _from_root(key: str, fallback: str | None) -> Callable[[], str | None]:
+    """A default read from the top-level ``qualcode -p X --as Y`` options, if given."""
+
+    def default() -> str | None:
+        ctx = click.get_current_context(silent=True)
+        obj = ctx.find_root().obj if ctx is not None else None
+        return (obj or {}).get(key) or fallback
+
+    return default
+
+
 def project_option(f: Callable) -> Callable:
     return click.option(
-        "--project", "-p", "project_target", envvar="QUALCODE_PROJECT", default="qualcode.db", show_default=True,
-        metavar="PATH_OR_URL", help="Project file or database URL (or $QUALCODE_PROJECT).",
+        "--project", "-p", "project_target", envvar="QUALCODE_PROJECT", default=_from_root("project", "qualcode.db"),
+        show_default="qualcode.db", metavar="PATH_OR_URL", help="Project file or database URL (or $QUALCODE_PROJECT).",
     )(f)
 
 
 def as_option(f: Callable) -> Callable:
     return click.option(
-        "--as", "viewer", envvar="QUALCODE_USER", metavar="NAME",
+        "--as", "viewer", envvar="QUALCODE_USER", metavar="NAME", default=_from_root("viewer", None),
         help="Who is asking (a coder's name, or $QUALCODE_USER): blinding decides what you see.",
     )(f)
 

@@ -25,8 +25,16 @@ COMMAND_MODULES = (
 
 @click.group(cls=QualcodeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="qualcode")
-def cli() -> None:
-    """qualcode: team qualitative coding, agreement and cross-case synthesis in the terminal."""
+@click.option("--project", "-p", "project", metavar="PATH_OR_URL", help="Project for every command (same as each command's --project).")
+@click.option("--as", "viewer", metavar="NAME", help="Who is asking, for every command (same as each command's --as).")
+@click.pass_context
+def cli(ctx: click.Context, project: str | None, viewer: str | None) -> None:
+    """qualcode: team qualitative coding, agreement and cross-case synthesis in the terminal.
+
+    Every command takes --project/-p PATH_OR_URL (default ./qualcode.db or $QUALCODE_PROJECT);
+    `qualcode -p study.db COMMAND` sets it for the command that follows.
+    """
+    ctx.obj = {"project": project, "viewer": viewer}
 
 
 for _name in COMMAND_MODULES:
