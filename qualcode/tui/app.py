@@ -1,0 +1,130 @@
+"""The coding workbench application and its one factory, ``create_app``."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.app import App
+
+from ..coding.blinding import find_coder, set_blinded
+from ..coding.rounds import open_round
+from ..project import Project
+from . import bindings
+from .commands import JumpProvider
+from .registry import screen_entry
+from .screens.coding import CodingScreen
+from .screens.help import HelpScreen
+from .screens.home import HomeScreen
+from .settings import Settings, load_settings
+from .writer import Writer
+
+
+class QualcodeApp(App):
+    CSS_PATH = str(Path(__file__).with_name("qualcode.tcss"))
+    TITLE = "qualcode"
+    COMMANDS = App.COMMANDS | {JumpProvider}
+    BINDINGS = bindings.bindings("app")
+
+    def __init__(self, project: Project, coder: str, *, transcript_id: int | None = None,
+                 settings: Settings | None = None, side_by_side: bool | None = None) -> None:
+        super().__init__()
+        self.project = project
+        self.coder_name = coder
+        self.settings = settings or Settings()
+        self.start_transcript_id = transcript_id
+        self.side_by_side = self.settings.side_by_side if side_by_side is None else side_by_side
+        self.writer = Writer()
+        self.home: HomeScreen | None = None
+
+    @property
+    def keymap_settings(self) -> dict[str, str]:
+        return dict(self.settings.keys)
+
+    def on_mount(self) -> None:
+        if self.settings.keys:
+            self.set_keymap(self.settings.keys)
+        if self.settings.theme:
+            if self.settings.theme in self.available_themes:
+                self.theme = self.settings.theme
+            else:
+                self.notify(f"unknown theme {self.settings.theme!r} in the settings file", severity="warning")
+        self.home = HomeScreen()
+        self.push_screen(self.home)
+        if self.start_transcript_id is not None:
+            self.open_transcript(self.start_transcript_id)
+
+    # -- navigation (the palette and the screens call these) ------------------------------
+    def open_transcript(self, transcript_id: int, segment_position: int | None = None) -> None:
+        screen = CodingScreen(transcript_id, segment_position=segment_position, side_by_side=self.side_by_side)
+        if isinstance(self.screen, CodingScreen):
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def show_home(self, case: str | None = None) -> None:
+        while len(self.screen_stack) > 2 and self.screen is not self.home:
+            self.pop_screen()
+        if case is not None and self.home is not None:
+            self.home.select_case(case)
+
+    def show_code(self, code_id: int) -> None:
+        if isinstance(self.screen, CodingScreen):
+            self.screen.show_code(code_id)
+        else:
+            self.notify("open a transcript to see the code beside it", severity="information")
+
+    def open_screen(self, screen_id: str) -> None:
+        if screen_id == "home":
+            self.show_home()
+            return
+        self.push_screen(screen_entry(screen_id).factory(self))
+
+    def action_show_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    # -- lead actions (queued like every other write) -------------------------------------
+    def set_blinding(self, blinded: bool, target=None) -> None:
+        def write() -> bool:
+            with self.project.transaction() as s:
+                set_blinded(s, self.coder_name, blinded)
+            return blinded
+
+        self.writer.submit(target or self.home, "blinding", write)
+
+    def open_round(self, transcript_ids: list[int], note: str, target=None) -> None:
+        def write() -> int:
+            with self.project.transaction() as s:
+                return open_round(s, self.coder_name, transcript_ids, note)
+
+        self.writer.submit(target or self.home, "round", write)
+
+    # -- leaving ----------------------------------------------------------------------------
+    async def wait_for_writes(self) -> None:
+        """Return when every queued write has committed (or failed)."""
+        await asyncio.to_thread(self.writer.drain)
+
+    async def action_quit(self) -> None:
+        await self.wait_for_writes()
+        self.exit()
+
+    def on_unmount(self) -> None:
+        self.writer.close()
+
+
+def create_app(project: Project, coder: str, *, transcript_id: int | None = None, settings: Settings | None = None,
+               side_by_side: bool | None = None) -> QualcodeApp:
+    """The workbench for ``coder`` on ``project`` (the CLI, the demo and the tests all use this).
+
+    ``settings`` defaults to the user's settings file; ``transcript_id`` opens that transcript
+    straight away; ``side_by_side`` starts a lead with every coder's codes shown.
+    """
+    with project.read() as s:
+        find_coder(s, coder)  # an unknown name fails here, before the screen takes over
+    if settings is None:
+        settings = load_settings()
+    return QualcodeApp(project, coder, transcript_id=transcript_id, settings=settings, side_by_side=side_by_side)
+
+
+__all__ = ["QualcodeApp", "create_app"]

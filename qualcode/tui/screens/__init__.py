@@ -1,0 +1,1 @@
+"""Screens of the workbench; each module may register itself in ``qualcode.tui.registry``."""

@@ -1,0 +1,169 @@
+"""Home: transcripts grouped by case with progress (the viewer's own; every coder's for a lead).
+
+A lead also opens new rounds and blinds or unblinds the project from here.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from ...coding.blinding import find_coder, is_blinded, may_see_all
+from ...coding.service import TranscriptProgress, progress_overview
+from ...errors import QualcodeError
+from .. import bindings
+from ..registry import ScreenEntry, headlines, register_screen
+from ..writer import Written
+from .dialogs import ConfirmDialog, PromptDialog
+
+
+def progress_cell(done: int, total: int) -> Text:
+    style = "green" if total and done == total else ("yellow" if done else "")
+    return Text(f"{done}/{total}", style=style)
+
+
+class HomeScreen(Screen):
+    BINDINGS = bindings.bindings("home")
+
+    class Overview(Message):
+        def __init__(self, rows: list[TranscriptProgress], lead: bool, blinded: bool, lines: list[str]) -> None:
+            super().__init__()
+            self.rows = rows
+            self.lead = lead
+            self.blinded = blinded
+            self.lines = lines
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[TranscriptProgress] = []
+        self.is_lead = False
+        self.blinded = True
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("qualcode", id="home-title")
+        yield DataTable(id="transcripts", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        if self.loaded:
+            self.load()
+
+    @work(thread=True, exclusive=True, group="home")
+    def load(self) -> None:
+        app = self.app
+        try:
+            rows = progress_overview(app.project, app.coder_name)
+            with app.project.read() as s:
+                sees_all = may_see_all(s, app.coder_name)
+                blinded = is_blinded(s)
+                lead = find_coder(s, app.coder_name).role == "lead"
+            lines = [line for h in headlines() if sees_all for line in [h(app.project, app.coder_name)] if line]
+        except QualcodeError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.post_message(self.Overview(rows, lead, blinded, lines))
+
+    def on_home_screen_overview(self, message: Overview) -> None:
+        self.rows, self.is_lead, self.blinded, self.loaded = message.rows, message.lead, message.blinded, True
+        title = Text()
+        title.append("qualcode", style="bold")
+        title.append(f" · {self.app.coder_name}")
+        title.append(" · blinded" if self.blinded else " · unblinded: every coder sees everyone's codes",
+                     style="" if self.blinded else "bold yellow")
+        for line in message.lines:
+            title.append("\n" + line)
+        if not self.rows:
+            title.append("\nNo transcripts yet: import some with `qualcode import`.")
+        self.query_one("#home-title", Static).update(title)
+        table = self.query_one(DataTable)
+        keep = table.cursor_row
+        table.clear(columns=True)
+        coders = sorted({name for row in self.rows for name in row.done})
+        labels = ["Case", "Transcript", "Kind", "Round", "Segments", *coders]
+        texts = [[r.case, r.title, r.kind, str(r.round), str(r.segments)] for r in self.rows]
+        for i, label in enumerate(labels):
+            # sized here: the table does not widen columns added to a cleared table
+            widest = max([len(label)] + [len(t[i]) for t in texts if i < len(t)] + [len(str(r.segments)) * 2 + 1 for r in self.rows])
+            table.add_column(label, width=widest)
+        last_case = None
+        for row in self.rows:
+            case = Text(row.case, style="bold") if row.case != last_case else Text("")
+            last_case = row.case
+            table.add_row(case, row.title, row.kind, str(row.round), str(row.segments),
+                          *(progress_cell(row.done.get(name, 0), row.segments) for name in coders),
+                          key=str(row.transcript_id))
+        if self.rows:
+            table.move_cursor(row=min(keep, len(self.rows) - 1))
+        table.focus()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("open_round", "toggle_blinding"):
+            return self.is_lead
+        return True
+
+    @property
+    def selected(self) -> TranscriptProgress | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row is None or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    def select_case(self, case: str) -> None:
+        for i, row in enumerate(self.rows):
+            if row.case == case:
+                self.query_one(DataTable).move_cursor(row=i)
+                return
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.app.open_transcript(int(event.row_key.value))
+
+    def action_open_selected(self) -> None:
+        row = self.selected
+        if row is not None:
+            self.app.open_transcript(row.transcript_id)
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    # -- lead actions -------------------------------------------------------------------------
+    def action_open_round(self) -> None:
+        row = self.selected
+        if row is None or not self.is_lead:
+            return
+
+        def done(note: str | None) -> None:
+            if note is not None:
+                self.app.open_round([row.transcript_id], note, self)
+
+        self.app.push_screen(PromptDialog(f"Open round {row.round + 1} for {row.title}: a note for the coders",
+                                          placeholder="why this transcript is recoded"), done)
+
+    def action_toggle_blinding(self) -> None:
+        if not self.is_lead:
+            return
+        question = ("Unblind the project? Every coder will see everyone's codings." if self.blinded
+                    else "Blind the project again? Coders will see only their own codings.")
+        self.app.push_screen(ConfirmDialog(question), lambda yes: yes and self.app.set_blinding(not self.blinded, self))
+
+    def on_written(self, message: Written) -> None:
+        message.stop()
+        if message.error is not None:
+            self.notify(f"not saved: {message.error}", severity="error", timeout=8)
+        elif message.kind == "round":
+            self.notify(f"round {message.result} opened")
+        elif message.kind == "blinding":
+            self.notify("project blinded" if message.result else "project unblinded")
+        self.load()
+
+
+register_screen(ScreenEntry("home", "Home", "Transcripts by case with coding progress", factory=lambda app: HomeScreen()))

@@ -1,0 +1,271 @@
+"""The transcript as segments, drawn with Textual's Line API: only visible lines are rendered.
+
+The layout (which segment and which characters are on each virtual line) is a flat list
+recomputed only when the width or the set of extra lines changes, so moving, coding and
+repainting cost the same for 30 turns or 3,000.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ...coding.service import TranscriptWork
+from .code_style import CodeLook
+from .wrap import wrap_offsets
+
+HEADER, TEXT, OTHERS, GAP = range(4)
+GUTTER = 2
+INDENT = 2
+
+CURRENT_BG = Style(bgcolor="#26323f")
+CURRENT_BAR = Style(color="#5fafff", bold=True)
+SPEAKER = Style(bold=True)
+ROLE = Style(color="#8a8a8a", italic=True)
+MARK_DONE = Style(color="#5fd75f", bold=True)
+MARK_MEMO = Style(color="#d7af5f")
+PENDING = Style(dim=True, italic=True)
+OTHERS_STYLE = Style(color="#8a8a8a")
+MATCH = Style(reverse=True)
+
+
+@dataclass
+class Overlay:
+    """What the screen knows beyond the saved state: writes in flight, others' codes, the search."""
+
+    pending_codes: dict[int, dict[int, bool]]  # segment id -> code id -> applied once saved
+    pending_done: set[int]
+    others: dict[int, dict[str, set[int]]]  # segment id -> coder -> code ids (lead's side-by-side)
+    search: str = ""
+
+    @classmethod
+    def empty(cls) -> "Overlay":
+        return cls({}, set(), {})
+
+
+class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
+    """Segments with speaker, role, wrapped text, code chips, done and memo marks.
+
+    Its keys are the coding screen's (moving by segment), not ScrollView's line scrolling.
+    """
+
+    DEFAULT_CSS = """
+    TranscriptView { background: $surface; }
+    """
+
+    class SegmentClicked(Message):
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, work: TranscriptWork, looks: dict[int, CodeLook], overlay: Overlay, **kw) -> None:
+        super().__init__(**kw)
+        self.work = work
+        self.looks = looks
+        self.overlay = overlay
+        self.current = 0
+        self._lines: list[tuple[int, int, int, int]] = []  # (segment index, kind, a, b)
+        self._first_line: list[int] = []  # first virtual line of each segment
+        self._layout_width = 0
+        self._shows_others = False
+
+    # -- layout ---------------------------------------------------------------------------
+    @property
+    def wrap_width(self) -> int:
+        return max(10, self.scrollable_content_region.width - GUTTER - INDENT - 1)
+
+    def relayout(self) -> None:
+        text = self.work.text
+        width = self.wrap_width
+        others = self.overlay.others
+        lines: list[tuple[int, int, int, int]] = []
+        first: list[int] = []
+        for i, seg in enumerate(self.work.segments):
+            first.append(len(lines))
+            lines.append((i, HEADER, 0, 0))
+            lines.extend((i, TEXT, a, b) for a, b in wrap_offsets(text, seg.start, seg.end, width))
+            for n, _coder in enumerate(sorted(others.get(seg.id, {}))):
+                lines.append((i, OTHERS, n, 0))
+            lines.append((i, GAP, 0, 0))
+        self._lines, self._first_line, self._layout_width = lines, first, width
+        self._shows_others = bool(others)
+        self.virtual_size = Size(self.scrollable_content_region.width, len(lines))
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.wrap_width != self._layout_width:
+            self.relayout()
+            self.scroll_to_current()
+
+    def on_mount(self) -> None:
+        self.relayout()
+
+    # -- moving ---------------------------------------------------------------------------
+    def segment_lines(self, index: int) -> tuple[int, int]:
+        """First and one-past-last virtual line of segment ``index``."""
+        first = self._first_line[index]
+        last = self._first_line[index + 1] if index + 1 < len(self._first_line) else len(self._lines)
+        return first, last
+
+    def select(self, index: int) -> None:
+        if not self.work.segments:
+            return
+        index = max(0, min(index, len(self.work.segments) - 1))
+        if index == self.current:
+            self.scroll_to_current()
+            return
+        old_first, old_last = self.segment_lines(self.current)
+        self.current = index
+        self.refresh_lines(old_first, old_last - old_first)
+        first, last = self.segment_lines(index)
+        self.refresh_lines(first, last - first)
+        self.scroll_to_current()
+
+    def scroll_to_current(self) -> None:
+        if not self._first_line:
+            return
+        first, last = self.segment_lines(self.current)
+        top, height = int(self.scroll_y), self.scrollable_content_region.height
+        # Leaving the view re-centres the segment (a third from the edge it came in by), so
+        # stepping through the transcript scrolls once every few segments, not on every step.
+        if first < top:
+            self.scroll_to(y=max(0, min(first, last - height * 2 // 3)), animate=False, immediate=True)
+        elif last > top + height:
+            self.scroll_to(y=min(first, max(first - height // 3, last - height)), animate=False, immediate=True)
+
+    def page_target(self, direction: int) -> int:
+        """The segment one screenful away from the current one."""
+        height = max(1, self.scrollable_content_region.height)
+        first, _ = self.segment_lines(self.current)
+        target_line = max(0, min(len(self._lines) - 1, first + direction * height))
+        return self.segment_at(target_line)
+
+    def segment_at(self, line: int) -> int:
+        return max(0, bisect_right(self._first_line, line) - 1)
+
+    def refresh_segment(self, segment_id: int) -> None:
+        index = self.work.index_of.get(segment_id)
+        if index is not None and self._first_line:
+            first, last = self.segment_lines(index)
+            self.refresh_lines(first, last - first)
+
+    # -- drawing --------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        return self.render_virtual_line(int(self.scroll_y) + y).adjust_cell_length(width)
+
+    def render_virtual_line(self, index: int) -> Strip:
+        """One line of the whole transcript, whether or not it is on screen."""
+        if index >= len(self._lines):
+            return Strip.blank(self.scrollable_content_region.width)
+        seg_index, kind, a, b = self._lines[index]
+        seg = self.work.segments[seg_index]
+        current = seg_index == self.current
+        base = CURRENT_BG if current else Style()
+        gutter = [Segment("▌ ", CURRENT_BAR + base) if current else Segment(" " * GUTTER)]
+        if kind == HEADER:
+            body = self._header(seg)
+        elif kind == TEXT:
+            body = [Segment(" " * INDENT)] + self._text(seg, a, b)
+        elif kind == OTHERS:
+            body = self._others_line(seg, a)
+        else:
+            body = []
+        segments = [Segment(t, base + s if s else base) for t, s, _ in Segment.simplify(gutter + body)]
+        strip = Strip(segments)
+        if current:
+            strip = strip.extend_cell_length(self.scrollable_content_region.width, base)
+        return strip
+
+    def _header(self, seg) -> list[Segment]:
+        work, overlay = self.work, self.overlay
+        out = [Segment(f"{seg.position:>4} ", ROLE), Segment(seg.speaker or "(no speaker)", SPEAKER)]
+        if seg.role and seg.role != "unknown":
+            out.append(Segment(f" ({seg.role})", ROLE))
+        out.append(Segment("  "))
+        if seg.id in overlay.pending_done:
+            out.append(Segment("… ", PENDING))
+        elif seg.id in work.done:
+            out.append(Segment("✓ ", MARK_DONE))
+        if work.memo(seg.id):
+            out.append(Segment("✎ ", MARK_MEMO))
+        if work.core_idea(seg.id):
+            out.append(Segment("◆ ", MARK_MEMO))
+        saved = work.applied.get(seg.id, ())
+        pending = overlay.pending_codes.get(seg.id, {})
+        for code in work.codes:
+            look = self.looks[code.id]
+            is_saved = code.id in saved
+            wanted = pending.get(code.id)
+            if wanted is None and is_saved:
+                out += [Segment(f" {look.label} ", look.chip), Segment(" ")]
+            elif wanted is not None and wanted != is_saved:
+                # in flight: shown apart from saved chips until the write commits
+                marker = "+" if wanted else "−"
+                out += [Segment(f"{marker}{look.label}…", PENDING + look.swatch), Segment(" ")]
+            elif wanted is not None and is_saved:
+                out += [Segment(f" {look.label} ", look.chip), Segment(" ")]
+        return out
+
+    def _text(self, seg, a: int, b: int) -> list[Segment]:
+        text = self.work.text
+        if a == b:
+            return []
+        styles: list[Style | None] = [None] * (b - a)
+        for code_id in self.work.applied.get(seg.id, ()):
+            span = self.work.quotes.get((seg.id, code_id))
+            if span is None or code_id not in self.looks:
+                continue
+            lo, hi = max(a, span[0]), min(b, span[1])
+            for k in range(lo - a, hi - a):
+                styles[k] = self.looks[code_id].quote
+        query = self.overlay.search.casefold()
+        if query:
+            line = text[a:b].casefold()
+            hit = line.find(query)
+            while hit >= 0:
+                for k in range(hit, min(hit + len(query), b - a)):
+                    styles[k] = (styles[k] or Style()) + MATCH
+                hit = line.find(query, hit + 1)
+        out: list[Segment] = []
+        run_start = 0
+        for k in range(1, b - a + 1):
+            if k == b - a or styles[k] is not styles[run_start]:
+                out.append(Segment(text[a + run_start:a + k], styles[run_start]))
+                run_start = k
+        return out
+
+    def _others_line(self, seg, n: int) -> list[Segment]:
+        coders = self.overlay.others.get(seg.id, {})
+        names = sorted(coders)
+        if n >= len(names):
+            return []
+        name = names[n]
+        out = [Segment(" " * INDENT), Segment(f"{name}: ", OTHERS_STYLE)]
+        for code in self.work.codes:
+            if code.id in coders[name]:
+                look = self.looks[code.id]
+                out += [Segment(f" {look.label} ", look.chip), Segment(" ")]
+        return out
+
+    def plain_line(self, index: int) -> str:
+        """The text of virtual line ``index`` (for search results and screen readers' logs)."""
+        return self.render_virtual_line(index).text
+
+    @property
+    def line_count(self) -> int:
+        return len(self._lines)
+
+    # -- mouse ------------------------------------------------------------------------------
+    def on_click(self, event: events.Click) -> None:
+        line = int(self.scroll_y) + event.y
+        if 0 <= line < len(self._lines):
+            self.post_message(self.SegmentClicked(self._lines[line][0]))

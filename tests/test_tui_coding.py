@@ -1,0 +1,256 @@
+"""Pilot tests of the coding screen: every workflow ends in the database, as the screen says."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from qualcode.store.models import Coding, Memo, SegmentStatus
+from qualcode.tui.settings import Settings
+from qualcode.tui.widgets.transcript_view import TranscriptView
+
+from .builders import TURNS, add_coders, build_codebook, build_transcript
+from .tui_builders import TERMINAL_SIZE, anyio_backend, app_for, build_cqr_codebook, coding_screen, settle, transcript_lines  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def study(project):
+    tid = build_transcript(project)
+    codes = build_codebook(project)
+    add_coders(project, "ana", "ben")
+    return project, tid, codes
+
+
+def codings(project, coder_id=None):
+    with project.read() as s:
+        rows = s.exec(select(Coding)).scalars().all()
+    return sorted((r.segment_id, r.code_id) for r in rows)
+
+
+
+async def test_hotkey_codes_shows_pending_until_committed_and_uncodes(study):
+    project, tid, codes = study
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        seg = screen.work.segments[1]
+        release = threading.Event()
+        app.writer.submit(screen, "hold", lambda: release.wait(10))  # the writer is busy elsewhere
+        await pilot.press("down", "1")
+        header = transcript_lines(screen)[screen.view.segment_lines(1)[0]]
+        assert "+SV…" in header and " SV " not in header  # pending, not shown as saved
+        assert codings(project) == []
+        release.set()
+        await settle(app, pilot)
+        header = transcript_lines(screen)[screen.view.segment_lines(1)[0]]
+        assert " SV " in header and "…" not in header
+        assert codings(project) == [(seg.id, codes["SV"])]
+        await pilot.press("1")
+        await settle(app, pilot)
+        assert codings(project) == []
+        assert " SV " not in transcript_lines(screen)[screen.view.segment_lines(1)[0]]
+
+
+async def test_undo_and_redo_several_steps_in_order(study):
+    project, tid, codes = study
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        seg = screen.work.segments[0].id
+        # queued back to back: the undo must run after both toggles
+        await pilot.press("1", "2", "u")
+        await settle(app, pilot)
+        assert codings(project) == [(seg, codes["SV"])]
+        await pilot.press("ctrl+z")
+        await settle(app, pilot)
+        assert codings(project) == []
+        await pilot.press("U")
+        await settle(app, pilot)
+        assert codings(project) == [(seg, codes["SV"])]
+        await pilot.press("ctrl+y")
+        await settle(app, pilot)
+        assert codings(project) == sorted([(seg, codes["SV"]), (seg, codes["SA"])])
+
+
+async def test_segment_memo_and_code_memo(study):
+    project, tid, codes = study
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        await pilot.press("down", "down", "m")
+        await pilot.press(*"time matters")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "✎" in transcript_lines(screen)[screen.view.segment_lines(2)[0]]
+        await pilot.press("2", "M")  # the code memo goes to the code on the segment
+        await pilot.press(*"protecting time counts")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        await pilot.press("m", "escape")  # cancelled: nothing changes
+        await settle(app, pilot)
+    with project.read() as s:
+        memos = {(m.kind, m.segment_id, m.code_id): m.text for m in s.exec(select(Memo)).scalars()}
+    seg = screen.work.segments[2].id
+    assert memos == {("segment", seg, None): "time matters", ("code", None, codes["SA"]): "protecting time counts"}
+
+
+async def test_mark_done_and_next_uncoded(study):
+    project, tid, _ = study
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        ids = [s.id for s in screen.work.segments]
+        await pilot.press("d", "down", "d")
+        await settle(app, pilot)
+        assert "✓" in transcript_lines(screen)[screen.view.segment_lines(0)[0]]
+        await pilot.press("home", "f")
+        assert screen.view.current == 2  # segments 1 and 2 are done
+        await pilot.press("end", "f")
+        assert screen.view.current == 2  # wraps around past the done ones
+    with project.read() as s:
+        done = sorted(r.segment_id for r in s.exec(select(SegmentStatus)).scalars())
+    assert done == ids[:2]
+
+
+async def test_search_then_next_and_previous_match(study):
+    project, tid, _ = study
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        await pilot.press("slash", *"we ", "enter")
+        assert screen.view.current == 1  # "We meet every Tuesday"
+        await pilot.press("n")
+        assert screen.view.current == 4  # "We look at student work"
+        await pilot.press("n")
+        assert screen.view.current == 1  # wraps
+        await pilot.press("N")
+        assert screen.view.current == 4
+
+
+async def test_quote_span_selected_with_the_keyboard(study):
+    project, tid, codes = study
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        await pilot.press("down", "down", "2", "q")
+        await pilot.pause()
+        # "Our principal protects that time, ...": skip 14 characters, select "protects that time"
+        await pilot.press(*["right"] * 14, *["shift+right"] * len("protects that time"), "ctrl+s")
+        await settle(app, pilot)
+        seg = screen.work.segments[2]
+    with project.read() as s:
+        row = s.exec(select(Coding)).scalars().one()
+    text = screen.work.text
+    assert (row.segment_id, row.code_id) == (seg.id, codes["SA"])
+    assert text[row.quote_start:row.quote_end] == "protects that time"
+
+
+async def test_code_picker_filters_and_toggles(study):
+    project, tid, codes = study
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        await pilot.press("a", *"norms", "enter")
+        await settle(app, pilot)
+        seg = screen.work.segments[0].id
+        assert codings(project) == [(seg, codes["SN"])]
+        await pilot.press("a", *"SN", "enter")  # by key; applied codes are toggled off
+        await settle(app, pilot)
+        assert codings(project) == []
+
+
+async def test_mouse_selects_a_segment_and_toggles_a_code(study):
+    project, tid, codes = study
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        first, _ = screen.view.segment_lines(3)
+        await pilot.click(TranscriptView, offset=(10, first))
+        assert screen.view.current == 3
+        await pilot.click("#codebook", offset=(6, 1))  # the second code: Supportive administration
+        await settle(app, pilot)
+        assert codings(project) == [(screen.work.segments[3].id, codes["SA"])]
+
+
+async def test_cqr_categories_by_hotkey_and_core_idea(project):
+    tid = build_transcript(project)
+    ids = build_cqr_codebook(project)
+    add_coders(project, "ana")
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        await pilot.press("down", "2", "c")  # hotkey 2 is "Lack of buy-in"
+        await pilot.press(*"Principal protects planning time")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        seg = screen.work.segments[1].id
+        assert "◆" in transcript_lines(screen)[screen.view.segment_lines(1)[0]]
+    assert codings(project) == [(seg, ids["Lack of buy-in"])]
+    with project.read() as s:
+        memo = s.exec(select(Memo)).scalars().one()
+    assert (memo.kind, memo.segment_id, memo.text) == ("core_idea", seg, "Principal protects planning time")
+
+
+async def test_settings_override_replaces_a_key(study):
+    project, tid, _ = study
+    app = app_for(project, "ana", tid, settings=Settings(keys={"toggle_done": "x"}))
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        await pilot.press("d")  # no longer bound
+        await settle(app, pilot)
+        assert screen.work.done == set()
+        await pilot.press("x")
+        await settle(app, pilot)
+        assert screen.work.done == {screen.work.segments[0].id}
+        await pilot.press("question_mark")
+        await pilot.pause()
+        from qualcode.tui.screens.help import HelpScreen, help_text
+
+        assert isinstance(app.screen, HelpScreen)
+    from rich.console import Console
+
+    console = Console(width=120, record=True)
+    console.print(help_text({"toggle_done": "x"}))
+    lines = [line for line in console.export_text().splitlines() if "toggle_done" in line]
+    assert lines and lines[0].split()[0] == "x"
+
+
+async def test_escape_returns_home_and_enter_opens_a_transcript(study):
+    project, tid, _ = study
+    app = app_for(project, "ana")
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        from .tui_builders import home_screen
+
+        await home_screen(app, pilot)
+        await pilot.press("enter")
+        screen = await coding_screen(app, pilot)
+        assert screen.work.transcript.id == tid and len(screen.work.segments) == len(TURNS)
+        await pilot.press("escape")
+        await home_screen(app, pilot)
+
+
+async def test_keys_move_by_segment_through_a_long_transcript(project):
+    from .tui_builders import build_long_transcript
+
+    tid = build_long_transcript(project, count=400, chars=150)
+    build_codebook(project)
+    add_coders(project, "ana")
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        view = screen.view
+        await pilot.press("down", "down")
+        assert view.current == 2
+        await pilot.press("pagedown")
+        assert view.current > 2
+        await pilot.press("end")
+        assert view.current == 399
+        first, last = view.segment_lines(399)
+        assert view.scroll_y <= first and last <= view.scroll_y + view.scrollable_content_region.height
+        assert "Turn 400:" in " ".join(view.plain_line(i) for i in range(first, last))
+        await pilot.press("g")
+        assert view.current == 0 and view.scroll_y == 0
