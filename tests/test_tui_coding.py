@@ -254,3 +254,19 @@ async def test_keys_move_by_segment_through_a_long_transcript(project):
         assert "Turn 400:" in " ".join(view.plain_line(i) for i in range(first, last))
         await pilot.press("g")
         assert view.current == 0 and view.scroll_y == 0
+
+
+async def test_fast_typing_codes_the_segment_the_keys_reached(study):
+    """Keys typed faster than the screen repaints apply in order: moves before the hotkeys after them."""
+    from textual import events
+
+    project, tid, codes = study
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        for key in ("j", "j", "1", "j", "2"):
+            app.post_message(events.Key(key, key))
+        await settle(app, pilot)
+        await app.wait_for_writes()
+        segs = [s.id for s in screen.work.segments]
+        assert codings(project) == sorted([(segs[2], codes["SV"]), (segs[3], codes["SA"])])

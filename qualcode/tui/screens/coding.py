@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 
 from rich.text import Text
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -97,6 +97,7 @@ class CodingScreen(Screen):
         looks = code_looks(work_.codes)
         self.paths = code_paths(work_.codes)
         self.hotkeys = {c.hotkey: c.id for c in work_.codes if c.hotkey}
+        self.bind_code_hotkeys()
         view = TranscriptView(work_, looks, self.overlay, id="transcript")
         tree = CodebookTree(work_.codes, looks, id="codebook")
         details = CodeDetails("", id="code-details")
@@ -293,11 +294,19 @@ class CodingScreen(Screen):
         self.go_to(message.index)
 
     # -- coding ---------------------------------------------------------------------------------
-    def on_key(self, event: events.Key) -> None:
-        if self.ready and event.key in self.hotkeys:
-            event.stop()
-            event.prevent_default()
-            self.toggle_code(self.hotkeys[event.key])
+    def bind_code_hotkeys(self) -> None:
+        """Codebook hotkeys become bindings of this screen, replacing any binding on the same key.
+
+        They must travel the same route as the movement keys: a hotkey handled earlier (in
+        ``on_key``) would overtake a queued move and code the wrong segment when keys come fast.
+        """
+        for key, code_id in self.hotkeys.items():
+            self._bindings.key_to_bindings.pop(key, None)
+            self._bindings.bind(key, f"toggle_code({code_id})", show=False)
+
+    def action_toggle_code(self, code_id: int) -> None:
+        if self.ready:
+            self.toggle_code(code_id)
 
     def on_codebook_tree_code_chosen(self, message: CodebookTree.CodeChosen) -> None:
         self.toggle_code(message.code_id)
