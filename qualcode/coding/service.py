@@ -69,14 +69,16 @@ def progress_overview(project: Project, viewer: str) -> list[TranscriptProgress]
             .group_by(Transcript.id, Transcript.title, Case.name, Transcript.kind)
             .order_by(Case.name, Transcript.title)
         ).all()
-        coders = {c.id: c.name for c in s.exec(select(Coder)).scalars() if c.role != "auditor"}
-        if visible is not None:
-            coders = {me.id: me.name}
         done_rows = s.exec(
             select(Segment.transcript_id, SegmentStatus.coder_id, SegmentStatus.round, func.count())
             .join(Segment, Segment.id == SegmentStatus.segment_id)
             .group_by(Segment.transcript_id, SegmentStatus.coder_id, SegmentStatus.round)
         ).all()
+        has_coded = {cid for _, cid, _, _ in done_rows}
+        # Coders always have a column; a lead or auditor only once they have coded something.
+        coders = {c.id: c.name for c in s.exec(select(Coder)).scalars() if c.role == "coder" or c.id in has_coded}
+        if visible is not None:
+            coders = {me.id: me.name}
     out = [TranscriptProgress(tid, title, case or "(no case)", kind, n, rounds.get(tid, 1)) for tid, title, case, kind, n in rows]
     by_id = {p.transcript_id: p for p in out}
     for p in out:
