@@ -1,4 +1,4 @@
-"""Read coders' decisions from the store into dense numpy arrays, with one SQL query per table.
+"""Read coders' decisions from the store into dense numpy arrays (bulk reads: ``reading``).
 
 Units are segments. ``present[c, u, k]`` is True when coder ``c`` applied code
 ``k`` to unit ``u`` in the round that counts, and ``done[c, u]`` when the coder
@@ -10,20 +10,25 @@ the coder coded or marked anything in that transcript, unless a round is given.
 The pseudo-coder ``consensus`` is the reconciled layer (decisions with
 present = True); it counts as done on every segment that has a decision or that
 every project coder (role "coder") finished.
+
+``between`` (a ``[from, until)`` pair of datetimes, either end open) keeps only the
+codings created, done marks made and consensus decisions taken in that window: the
+codebook-version slices of the report.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session
 
 from ..codebook.lookup import CodeResolver
 from ..errors import QualcodeError
 from ..store.models import Code, Codebook, Coder, Coding, ConsensusDecision, Segment, SegmentStatus, Transcript
+from .reading import int_groups, max_id, packed, unpack
 
 CONSENSUS = "consensus"
 LEVELS = ("code", "domain", "category")
@@ -49,24 +54,6 @@ class AgreementData:
         )
 
 
-def fetch_rows(session: Session, stmt) -> tuple[list[tuple], list[str]]:
-    """Run a SELECT through the driver's own cursor: plain tuples, several times faster than ORM rows for millions."""
-    connection = session.connection()
-    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-    params = tuple(compiled.params[k] for k in compiled.positiontup) if compiled.positional else compiled.params
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(str(compiled), params)
-        return cursor.fetchall(), [d[0] for d in cursor.description]
-    finally:
-        cursor.close()
-
-
-def _frame(session: Session, stmt) -> pd.DataFrame:
-    rows, columns = fetch_rows(session, stmt)
-    return pd.DataFrame.from_records(rows, columns=columns)
-
-
 def coder_rows(session: Session, names: list[str] | None) -> list[Coder | str]:
     """The compared coders (``consensus`` allowed); by default every coder with role "coder"."""
     all_coders = list(session.exec(select(Coder).order_by(Coder.name)).scalars())
@@ -85,20 +72,6 @@ def coder_rows(session: Session, names: list[str] | None) -> list[Coder | str]:
     if len(chosen) < 2:
         raise QualcodeError("agreement needs at least two coders (name them with --coders A,B)")
     return chosen
-
-
-def selected_rounds(codings: pd.DataFrame, statuses: pd.DataFrame, round: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Keep, per coder and transcript, the rows of the round that counts."""
-    if round is not None:
-        return codings[codings["round"] == round], statuses[statuses["round"] == round]
-    both = pd.concat([codings[["coder_id", "transcript_id", "round"]], statuses[["coder_id", "transcript_id", "round"]]])
-    latest = both.groupby(["coder_id", "transcript_id"], as_index=False)["round"].max().rename(columns={"round": "latest"})
-
-    def keep(df: pd.DataFrame) -> pd.DataFrame:
-        merged = df.merge(latest, on=["coder_id", "transcript_id"], how="left")
-        return merged[merged["round"] == merged["latest"]].drop(columns=["latest"])
-
-    return keep(codings), keep(statuses)
 
 
 def report_codes(session: Session, codebook: Codebook, used_code_ids: set[int]) -> tuple[list[Code], dict[int, str]]:
@@ -147,92 +120,163 @@ def _level_columns(codes: list[Code], level: str) -> tuple[list[Code], np.ndarra
     return columns, mapping
 
 
+
+
+Window = tuple[datetime | None, datetime | None]
+
+
+@dataclass
+class Decisions:
+    """One coder's rows of one round: segment ids and, for codings, the code of each."""
+
+    coder_id: int
+    round: int
+    segment_ids: np.ndarray
+    code_ids: np.ndarray | None = None
+
+    def keep(self, mask: np.ndarray) -> "Decisions":
+        return Decisions(self.coder_id, self.round, self.segment_ids[mask], None if self.code_ids is None else self.code_ids[mask])
+
+
+def _in_window(column, between: Window | None) -> list:
+    low, high = between or (None, None)
+    return [*([column >= low] if low is not None else []), *([column < high] if high is not None else [])]
+
+
+def _segment_map(session: Session) -> tuple[np.ndarray, np.ndarray]:
+    """``transcript_of[segment_id]`` and ``case_of[transcript_id]`` (-1 where none)."""
+    base = max_id(session, Transcript.id) + 1
+    [(values,)] = int_groups(session, packed(Segment.id, Segment.transcript_id, base))
+    segment_ids, transcript_ids = unpack(values, base)
+    transcript_of = np.full(max_id(session, Segment.id) + 1, -1, dtype=np.int64)
+    transcript_of[segment_ids] = transcript_ids
+    case_of = np.full(base, -1, dtype=np.int64)
+    for tid, case_id in session.exec(select(Transcript.id, Transcript.case_id)).all():
+        case_of[tid] = -1 if case_id is None else case_id
+    return transcript_of, case_of
+
+
+def _read_codings(session: Session, coder_ids: list[int], round: int | None, between: Window | None, code_base: int) -> list[Decisions]:
+    where = [Coding.coder_id.in_(coder_ids), *_in_window(Coding.created_at, between)]
+    if round is not None:
+        where.append(Coding.round == round)
+    groups = int_groups(session, packed(Coding.segment_id, Coding.code_id, code_base), Coding.coder_id, Coding.round, where=where)
+    return [Decisions(coder, rnd, *unpack(values, code_base)) for coder, rnd, values in groups]
+
+
+def _read_statuses(session: Session, coder_ids: list[int], round: int | None, between: Window | None) -> list[Decisions]:
+    where = [SegmentStatus.coder_id.in_(coder_ids), *_in_window(SegmentStatus.done_at, between)]
+    if round is not None:
+        where.append(SegmentStatus.round == round)
+    groups = int_groups(session, SegmentStatus.segment_id, SegmentStatus.coder_id, SegmentStatus.round, where=where)
+    return [Decisions(coder, rnd, segments) for coder, rnd, segments in groups]
+
+
+def counting_rounds(groups: list[Decisions], transcript_of: np.ndarray, n_transcripts: int) -> list[Decisions]:
+    """Keep, per coder and transcript, the rows of the latest round in which the coder coded or marked anything there."""
+    latest: dict[int, np.ndarray] = {}
+    for g in groups:
+        touched = np.zeros(n_transcripts, dtype=bool)
+        touched[transcript_of[g.segment_ids]] = True
+        rounds = latest.setdefault(g.coder_id, np.full(n_transcripts, np.iinfo(np.int64).min))
+        rounds[touched] = np.maximum(rounds[touched], g.round)
+    return [g.keep(latest[g.coder_id][transcript_of[g.segment_ids]] == g.round) for g in groups]
+
+
+def _consensus(session: Session, code_base: int, between: Window | None, ours: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The consensus layer on the codes where ``ours`` is True: (segment ids it counts as done, present segment ids, their codes)."""
+    decided, present_segments, present_codes = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)]
+    for is_present, values in int_groups(session, packed(ConsensusDecision.segment_id, ConsensusDecision.code_id, code_base),
+                                         ConsensusDecision.present, where=_in_window(ConsensusDecision.decided_at, between)):
+        segments, codes = unpack(values, code_base)
+        segments, codes = segments[ours[codes]], codes[ours[codes]]
+        decided.append(segments)
+        if is_present:
+            present_segments.append(segments)
+            present_codes.append(codes)
+    everyone = [c.id for c in session.exec(select(Coder).where(Coder.role == "coder")).scalars()]
+    finished_by_all = np.empty(0, dtype=np.int64)
+    if everyone:
+        counts = np.zeros(max_id(session, Segment.id) + 1, dtype=np.int64)
+        for _, segs in int_groups(session, SegmentStatus.segment_id, SegmentStatus.coder_id,
+                                  where=[SegmentStatus.coder_id.in_(everyone), *_in_window(SegmentStatus.done_at, between)]):
+            counts[np.unique(segs)] += 1
+        finished_by_all = np.flatnonzero(counts == len(everyone))
+    return np.union1d(finished_by_all, np.concatenate(decided)), np.concatenate(present_segments), np.concatenate(present_codes)
+
+
 def load(
     session: Session,
     codebook: Codebook,
     coders: list[str] | None = None,
     round: int | None = None,
     level: str | None = None,
+    between: Window | None = None,
 ) -> AgreementData:
     """Every compared coder's decisions on every segment any of them finished."""
     chosen = coder_rows(session, coders)
     level = level or ("category" if codebook.kind == "cqr" else "code")
     if level not in LEVELS:
         raise QualcodeError(f"level must be one of {', '.join(LEVELS)}")
-    real = [c for c in chosen if c != CONSENSUS]
-    real_ids = [c.id for c in real]
-    code_ids_stmt = select(Code.id).where(Code.codebook_id == codebook.id)
+    position = {c.id: i for i, c in enumerate(chosen) if c != CONSENSUS}
+    transcript_of, case_of = _segment_map(session)
+    code_base = max_id(session, Code.id) + 1
 
-    codings = _frame(session, select(Coding.segment_id, Coding.code_id, Coding.coder_id, Coding.round, Segment.transcript_id)
-                     .join(Segment, Segment.id == Coding.segment_id)
-                     .where(Coding.coder_id.in_(real_ids), Coding.code_id.in_(code_ids_stmt)))
-    statuses = _frame(session, select(SegmentStatus.segment_id, SegmentStatus.coder_id, SegmentStatus.round, Segment.transcript_id)
-                      .join(Segment, Segment.id == SegmentStatus.segment_id)
-                      .where(SegmentStatus.coder_id.in_(real_ids)))
-    codings, statuses = selected_rounds(codings, statuses, round)
+    codebook_codes = np.zeros(code_base, dtype=bool)
+    codebook_codes[[cid for (cid,) in session.exec(select(Code.id).where(Code.codebook_id == codebook.id)).all()]] = True
+    codings = [g.keep(codebook_codes[g.code_ids]) for g in _read_codings(session, list(position), round, between, code_base)]
+    statuses = _read_statuses(session, list(position), round, between)
+    if round is None:
+        kept = counting_rounds(codings + statuses, transcript_of, len(case_of))
+        codings, statuses = kept[:len(codings)], kept[len(codings):]
 
-    consensus = None
+    used = np.zeros(code_base, dtype=bool)
+    for g in codings:
+        used[g.code_ids] = True
+
+    consensus_done = consensus_segments = consensus_codes = np.empty(0, dtype=np.int64)
     if CONSENSUS in chosen:
-        consensus = _frame(session, select(ConsensusDecision.segment_id, ConsensusDecision.code_id, ConsensusDecision.present)
-                           .where(ConsensusDecision.code_id.in_(code_ids_stmt)))
-        everyone = [c.id for c in session.exec(select(Coder).where(Coder.role == "coder")).scalars()]
-        all_status = _frame(session, select(SegmentStatus.segment_id, SegmentStatus.coder_id))
-        finished_by = all_status[all_status["coder_id"].isin(everyone)].groupby("segment_id")["coder_id"].nunique()
-        consensus_done = set(finished_by[finished_by == len(everyone)].index.tolist()) if everyone else set()
-        consensus_done |= set(consensus["segment_id"].tolist())
-    else:
-        consensus_done = set()
+        consensus_done, consensus_segments, consensus_codes = _consensus(session, code_base, between, codebook_codes)
+        used[consensus_codes] = True
 
-    unit_set = np.union1d(statuses["segment_id"].to_numpy(dtype=np.int64), np.fromiter(consensus_done, dtype=np.int64))
-    segs = _frame(session, select(Segment.id, Segment.transcript_id, Transcript.case_id)
-                  .join(Transcript, Transcript.id == Segment.transcript_id).order_by(Segment.id))
-    segs = segs[segs["id"].isin(unit_set)]
-    segment_ids = segs["id"].to_numpy(dtype=np.int64)
-
-    used = set(codings["code_id"].unique().tolist())
-    if consensus is not None:
-        used |= set(consensus["code_id"].unique().tolist())
-    codes, paths = report_codes(session, codebook, used)
-    column_of = np.full(max([c.id for c in codes], default=0) + 1, -1, dtype=np.int64)
+    codes, paths = report_codes(session, codebook, set(np.flatnonzero(used).tolist()))
+    column_of = np.full(code_base, -1, dtype=np.int64)
     column_of[[c.id for c in codes]] = np.arange(len(codes))
 
-    coder_index = {c.id: i for i, c in enumerate(real)}
-    n_coders, n_units = len(chosen), len(segment_ids)
+    segment_ids = np.unique(np.concatenate([consensus_done, *(g.segment_ids for g in statuses)]))
+    unit_of = np.full(len(transcript_of), -1, dtype=np.int64)
+    unit_of[segment_ids] = np.arange(len(segment_ids))
+    n_coders, n_units, n_codes = len(chosen), len(segment_ids), len(codes)
     done = np.zeros((n_coders, n_units), dtype=bool)
-    present = np.zeros((n_coders, n_units, len(codes)), dtype=bool)
-    real_pos = [i for i, c in enumerate(chosen) if c != CONSENSUS]
+    for g in statuses:
+        done[position[g.coder_id], unit_of[g.segment_ids]] = True
+    present = np.zeros(n_coders * n_units * n_codes, dtype=bool)  # flat (coder, unit, code)
 
-    st_unit = np.searchsorted(segment_ids, statuses["segment_id"].to_numpy(dtype=np.int64))
-    st_coder = np.array([real_pos[coder_index[c]] for c in statuses["coder_id"].tolist()], dtype=np.int64)
-    done[st_coder, st_unit] = True
+    def mark(coder: int, seg: np.ndarray, code: np.ndarray) -> None:
+        unit, column = unit_of[seg], column_of[code]
+        counted = (unit >= 0) & (column >= 0)
+        counted[counted] = done[coder, unit[counted]]  # only finished segments count
+        present[(coder * n_units + unit[counted]) * n_codes + column[counted]] = True
 
-    seg_col = codings["segment_id"].to_numpy(dtype=np.int64)
-    known = np.isin(seg_col, segment_ids)
-    cod_unit = np.searchsorted(segment_ids, seg_col[known])
-    cod_code = column_of[np.minimum(codings["code_id"].to_numpy(dtype=np.int64)[known], len(column_of) - 1)]
-    cod_coder = np.array([real_pos[coder_index[c]] for c in codings["coder_id"].to_numpy()[known].tolist()], dtype=np.int64)
-    ok = cod_code >= 0
-    present[cod_coder[ok], cod_unit[ok], cod_code[ok]] = True
-
-    if consensus is not None:
+    for g in codings:
+        mark(position[g.coder_id], g.segment_ids, g.code_ids)
+    if CONSENSUS in chosen:
         ci = chosen.index(CONSENSUS)
-        done[ci] = np.isin(segment_ids, np.fromiter(consensus_done, dtype=np.int64))
-        rows = consensus[consensus["present"].astype(bool)]
-        u = np.searchsorted(segment_ids, rows["segment_id"].to_numpy(dtype=np.int64))
-        k = column_of[rows["code_id"].to_numpy(dtype=np.int64)]
-        present[ci, u[k >= 0], k[k >= 0]] = True
+        done[ci] = np.isin(segment_ids, consensus_done)
+        mark(ci, consensus_segments, consensus_codes)
+    present = present.reshape(n_coders, n_units, n_codes)
 
-    present &= done[:, :, None]  # only finished segments count
     columns, mapping = _level_columns(codes, level)
     if level != "code":
-        present = (present.reshape(-1, len(codes)).astype(np.uint8) @ mapping.astype(np.uint8) > 0).reshape(n_coders, n_units, len(columns))
+        present = (present.reshape(-1, n_codes).astype(np.uint8) @ mapping.astype(np.uint8) > 0).reshape(n_coders, n_units, len(columns))
+    transcript_ids = transcript_of[segment_ids]
     return AgreementData(
         coders=[c if c == CONSENSUS else c.name for c in chosen],
         codes=columns,
         code_paths=[paths[c.id] for c in columns],
         segment_ids=segment_ids,
-        transcript_ids=segs["transcript_id"].to_numpy(dtype=np.int64),
-        case_ids=segs["case_id"].fillna(-1).to_numpy(dtype=np.int64),
+        transcript_ids=transcript_ids,
+        case_ids=case_of[transcript_ids],
         done=done,
         present=present,
         level=level,

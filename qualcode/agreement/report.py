@@ -1,4 +1,4 @@
-"""The project agreement report: per code, overall, and by case, transcript or round.
+"""The project agreement report: per code, overall, and by case, transcript, round or codebook version.
 
 ``agreement_report`` returns a JSON-ready dict with stable keys (see docs/agreement.md);
 ``report_table`` turns it into the shared ``Table``. A TUI dashboard can use the dict
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from datetime import datetime, timezone
 from itertools import combinations
 from typing import Any
 
@@ -20,12 +21,12 @@ from ..codebook.lookup import get_codebook
 from ..coding.blinding import may_see_all
 from ..errors import BlindingError, QualcodeError
 from ..export.table import Table
-from ..store.models import Case, Coding, SegmentStatus, Transcript
+from ..store.models import Case, Codebook, CodebookVersion, Coding, SegmentStatus, Transcript
 from . import binary
 from .data import AgreementData, load
 from .statistics import cicchetti, kappa_from_parts, landis_koch, percentile_interval
 
-SLICES = ("code", "case", "transcript", "round")
+SLICES = ("code", "case", "transcript", "round", "version")
 CI_CHUNK = 100  # bootstrap replicates computed together (bounds memory)
 
 
@@ -53,14 +54,15 @@ def _stats(data: AgreementData, weights: np.ndarray | None = None) -> dict[str, 
             "pooled": kappa_from_parts(p_o.mean(axis=-1), p_e.mean(axis=-1)) if p_o.shape[-1] else np.nan,
         })
     all_done = done.all(axis=0)
-    applied = x[:, all_done].sum(axis=0, dtype=np.int16)
+    out["applied"] = applied = x.sum(axis=0, dtype=np.min_scalar_type(len(data.coders)))  # (units, codes)
+    out["finished"] = finished = done.sum(axis=0)
     w = None if weights is None else weights[..., all_done]
-    parts = binary.multi_parts(applied, len(data.coders), w)
+    parts = binary.multi_parts(applied[all_done], len(data.coders), w)
     out["multi"] = parts
     out["kappas"] = binary.kappas(parts)
     out["fleiss_pooled"] = kappa_from_parts(parts["p_o"].mean(axis=-1), parts["fleiss"].mean(axis=-1)) if applied.shape[1] else np.nan
     out["ac1_pooled"] = kappa_from_parts(parts["p_o"].mean(axis=-1), parts["ac1"].mean(axis=-1)) if applied.shape[1] else np.nan
-    a = binary.alpha_parts(x.sum(axis=0, dtype=np.int16), done.sum(axis=0), weights)
+    a = binary.alpha_parts(applied, finished, weights)
     out["alpha"] = binary.alpha_from_parts(a["o01"], a["n0"], a["n1"])
     out["alpha_pooled"] = binary.alpha_from_parts(a["o01"].sum(axis=-1), a["n0"].sum(axis=-1), a["n1"].sum(axis=-1))
     out["units"] = int(all_done.sum())
@@ -119,14 +121,14 @@ def _summarise(data: AgreementData, ci: bool, resamples: int, seed: int, confide
     fleiss_mean = np.nanmean(s["kappas"]["fleiss"]) if data.codes else np.nan
     alpha_mean = np.nanmean(s["alpha"]) if data.codes else np.nan
     all_done = data.done.all(axis=0)
-    finished = data.done.sum(axis=0)
-    applied_any = data.present.sum(axis=0)
-    disagreements = ((applied_any > 0) & (applied_any < finished[:, None]) & (finished[:, None] >= 2)).sum(axis=0)
+    finished, applied = s["finished"], s["applied"]
+    disagreements = np.count_nonzero((applied > 0) & (applied < finished[:, None]) & (finished[:, None] >= 2), axis=0)
     unanimous = s["multi"]["p_o"]  # with binary data, mean pairwise agreement over all-finished units
     names = data.coders
+    shares = [np.count_nonzero(data.present[c][all_done], axis=0) / all_done.sum() for c in range(len(names))] if all_done.any() else None
     per_code = []
     for k, code in enumerate(data.codes):
-        prevalence = {names[c]: _num(data.present[c, all_done, k].mean()) if all_done.any() else None for c in range(len(names))}
+        prevalence = {name: None if shares is None else _num(shares[c][k]) for c, name in enumerate(names)}
         row = {
             "code_id": code.id, "code": code.name, "key": code.key, "path": data.code_paths[k], "status": code.status,
             "units": s["units"], "prevalence": prevalence,
@@ -183,6 +185,27 @@ def rounds_in_use(session: Session) -> list[int]:
     return sorted(coded | finished)
 
 
+def version_windows(session: Session, codebook: Codebook) -> list[tuple[int, datetime | None, datetime | None]]:
+    """Each version of ``codebook`` with the ``[from, until)`` window it was in force.
+
+    A version is in force from its ``created_at`` until the next version's. The first
+    window is open at the start, so nothing older is lost; without recorded versions the
+    codebook's current version covers everything.
+    """
+    versions = session.exec(select(CodebookVersion.number, CodebookVersion.created_at)
+                            .where(CodebookVersion.codebook_id == codebook.id).order_by(CodebookVersion.number)).all()
+    if not versions:
+        return [(codebook.version, None, None)]
+    return [(number, None if i == 0 else created, versions[i + 1][1] if i + 1 < len(versions) else None)
+            for i, (number, created) in enumerate(versions)]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+
+
 def agreement_report(
     session: Session,
     viewer: str | None,
@@ -197,7 +220,11 @@ def agreement_report(
     seed: int = 0,
     confidence: float = 0.95,
 ) -> dict[str, Any]:
-    """The agreement report (checks blinding first). ``by`` adds ``slices``: one summary per case/transcript/round."""
+    """The agreement report (checks blinding first). ``by`` adds ``slices``: one summary per case/transcript/round/version.
+
+    A codebook version's slice holds the codings created, the done marks made and the
+    consensus decisions taken while that version was in force (``version_windows``).
+    """
     require_reader(session, viewer)
     if by not in SLICES:
         raise QualcodeError(f"--by must be one of {', '.join(SLICES)}")
@@ -217,6 +244,12 @@ def agreement_report(
         for number in rounds_in_use(session):
             part = summarise(load(session, cb, coders, number, level), ci=ci, resamples=resamples, seed=seed, confidence=confidence)
             report["slices"].append({"round": number, **_slice_summary(part)})
+    elif by == "version":
+        report["slices"] = []
+        for number, start, until in version_windows(session, cb):
+            part = summarise(load(session, cb, coders, round, level, between=(start, until)), ci=ci, resamples=resamples,
+                             seed=seed, confidence=confidence)
+            report["slices"].append({"version": number, "from": _iso(start), "until": _iso(until), **_slice_summary(part)})
     return report
 
 
@@ -237,7 +270,7 @@ def _ci_text(value: float | None, interval: list[float | None] | None) -> str:
 
 
 def report_table(report: dict[str, Any]) -> Table:
-    """The report as a manuscript table: one row per code, or per slice with --by case|transcript|round."""
+    """The report as a manuscript table: one row per code, or per slice with --by case|transcript|round|version."""
     by = report["by"]
     note = (f"Units are segments every compared coder finished (n = {report['units']}). "
             f"Pooled kappa (De Vries et al., 2008) = {_fmt(report['pooled_kappa'])}; "

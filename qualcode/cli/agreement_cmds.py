@@ -49,8 +49,9 @@ def register(cli: click.Group) -> None:
     @project_option
     @as_option
     @coders_option
-    @click.option("--by", "by", type=click.Choice(("code", "case", "transcript", "round")), default="code", show_default=True,
-                  help="One row per code, or one summary per case, transcript or round.")
+    @click.option("--by", "by", type=click.Choice(("code", "case", "transcript", "round", "version")), default="code", show_default=True,
+                  help="One row per code, or one summary per case, transcript, round or codebook version "
+                       "(codings and done marks belong to the version in force when they were made).")
     @round_option
     @click.option("--level", type=click.Choice(("code", "domain", "category")),
                   help="CQR codebooks: domains or categories (default: category; codes for other codebooks).")
