@@ -1,0 +1,160 @@
+"""The CQR domain/category table (lead and auditors): blocks, cases and frequency labels
+per category; move between cells, Enter opens the segments behind the row's numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rich.text import Text
+from sqlalchemy import select
+from sqlmodel import Session
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Footer, Static
+
+from ...store.models import Codebook, Coder, ConsensusDecision
+from ...synthesis.cqr import CqrTable, cqr_table
+from ...synthesis.labels import MISCELLANEOUS
+from ...synthesis.layers import CONSENSUS
+from ...synthesis.units import case_attribute_names, speaker_attribute_names
+from ..registry import ScreenEntry, register_screen
+from ..widgets.lead_keys import lead_bindings
+from ..widgets.lead_screen import LeadScreen, next_in
+from .evidence import EvidenceScreen
+
+CASE_UNITS = ("transcript", "case", "speaker")
+
+
+@dataclass(frozen=True)
+class CqrChoice:
+    codebook: str | None = None
+    layer: str | None = None
+    case_unit: str = "transcript"
+    groups: str | None = None
+    order: str = "codebook"
+
+
+@dataclass
+class CqrContent:
+    table: CqrTable
+    codebooks: list[str]
+    layers: list[str]
+    units: list[str]
+    groups: list[str]
+
+
+def default_codebook(session: Session) -> str | None:
+    """A CQR codebook if the project has one (the active one first), else the active codebook."""
+    books = list(session.exec(select(Codebook).order_by(Codebook.active.desc(), Codebook.id)).scalars())
+    cqr = [b for b in books if b.kind == "cqr"]
+    return (cqr or books)[0].name if books else None
+
+
+def available_layers(session: Session) -> list[str]:
+    coders = [c.name for c in session.exec(select(Coder).where(Coder.role == "coder").order_by(Coder.name)).scalars()]
+    has_consensus = session.exec(select(ConsensusDecision.id).where(ConsensusDecision.present == True).limit(1)).first()  # noqa: E712
+    return ([CONSENSUS] if has_consensus is not None else []) + coders
+
+
+class CqrTableScreen(LeadScreen):
+    BINDINGS = lead_bindings("cqr")
+    what = "the CQR table"
+    DEFAULT_CSS = """
+    CqrTableScreen #cqr-title { height: auto; padding: 0 1; background: $primary-background; }
+    CqrTableScreen #cqr-table { height: 1fr; }
+    CqrTableScreen #cqr-note { height: auto; max-height: 8; padding: 0 1; color: $text-muted; border-top: solid $panel; }
+    """
+
+    def __init__(self, choice: CqrChoice | None = None) -> None:
+        super().__init__()
+        self.choice = choice or CqrChoice()
+        self.content: CqrContent | None = None
+        self.records: list[dict[str, Any]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("CQR table · loading…", id="cqr-title")
+        yield DataTable(id="cqr-table", cursor_type="cell", zebra_stripes=True)
+        yield Static("", id="cqr-note")
+        yield Footer()
+
+    def read(self, session: Session) -> CqrContent:
+        c = self.choice
+        codebook = c.codebook or default_codebook(session)
+        layers = available_layers(session)
+        layer = c.layer or (layers[0] if layers else None)
+        table = cqr_table(session, codebook=codebook, layer=layer, case_unit=c.case_unit, groups=c.groups, order=c.order,
+                          viewer=self.app.coder_name)
+        self.choice = replace(c, codebook=table.data.codebook.name, layer=layer)
+        codebooks = [b.name for b in session.exec(select(Codebook).order_by(Codebook.id)).scalars()]
+        units = list(CASE_UNITS) + case_attribute_names(session)
+        return CqrContent(table, codebooks, layers, units, speaker_attribute_names(session) + case_attribute_names(session))
+
+    def show(self, content: CqrContent) -> None:
+        self.content = content
+        cqr = content.table
+        title = Text()
+        title.append(f"CQR table · {cqr.data.codebook.name}", style="bold")
+        title.append(f" · {cqr.data.layer.description} · cases: {cqr.unit.name} (N = {cqr.n_cases})"
+                     f" · order: {self.choice.order}")
+        if self.choice.groups:
+            title.append(f" · groups: {self.choice.groups}")
+        self.query_one("#cqr-title", Static).update(title)
+        self.query_one("#cqr-note", Static).update(cqr.note())
+        table = self.query_one(DataTable)
+        keep = table.cursor_coordinate
+        table.clear(columns=True)
+        self.records = cqr.frame.to_dict("records")
+        widest = max([len(r["domain"] if r["depth"] == 0 else "  " + r["category"]) for r in self.records] + [20])
+        table.add_column("Domain / category", width=min(widest, 60))
+        for label, width in (("Blocks", 6), ("Cases", 5), ("Label", 13)):
+            table.add_column(label, width=width)
+        for group in cqr.groups:
+            table.add_column(group, width=max(len(group), 4))
+        for r in self.records:
+            if r["depth"] == 0:
+                name = Text(r["domain"], style="bold")
+            else:
+                name = Text("  " * r["depth"] + r["category"].rsplit(" > ", 1)[-1])
+            label = Text(r["label"], style="dim italic" if r["label"] == MISCELLANEOUS else "")
+            table.add_row(name, str(r["blocks"]), str(r["cases"]), label, *(str(r[g]) for g in cqr.groups),
+                          key=str(r["code_id"]))
+        if self.records:
+            table.move_cursor(row=min(keep.row, len(self.records) - 1), column=min(keep.column, len(table.columns) - 1))
+        table.focus()
+
+    # -- choices ------------------------------------------------------------------------------
+    def action_cycle_unit(self) -> None:
+        if self.content:
+            self.rechoose(case_unit=next_in(self.content.units, self.choice.case_unit))
+
+    def action_cycle_layer(self) -> None:
+        if self.content and self.content.layers:
+            self.rechoose(layer=next_in(self.content.layers, self.choice.layer))
+
+    def action_cycle_codebook(self) -> None:
+        if self.content:
+            self.rechoose(codebook=next_in(self.content.codebooks, self.choice.codebook))
+
+    def action_cycle_groups(self) -> None:
+        if self.content:
+            self.rechoose(groups=next_in([None, *self.content.groups], self.choice.groups))
+
+    def action_toggle_order(self) -> None:
+        self.rechoose(order="count" if self.choice.order == "codebook" else "codebook")
+
+    # -- evidence -----------------------------------------------------------------------------
+    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+        event.stop()
+        self.action_evidence()
+
+    def action_evidence(self) -> None:
+        if not self.content or not self.records:
+            return
+        row = self.records[self.query_one(DataTable).cursor_coordinate.row]
+        cqr = self.content.table
+        what = f"{row['path']}: {row['blocks']} blocks in {row['cases']} {cqr.unit.name} cases ({cqr.data.layer.description})"
+        self.app.push_screen(EvidenceScreen(what, cqr.segment_ids(int(row["code_id"])), int(row["code_id"])))
+
+
+register_screen(ScreenEntry("cqr", "CQR table", "Domains and categories with blocks, cases and frequency labels; Enter shows the evidence",
+                            factory=lambda app: CqrTableScreen(), lead_only=True))

@@ -1,0 +1,129 @@
+"""The evidence behind a number: its segments in a list; Enter opens one in the coding
+screen, ``e`` picks it as an exemplar quote for the code (lead only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from rich.text import Text
+from sqlalchemy import select
+from sqlmodel import Session
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Static
+
+from ...store.models import Segment
+from ...synthesis.annotations import add_exemplar
+from ...synthesis.evidence import segment_details
+from ..widgets.lead_keys import lead_bindings
+from ..widgets.lead_screen import LeadScreen
+
+EXCERPT = 70
+
+
+@dataclass
+class EvidenceRow:
+    segment_id: int
+    transcript_id: int
+    case: str
+    transcript: str
+    position: int
+    speaker: str
+    text: str
+
+
+def evidence_rows(session: Session, segment_ids: list[int]) -> list[EvidenceRow]:
+    details = segment_details(session, segment_ids)
+    ids = [int(s) for s in details["segment_id"]]
+    transcript_of = dict(session.exec(select(Segment.id, Segment.transcript_id).where(Segment.id.in_(ids))).all()) if ids else {}
+    return [EvidenceRow(int(r.segment_id), int(transcript_of[int(r.segment_id)]), "" if pd.isna(r.case) else r.case,
+                        r.transcript, int(r.position), "" if pd.isna(r.speaker) else r.speaker, r.text)
+            for r in details.itertuples(index=False)]
+
+
+def excerpt(text: str, width: int = EXCERPT) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+class EvidenceScreen(LeadScreen):
+    """``segment_ids`` behind ``title``; ``code_id`` is the code an exemplar would illustrate."""
+
+    BINDINGS = lead_bindings("evidence")
+    what = "the evidence list"
+    LEAD_ACTIONS = frozenset({"exemplar"})
+    DEFAULT_CSS = """
+    EvidenceScreen #evidence-title { height: auto; padding: 0 1; background: $primary-background; }
+    EvidenceScreen #evidence-list { height: 1fr; }
+    EvidenceScreen #evidence-detail-pane { height: 12; border-top: solid $panel; padding: 0 1; }
+    """
+
+    def __init__(self, title: str, segment_ids: list[int], code_id: int | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.segment_ids = list(segment_ids)
+        self.code_id = code_id
+        self.rows: list[EvidenceRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Evidence · {self.title_text} · loading…", id="evidence-title")
+        yield DataTable(id="evidence-list", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="evidence-detail-pane"):
+            yield Static("", id="evidence-detail")
+        yield Footer()
+
+    def read(self, session: Session) -> list[EvidenceRow]:
+        return evidence_rows(session, self.segment_ids)
+
+    def show(self, content: list[EvidenceRow]) -> None:
+        self.rows = content
+        title = Text()
+        title.append("Evidence", style="bold")
+        title.append(f" · {self.title_text} · {len(self.rows)} {'segment' if len(self.rows) == 1 else 'segments'}")
+        self.query_one("#evidence-title", Static).update(title)
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for label, width in (("Case", 22), ("Transcript", 26), ("#", 4), ("Speaker", 14), ("Text", EXCERPT)):
+            table.add_column(label, width=width)
+        for i, r in enumerate(self.rows):
+            table.add_row(r.case, r.transcript, str(r.position), r.speaker, excerpt(r.text), key=str(i))
+        table.focus()
+        self.show_detail()
+
+    @property
+    def current(self) -> EvidenceRow | None:
+        return self.at_cursor(self.rows)
+
+    def show_detail(self) -> None:
+        row = self.current
+        text = Text()
+        if row is not None:
+            text.append(f"{row.transcript} #{row.position}", style="bold")
+            text.append(f" · {row.case} · {row.speaker}\n" if row.speaker else f" · {row.case}\n")
+            text.append(row.text)
+        self.query_one("#evidence-detail", Static).update(text)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.show_detail()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_segment()
+
+    def action_open_segment(self) -> None:
+        row = self.current
+        if row is not None:
+            self.app.open_transcript(row.transcript_id, row.position)
+
+    def action_exemplar(self) -> None:
+        row = self.current
+        if row is None or self.code_id is None or not self.is_lead:
+            return
+        lead, code_id, segment_id = self.app.coder_name, self.code_id, row.segment_id
+        self.submit("exemplar", lambda s: add_exemplar(s, lead, code_id, segment_id).id, row)
+
+    def written(self, kind: str, result: Any, context: Any) -> None:
+        self.notify(f"exemplar picked: {context.transcript} #{context.position}")

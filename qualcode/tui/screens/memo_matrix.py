@@ -1,0 +1,244 @@
+"""The cross-case memo matrix (lead writes; auditors may look): codes by cases, each cell
+with its counts, memos and quotes. Move between cells; ``m`` edits the cell memo, ``p``
+the row's pattern judgement, Enter opens the segments behind a cell (or a whole row)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rich.text import Text
+from sqlalchemy import select
+from sqlmodel import Session
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Static
+
+from ...coding.blinding import find_coder
+from ...store.models import Memo
+from ...synthesis.annotations import set_cell_memo, set_pattern
+from ...synthesis.matrix import MatrixColumn, MatrixRow, MemoMatrix, memo_matrix
+from ...synthesis.units import case_attribute_names
+from ..registry import ScreenEntry, register_screen
+from ..widgets.lead_keys import lead_bindings
+from ..widgets.lead_screen import LeadScreen, next_in
+from ..widgets.pattern_dialog import PatternDialog
+from .cqr_table import available_layers
+from .dialogs import MemoDialog
+from .evidence import EvidenceScreen
+
+CELL_PARTS = ("count", "memo", "quotes")
+PATTERN_STYLES = {"convergence": "green", "divergence": "yellow", "contradiction": "bold red"}
+
+
+@dataclass(frozen=True)
+class MatrixChoice:
+    layer: str | None = None
+    order_by: str | None = None
+    transpose: bool = False
+
+
+@dataclass
+class MatrixContent:
+    matrix: MemoMatrix
+    layers: list[str]
+    attributes: list[str]
+
+
+@dataclass(frozen=True)
+class Spot:
+    """What the cursor is on: a cell (row and case), or a row's pattern (case None)."""
+
+    row: MatrixRow
+    column: MatrixColumn | None
+
+
+def own_memo_text(session: Session, viewer: str, code_id: int, case_id: int) -> str:
+    """The viewer's own memo on a cell (what ``m`` edits; other authors' memos are shown, not edited)."""
+    me = find_coder(session, viewer)
+    memo = session.exec(select(Memo).where(Memo.kind == "cell", Memo.code_id == code_id, Memo.case_id == case_id,
+                                           Memo.coder_id == me.id)).scalars().first()
+    return memo.text if memo else ""
+
+
+def cell_summary(matrix: MemoMatrix, row: MatrixRow, column: MatrixColumn) -> Text:
+    cell = matrix.cell(row.code_id, column.case_id)
+    text = Text(f"{cell.segments} seg · {cell.participants} p", style="" if cell.segments else "dim")
+    if cell.memos:
+        text.append(" ✎", style="bold cyan")
+    if cell.quotes:
+        text.append(" ❝", style="magenta")
+    return text
+
+
+def pattern_summary(row: MatrixRow) -> Text:
+    if not row.pattern:
+        return Text(row.pattern_note, style="dim")
+    text = Text(row.pattern, style=PATTERN_STYLES.get(row.pattern, ""))
+    if row.pattern_note:
+        text.append(f": {row.pattern_note}")
+    return text
+
+
+class MemoMatrixScreen(LeadScreen):
+    BINDINGS = lead_bindings("matrix")
+    what = "the memo matrix"
+    LEAD_ACTIONS = frozenset({"cell_memo", "pattern"})
+    DEFAULT_CSS = """
+    MemoMatrixScreen #matrix-title { height: auto; padding: 0 1; background: $primary-background; }
+    MemoMatrixScreen #matrix-table { height: 1fr; }
+    MemoMatrixScreen #matrix-detail-pane { height: 12; border-top: solid $panel; padding: 0 1; }
+    """
+
+    def __init__(self, choice: MatrixChoice | None = None) -> None:
+        super().__init__()
+        self.choice = choice or MatrixChoice()
+        self.content: MatrixContent | None = None
+        self.grid: list[list[Spot]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("Memo matrix · loading…", id="matrix-title")
+        yield DataTable(id="matrix-table", cursor_type="cell")
+        with VerticalScroll(id="matrix-detail-pane"):
+            yield Static("", id="matrix-detail")
+        yield Footer()
+
+    def read(self, session: Session) -> MatrixContent:
+        layers = available_layers(session)
+        layer = self.choice.layer or (layers[0] if layers else None)
+        matrix = memo_matrix(session, layer=layer, cell=CELL_PARTS, order_by=self.choice.order_by, viewer=self.app.coder_name)
+        self.choice = replace(self.choice, layer=layer)
+        return MatrixContent(matrix, layers, case_attribute_names(session))
+
+    def show(self, content: MatrixContent) -> None:
+        self.content = content
+        m = content.matrix
+        title = Text()
+        title.append(f"Memo matrix · {m.data.codebook.name}", style="bold")
+        title.append(f" · {m.data.layer.description}")
+        title.append(f" · cases ordered by {m.order_by}" if m.order_by else " · cases by name")
+        if self.choice.transpose:
+            title.append(" · transposed")
+        self.query_one("#matrix-title", Static).update(title)
+        table = self.query_one(DataTable)
+        keep = table.cursor_coordinate
+        table.clear(columns=True)
+        if self.choice.transpose:
+            self.fill_transposed(table, m)
+        else:
+            self.fill(table, m)
+        if self.grid:
+            table.move_cursor(row=min(keep.row, len(self.grid) - 1), column=min(max(keep.column, 1), len(self.grid[0])))
+        table.focus()
+        self.show_detail()
+
+    def fill(self, table: DataTable, m: MemoMatrix) -> None:
+        table.add_column("Code", width=min(max([len(r.path) for r in m.rows] + [8]), 36))
+        for column in m.columns:
+            table.add_column(m.column_header(column), width=18)
+        table.add_column("Pattern", width=40)
+        self.grid = [[Spot(r, c) for c in m.columns] + [Spot(r, None)] for r in m.rows]
+        for r, spots in zip(m.rows, self.grid):
+            table.add_row(Text(r.path, style="bold"), *(cell_summary(m, r, s.column) for s in spots[:-1]),
+                          pattern_summary(r), key=str(r.code_id))
+
+    def fill_transposed(self, table: DataTable, m: MemoMatrix) -> None:
+        table.add_column("Case", width=min(max([len(m.column_header(c)) for c in m.columns] + [8]), 36))
+        for r in m.rows:
+            table.add_column(r.key or r.name[:16], width=18)
+        self.grid = [[Spot(r, c) for r in m.rows] for c in m.columns] + [[Spot(r, None) for r in m.rows]]
+        for c, spots in zip(m.columns, self.grid):
+            table.add_row(Text(m.column_header(c), style="bold"), *(cell_summary(m, s.row, c) for s in spots), key=str(c.case_id))
+        table.add_row(Text("Pattern", style="bold"), *(pattern_summary(r) for r in m.rows), key="pattern")
+
+    @property
+    def spot(self) -> Spot | None:
+        coordinate = self.query_one(DataTable).cursor_coordinate
+        if not self.grid or coordinate.column == 0 or coordinate.row >= len(self.grid):
+            return None
+        spots = self.grid[coordinate.row]
+        return spots[coordinate.column - 1] if coordinate.column - 1 < len(spots) else None
+
+    def show_detail(self) -> None:
+        spot, text = self.spot, Text()
+        if spot is not None and self.content is not None:
+            m = self.content.matrix
+            text.append(spot.row.path, style="bold")
+            if spot.column is None:
+                text.append(" · pattern\n")
+                text.append_text(pattern_summary(spot.row) if (spot.row.pattern or spot.row.pattern_note)
+                                 else Text("no judgement yet (p to write one)", style="dim"))
+            else:
+                text.append(f" × {m.column_header(spot.column)}\n")
+                text.append(m.cell_text(m.cell(spot.row.code_id, spot.column.case_id)) or "nothing coded here")
+        self.query_one("#matrix-detail", Static).update(text)
+
+    def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        event.stop()
+        self.show_detail()
+
+    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+        event.stop()
+        self.action_evidence()
+
+    # -- choices ------------------------------------------------------------------------------
+    def action_transpose(self) -> None:
+        self.choice = replace(self.choice, transpose=not self.choice.transpose)
+        if self.content:
+            self.show(self.content)
+
+    def action_cycle_order(self) -> None:
+        if self.content:
+            self.rechoose(order_by=next_in([None, *self.content.attributes], self.choice.order_by))
+
+    def action_cycle_layer(self) -> None:
+        if self.content and self.content.layers:
+            self.rechoose(layer=next_in(self.content.layers, self.choice.layer))
+
+    # -- writing ------------------------------------------------------------------------------
+    def action_cell_memo(self) -> None:
+        spot = self.spot
+        if spot is None or spot.column is None or not self.is_lead:
+            return
+        lead, code_id, case_id = self.app.coder_name, spot.row.code_id, spot.column.case_id
+        with self.app.project.read() as s:
+            current = own_memo_text(s, lead, code_id, case_id)
+
+        def save(text: str | None) -> None:
+            if text is not None:
+                self.submit("memo", lambda s: set_cell_memo(s, lead, code_id, case_id, text))
+
+        self.app.push_screen(MemoDialog(f"Memo: {spot.row.path} at {spot.column.name}", current), save)
+
+    def action_pattern(self) -> None:
+        spot = self.spot
+        if spot is None or not self.is_lead:
+            return
+        lead, row = self.app.coder_name, spot.row
+
+        def save(answer: tuple[str | None, str] | None) -> None:
+            if answer is not None:
+                self.submit("pattern", lambda s: set_pattern(s, lead, row.code_id, answer[0], answer[1]))
+
+        self.app.push_screen(PatternDialog(f"Pattern across cases: {row.path}", row.pattern, row.pattern_note), save)
+
+    def written(self, kind: str, result: Any, context: Any) -> None:
+        self.notify("cell memo saved" if kind == "memo" else "pattern saved")
+        self.load()
+
+    # -- evidence -----------------------------------------------------------------------------
+    def action_evidence(self) -> None:
+        spot = self.spot
+        if spot is None or self.content is None:
+            return
+        m = self.content.matrix
+        if spot.column is None:
+            ids, what = m.segment_ids(spot.row.code_id), f"{spot.row.path} in every case"
+        else:
+            ids, what = m.segment_ids(spot.row.code_id, spot.column.case_id), f"{spot.row.path} at {spot.column.name}"
+        self.app.push_screen(EvidenceScreen(f"{what} ({m.data.layer.description})", ids, spot.row.code_id))
+
+
+register_screen(ScreenEntry("matrix", "Memo matrix",
+                            "Codes by cases with counts, memos and quotes; cell memos, row patterns, evidence",
+                            factory=lambda app: MemoMatrixScreen(), lead_only=True))

@@ -1,0 +1,299 @@
+"""Reconciliation queue (lead decides; auditors may look): one disputed code on one segment
+at a time, with the segment, every coder's codes and memos, and the code's definition.
+
+Keys take one coder's codes, the union or the intersection, or set the code present or
+absent by hand; write a reconciliation memo, flag the code for revision, or send the
+transcript to a new round. Decided items stay in the list, marked, until the queue reloads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from sqlmodel import Session
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Static
+
+from ...coding.consensus import QueueItem, decide, disagreement_queue, flag_for_revision, reconciliation_memo
+from ...coding.rounds import open_round
+from ...store.models import Segment
+from ..registry import ScreenEntry, register_screen
+from ..widgets.lead_keys import lead_bindings
+from ..widgets.lead_screen import LeadScreen
+from .dialogs import MemoDialog, PromptDialog
+
+
+@dataclass(frozen=True)
+class QueueChoice:
+    codebook: str | None = None
+    coders: tuple[str, ...] | None = None
+    round: int | None = None
+    code: str | None = None  # name, key or path of the one code shown
+
+
+@dataclass
+class QueueRow:
+    """One decision to make: a disputed code on a segment."""
+
+    item: QueueItem
+    dispute: dict[str, Any]
+    decided_before: bool = False  # decided when the queue was read (hidden unless asked for)
+
+    @property
+    def decision(self) -> dict[str, Any] | None:
+        return self.dispute["decision"]
+
+
+@dataclass
+class QueueContent:
+    rows: list[QueueRow]
+    coders: list[str] = field(default_factory=list)
+
+
+def queue_rows(items: list[QueueItem]) -> list[QueueRow]:
+    rows = []
+    for item in items:
+        for dispute in item.disputed:
+            decision = dispute["decision"]
+            rows.append(QueueRow(item, dispute, decision is not None and decision["method"] != "agreed"))
+    return rows
+
+
+def decision_text(decision: dict[str, Any] | None) -> Text:
+    if decision is None or decision["method"] == "agreed":
+        return Text("open", style="yellow")
+    return Text(f"✓ {'present' if decision['present'] else 'absent'} ({decision['method']})", style="green")
+
+
+def item_details(row: QueueRow, coders: list[str]) -> Text:
+    """The segment, each coder's codes and memos, and the disputed code's definition."""
+    item, dispute = row.item, row.dispute
+    text = Text()
+    text.append(f"{item.transcript} #{item.position}", style="bold")
+    if item.case:
+        text.append(f" · {item.case}")
+    text.append("  ")
+    text.append_text(decision_text(row.decision))
+    text.append("\n" + item.text + "\n\n", style="italic")
+    text.append(dispute["path"], style="bold")
+    text.append(f"  applied by {', '.join(dispute['applied_by']) or 'nobody'}", style="green")
+    text.append(f" · not by {', '.join(dispute['omitted_by']) or 'nobody'}\n", style="red")
+    for n, name in enumerate(coders, start=1):
+        codes = item.codes_by_coder.get(name)
+        text.append(f" {n} ", style="reverse")
+        text.append(f" {name}: ", style="bold")
+        text.append(("(not finished)" if codes is None else (", ".join(codes) or "no codes")) + "\n")
+    for memo in item.memos:
+        label = "reconciliation memo" if memo["kind"] == "reconciliation" else "memo"
+        text.append(f"  {memo['coder']} ({label}): {memo['text']}\n", style="cyan")
+    for title, key in (("Definition", "definition"), ("Include", "inclusion"), ("Exclude", "exclusion")):
+        if dispute.get(key):
+            text.append(f"\n{title}: ", style="bold")
+            text.append(" ".join(dispute[key].split()))
+    return text
+
+class ReconcileQueue(LeadScreen):
+    BINDINGS = lead_bindings("reconcile")
+    what = "the reconciliation queue"
+    LEAD_ACTIONS = frozenset({"take", "decide", "set_present", "memo", "flag", "second_round"})
+    DEFAULT_CSS = """
+    ReconcileQueue #queue-title { height: auto; padding: 0 1; background: $primary-background; }
+    ReconcileQueue #queue-items { height: 1fr; }
+    ReconcileQueue #queue-detail-pane { height: 1fr; border-top: solid $panel; padding: 0 1; }
+    """
+
+    def __init__(self, choice: QueueChoice | None = None) -> None:
+        super().__init__()
+        self.choice = choice or QueueChoice()
+        self.rows: list[QueueRow] = []
+        self.shown: list[QueueRow] = []
+        self.coders: list[str] = []
+        self.show_decided = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("Reconciliation queue · loading…", id="queue-title")
+        yield DataTable(id="queue-items", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="queue-detail-pane"):
+            yield Static("", id="queue-detail")
+        yield Footer()
+
+    # -- reading ------------------------------------------------------------------------------
+    def read(self, session: Session) -> QueueContent:
+        c = self.choice
+        items = disagreement_queue(session, self.app.coder_name, codebook=c.codebook, round=c.round, code=c.code,
+                                   coders=list(c.coders) if c.coders else None, include_decided=True)
+        coders = list(c.coders) if c.coders else sorted({name for i in items for name in i.codes_by_coder}
+                                                         | {n for i in items for d in i.disputed
+                                                            for n in d["applied_by"] + d["omitted_by"]})
+        return QueueContent(queue_rows(items), coders)
+
+    def show(self, content: QueueContent) -> None:
+        self.rows, self.coders = content.rows, content.coders
+        self.fill_table()
+
+    def fill_table(self, keep: QueueRow | None = None) -> None:
+        self.shown = [r for r in self.rows if self.show_decided or not r.decided_before]
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for label, width in (("Transcript", 28), ("#", 4), ("Case", 22), ("Code", 34), ("Applied by", 16), ("Decision", 26)):
+            table.add_column(label, width=width)
+        for i, r in enumerate(self.shown):
+            table.add_row(r.item.transcript, str(r.item.position), r.item.case or "", r.dispute["path"],
+                          ", ".join(r.dispute["applied_by"]), decision_text(r.decision), key=str(i))
+        if keep is not None and keep in self.shown:
+            table.move_cursor(row=self.shown.index(keep))
+        table.focus()
+        self.refresh_title()
+        self.show_detail()
+
+    def refresh_title(self) -> None:
+        open_count = sum(1 for r in self.rows if r.decision is None or r.decision["method"] == "agreed")
+        title = Text()
+        title.append("Reconciliation queue", style="bold")
+        title.append(f" · {open_count} open of {len(self.rows)}")
+        if self.choice.code:
+            title.append(f" · code: {self.choice.code}", style="bold yellow")
+        if self.choice.coders:
+            title.append(f" · coders: {', '.join(self.choice.coders)}")
+        if self.choice.round:
+            title.append(f" · round {self.choice.round}")
+        title.append(" · decided shown" if self.show_decided else " · decided hidden")
+        if not self.is_lead:
+            title.append(" · read only (auditor)", style="italic")
+        self.query_one("#queue-title", Static).update(title)
+
+    @property
+    def current(self) -> QueueRow | None:
+        return self.at_cursor(self.shown)
+
+    def show_detail(self) -> None:
+        row = self.current
+        detail = self.query_one("#queue-detail", Static)
+        if row is None:
+            detail.update("No disagreements here." if self.loaded else "")
+        else:
+            detail.update(item_details(row, self.coders))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.show_detail()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+
+    # -- decisions ----------------------------------------------------------------------------
+    def queue_decision(self, method: str, **options: Any) -> None:
+        row = self.current
+        if row is None or not self.is_lead:
+            return
+        lead, sid, code_id = self.app.coder_name, row.item.segment_id, row.dispute["code_id"]
+        coders = list(self.choice.coders) if self.choice.coders else None
+        round_ = self.choice.round
+
+        def write(s: Session) -> dict[str, Any]:
+            d = decide(s, lead, sid, code_id, method, coders=coders, round=round_, **options)
+            return {"present": d.present, "method": d.method, "by": d.decided_by}
+
+        self.submit("decision", write, row)
+
+    def action_take(self, number: int) -> None:
+        if 1 <= number <= len(self.coders):
+            self.queue_decision("take", coder=self.coders[number - 1])
+
+    def action_decide(self, method: str) -> None:
+        self.queue_decision(method)
+
+    def action_set_present(self, present: bool) -> None:
+        self.queue_decision("manual", present=present)
+
+    def ask_then_write(self, kind: str, dialog, write, *, allow_empty: bool = False) -> None:
+        """Ask for a text in ``dialog``; the answer runs ``write(session, row, text)`` as one write."""
+        row = self.current
+        if row is None or not self.is_lead:
+            return
+
+        def answered(text: str | None) -> None:
+            if text is not None and (allow_empty or text.strip()):
+                self.submit(kind, lambda s: write(s, row, text.strip()), row)
+
+        self.app.push_screen(dialog(row), answered)
+
+    def action_memo(self) -> None:
+        lead = self.app.coder_name
+        self.ask_then_write(
+            "memo",
+            lambda row: MemoDialog(f"Reconciliation memo: {row.dispute['path']} on {row.item.transcript} #{row.item.position}"),
+            lambda s, row, text: reconciliation_memo(s, lead, row.item.segment_id, text, code_id=row.dispute["code_id"]).text)
+
+    def action_flag(self) -> None:
+        lead = self.app.coder_name
+        self.ask_then_write(
+            "flag",
+            lambda row: PromptDialog(f"Flag {row.dispute['path']} for revision: what should change?",
+                                     placeholder="e.g. add an exclusion for …"),
+            lambda s, row, text: flag_for_revision(s, lead, row.dispute["code_id"], text, segment_id=row.item.segment_id).text)
+
+    def action_second_round(self) -> None:
+        lead = self.app.coder_name
+        self.ask_then_write(
+            "round",
+            lambda row: PromptDialog(f"Send {row.item.transcript} to a new round: a note for the coders",
+                                     placeholder="why this transcript is recoded"),
+            lambda s, row, note: open_round(s, lead, [s.get(Segment, row.item.segment_id).transcript_id], note),
+            allow_empty=True)
+
+    def written(self, kind: str, result: Any, context: Any) -> None:
+        row: QueueRow = context
+        if kind == "decision":
+            row.dispute["decision"] = result
+            index = self.shown.index(row) if row in self.shown else -1
+            if index >= 0:
+                table = self.query_one(DataTable)
+                table.update_cell_at((index, 5), decision_text(result))
+                self.move_to_next_open(index)
+            self.notify(f"{row.dispute['path']}: {'present' if result['present'] else 'absent'} ({result['method']})")
+        elif kind == "memo":
+            row.item.memos.append({"kind": "reconciliation", "coder": self.app.coder_name, "code_id": row.dispute["code_id"],
+                                   "round": None, "text": result})
+            self.notify("reconciliation memo saved")
+        elif kind == "flag":
+            self.notify(f"{row.dispute['path']} flagged for revision")
+        elif kind == "round":
+            self.notify(f"{row.item.transcript} sent to round {result}")
+        self.refresh_title()
+        self.show_detail()
+
+    def move_to_next_open(self, after: int) -> None:
+        for i in range(after + 1, len(self.shown)):
+            d = self.shown[i].decision
+            if d is None or d["method"] == "agreed":
+                self.query_one(DataTable).move_cursor(row=i)
+                return
+
+    # -- filtering ----------------------------------------------------------------------------
+    def action_filter_code(self) -> None:
+        def chosen(code: str | None) -> None:
+            if code is not None:
+                self.rechoose(code=code.strip() or None)
+
+        self.app.push_screen(PromptDialog("Show one code (name, key or path; empty for every code)",
+                                          value=self.choice.code or ""), chosen)
+
+    def action_toggle_decided(self) -> None:
+        self.show_decided = not self.show_decided
+        self.fill_table(keep=self.current)
+
+    def action_open_segment(self) -> None:
+        row = self.current
+        if row is None:
+            return
+        with self.app.project.read() as s:
+            transcript_id = s.get(Segment, row.item.segment_id).transcript_id
+        self.app.open_transcript(transcript_id, row.item.position)
+
+register_screen(ScreenEntry("queue", "Reconciliation queue",
+                            "Disagreements one by one: take a coder's codes, union, intersection, memo, flag, round 2",
+                            factory=lambda app: ReconcileQueue(), lead_only=True))

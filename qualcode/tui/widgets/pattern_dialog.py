@@ -1,0 +1,46 @@
+"""The dialog for a matrix row's pattern judgement: convergence, divergence or
+contradiction (or none), with a note. ctrl+s returns ``(label, note)``; escape, None."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, Select, TextArea
+
+from ...store.models import PATTERN_LABELS
+from .lead_keys import lead_bindings
+
+NO_PATTERN = "none"
+
+
+class PatternDialog(ModalScreen[tuple[str | None, str] | None]):
+    BINDINGS = lead_bindings("pattern_dialog")
+    DEFAULT_CSS = """
+    PatternDialog #pattern-note { height: 8; }
+    """
+
+    def __init__(self, title: str, label: str | None = None, note: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.label = label if label in PATTERN_LABELS else NO_PATTERN
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Select([(name, name) for name in (*PATTERN_LABELS, NO_PATTERN)], value=self.label, allow_blank=False,
+                         id="pattern-label")
+            yield TextArea(self.note, id="pattern-note", soft_wrap=True)
+            yield Label("tab to move · ctrl+s save · escape cancel (none with an empty note deletes the judgement)",
+                        classes="dialog-help")
+
+    def on_mount(self) -> None:
+        self.query_one(Select).focus()
+
+    def action_save(self) -> None:
+        label = str(self.query_one(Select).value)
+        self.dismiss((None if label == NO_PATTERN else label, self.query_one(TextArea).text.strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

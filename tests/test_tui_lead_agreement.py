@@ -1,0 +1,228 @@
+"""Pilot tests of the agreement dashboard and the reconciliation queue on a hand-built study.
+
+Two coders, five segments, all finished by both; the kappas are computed by hand:
+- SV: ana {1,2}, ben {1,2}: kappa 1
+- SA: ana {1}, ben {2}: p_o = 3/5, p_e = .2*.2 + .8*.8 = .68, kappa = (.6-.68)/.32 = -.25
+- WD: ana {1,2}, ben {1}: p_o = 4/5, p_e = .4*.2 + .6*.8 = .56, kappa = .24/.44 = .545
+- SN: nobody: undefined (shown last, "n/a")
+Pooled (De Vries): mean p_o = (1 + .6 + .8 + 1)/4 = .85, mean p_e = (.52 + .68 + .56 + 1)/4 = .69,
+kappa = (.85 - .69)/(1 - .69) = .516 (moderate).
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from qualcode.coding.service import TranscriptWork
+from qualcode.store.models import AuditEvent, ConsensusDecision, Memo, RoundTranscript
+from qualcode.tui.app import create_app
+from qualcode.tui.commands import palette_entries
+from qualcode.tui.screens.agreement_dashboard import AgreementDashboard, agreement_headline
+from qualcode.tui.screens.dialogs import MemoDialog, PromptDialog
+from qualcode.tui.screens.reconcile_queue import ReconcileQueue
+from qualcode.tui.settings import Settings
+
+from .builders import add_coders, build_codebook, build_transcript
+from .tui_builders import home_screen, settle, wait_until
+
+SIZE = (140, 45)
+pytestmark = pytest.mark.anyio
+
+CODED = {"ana": {"SV": (1, 2), "SA": (1,), "WD": (1, 2)}, "ben": {"SV": (1, 2), "SA": (2,), "WD": (1,)}}
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+def build_study(project):
+    """The five-segment study above, with lead ``lee`` and auditor ``pat``; returns (transcript id, codes)."""
+    from qualcode.store.models import Coder
+
+    tid = build_transcript(project)
+    codes = build_codebook(project)
+    add_coders(project, "ana", "ben", lead="lee")
+    with project.transaction() as s:
+        s.add(Coder(name="pat", role="auditor"))
+    for coder, coded in CODED.items():
+        work = TranscriptWork(project, coder, tid)
+        for key, positions in coded.items():
+            for position in positions:
+                work.toggle(work.segments[position - 1].id, codes[key])
+        for seg in work.segments:
+            work.set_done(seg.id)
+    return tid, codes
+
+
+@pytest.fixture
+def study(any_project):
+    """On SQLite, and on PostgreSQL where QUALCODE_TEST_POSTGRES is set."""
+    return (any_project, *build_study(any_project))
+
+
+async def opened(app, pilot, screen_id: str, kind):
+    await home_screen(app, pilot)
+    app.open_screen(screen_id)
+    await wait_until(pilot, lambda: isinstance(app.screen, kind) and app.screen.loaded)
+    await pilot.pause()
+    return app.screen
+
+
+def cell_texts(table) -> list[list[str]]:
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_dashboard_sorts_codes_by_kappa_and_drills_into_the_queue(study):
+    project, _, _ = study
+    app = create_app(project, "lee", settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(app, pilot, "agreement", AgreementDashboard)
+        from textual.widgets import DataTable, Static
+
+        rows = cell_texts(screen.query_one(DataTable))
+        assert [r[0] for r in rows] == ["Supportive administration", "Work design", "Shared vision and strategy",
+                                        "Supportive norms and relationships"]
+        assert [r[2] for r in rows] == ["-0.25", "0.55", "1.00", "–"]
+        assert [r[6] for r in rows] == ["2", "1", "0", "0"]
+        assert [r[7] for r in rows] == ["poor", "moderate", "almost perfect", ""]
+        assert rows[2][1] == "█" * 20 and rows[3][1].strip() == "n/a"
+        assert rows[1][1].startswith("█" * 10 + "▉")  # .545 of 20 cells = 10.9 cells
+        headline = str(screen.query_one("#agreement-headline", Static).content)
+        assert "Pooled κ 0.52 (moderate)" in headline
+        await pilot.press("o")  # highest first; undefined stays last
+        await pilot.pause()
+        assert [r[2] for r in cell_texts(screen.query_one(DataTable))] == ["1.00", "0.55", "-0.25", "–"]
+        await pilot.press("o", "down", "enter")  # back to lowest first, then Work design
+        await wait_until(pilot, lambda: isinstance(app.screen, ReconcileQueue) and app.screen.loaded)
+        queue = app.screen
+        assert queue.choice.code == "Work design"
+        assert [(r.item.position, r.dispute["path"], r.dispute["applied_by"]) for r in queue.shown] == [
+            (2, "Work design", ["ana"])]
+
+
+async def test_queue_decisions_write_the_consensus_with_method_and_audit(study):
+    project, _, codes = study
+    app = create_app(project, "lee", settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        queue = await opened(app, pilot, "queue", ReconcileQueue)
+        # segment 1: SA by ana; segment 2: SA by ben, WD by ana (transcript order, then codebook order)
+        assert [(r.item.position, r.dispute["path"]) for r in queue.shown] == [
+            (1, "Supportive administration"), (2, "Supportive administration"), (2, "Work design")]
+        assert queue.coders == ["ana", "ben"]
+        await pilot.press("2")  # take ben's codes: ben did not apply SA on segment 1
+        await settle(app, pilot)
+        await pilot.press("u")  # the cursor moved on to segment 2 SA: union = present
+        await settle(app, pilot)
+        await pilot.press("x")  # segment 2 WD: absent by hand
+        await settle(app, pilot)
+        assert [str(r.decision and r.decision["method"]) for r in queue.shown] == ["take:ben", "union", "manual"]
+        with project.read() as s:
+            decisions = {(d.segment_id, d.code_id): (d.present, d.method, d.decided_by)
+                         for d in s.exec(select(ConsensusDecision)).scalars()}
+            events = list(s.exec(select(AuditEvent).where(AuditEvent.action == "consensus.decide")).scalars())
+        rows = queue.shown
+        assert decisions == {
+            (rows[0].item.segment_id, codes["SA"]): (False, "take:ben", "lee"),
+            (rows[1].item.segment_id, codes["SA"]): (True, "union", "lee"),
+            (rows[2].item.segment_id, codes["WD"]): (False, "manual", "lee"),
+        }
+        assert len(events) == 3 and all(e.actor == "lee" for e in events)
+        await pilot.press("D")  # decided ones are kept, marked, after a reload only with D
+        queue.load()
+        await wait_until(pilot, lambda: queue.loaded)
+        await pilot.pause(0.1)
+        assert len(queue.shown) == 3 and all("✓" in str(queue.query_one("#queue-items").get_row_at(i)[5]) for i in range(3))
+
+
+async def test_memo_flag_and_round_two_from_the_queue(study):
+    project, tid, codes = study
+    app = create_app(project, "lee", settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        queue = await opened(app, pilot, "queue", ReconcileQueue)
+        segment_id = queue.current.item.segment_id
+        await pilot.press("m")
+        await wait_until(pilot, lambda: isinstance(app.screen, MemoDialog))
+        await pilot.press(*"SA needs a named administrator")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        await pilot.press("f")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog))
+        await pilot.press(*"add an exclusion", "enter")
+        await settle(app, pilot)
+        await pilot.press("R")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog))
+        await pilot.press(*"recode SA", "enter")
+        await settle(app, pilot)
+        assert "reconciliation memo" in str(queue.query_one("#queue-detail").content)
+    with project.read() as s:
+        memos = {m.kind: m for m in s.exec(select(Memo)).scalars()}
+        links = list(s.exec(select(RoundTranscript)).scalars())
+        actions = [e.action for e in s.exec(select(AuditEvent)).scalars()]
+    memo = memos["reconciliation"]
+    assert (memo.text, memo.segment_id, memo.code_id, memo.transcript_id) == (
+        "SA needs a named administrator", segment_id, codes["SA"], tid)
+    assert memo.case_id is not None
+    flag = memos["revision_flag"]
+    assert (flag.text, flag.code_id, flag.label) == ("add an exclusion", codes["SA"], "open")
+    assert [(link.round, link.transcript_id) for link in links] == [(2, tid)]
+    assert {"memo.reconciliation", "memo.revision_flag", "round.open", "round.add_transcript"} <= set(actions)
+
+
+async def test_an_auditor_sees_the_queue_but_cannot_decide(study):
+    project, _, _ = study
+    app = create_app(project, "pat", settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        queue = await opened(app, pilot, "queue", ReconcileQueue)
+        assert len(queue.shown) == 3
+        await pilot.press("1", "u", "y", "m")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ReconcileQueue) and queue.writes_pending == 0
+    with project.read() as s:
+        assert s.exec(select(ConsensusDecision)).first() is None
+
+
+async def test_a_coder_cannot_open_the_lead_screens(study):
+    project, _, _ = study
+    app = create_app(project, "ana", settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        home = await home_screen(app, pilot)
+        titles = [e.text for e in palette_entries(app)]
+        for title in ("Agreement dashboard", "Reconciliation queue", "CQR table", "Memo matrix"):
+            assert f"Screen: {title}" not in titles
+        for screen_id in ("agreement", "queue", "cqr", "matrix"):
+            app.open_screen(screen_id)  # as a key or a stale palette entry would
+            await wait_until(pilot, lambda: app.screen is home)
+            await pilot.pause(0.05)
+        assert "Agreement" not in str(home.query_one("#home-title").content)
+    assert agreement_headline(project, "ana") is None
+
+
+async def test_the_lead_home_screen_shows_pooled_kappa(study):
+    project, _, _ = study
+    assert agreement_headline(project, "lee") == "Agreement: pooled κ = 0.52 (moderate) over 5 segments, coders ana, ben"
+    app = create_app(project, "lee", settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        home = await home_screen(app, pilot)
+        assert "pooled κ = 0.52 (moderate)" in str(home.query_one("#home-title").content)
+        titles = [e.text for e in palette_entries(app)]
+        assert "Screen: Agreement dashboard" in titles and "Screen: Reconciliation queue" in titles
+
+
+async def test_the_queue_filters_by_code_and_keeps_its_filter_on_a_wrong_name(study):
+    project, _, _ = study
+    app = create_app(project, "lee", settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        queue = await opened(app, pilot, "queue", ReconcileQueue)
+        await pilot.press("slash")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog))
+        await pilot.press(*"SA", "enter")
+        await wait_until(pilot, lambda: queue.choice.code == "SA" and len(queue.shown) == 2)
+        assert {r.dispute["path"] for r in queue.shown} == {"Supportive administration"}
+        await pilot.press("slash")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog))
+        await pilot.press("ctrl+a", "ctrl+k", *"no such code", "enter")
+        # the failed read puts the last choice back (and clears what it would undo)
+        await wait_until(pilot, lambda: queue.previous_choice is None)
+        assert queue.choice.code == "SA" and len(queue.shown) == 2
