@@ -117,6 +117,8 @@ def main() -> None:
             matrix_s, matrix = timed(lambda: memo_matrix(s, order_by="size"))
         project.close()
     assert int(cqr.frame["blocks"][cqr.frame["depth"] == 1].sum()) == codings  # every coding counted once
+    counts = matrix.counts()
+    assert int(counts[counts.index.str.contains(" > ")].to_numpy().sum()) == codings  # and once in the matrix
     print(f"SQL GROUP BY baseline: {baseline_s:.3f} s")
     print(f"CQR table:  {cqr_s:.3f} s ({cqr_s / baseline_s:.2f} x baseline)")
     print(f"memo matrix ({len(matrix.rows)} codes x {len(matrix.columns)} cases): {matrix_s:.3f} s "

@@ -71,11 +71,8 @@ def table_cqr(project_target, viewer, codebook, layer, case_unit, groups, labels
                 "n_cases": result.n_cases, "case_unit": result.unit.name, "layer": result.data.layer.name,
                 "rule": result.rule.spec, "note": result.note(), "rows": result.frame.to_dict(orient="records")})
             return
-        rows = result.rolled
-        if code_name:
-            rows = rows[rows["row_code_id"] == CodeResolver(s, result.data.codebook).resolve(code_name).id]
-        if case_name:
-            rows = rows[rows["unit"] == case_name]
+        code_id = CodeResolver(s, result.data.codebook).resolve(code_name).id if code_name else None
+        rows = result.evidence(code_id, case_name)
         frame = evidence_frame(s, rows, {c.id: c.path for c in result.data.tree.codes}).rename(columns={"unit": "case unit"})
         _emit_frame(frame, fmt, out, _evidence_table(frame, "Evidence for the CQR table"))
 
@@ -112,9 +109,7 @@ def matrix_group(ctx, project_target, viewer, codebook, layer, rows, cell, order
         matrix = memo_matrix(s, codebook=codebook, layer=layer, codes=list(codes) or None, cell=_split_cells(cell),
                              order_by=order_by, max_quotes=max_quotes, viewer=viewer)
         if evidence:
-            selected = matrix.rolled
-            if case_name:
-                selected = selected[selected["case_id"] == find_case(s, case_name).id]
+            selected = matrix.evidence(find_case(s, case_name).id if case_name else None)
             frame = evidence_frame(s, selected, {r.code_id: r.path for r in matrix.rows})
             _emit_frame(frame, fmt, out, _evidence_table(frame, "Evidence for the cross-case matrix"))
             return

@@ -37,26 +37,13 @@ def layer_codings(session: Session, layer: str, round: int | None = None) -> pd.
     ``layer`` is "consensus" (the decisions with present = True) or a coder's name; for a
     coder, per transcript the latest round they coded or marked done counts, unless ``round``
     is given. Blinding is the caller's business (use ``visible_coder_ids``).
+    The definition lives in ``qualcode.coding.layers.layer_select``.
     """
-    columns = ["segment_id", "code_id", "quote_start", "quote_end"]
-    if layer == CONSENSUS:
-        stmt = select(ConsensusDecision.segment_id, ConsensusDecision.code_id, ConsensusDecision.quote_start,
-                      ConsensusDecision.quote_end).where(ConsensusDecision.present == True)  # noqa: E712
-        rows = session.exec(stmt).all()
-        return pd.DataFrame([tuple(r) for r in rows], columns=columns)
-    coder = find_coder(session, layer)
-    codings = pd.DataFrame([tuple(r) for r in session.exec(
-        select(Coding.segment_id, Coding.code_id, Coding.quote_start, Coding.quote_end, Coding.round, Segment.transcript_id)
-        .join(Segment, Segment.id == Coding.segment_id).where(Coding.coder_id == coder.id)).all()],
-        columns=columns + ["round", "transcript_id"])
-    if round is not None:
-        return codings[codings["round"] == round][columns].reset_index(drop=True)
-    statuses = pd.DataFrame([tuple(r) for r in session.exec(
-        select(SegmentStatus.round, Segment.transcript_id).join(Segment, Segment.id == SegmentStatus.segment_id)
-        .where(SegmentStatus.coder_id == coder.id)).all()], columns=["round", "transcript_id"])
-    latest = pd.concat([codings[["round", "transcript_id"]], statuses]).groupby("transcript_id")["round"].max()
-    keep = codings["round"].to_numpy() == latest.reindex(codings["transcript_id"]).to_numpy()
-    return codings[keep][columns].reset_index(drop=True)
+    from .layers import LAYER_COLUMNS, layer_select
+
+    coder_id = None if layer == CONSENSUS else find_coder(session, layer).id
+    rows = session.exec(layer_select(coder_id, round=round)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(LAYER_COLUMNS))
 
 
 # -- the disagreement queue ---------------------------------------------------------------------

@@ -22,11 +22,11 @@ def cooccurrence(session: Session, *, codebook: str | None = None, layer: str | 
     """
     data = load_coded(session, codebook=codebook, layer=layer, viewer=viewer)
     code_ids = [c.id for c in data.tree.codes]
-    frame = data.frame[data.frame["code_id"].isin(code_ids)]
-    segments, seg_index = np.unique(frame["segment_id"].to_numpy(), return_inverse=True)
-    position = {cid: i for i, cid in enumerate(code_ids)}
+    position = data.tree.positions(data.codings.code_id)
+    coded = position >= 0
+    segments, seg_index = np.unique(data.codings.segment_id[coded], return_inverse=True)
     incidence = np.zeros((len(segments), len(code_ids)), dtype=np.int32)
-    incidence[seg_index, frame["code_id"].map(position).to_numpy()] = 1
+    incidence[seg_index, position[coded]] = 1
     both = incidence.T @ incidence
     if measure == "jaccard":
         used = np.diag(both)

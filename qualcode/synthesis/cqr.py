@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from sqlmodel import Session
 
 from ..codebook.lookup import PATH_SEP
 from ..export.table import Table
+from .arrays import distinct_per_group
 from .labels import MISCELLANEOUS, FrequencyRule, parse_rule
 from .layers import CodedData, load_coded
+from .tree import Rolled
 from .units import CaseUnit, resolve_case_unit
 
 ORDERS = ("codebook", "count")
@@ -32,8 +35,9 @@ class CqrTable:
     data: CodedData
     groups: list[str] = field(default_factory=list)
     group_unit: str | None = None
-    # One row per (row code, segment) with the unit and group of the segment: the evidence.
-    rolled: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    # The (row code, segment) entries with each one's unit position: the evidence, kept as arrays.
+    rolled: Rolled | None = field(default=None, repr=False)
+    unit_positions: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_cases(self) -> int:
@@ -43,16 +47,28 @@ class CqrTable:
     def miscellaneous(self) -> pd.DataFrame:
         return self.frame[self.frame["label"] == MISCELLANEOUS]
 
+    def _entries(self, code_id: int | None = None, unit: str | None = None) -> np.ndarray:
+        """A mask of the rolled-up entries of one row (all rows if None), optionally within one case."""
+        mask = np.ones(len(self.rolled.row), dtype=bool) if code_id is None else self.rolled.of_code(code_id)
+        if unit is not None:
+            mask &= np.isin(self.unit_positions, [i for i, u in enumerate(self.unit.universe) if u == unit])
+        return mask
+
     def segment_ids(self, code_id: int, unit: str | None = None) -> list[int]:
         """The segments behind a row (optionally within one case): what every number counts."""
-        rows = self.rolled[self.rolled["row_code_id"] == code_id]
-        if unit is not None:
-            rows = rows[rows["unit"] == unit]
-        return sorted(int(s) for s in rows["segment_id"].unique())
+        return self.rolled.segment_id[self._entries(code_id, unit)].tolist()  # sorted within a row
 
     def cases_of(self, code_id: int) -> list[str]:
-        rows = self.rolled[self.rolled["row_code_id"] == code_id]
-        return [u for u in self.unit.universe if u in set(rows["unit"].dropna())]
+        present = np.unique(self.unit_positions[self._entries(code_id)])
+        return [self.unit.universe[i] for i in present if i >= 0]
+
+    def evidence(self, code_id: int | None = None, unit: str | None = None) -> pd.DataFrame:
+        """(row_code_id, segment_id, unit) of every entry behind the table, or behind one row or case."""
+        mask = self._entries(code_id, unit)
+        labels = np.array(list(self.unit.universe) + [None], dtype=object)  # position -1 -> no unit
+        return pd.DataFrame({"row_code_id": self.rolled.row_code_id[mask],
+                             "segment_id": self.rolled.segment_id[mask],
+                             "unit": labels[self.unit_positions[mask]]})
 
     def note(self) -> str:
         parts = [
@@ -99,43 +115,31 @@ def cqr_table(
     data = load_coded(session, codebook=codebook, layer=layer, viewer=viewer)
     unit = resolve_case_unit(session, case_unit)
     rule = parse_rule(labels)
-    frame = data.frame
-    frame = frame.assign(unit_index=unit.assign_index(frame))
+    rolled = data.tree.rollup(data.codings)
+    unit_positions = unit.positions(rolled)
+    blocks = rolled.per_row()
+    cases = distinct_per_group(rolled.row, unit_positions, len(data.tree.codes))
     group_unit = resolve_case_unit(session, groups) if groups else None
-    if group_unit is not None:
-        frame = frame.assign(group=group_unit.assign(frame))
-    rolled = data.tree.rollup(frame)
-
-    grouped = rolled.groupby("row_code_id")
-    counts = pd.DataFrame({"blocks": grouped.size(), "cases": grouped["unit_index"].nunique()})
-    group_names: list[str] = []
-    if group_unit is not None:
-        group_names = list(group_unit.universe)
-        by_group = rolled.groupby(["row_code_id", "group"]).size().unstack(fill_value=0)
-        counts = counts.join(by_group.reindex(columns=group_names, fill_value=0))
+    group_names = list(group_unit.universe) if group_unit is not None else []
+    by_group = rolled.per_row_and(group_unit.positions(rolled), len(group_names)) if group_unit else None
 
     rows = []
-    for code in data.tree.codes:
+    for i, code in enumerate(data.tree.codes):
         domain_id = code.ancestors[-1]
-        stats = counts.loc[code.id] if code.id in counts.index else None
-        blocks = int(stats["blocks"]) if stats is not None else 0
-        cases = int(stats["cases"]) if stats is not None else 0
         row = {
             "code_id": code.id, "depth": code.depth, "domain": data.tree.by_id[domain_id].name,
             "category": "" if code.depth == 0 else code.path.split(PATH_SEP, 1)[1],
-            "path": code.path, "blocks": blocks, "cases": cases,
-            "label": "" if code.depth == 0 else rule.label(cases, unit.n),
+            "path": code.path, "blocks": int(blocks[i]), "cases": int(cases[i]),
+            "label": "" if code.depth == 0 else rule.label(int(cases[i]), unit.n),
         }
-        for g in group_names:
-            row[g] = int(stats[g]) if stats is not None and pd.notna(stats[g]) else 0
+        for j, g in enumerate(group_names):
+            row[g] = int(by_group[i, j])
         rows.append(row)
     table = pd.DataFrame(rows, columns=["code_id", "depth", "domain", "category", "path", "blocks", "cases", "label"]
                          + group_names)
     if order == "count":
         table = _order_by_count(table, data)
-    rolled = rolled.assign(unit=rolled["unit_index"].map(dict(enumerate(unit.universe))))
-    return CqrTable(table.reset_index(drop=True), unit, rule, data, group_names,
-                    groups, rolled[["row_code_id", "segment_id", "unit"]])
+    return CqrTable(table.reset_index(drop=True), unit, rule, data, group_names, groups, rolled, unit_positions)
 
 
 def _order_by_count(table: pd.DataFrame, data: CodedData) -> pd.DataFrame:

@@ -15,11 +15,10 @@ def code_frequencies(session: Session, *, codebook: str | None = None, layer: st
     """Codes (rows, by path, codebook order) by units (columns), plus a Total column."""
     data = load_coded(session, codebook=codebook, layer=layer, viewer=viewer)
     unit = resolve_case_unit(session, case_unit)
-    rolled = data.tree.rollup(data.frame.assign(unit=unit.assign(data.frame)))
-    counts = rolled.groupby(["row_code_id", "unit"]).size().unstack(fill_value=0)
-    counts = counts.reindex(index=[c.id for c in data.tree.codes], columns=unit.universe, fill_value=0)
-    counts["Total"] = rolled.groupby("row_code_id").size().reindex(counts.index, fill_value=0)
-    counts.index = [data.tree.by_id[cid].path for cid in counts.index]
+    rolled = data.tree.rollup(data.codings)
+    counts = pd.DataFrame(rolled.per_row_and(unit.positions(rolled), unit.n),
+                          index=[c.path for c in data.tree.codes], columns=unit.universe)
+    counts["Total"] = rolled.per_row()
     counts.columns.name = unit.name
     return counts.astype("int64")
 

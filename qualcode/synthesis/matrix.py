@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from ..codebook.lookup import CodeResolver
 from ..coding.blinding import visible_coder_ids
+from ..coding.layers import layer_select
 from ..errors import BlindingError, QualcodeError
 from ..export.table import Table
-from ..store.models import Case, CaseAttribute, Coder, Exemplar, Memo, Segment, Speaker
+from ..store.models import Case, CaseAttribute, Coder, Exemplar, Memo, Segment, Speaker, Transcript
+from .arrays import NO_ID, IdMap, count_pairs, unique_pairs
 from .evidence import transcript_texts
 from .layers import CodedData, load_coded
+from .tree import Rolled
 from .units import NON_PARTICIPANT_ROLES, case_attribute_names, case_attribute_values
 
 CELL_PARTS = ("count", "memo", "quotes")
@@ -64,19 +68,37 @@ class MatrixColumn:
 
 
 @dataclass
+class CellCounts:
+    """Segments and participants per (code, case), as rows-by-columns matrices."""
+
+    code_index: dict[int, int]  # code id -> matrix row (its position in the codebook tree)
+    case_index: dict[int, int]  # case id -> matrix column
+    segments: np.ndarray
+    participants: np.ndarray
+
+    def new_cell(self, code_id: int, case_id: int) -> MatrixCell:
+        """The cell with its counts (zero outside the matrix) and no annotations yet."""
+        i, j = self.code_index.get(code_id), self.case_index.get(case_id)
+        if i is None or j is None:
+            return MatrixCell(code_id, case_id)
+        return MatrixCell(code_id, case_id, int(self.segments[i, j]), int(self.participants[i, j]))
+
+
+@dataclass
 class MemoMatrix:
     rows: list[MatrixRow]
     columns: list[MatrixColumn]
-    cells: dict[tuple[int, int], MatrixCell]
+    cells: dict[tuple[int, int], MatrixCell]  # the annotated cells; the others are counts only
+    counted: CellCounts
     data: CodedData
     parts: tuple[str, ...]
     attribute_specs: tuple[str, ...] = ()
     order_by: str | None = None
-    # One row per (row code, segment) with its case: the evidence behind each count.
-    rolled: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    # The (row code, segment) entries behind the counts, kept as arrays for the evidence.
+    rolled: Rolled | None = field(default=None, repr=False)
 
     def cell(self, code_id: int, case_id: int) -> MatrixCell:
-        return self.cells.get((code_id, case_id)) or MatrixCell(code_id, case_id)
+        return self.cells.get((code_id, case_id)) or self.counted.new_cell(code_id, case_id)
 
     def counts(self) -> pd.DataFrame:
         """Segments per code (rows, by path) and case (columns)."""
@@ -85,11 +107,28 @@ class MemoMatrix:
             index=[r.path for r in self.rows], columns=[c.name for c in self.columns],
         )
 
-    def segment_ids(self, code_id: int, case_id: int | None = None) -> list[int]:
-        rows = self.rolled[self.rolled["row_code_id"] == code_id]
+    def _entries(self, code_id: int | None = None, case_id: int | None = None) -> np.ndarray:
+        """A mask of the rolled-up entries of the matrix's rows (or one row), optionally in one case."""
+        if code_id is None:
+            mask = np.isin(self.rolled.row_code_id, [r.code_id for r in self.rows])
+        else:
+            mask = self.rolled.of_code(code_id) & any(r.code_id == code_id for r in self.rows)
+        cases = self.rolled.column("case_id")
+        mask &= cases != NO_ID
         if case_id is not None:
-            rows = rows[rows["case_id"] == case_id]
-        return sorted(int(s) for s in rows["segment_id"].unique())
+            mask &= cases == case_id
+        return mask
+
+    def segment_ids(self, code_id: int, case_id: int | None = None) -> list[int]:
+        """The segments behind a cell (or a whole row): what its count counts."""
+        return self.rolled.segment_id[self._entries(code_id, case_id)].tolist()  # sorted within a row
+
+    def evidence(self, case_id: int | None = None) -> pd.DataFrame:
+        """(row_code_id, case_id, segment_id) of every entry behind the matrix, or behind one case."""
+        mask = self._entries(case_id=case_id)
+        return pd.DataFrame({"row_code_id": self.rolled.row_code_id[mask],
+                             "case_id": self.rolled.column("case_id")[mask],
+                             "segment_id": self.rolled.segment_id[mask]})
 
     def cell_text(self, cell: MatrixCell) -> str:
         lines = []
@@ -160,21 +199,14 @@ def memo_matrix(
     rows = [MatrixRow(c.id, c.name, c.path, c.key) for c in tree_codes]
     columns = _ordered_cases(session, order_by)
 
-    rolled = data.tree.rollup(data.frame)
-    rolled = rolled[rolled["row_code_id"].isin([r.code_id for r in rows]) & rolled["case_id"].notna()]
-    rolled = rolled.assign(case_id=rolled["case_id"].astype("int64"))
-    interviewers = set(session.exec(select(Speaker.id).where(Speaker.role.in_(NON_PARTICIPANT_ROLES))).scalars())
-    participant = rolled["speaker_id"].where(~rolled["speaker_id"].isin(interviewers))
-    grouped = rolled.assign(participant=participant).groupby(["row_code_id", "case_id"])
-    counts = pd.DataFrame({"segments": grouped.size(), "participants": grouped["participant"].nunique()})
-
+    rolled = data.tree.rollup(data.codings)
+    counted = _count_cells(session, rolled, rows, columns)
     cells: dict[tuple[int, int], MatrixCell] = {}
-    for (code_id, case_id), stat in zip(counts.index, counts.itertuples(index=False)):
-        cells[(int(code_id), int(case_id))] = MatrixCell(int(code_id), int(case_id), int(stat.segments),
-                                                         int(stat.participants))
 
     def cell_at(code_id: int, case_id: int) -> MatrixCell:
-        return cells.setdefault((code_id, case_id), MatrixCell(code_id, case_id))
+        if (code_id, case_id) not in cells:
+            cells[(code_id, case_id)] = counted.new_cell(code_id, case_id)
+        return cells[(code_id, case_id)]
 
     row_ids = {r.code_id for r in rows}
     case_ids = {c.case_id for c in columns}
@@ -190,7 +222,7 @@ def memo_matrix(
         if row.code_id in patterns:
             row.pattern, row.pattern_note = patterns[row.code_id].label, patterns[row.code_id].text
     if "quotes" in parts:
-        _add_quotes(session, data, rolled, row_ids, case_ids, cell_at, max_quotes)
+        _add_quotes(session, data, row_ids, case_ids, cell_at, max_quotes)
     for spec in attribute_specs:
         for row in rows:
             name = _attribute_for_row(session, spec, row)
@@ -199,8 +231,7 @@ def memo_matrix(
             for case_id, value in case_attribute_values(session, name).items():
                 if case_id in case_ids:
                     cell_at(row.code_id, case_id).attributes[name] = value
-    return MemoMatrix(rows, columns, cells, data, parts, attribute_specs, order_by,
-                      rolled[["row_code_id", "case_id", "segment_id"]])
+    return MemoMatrix(rows, columns, cells, counted, data, parts, attribute_specs, order_by, rolled)
 
 
 def _visible_memo_authors(session: Session, viewer: str | None) -> set[int] | None:
@@ -259,25 +290,66 @@ def _attribute_for_row(session: Session, spec: str, row: MatrixRow) -> str | Non
     return None
 
 
-def _add_quotes(session, data, rolled, row_ids, case_ids, cell_at, max_quotes) -> None:
+def _count_cells(session: Session, rolled: Rolled, rows: list[MatrixRow],
+                 columns: list[MatrixColumn]) -> CellCounts:
+    """Segments and participants (speakers other than interviewers) of every row's code in every case."""
+    n_codes, width = len(rolled.tree.codes), len(columns)
+    column_of_case = {c.case_id: j for j, c in enumerate(columns)}
+    segments = rolled.per_row_and(IdMap.of(column_of_case.items(), missing=-1).lookup(rolled.column("case_id")), width)
+    # A participant belongs to one transcript, so to one case: count distinct (row, speaker) pairs in its column.
+    people = session.exec(select(Speaker.id, Transcript.case_id).join(Transcript, Transcript.id == Speaker.transcript_id)
+                          .where(or_(Speaker.role.is_(None), Speaker.role.not_in(NON_PARTICIPANT_ROLES)))).all()
+    column_of_person = IdMap.of(((sid, column_of_case.get(cid, -1)) for sid, cid in people), missing=-1)
+    speakers = rolled.column("speaker_id")
+    counted = column_of_person.lookup(speakers) >= 0
+    row, speaker = unique_pairs(rolled.row[counted], speakers[counted])
+    participants = count_pairs(row, column_of_person.lookup(speaker), n_codes, width)
+    code_index = {r.code_id: rolled.tree.order[r.code_id] for r in rows}
+    return CellCounts(code_index, column_of_case, segments, participants)
+
+
+def _add_quotes(session, data, row_ids, case_ids, cell_at, max_quotes) -> None:
+    """Exemplars first, then the spans coders marked (by segment), up to ``max_quotes`` per cell."""
     exemplars = session.exec(
         select(Exemplar).where(Exemplar.code_id.in_(row_ids)).order_by(Exemplar.created_at, Exemplar.id)
     ).scalars().all()
-    marked = rolled[rolled["quote_start"].notna() & rolled["quote_end"].notna()].sort_values("segment_id")
-    segment_transcript = dict(zip(rolled["segment_id"], rolled["transcript_id"]))
+    marked = _marked_spans(session, data, row_ids)
     exemplar_transcripts = dict(session.exec(
         select(Segment.id, Segment.transcript_id).where(Segment.id.in_({e.segment_id for e in exemplars}))
     ).all()) if exemplars else {}
-    texts = transcript_texts(session, list(marked["transcript_id"]) + list(exemplar_transcripts.values()))
+    texts = transcript_texts(session, [m[5] for m in marked] + list(exemplar_transcripts.values()))
     for ex in exemplars:
         if ex.case_id in case_ids:
             quotes = cell_at(ex.code_id, ex.case_id).quotes
             if len(quotes) < max_quotes:
                 text = texts[exemplar_transcripts[ex.segment_id]][ex.start:ex.end]
                 quotes.append(Quote(ex.segment_id, ex.start, ex.end, text, "exemplar"))
-    for row in marked.itertuples(index=False):
-        quotes = cell_at(int(row.row_code_id), int(row.case_id)).quotes
-        if len(quotes) < max_quotes and int(row.case_id) in case_ids:
-            start, end = int(row.quote_start), int(row.quote_end)
-            text = texts[segment_transcript[row.segment_id]][start:end]
-            quotes.append(Quote(int(row.segment_id), start, end, text, "coded"))
+    for row_code_id, segment_id, case_id, start, end, transcript_id in marked:
+        if case_id in case_ids:
+            quotes = cell_at(row_code_id, case_id).quotes
+            if len(quotes) < max_quotes:
+                quotes.append(Quote(segment_id, start, end, texts[transcript_id][start:end], "coded"))
+
+
+def _marked_spans(session: Session, data: CodedData, row_ids: set[int]) -> list[tuple[int, int, int, int, int, int]]:
+    """(row code, segment, case, start, end, transcript) of the quote spans in the layer, by segment.
+
+    Read only when quotes are shown. Like the counts, a span counts for its code and every
+    ancestor, once per (row code, segment): the code first in codebook order wins.
+    """
+    layer = layer_select(data.layer.coder_id, codebook_id=data.codebook.id).subquery("layer")
+    spans = session.exec(
+        select(layer.c.code_id, layer.c.segment_id, Transcript.case_id, layer.c.quote_start, layer.c.quote_end,
+               Segment.transcript_id)
+        .join(Segment, Segment.id == layer.c.segment_id).join(Transcript, Transcript.id == Segment.transcript_id)
+        .where(layer.c.quote_start.is_not(None), layer.c.quote_end.is_not(None), Transcript.case_id.is_not(None))
+    ).all()
+    tree = data.tree
+    spans = sorted((s for s in spans if s[0] in tree.order), key=lambda s: (s[1], tree.order[s[0]]))
+    marked, seen = [], set()
+    for code_id, segment_id, case_id, start, end, transcript_id in spans:
+        for row_code_id in tree.by_id[code_id].ancestors:
+            if row_code_id in row_ids and (row_code_id, segment_id) not in seen:
+                seen.add((row_code_id, segment_id))
+                marked.append((row_code_id, segment_id, case_id, start, end, transcript_id))
+    return marked

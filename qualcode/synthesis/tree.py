@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
+import numpy as np
 from sqlalchemy import select
 from sqlmodel import Session
 
 from ..codebook.lookup import PATH_SEP
 from ..store.models import Code, Codebook
+from .arrays import Codings, IdMap, count_pairs, unique_pairs
 
 
 @dataclass(frozen=True)
@@ -51,15 +52,59 @@ class CodeTree:
         """``code_id`` and all its descendants."""
         return {c.id for c in self.codes if code_id in c.ancestors}
 
-    def ancestor_pairs(self) -> pd.DataFrame:
-        """One row per (code_id, row_code_id) where row_code_id is the code or one of its ancestors."""
-        pairs = [(c.id, a) for c in self.codes for a in c.ancestors]
-        return pd.DataFrame(pairs, columns=["code_id", "row_code_id"])
+    def positions(self, code_ids: np.ndarray) -> np.ndarray:
+        """Each code's position in ``codes`` (-1 for a code outside the tree, such as a retired one)."""
+        return IdMap(list(self.order), list(self.order.values()), missing=-1).lookup(code_ids)
 
-    def rollup(self, codings: pd.DataFrame) -> pd.DataFrame:
+    def rollup(self, codings: Codings) -> Rolled:
         """Codings counted for their code and every ancestor, once per (row code, segment).
 
         A segment coded with two categories of one domain counts once for the domain.
         """
-        rolled = codings.merge(self.ancestor_pairs(), on="code_id", how="inner")
-        return rolled.drop_duplicates(["row_code_id", "segment_id"], ignore_index=True)
+        position = self.positions(codings.code_id)
+        source = np.flatnonzero(position >= 0)
+        position = position[source]
+        chains = [[self.order[a] for a in c.ancestors] for c in self.codes]
+        lengths = np.array([len(chain) for chain in chains], dtype=np.int64)
+        starts = np.cumsum(lengths) - lengths
+        flat = np.array([p for chain in chains for p in chain], dtype=np.int64)
+        # One entry per (coding, ancestor): repeat each coding once per code in its chain.
+        repeats = lengths[position]
+        step = np.arange(repeats.sum()) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+        row = flat[np.repeat(starts[position], repeats) + step]
+        source = np.repeat(source, repeats)
+        return Rolled(self, *unique_pairs(row, codings.segment_id[source]), codings)
+
+
+@dataclass
+class Rolled:
+    """Codings rolled up to their row codes, one entry per (row code, segment), sorted by both.
+
+    ``row`` is the row code's position in ``tree.codes``; ``codings`` the layer's codings,
+    which give each segment's transcript, speaker and case.
+    """
+
+    tree: CodeTree
+    row: np.ndarray
+    segment_id: np.ndarray
+    codings: Codings
+
+    def column(self, name: str) -> np.ndarray:
+        """A segment column of ``Codings`` (transcript_id, speaker_id, case_id) for each entry."""
+        return IdMap(self.codings.segment_id, getattr(self.codings, name)).lookup(self.segment_id)
+
+    @property
+    def row_code_id(self) -> np.ndarray:
+        return np.array([c.id for c in self.tree.codes], dtype=np.int64)[self.row]
+
+    def of_code(self, code_id: int) -> np.ndarray:
+        """A mask of the entries counted for ``code_id`` (all False for a code outside the tree)."""
+        return self.row == self.tree.order.get(code_id, -1)
+
+    def per_row(self) -> np.ndarray:
+        """How many entries (segments) each row code has, in tree order."""
+        return np.bincount(self.row, minlength=len(self.tree.codes))
+
+    def per_row_and(self, column: np.ndarray, width: int) -> np.ndarray:
+        """Segments per (row code, column value) as a rows x ``width`` matrix; -1 in ``column`` is skipped."""
+        return count_pairs(self.row, column, len(self.tree.codes), width)

@@ -1,7 +1,7 @@
 """Case units: what counts as one "case" when a display counts cases.
 
-A unit maps each coded segment to a label through one id column of the layer
-frame (transcript, speaker or case) and knows the whole set of units in the study,
+A unit maps each coded segment to a label through one id column of the layer's
+codings (transcript, speaker or case) and knows the whole set of units in the study,
 whose size is the N of the CQR frequency labels.
 """
 
@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-import pandas as pd
+import numpy as np
 from sqlalchemy import select
 from sqlmodel import Session
 
 from ..errors import QualcodeError
 from ..store.models import Case, CaseAttribute, Speaker, Transcript
+from .arrays import IdMap
+from .tree import Rolled
 
 BUILT_IN_UNITS = ("transcript", "speaker", "participant", "case", "site")
 # Interviewers and moderators ask the questions: they are never a case or a group.
@@ -25,7 +27,7 @@ NON_PARTICIPANT_ROLES = ("interviewer", "moderator")
 @dataclass
 class CaseUnit:
     name: str  # as the user asked: transcript, speaker, case or an attribute name
-    key: str  # the layer-frame column it maps: transcript_id | speaker_id | case_id
+    key: str  # the Codings column it maps: transcript_id | speaker_id | case_id
     labels: dict[int, str]  # id -> unit label (ids without a unit are absent)
     universe: list[str]  # every unit in the study, in display order
 
@@ -33,15 +35,11 @@ class CaseUnit:
     def n(self) -> int:
         return len(self.universe)
 
-    def assign(self, frame: pd.DataFrame) -> pd.Series:
-        """The unit label of each row of a layer frame (missing where the row has no unit)."""
-        return frame[self.key].map(self.labels)
-
-    def assign_index(self, frame: pd.DataFrame) -> pd.Series:
-        """The unit's position in ``universe`` for each row (NaN where none): cheap to count."""
+    def positions(self, rolled: Rolled) -> np.ndarray:
+        """Each rolled-up entry's unit as its position in ``universe`` (-1 where it has no unit)."""
         position = {label: i for i, label in enumerate(self.universe)}
-        ids = pd.Series({uid: position[label] for uid, label in self.labels.items()}, dtype="float64")
-        return frame[self.key].map(ids)
+        ids = IdMap.of(((uid, position[label]) for uid, label in self.labels.items()), missing=-1)
+        return ids.lookup(rolled.column(self.key))
 
 
 def _transcript_labels(session: Session) -> dict[int, str]:
