@@ -11,6 +11,9 @@ kappa = (.85 - .69)/(1 - .69) = .516 (moderate).
 
 from __future__ import annotations
 
+import io
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -226,3 +229,32 @@ async def test_the_queue_filters_by_code_and_keeps_its_filter_on_a_wrong_name(st
         # the failed read puts the last choice back (and clears what it would undo)
         await wait_until(pilot, lambda: queue.previous_choice is None)
         assert queue.choice.code == "SA" and len(queue.shown) == 2
+
+
+async def test_home_keys_open_the_lead_screens_and_lead_keys_obey_the_settings_file(study):
+    """`A` on the home screen opens the dashboard; a lead key can be remapped like any other."""
+    from qualcode.tui.screens.help import HelpScreen
+
+    project, _, _ = study
+    app = create_app(project, "lee", settings=Settings(keys={"agreement_order": "z"}))
+    async with app.run_test(size=SIZE) as pilot:
+        from textual.widgets import DataTable
+
+        await home_screen(app, pilot)
+        await pilot.press("A")
+        await wait_until(pilot, lambda: isinstance(app.screen, AgreementDashboard) and app.screen.loaded)
+        screen = app.screen
+        await pilot.press("z")  # remapped from "o": highest kappa first
+        await pilot.pause()
+        assert [r[2] for r in cell_texts(screen.query_one(DataTable))][0] == "1.00"
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+    from rich.console import Console
+
+    from qualcode.tui.screens.help import help_text
+
+    console = Console(width=120, record=True, file=io.StringIO())
+    console.print(help_text({"agreement_order": "z"}))
+    listed = console.export_text()
+    assert "Agreement dashboard" in listed and "Reconciliation queue" in listed
+    assert re.search(r"^\s*z\s+Order\s+agreement_order", listed, re.M)

@@ -80,6 +80,10 @@ class QualcodeApp(App):
             return
         self.push_screen(screen_entry(screen_id).factory(self))
 
+    def action_open_screen(self, screen_id: str) -> None:
+        """For key bindings (``app.open_screen('agreement')``)."""
+        self.open_screen(screen_id)
+
     def action_show_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())

@@ -22,6 +22,8 @@ class KeySpec:
     show: bool = True  # shown in the footer (all are in the help screen)
 
 
+TAKE_KEYS = "123456789"  # the reconciliation queue takes coder N's codes
+
 KEY_TABLE: tuple[KeySpec, ...] = (
     # everywhere
     KeySpec("help", "question_mark,f1", "app.show_help", "Help", "app"),
@@ -32,6 +34,10 @@ KEY_TABLE: tuple[KeySpec, ...] = (
     KeySpec("refresh", "ctrl+r", "refresh", "Refresh", "home", show=False),
     KeySpec("open_round", "R", "open_round", "New round", "home"),
     KeySpec("toggle_blinding", "B", "toggle_blinding", "Blind/unblind", "home"),
+    KeySpec("open_agreement", "A", "app.open_screen('agreement')", "Agreement (lead)", "home", show=False),
+    KeySpec("open_queue", "Q", "app.open_screen('queue')", "Reconciliation queue (lead)", "home", show=False),
+    KeySpec("open_cqr", "T", "app.open_screen('cqr')", "CQR table (lead)", "home", show=False),
+    KeySpec("open_matrix", "X", "app.open_screen('matrix')", "Memo matrix (lead)", "home", show=False),
     # coding: moving
     KeySpec("next_segment", "down,j", "move(1)", "Next", "coding", show=False),
     KeySpec("previous_segment", "up,k", "move(-1)", "Previous", "coding", show=False),
@@ -64,6 +70,52 @@ KEY_TABLE: tuple[KeySpec, ...] = (
     KeySpec("help_close", "escape,question_mark", "dismiss", "Close", "help"),
     KeySpec("confirm_yes", "y", "answer(True)", "Yes", "confirm"),
     KeySpec("confirm_no", "n,escape", "answer(False)", "No", "confirm"),
+    # the lead analyst's screens
+    # agreement dashboard
+    KeySpec("agreement_drill", "enter", "drill", "Disagreements", "agreement"),
+    KeySpec("agreement_coders", "c", "cycle_coders", "Coders", "agreement"),
+    KeySpec("agreement_round", "r", "cycle_round", "Round", "agreement"),
+    KeySpec("agreement_level", "l", "cycle_level", "Level", "agreement"),
+    KeySpec("agreement_codebook", "b", "cycle_codebook", "Codebook", "agreement"),
+    KeySpec("agreement_order", "o", "toggle_order", "Order", "agreement"),
+    KeySpec("agreement_queue", "Q", "open_queue", "Whole queue", "agreement"),
+    KeySpec("lead_back", "escape", "back", "Back", "agreement"),
+    # reconciliation queue
+    *(KeySpec(f"reconcile_take_{n}", n, f"take({n})", "Take coder", "reconcile", show=n == "1") for n in TAKE_KEYS),
+    KeySpec("reconcile_union", "u", "decide('union')", "Union", "reconcile"),
+    KeySpec("reconcile_intersection", "i", "decide('intersection')", "Intersect", "reconcile"),
+    KeySpec("reconcile_present", "y", "set_present(True)", "Present", "reconcile"),
+    KeySpec("reconcile_absent", "x", "set_present(False)", "Absent", "reconcile"),
+    KeySpec("reconcile_memo", "m", "memo", "Memo", "reconcile"),
+    KeySpec("reconcile_flag", "f", "flag", "Flag", "reconcile"),
+    KeySpec("reconcile_round", "R", "second_round", "Round 2", "reconcile"),
+    KeySpec("reconcile_filter", "slash", "filter_code", "Filter", "reconcile"),
+    KeySpec("reconcile_decided", "D", "toggle_decided", "Decided", "reconcile"),
+    KeySpec("reconcile_open", "o", "open_segment", "Open transcript", "reconcile", show=False),
+    KeySpec("reconcile_back", "escape", "back", "Back", "reconcile"),
+    # CQR table
+    KeySpec("cqr_evidence", "enter", "evidence", "Evidence", "cqr"),
+    KeySpec("cqr_unit", "u", "cycle_unit", "Case unit", "cqr"),
+    KeySpec("cqr_layer", "l", "cycle_layer", "Layer", "cqr"),
+    KeySpec("cqr_order", "o", "toggle_order", "Order", "cqr"),
+    KeySpec("cqr_groups", "g", "cycle_groups", "Groups", "cqr"),
+    KeySpec("cqr_codebook", "b", "cycle_codebook", "Codebook", "cqr"),
+    KeySpec("cqr_back", "escape", "back", "Back", "cqr"),
+    # memo matrix
+    KeySpec("matrix_evidence", "enter", "evidence", "Evidence", "matrix"),
+    KeySpec("matrix_memo", "m", "cell_memo", "Cell memo", "matrix"),
+    KeySpec("matrix_pattern", "p", "pattern", "Pattern", "matrix"),
+    KeySpec("matrix_transpose", "t", "transpose", "Transpose", "matrix"),
+    KeySpec("matrix_order", "o", "cycle_order", "Order cases", "matrix"),
+    KeySpec("matrix_layer", "l", "cycle_layer", "Layer", "matrix"),
+    KeySpec("matrix_back", "escape", "back", "Back", "matrix"),
+    # evidence list
+    KeySpec("evidence_open", "enter", "open_segment", "Open in transcript", "evidence"),
+    KeySpec("evidence_exemplar", "e", "exemplar", "Pick exemplar", "evidence"),
+    KeySpec("evidence_back", "escape", "back", "Back", "evidence"),
+    # pattern dialog
+    KeySpec("pattern_save", "ctrl+s", "save", "Save", "pattern_dialog"),
+    KeySpec("pattern_cancel", "escape", "cancel", "Cancel", "pattern_dialog"),
 )
 
 SCOPE_TITLES = {
@@ -74,6 +126,12 @@ SCOPE_TITLES = {
     "editor": "Memo, core idea, search and quote dialogs",
     "confirm": "Questions (lead actions)",
     "help": "This help",
+    "agreement": "Agreement dashboard",
+    "reconcile": "Reconciliation queue",
+    "cqr": "CQR table",
+    "matrix": "Memo matrix",
+    "evidence": "Evidence list",
+    "pattern_dialog": "Pattern judgement dialog",
 }
 
 CODE_HOTKEY_HELP = ("1 … 9, 0", "Toggle the code with that hotkey (set in the codebook) on the current segment")

@@ -24,7 +24,7 @@ from ...errors import QualcodeError
 from ...store.models import Codebook, Coder
 from ..registry import ScreenEntry, register_headline, register_screen
 from ..widgets.kappa_bar import band_colour, format_stat, kappa_bar
-from ..widgets.lead_keys import lead_bindings
+from .. import bindings as keys
 from ..widgets.lead_screen import ANALYST_ROLES, LeadScreen, next_in
 
 BAR_WIDTH = 20
@@ -86,7 +86,7 @@ def headline_text(report: dict[str, Any]) -> Text:
 
 
 class AgreementDashboard(LeadScreen):
-    BINDINGS = lead_bindings("agreement")
+    BINDINGS = keys.bindings("agreement")
     what = "the agreement dashboard"
     DEFAULT_CSS = """
     AgreementDashboard #agreement-headline, AgreementDashboard #agreement-choice {

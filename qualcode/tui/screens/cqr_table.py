@@ -18,7 +18,7 @@ from ...synthesis.labels import MISCELLANEOUS
 from ...synthesis.layers import CONSENSUS
 from ...synthesis.units import case_attribute_names, speaker_attribute_names
 from ..registry import ScreenEntry, register_screen
-from ..widgets.lead_keys import lead_bindings
+from .. import bindings as keys
 from ..widgets.lead_screen import LeadScreen, next_in
 from .evidence import EvidenceScreen
 
@@ -57,7 +57,7 @@ def available_layers(session: Session) -> list[str]:
 
 
 class CqrTableScreen(LeadScreen):
-    BINDINGS = lead_bindings("cqr")
+    BINDINGS = keys.bindings("cqr")
     what = "the CQR table"
     DEFAULT_CSS = """
     CqrTableScreen #cqr-title { height: auto; padding: 0 1; background: $primary-background; }

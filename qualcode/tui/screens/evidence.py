@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 from ...store.models import Segment
 from ...synthesis.annotations import add_exemplar
 from ...synthesis.evidence import segment_details
-from ..widgets.lead_keys import lead_bindings
+from .. import bindings as keys
 from ..widgets.lead_screen import LeadScreen
 
 EXCERPT = 70
@@ -51,7 +51,7 @@ def excerpt(text: str, width: int = EXCERPT) -> str:
 class EvidenceScreen(LeadScreen):
     """``segment_ids`` behind ``title``; ``code_id`` is the code an exemplar would illustrate."""
 
-    BINDINGS = lead_bindings("evidence")
+    BINDINGS = keys.bindings("evidence")
     what = "the evidence list"
     LEAD_ACTIONS = frozenset({"exemplar"})
     DEFAULT_CSS = """

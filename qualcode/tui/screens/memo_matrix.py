@@ -20,7 +20,7 @@ from ...synthesis.annotations import set_cell_memo, set_pattern
 from ...synthesis.matrix import MatrixColumn, MatrixRow, MemoMatrix, memo_matrix
 from ...synthesis.units import case_attribute_names
 from ..registry import ScreenEntry, register_screen
-from ..widgets.lead_keys import lead_bindings
+from .. import bindings as keys
 from ..widgets.lead_screen import LeadScreen, next_in
 from ..widgets.pattern_dialog import PatternDialog
 from .cqr_table import available_layers
@@ -81,7 +81,7 @@ def pattern_summary(row: MatrixRow) -> Text:
 
 
 class MemoMatrixScreen(LeadScreen):
-    BINDINGS = lead_bindings("matrix")
+    BINDINGS = keys.bindings("matrix")
     what = "the memo matrix"
     LEAD_ACTIONS = frozenset({"cell_memo", "pattern"})
     DEFAULT_CSS = """

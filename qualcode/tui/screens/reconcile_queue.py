@@ -21,7 +21,7 @@ from ...coding.consensus import QueueItem, decide, disagreement_queue, flag_for_
 from ...coding.rounds import open_round
 from ...store.models import Segment
 from ..registry import ScreenEntry, register_screen
-from ..widgets.lead_keys import lead_bindings
+from .. import bindings as keys
 from ..widgets.lead_screen import LeadScreen
 from .dialogs import MemoDialog, PromptDialog
 
@@ -96,7 +96,7 @@ def item_details(row: QueueRow, coders: list[str]) -> Text:
     return text
 
 class ReconcileQueue(LeadScreen):
-    BINDINGS = lead_bindings("reconcile")
+    BINDINGS = keys.bindings("reconcile")
     what = "the reconciliation queue"
     LEAD_ACTIONS = frozenset({"take", "decide", "set_present", "memo", "flag", "second_round"})
     DEFAULT_CSS = """

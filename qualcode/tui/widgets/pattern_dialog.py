@@ -9,13 +9,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Select, TextArea
 
 from ...store.models import PATTERN_LABELS
-from .lead_keys import lead_bindings
+from .. import bindings as keys
 
 NO_PATTERN = "none"
 
 
 class PatternDialog(ModalScreen[tuple[str | None, str] | None]):
-    BINDINGS = lead_bindings("pattern_dialog")
+    BINDINGS = keys.bindings("pattern_dialog")
     DEFAULT_CSS = """
     PatternDialog #pattern-note { height: 8; }
     """
