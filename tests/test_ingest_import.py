@@ -64,7 +64,7 @@ def test_failure_inside_the_transaction_leaves_nothing(any_project, tmp_path, mo
     def broken(*a, **kw):
         raise InputError("x.txt: broken on purpose")
 
-    monkeypatch.setattr(importer.audit, "record", broken)  # fails after transcript, speakers, segments
+    monkeypatch.setattr(importer.TranscriptWriter, "record_audit", broken)  # fails after transcript, speakers, segments
     [outcome] = import_paths(any_project, [write(tmp_path, "x.txt", INTERVIEW)], ImportOptions(case="C"))
     assert outcome.status == "failed"
     assert counts(any_project) == {"Case": 0, "Transcript": 0, "Speaker": 0, "Segment": 0}
@@ -220,3 +220,25 @@ def test_real_nvivo_export_has_only_empty_sources(any_project, corpora):
     [o] = import_paths(any_project, [corpora / "nvivo-export.qdpx"])
     assert o.status == "failed" and o.message.count("empty source") == 2
     assert counts(any_project)["Transcript"] == 0
+
+
+def test_batch_reports_each_file_in_order_and_a_bad_file_leaves_the_others(any_project, tmp_path):
+    write(tmp_path, "a.txt", INTERVIEW)
+    write(tmp_path, "b.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    write(tmp_path, "c.txt", "P1: Other words.\nP2: Yes.\n")
+    write(tmp_path, "d.txt", INTERVIEW)  # same content as a.txt, in the same batch
+    outcomes = import_paths(any_project, [tmp_path], ImportOptions(case="C"))
+    assert [(Path(o.source).name, o.status) for o in outcomes] == [
+        ("a.txt", "imported"), ("b.txt", "failed"), ("c.txt", "imported"), ("d.txt", "skipped")]
+    assert counts(any_project) == {"Case": 1, "Transcript": 2, "Speaker": 4, "Segment": 4}
+    with any_project.read() as s:
+        assert s.exec(select(func.count()).select_from(AuditEvent)).scalar() == 2
+
+
+def test_subtitle_times_are_stored_in_seconds(any_project, tmp_path):
+    path = write(tmp_path, "s.vtt", "WEBVTT\n\n00:00:01.500 --> 00:00:04.000\n<v Ana>Hi.</v>\n\n"
+                                    "00:01:02.000 --> 00:01:03.250\n<v Bo>Hello.</v>\n")
+    [o] = import_paths(any_project, [path])
+    frame = any_project.segments()
+    assert frame[["speaker", "text", "time_start", "time_end"]].values.tolist() == [
+        ["Ana", "Hi.", 1.5, 4.0], ["Bo", "Hello.", 62.0, 63.25]]

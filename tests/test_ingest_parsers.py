@@ -254,3 +254,10 @@ def test_every_unit_is_the_text_between_its_offsets(make, unit):
     for t in parsed.turns:
         inside = "".join(parsed.text[u.start:u.end] for u in units if t.start <= u.start < t.end)
         assert words(inside) == words(parsed.text[t.start:t.end])
+
+
+def test_labels_at_the_very_start_and_back_to_back_otter_headers():
+    # An Otter header ends in a newline; the header on the very next line must still count.
+    parsed = parse_text("Speaker 1  0:03\nSpeaker 2  0:05\nHello there.\nP1: Hi.")
+    assert texts(parsed) == [("Speaker 2", "Hello there."), ("P1", "Hi.")]
+    assert [t.time_start for t in parsed.turns] == [5.0, None]

@@ -11,19 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
-
 from ..errors import InputError, QualcodeError, located
-from ..store import audit
-from ..store.models import SPEAKER_ROLES, TRANSCRIPT_KINDS, Case, Segment, Speaker, Transcript, utcnow
+from ..store.models import SPEAKER_ROLES, TRANSCRIPT_KINDS, utcnow
 from .csv_turns import is_turn_table
 from .decoding import content_hash, read_text
 from .manifest import ManifestEntry, normalise_kind, read_manifest
 from .segmentation import UNITS, segment
 from .sources import FORMAT_BY_SUFFIX, FORMATS, Source, detect_format, read_sources
 from .speakers import compile_speaker_pattern
+from .writer import TranscriptWriter
 
 MANIFEST_NAME = "manifest.csv"
 UNKNOWN_SPEAKER = "Unknown"
@@ -133,8 +129,14 @@ def _job(path: Path, options: ImportOptions, entry: ManifestEntry | None, folder
     return ImportJob(path, detect_format(path, options.format), case, entry)
 
 
-def run_job(project, job: ImportJob, options: ImportOptions) -> list[Outcome]:
-    """Read, segment and store one file; one outcome per transcript in it."""
+def run_job(project, job: ImportJob, options: ImportOptions, writer: TranscriptWriter | None = None) -> list[Outcome]:
+    """Read, segment and store one file; one outcome per transcript in it.
+
+    Pass an open ``writer`` to reuse one connection across a batch (``import_paths`` does).
+    """
+    if writer is None:
+        with TranscriptWriter(project) as writer:
+            return run_job(project, job, options, writer)
     try:
         sources, notes = read_sources(job.path, job.format, compile_speaker_pattern(options.speaker_pattern))
     except QualcodeError as exc:
@@ -142,27 +144,17 @@ def run_job(project, job: ImportJob, options: ImportOptions) -> list[Outcome]:
     outcomes = []
     for source in sources:
         try:
-            with project.transaction() as session:
-                outcome = store_source(session, source, job, options)
+            with writer.transaction():
+                outcome = store_source(writer, source, job, options)
         except QualcodeError as exc:
             outcome = Outcome(str(job.path), "failed", str(exc), source.title, job.case)
-        except IntegrityError as exc:  # another process stored the same title meanwhile
-            outcome = Outcome(str(job.path), "failed", located(job.path, f"conflicts with a stored transcript ({exc.orig})"))
+        except writer.integrity_errors as exc:  # another process stored the same title meanwhile
+            detail = getattr(exc, "orig", exc)
+            outcome = Outcome(str(job.path), "failed", located(job.path, f"conflicts with a stored transcript ({detail})"))
         outcomes.append(outcome)
     if outcomes:
         outcomes[0].notes[:0] = notes
     return outcomes
-
-
-def _case_id(session: Session, name: str | None) -> int | None:
-    if not name:
-        return None
-    case = session.exec(select(Case).where(Case.name == name)).scalars().first()
-    if case is None:
-        case = Case(name=name)
-        session.add(case)
-        session.flush()
-    return case.id
 
 
 def default_role(label: str) -> str:
@@ -171,32 +163,29 @@ def default_role(label: str) -> str:
     return word if word in SPEAKER_ROLES else "unknown"
 
 
-def store_source(session: Session, source: Source, job: ImportJob, options: ImportOptions) -> Outcome:
+def store_source(writer: TranscriptWriter, source: Source, job: ImportJob, options: ImportOptions) -> Outcome:
+    """Store one transcript inside ``writer``'s open transaction."""
     parsed = source.parsed
     entry = job.entry
     title = (entry.title if entry and entry.title and job.format != "qdpx" else None) or source.title
     where = str(job.path)
     digest = content_hash(parsed.text)
-    duplicate = session.exec(select(Transcript.title).where(Transcript.content_hash == digest)).scalars().first()
+    duplicate = writer.duplicate_title(digest)
     if duplicate is not None:
         return Outcome(where, "skipped", f"already imported as {duplicate!r}", title, job.case)
-    case_id = _case_id(session, job.case)
-    same_title = select(func.count()).select_from(Transcript).where(Transcript.title == title)
-    same_title = same_title.where(Transcript.case_id == case_id if case_id is not None else Transcript.case_id.is_(None))
-    if session.exec(same_title).scalar():
+    case_id = writer.case_id(job.case) if job.case else None
+    if writer.title_taken(title, case_id):
         in_case = f" in case {job.case!r}" if job.case else " (no case)"
         raise InputError(located(job.path, f"a different transcript titled {title!r} already exists{in_case}"))
 
     units = segment(parsed, options.unit)
     kind = normalise_kind(options.kind) if options.kind else (entry.kind if entry and entry.kind else None)
     kind = kind or ("interview" if parsed.has_speakers else "document")
-    # Core inserts, not ORM objects: the unit of work costs more than the rows at scale.
-    connection = session.connection()
-    transcript_id = connection.execute(insert(Transcript.__table__).returning(Transcript.__table__.c.id), {
+    transcript_id = writer.insert_transcript({
         "title": title, "kind": kind, "case_id": case_id, "date": entry.date if entry else None,
         "source_name": source.name, "source_format": parsed.format, "content_hash": digest,
         "unit": units[0].unit if units else options.unit, "text": parsed.text, "created_at": utcnow(),
-    }).scalar_one()
+    })
 
     roles = {label.casefold(): role for label, role in (entry.speaker_roles if entry else {}).items()}
     labels = list(dict.fromkeys(u.speaker or UNKNOWN_SPEAKER for u in units))
@@ -204,20 +193,13 @@ def store_source(session: Session, source: Source, job: ImportJob, options: Impo
     unmatched = sorted(set(roles) - {label.casefold() for label in labels})
     if unmatched:
         notes.append(f"speaker_roles name speakers not in this transcript: {', '.join(unmatched)}")
-    speaker_table = Speaker.__table__
-    speaker_ids = dict(connection.execute(
-        insert(speaker_table).returning(speaker_table.c.label, speaker_table.c.id, sort_by_parameter_order=True),
-        [{"transcript_id": transcript_id, "label": label, "role": roles.get(label.casefold()) or default_role(label),
-          "pseudonym": None, "attributes": {}} for label in labels],
-    ).all()) if labels else {}
-    if units:
-        connection.execute(insert(Segment.__table__), [
-            {"transcript_id": transcript_id, "position": i, "start": u.start, "end": u.end,
-             "speaker_id": speaker_ids[u.speaker or UNKNOWN_SPEAKER], "unit": u.unit,
-             "time_start": u.time_start, "time_end": u.time_end}
-            for i, u in enumerate(units, start=1)
-        ])
-    audit.record(session, options.actor, "transcript.import", entity="qc_transcript", entity_id=transcript_id, after={
+    speaker_ids = writer.insert_speakers(
+        transcript_id, [(label, roles.get(label.casefold()) or default_role(label)) for label in labels]) if labels else {}
+    writer.insert_segments([
+        (transcript_id, i, u.start, u.end, speaker_ids[u.speaker or UNKNOWN_SPEAKER], u.unit, u.time_start, u.time_end)
+        for i, u in enumerate(units, start=1)
+    ])
+    writer.record_audit(options.actor, "transcript.import", "qc_transcript", transcript_id, {
         "title": title, "case": job.case, "kind": kind, "source_name": source.name, "content_hash": digest,
         "segments": len(units), "speakers": len(labels),
     })
@@ -228,4 +210,6 @@ def import_paths(project, paths: Iterable[str | Path], options: ImportOptions | 
     """Import files and folders into ``project`` (a notebook-friendly entry point)."""
     options = options or ImportOptions()
     plan = plan_import(paths, options)
-    return [outcome for job in plan.jobs for outcome in run_job(project, job, options)]
+    with TranscriptWriter(project) as writer:
+        return [outcome for job in plan.jobs for outcome in run_job(project, job, options, writer)]
+

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import ClassVar, Optional
 
 
-@dataclass
+@dataclass(slots=True)
 class Turn:
-    """One speaker's turn: ``text[start:end]`` are the words (the label is outside the span)."""
+    """One speaker's turn: ``text[start:end]`` are the words (the label is outside the span).
 
+    A turn is also a unit of analysis as it stands (``segment(parsed, "turn")`` returns the turns).
+    """
+
+    unit: ClassVar[str] = "turn"
     speaker: Optional[str]
     start: int
     end: int

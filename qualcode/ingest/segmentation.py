@@ -19,7 +19,7 @@ UNITS = ("turn", "paragraph", "sentence")
 PARAGRAPH_BREAK_RE = re.compile(r"\n[ \t]*\n\s*")
 
 
-@dataclass
+@dataclass(slots=True)
 class Unit:
     start: int
     end: int
@@ -58,15 +58,18 @@ def sentence_spans(text: str, spans: list[tuple[int, int]]) -> list[list[tuple[i
     return out
 
 
-def segment(parsed: ParsedTranscript, unit: str = "turn") -> list[Unit]:
-    """Units of ``parsed``; without speaker turns, paragraphs (or sentences) of the whole text."""
+def segment(parsed: ParsedTranscript, unit: str = "turn") -> list[Unit] | list[Turn]:
+    """Units of ``parsed``; without speaker turns, paragraphs (or sentences) of the whole text.
+
+    Turns are returned as they are (a ``Turn`` reads like a ``Unit`` of kind ``turn``).
+    """
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {UNITS}")
     turns = parsed.turns or [Turn(None, 0, len(parsed.text))]
     if unit == "turn" and not parsed.turns:
         unit = "paragraph"
     if unit == "turn":
-        return [Unit(t.start, t.end, t.speaker, "turn", t.time_start, t.time_end) for t in turns]
+        return list(turns)
     pieces: list[tuple[Turn, int, int]] = [
         (t, a, b) for t in turns for a, b in paragraph_spans(parsed.text, t.start, t.end)
     ]

@@ -23,15 +23,22 @@ from .model import Turn
 # holds a digit (``admin-1``), which keeps ordinary sentences ending in a colon out.
 _WORD = r"[^\W_][\w.'’&/-]*"
 _NAME = rf"{_WORD}(?:[ \t]{_WORD}){{0,3}}"
-BUILTIN_LABELS = re.compile(
-    rf"""^(?:
-        \[(?P<bracket>[\w.-]{{1,30}})\][ \t]*                                  # [id1]
-      | (?P<otter>{_NAME})[ \t]+(?P<otter_time>{TIMESTAMP})[ \t]*\n            # Speaker 1  0:03
-      | (?P<name>{_NAME})(?:[ \t]*[(\[](?P<name_time>{TIMESTAMP})[)\]])?       # Name (00:01):
-        [ \t]*:(?:[ \t]+|(?=\n)|\Z)
-    )""",
-    re.MULTILINE | re.VERBOSE,
-)
+# Otter headers and ``Name:`` labels share the name, so it is matched once and the two
+# endings tried after it (a line cannot end both ways: the only colons in an Otter header
+# sit inside its timestamp).
+_LABEL = rf"""(?P<label>
+        \[(?P<bracket>[\w.-]{{1,30}})\][ \t]*                                # [id1]
+      | (?P<name>{_NAME})(?:
+            [ \t]+(?P<otter_time>{TIMESTAMP})[ \t]*\n                       # Speaker 1  0:03
+          | (?:[ \t]*[(\[](?P<name_time>{TIMESTAMP})[)\]])?[ \t]*:           # Name (00:01):
+            (?:[ \t]+|(?=\n)|\Z)
+        )
+    )"""
+BUILTIN_LABELS = re.compile(rf"^{_LABEL}", re.MULTILINE | re.VERBOSE)
+# The same labels found by their newline: a pattern that starts with a literal lets the
+# regex engine jump from newline to newline instead of trying ``^`` at every character.
+# The label sits in a lookahead, so a label ending in a newline (Otter) never hides the next.
+_LABEL_AFTER_NEWLINE = re.compile(rf"\n(?={_LABEL})", re.VERBOSE)
 
 
 def compile_speaker_pattern(pattern: str | None) -> re.Pattern[str] | None:
@@ -65,36 +72,46 @@ def _plausible_name(label: str) -> bool:
     return (label[0].isupper() or label[0].isdigit() or any(ch.isdigit() for ch in label)) and not is_marker_word(label)
 
 
-def _builtin_label(m: re.Match[str]) -> tuple[str, float | None] | None:
-    if m.group("bracket"):
-        label = m.group("bracket")
-        return None if is_marker_word(label) else (label, None)
-    if m.group("otter"):
-        return m.group("otter").strip(), parse_seconds(m.group("otter_time"))
-    label = m.group("name").strip()
-    return (label, parse_seconds(m.group("name_time"))) if _plausible_name(label) else None
+def _builtin_labels(text: str) -> list[tuple[int, int, str, float | None]]:
+    """``(label start, words start, speaker, time)`` for every built-in label, in order."""
+    first = BUILTIN_LABELS.match(text)
+    labels = []
+    names: dict[str, str | None] = {}  # label as written -> speaker, or None when not a name
+    for m in ([first] if first else []) + list(_LABEL_AFTER_NEWLINE.finditer(text)):
+        _, bracket, name, otter_time, name_time = m.groups()
+        if bracket is not None:
+            speaker, time = (None if is_marker_word(bracket) else bracket), None
+        elif otter_time is not None:
+            speaker, time = name.strip(), parse_seconds(otter_time)
+        else:
+            speaker = names.get(name, "")
+            if speaker == "":
+                label = name.strip()
+                speaker = names[name] = label if _plausible_name(label) else None
+            time = parse_seconds(name_time)
+        if speaker is not None:
+            labels.append((m.start("label"), m.end("label"), speaker, time))
+    return labels
 
 
-def _custom_label(m: re.Match[str]) -> tuple[str, float | None] | None:
-    label = m.group("speaker") if "speaker" in m.re.groupindex else m.group(1)
-    return (label.strip(), None) if label and label.strip() else None
+def _custom_labels(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int, str, float | None]]:
+    labels = []
+    for m in pattern.finditer(text):
+        if m.start() > 0 and text[m.start() - 1] != "\n":
+            continue  # a custom pattern without ^ must still sit at a line start
+        label = m.group("speaker") if "speaker" in pattern.groupindex else m.group(1)
+        if label and label.strip() and m.end() > m.start():
+            labels.append((m.start(), m.end(), label.strip(), None))
+    return labels
 
 
 def split_turns(text: str, pattern: re.Pattern[str] | None = None) -> list[Turn]:
     """Turns found by speaker labels at line starts; ``[]`` when there are none."""
-    regex = pattern or BUILTIN_LABELS
-    read_label = _custom_label if pattern else _builtin_label
-    labels: list[tuple[int, int, str, float | None]] = []  # label start, words start, speaker, time
-    for m in regex.finditer(text):
-        if m.start() > 0 and text[m.start() - 1] != "\n":
-            continue  # a custom pattern without ^ must still sit at a line start
-        found = read_label(m)
-        if found is not None and m.end() > m.start():
-            labels.append((m.start(), m.end(), found[0], found[1]))
+    labels = _custom_labels(text, pattern) if pattern else _builtin_labels(text)
     turns: list[Turn] = []
-    for i, (_, words_start, speaker, time) in enumerate(labels):
-        end = labels[i + 1][0] if i + 1 < len(labels) else len(text)
-        start, end = strip_span(text, words_start, end)
+    ends = [start for start, *_ in labels[1:]] + [len(text)]
+    for (_, start, speaker, time), end in zip(labels, ends):
+        start, end = strip_span(text, start, end)
         if end > start:
             turns.append(Turn(speaker, start, end, time))
     return turns
