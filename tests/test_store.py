@@ -89,3 +89,22 @@ def test_transaction_is_all_or_nothing(any_project):
             raise RuntimeError("killed mid-write")
     with any_project.read() as s:
         assert s.exec(select(Coder)).scalars().all() == []
+
+
+def test_v2_project_loses_its_redundant_indexes_and_keeps_its_rows(any_project):
+    """Version 3 dropped indexes that repeat a unique constraint's leading column."""
+    from sqlalchemy import inspect, text
+
+    from qualcode.store.migrations import REDUNDANT_V2_INDEXES, upgrade
+
+    engine = any_project.write_engine
+    with engine.begin() as conn:
+        conn.execute(text("CREATE INDEX ix_qc_segment_transcript_id ON qc_segment (transcript_id)"))
+        conn.execute(text("CREATE INDEX ix_qc_coding_segment_id ON qc_coding (segment_id)"))
+        conn.execute(text("INSERT INTO qc_case (name, description, created_at) VALUES ('Kept', '', CURRENT_TIMESTAMP)"))
+        conn.execute(text("UPDATE qc_meta SET value = '2' WHERE key = 'schema_version'"))
+    assert upgrade(engine) == 2
+    names = {ix["name"] for table in ("qc_segment", "qc_coding") for ix in inspect(engine).get_indexes(table)}
+    assert not names & set(REDUNDANT_V2_INDEXES)
+    assert any_project.schema_version() == SCHEMA_VERSION
+    assert list(any_project.cases()["name"]) == ["Kept"]

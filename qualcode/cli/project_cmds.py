@@ -77,17 +77,18 @@ def status_cmd(project_target: str) -> None:
 def import_cmd(paths, case, manifest, kind, unit, speaker_pattern, fmt, viewer, project_target) -> None:
     """Import transcript files or folders (a folder imports every supported file in it)."""
     from ..ingest.importer import ImportOptions, plan_import, run_job
+    from ..ingest.writer import TranscriptWriter
 
     options = ImportOptions(case, kind, unit, speaker_pattern, fmt, manifest, _actor(viewer))
     plan = plan_import(paths, options)
     for note in plan.notes:
         click.echo(f"note: {note}", err=True)
-    with open_project_for(project_target) as project:
+    with open_project_for(project_target) as project, TranscriptWriter(project) as writer:
         outcomes = []
         with click.progressbar(plan.jobs, label="importing", file=click.get_text_stream("stderr"),
                                item_show_func=lambda job: job.path.name if job else "") as jobs:
             for job in jobs:
-                outcomes.extend(run_job(project, job, options))
+                outcomes.extend(run_job(project, job, options, writer))
     failed = [o for o in outcomes if o.status == "failed"]
     if len(outcomes) == 1 and failed:
         raise QualcodeError(failed[0].message)

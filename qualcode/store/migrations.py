@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 from ..errors import ProjectError
 from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -30,8 +30,21 @@ def _v1_to_v2(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE qc_memo ADD COLUMN label VARCHAR"))
 
 
+# v3 dropped indexes that repeat the leading column of a unique constraint (faster writes).
+REDUNDANT_V2_INDEXES = (
+    "ix_qc_case_attribute_case_id", "ix_qc_transcript_case_id", "ix_qc_speaker_transcript_id",
+    "ix_qc_segment_transcript_id", "ix_qc_codebook_version_codebook_id", "ix_qc_coding_segment_id",
+    "ix_qc_segment_status_segment_id", "ix_qc_consensus_segment_id",
+)
+
+
+def _v2_to_v3(conn: Connection) -> None:
+    for name in REDUNDANT_V2_INDEXES:
+        conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+
+
 # MIGRATIONS[n] upgrades a database from version n to n + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def read_version(engine: Engine) -> int | None:

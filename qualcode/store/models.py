@@ -3,6 +3,9 @@
 Offsets are 0-based Unicode code points into ``Transcript.text``, end exclusive
 (the REFI-QDA convention), so ``text[start:end]`` is always the unit's text.
 
+Columns that lead a unique constraint carry no index of their own: the constraint's index
+serves the same lookups, and every extra index slows each write.
+
 Rounds are plain integers (1, 2, ...); ``Round`` rows record when the lead
 opened a round and ``RoundTranscript`` which transcripts it covers.
 """
@@ -64,7 +67,7 @@ class CaseAttribute(SQLModel, table=True):
     __tablename__ = "qc_case_attribute"
     __table_args__ = (UniqueConstraint("case_id", "name"),)
     id: Optional[int] = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="qc_case.id", index=True, ondelete="CASCADE")
+    case_id: int = Field(foreign_key="qc_case.id", ondelete="CASCADE")
     name: str = Field(max_length=200)
     type: str = "text"  # text | number | date
     value: str = ""  # as written (dates ISO 8601)
@@ -77,7 +80,7 @@ class Transcript(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     title: str = Field(max_length=300)
     kind: str = "interview"
-    case_id: Optional[int] = Field(default=None, foreign_key="qc_case.id", index=True)
+    case_id: Optional[int] = Field(default=None, foreign_key="qc_case.id")
     date: Optional[str] = None  # ISO 8601 date as given
     source_name: str = ""
     source_format: str = ""  # txt | vtt | srt | docx | csv | qdpx
@@ -93,7 +96,7 @@ class Speaker(SQLModel, table=True):
     __tablename__ = "qc_speaker"
     __table_args__ = (UniqueConstraint("transcript_id", "label"),)
     id: Optional[int] = Field(default=None, primary_key=True)
-    transcript_id: int = Field(foreign_key="qc_transcript.id", index=True, ondelete="CASCADE")
+    transcript_id: int = Field(foreign_key="qc_transcript.id", ondelete="CASCADE")
     label: str = Field(max_length=200)
     role: str = "unknown"
     pseudonym: Optional[str] = None
@@ -106,7 +109,7 @@ class Segment(SQLModel, table=True):
     __tablename__ = "qc_segment"
     __table_args__ = (UniqueConstraint("transcript_id", "position"),)
     id: Optional[int] = Field(default=None, primary_key=True)
-    transcript_id: int = Field(foreign_key="qc_transcript.id", index=True, ondelete="CASCADE")
+    transcript_id: int = Field(foreign_key="qc_transcript.id", ondelete="CASCADE")
     position: int  # 1-based order within the transcript
     start: int
     end: int
@@ -165,7 +168,7 @@ class CodebookVersion(SQLModel, table=True):
     __tablename__ = "qc_codebook_version"
     __table_args__ = (UniqueConstraint("codebook_id", "number"),)
     id: Optional[int] = Field(default=None, primary_key=True)
-    codebook_id: int = Field(foreign_key="qc_codebook.id", index=True, ondelete="CASCADE")
+    codebook_id: int = Field(foreign_key="qc_codebook.id", ondelete="CASCADE")
     number: int
     change: str = ""  # e.g. "load", "rename", "merge"
     summary: str = ""
@@ -206,7 +209,7 @@ class Coding(SQLModel, table=True):
         Index("ix_qc_coding_coder_round", "coder_id", "round"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
-    segment_id: int = Field(foreign_key="qc_segment.id", index=True, ondelete="CASCADE")
+    segment_id: int = Field(foreign_key="qc_segment.id", ondelete="CASCADE")
     code_id: int = Field(foreign_key="qc_code.id", index=True)
     coder_id: int = Field(foreign_key="qc_coder.id")
     round: int = 1
@@ -224,7 +227,7 @@ class SegmentStatus(SQLModel, table=True):
         Index("ix_qc_status_coder_round", "coder_id", "round"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
-    segment_id: int = Field(foreign_key="qc_segment.id", index=True, ondelete="CASCADE")
+    segment_id: int = Field(foreign_key="qc_segment.id", ondelete="CASCADE")
     coder_id: int = Field(foreign_key="qc_coder.id")
     round: int = 1
     done_at: datetime = Field(default_factory=utcnow)
@@ -257,7 +260,7 @@ class ConsensusDecision(SQLModel, table=True):
     __tablename__ = "qc_consensus"
     __table_args__ = (UniqueConstraint("segment_id", "code_id"),)
     id: Optional[int] = Field(default=None, primary_key=True)
-    segment_id: int = Field(foreign_key="qc_segment.id", index=True, ondelete="CASCADE")
+    segment_id: int = Field(foreign_key="qc_segment.id", ondelete="CASCADE")
     code_id: int = Field(foreign_key="qc_code.id", index=True)
     present: bool = True
     method: str = "manual"  # take:<coder> | union | intersection | manual | agreed | import
