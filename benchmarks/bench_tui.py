@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import qualcode.tui  # noqa: E402,F401  (first: it sets the workbench's frame rate before Textual loads)
 from textual import events  # noqa: E402
 
 from qualcode.project import Project  # noqa: E402

@@ -63,13 +63,14 @@ class CodingScreen(Screen):
         self.search_query = ""
         self.paths: dict[int, str] = {}
         self.hotkeys: dict[str, int] = {}
+        self._view: TranscriptView | None = None  # set once the transcript is mounted
+        self._fixed: dict[str, Static] = {}
 
     # -- building -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static("Loading transcript…", id="coding-title")
         with Horizontal(id="coding-body"):
             yield LoadingIndicator(id="coding-loading")
-        yield Static("", id="segment-status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -98,13 +99,16 @@ class CodingScreen(Screen):
         self.paths = code_paths(work_.codes)
         self.hotkeys = {c.hotkey: c.id for c in work_.codes if c.hotkey}
         self.bind_code_hotkeys()
-        view = TranscriptView(work_, looks, self.overlay, id="transcript")
+        view = self._view = TranscriptView(work_, looks, self.overlay, id="transcript")
         tree = CodebookTree(work_.codes, looks, id="codebook")
         details = CodeDetails("", id="code-details")
         details.display = False
         body = self.query_one("#coding-body", Horizontal)
         await self.query_one("#coding-loading").remove()
-        await body.mount(view, Vertical(tree, details, id="codebook-pane"))
+        # The status line sits under the transcript column only: a move then repaints that
+        # column alone (the compositor redraws the box around what changed).
+        await body.mount(Vertical(view, Static("", id="segment-status"), id="transcript-pane"),
+                         Vertical(tree, details, id="codebook-pane"))
         view.focus()
         # The transcript and codebook live as long as the screen: keep them out of the
         # garbage collector's full scans, which would otherwise pause key handling.
@@ -120,11 +124,11 @@ class CodingScreen(Screen):
     # -- reading state ------------------------------------------------------------------------
     @property
     def view(self) -> TranscriptView:
-        return self.query_one(TranscriptView)
+        return self._view
 
     @property
     def ready(self) -> bool:
-        return self.work is not None and bool(self.query(TranscriptView))
+        return self.work is not None and self._view is not None
 
     @property
     def current_segment(self):
@@ -161,7 +165,12 @@ class CodingScreen(Screen):
 
     def _update_fixed(self, selector: str, text: Text) -> None:
         """Repaint a fixed-height line only when it changed, without a layout pass (keeps moving fast)."""
-        widget = self.query_one(selector, Static)
+        widget = self._fixed.get(selector)
+        if widget is None:
+            found = self.query(selector)
+            if not found:
+                return  # not mounted yet (the status line comes with the transcript)
+            widget = self._fixed[selector] = found.first(Static)
         if getattr(widget, "shown_text", None) != text.plain:
             widget.shown_text = text.plain
             widget.update(text, layout=False)
