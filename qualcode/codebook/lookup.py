@@ -12,12 +12,16 @@ PATH_SEP = " > "
 
 
 def get_codebook(session: Session, name: str | None = None) -> Codebook:
-    """The named codebook, or the active one."""
+    """The named codebook (exact name, else a unique case-insensitive prefix), or the active one."""
     if name:
-        cb = session.exec(select(Codebook).where(Codebook.name == name)).scalars().first()
-        if cb is None:
-            raise QualcodeError(f"unknown codebook {name!r}")
-        return cb
+        books = list(session.exec(select(Codebook)).scalars())
+        exact = [cb for cb in books if cb.name == name] or [cb for cb in books if cb.name.casefold() == name.casefold()]
+        hits = exact or [cb for cb in books if cb.name.casefold().startswith(name.casefold())]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            raise QualcodeError(f"codebook {name!r} is ambiguous: {', '.join(sorted(cb.name for cb in hits))}")
+        raise QualcodeError(f"unknown codebook {name!r} (see `qualcode codebook list`)")
     cb = session.exec(select(Codebook).where(Codebook.active == True)).scalars().first()  # noqa: E712
     if cb is None:
         raise QualcodeError("no active codebook (load one with `qualcode codebook load FILE`)")
