@@ -5,6 +5,8 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
+import sys
+
 import click
 from sqlalchemy import func, select
 
@@ -85,7 +87,7 @@ def import_cmd(paths, case, manifest, kind, unit, speaker_pattern, fmt, viewer, 
         click.echo(f"note: {note}", err=True)
     with open_project_for(project_target) as project, TranscriptWriter(project) as writer:
         outcomes = []
-        with click.progressbar(plan.jobs, label="importing", file=click.get_text_stream("stderr"),
+        with click.progressbar(plan.jobs, label="importing", file=sys.stderr,
                                item_show_func=lambda job: job.path.name if job else "") as jobs:
             for job in jobs:
                 outcomes.extend(run_job(project, job, options, writer))
