@@ -214,3 +214,46 @@ def test_agreement_command_table_and_slices(project, project_path):
     result = CliRunner().invoke(cli, ["agreement", "-p", str(project_path), "--as", "lead", "--format", "csv", "--by", "case"])
     assert result.exit_code == 0, result.output
     assert "Lincoln Elementary" in result.output and "0.75" in result.output
+
+
+def add_coder_without_work(project, name: str = "cat") -> None:
+    with project.transaction() as s:
+        s.add(Coder(name=name, role="coder"))
+
+
+def test_a_coder_without_work_is_left_out_and_named(any_project):
+    build_study(any_project, CODINGS, DONE)
+    add_coder_without_work(any_project)
+    r = report_of(any_project)
+    assert r["coders"] == ["ann", "ben"] and r["coders_without_work"] == ["cat"]
+    assert r["units"] == 4 and r["pooled_kappa"] == pytest.approx(0.75)  # as without cat (hand-computed above)
+    assert [s["units"] for s in report_of(any_project, by="round")["slices"]] == [4]
+    explicit = report_of(any_project, coders=["ann", "ben", "cat"])
+    assert explicit["coders"] == ["ann", "ben", "cat"] and explicit["coders_without_work"] == []
+    assert explicit["units"] == 0  # cat finished nothing: no segment all three finished
+    round_two = report_of(any_project, round=2)  # nobody worked in round 2: nothing to leave out
+    assert round_two["coders"] == ["ann", "ben", "cat"] and round_two["units"] == 0
+
+
+def test_agreement_table_note_names_who_was_left_out(project, project_path):
+    from qualcode.cli.main import cli
+
+    build_study(project, CODINGS, DONE)
+    add_coder_without_work(project)
+    result = CliRunner().invoke(cli, ["agreement", "-p", str(project_path), "--as", "lead", "--format", "md"])
+    assert result.exit_code == 0, result.output
+    assert "Coders: ann, ben." in result.output and "Left out (no segment marked done): cat." in result.output
+
+
+def test_queue_and_consensus_ignore_a_coder_without_work(any_project):
+    from qualcode.coding.consensus import accept_agreed, disagreement_queue
+
+    build_study(any_project, CODINGS, DONE)
+    add_coder_without_work(any_project)
+    with any_project.read() as s:
+        assert [i.position for i in disagreement_queue(s, "lead")] == [2]
+    with any_project.transaction() as s:
+        assert accept_agreed(s, "lead") == 3  # SV on 1, SA on 2 and 4, as in test_reconcile
+    # the consensus counts as done where ann and ben (the coders with work) both finished: 1-4
+    with any_project.read() as s:
+        assert agreement_report(s, "lead", coders=["ann", "consensus"])["units"] == 4

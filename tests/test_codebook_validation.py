@@ -45,6 +45,9 @@ ONE_PROBLEM = {
                       ": row 3: key 'sv' of 'Support' is already used by 'Shared vision' (row 2)"),
     "empty codebook (yaml)": ("cb.yaml", "name: Nothing yet\nkind: provisional\ncodes: []\n", ": the codebook is empty: it has no codes"),
     "empty codebook (csv)": ("cb.csv", "code,parent\n", ": the codebook is empty: it has no codes"),
+    "a cycle and nothing else (csv)": ("cb.csv", "code,parent\nA,B\nB,A\n", ": row 2: parents form a cycle: A > B > A"),
+    "an unknown parent and nothing else (csv)": ("cb.csv", "code,parent\nTime,Barriers\n",
+                                                 ": row 2: parent 'Barriers' of 'Time' is not a code in this codebook"),
     "unknown kind": ("cb.yaml", "name: x\nkind: grounded\ncodes: [{name: A}]\n", ": unknown codebook kind 'grounded' (use provisional or cqr)"),
 }
 
@@ -116,15 +119,26 @@ def test_malformed_yaml_names_the_line(tmp_path):
     assert str(caught.value).startswith(f"{path}:4: not valid YAML")
 
 
-def test_cli_shows_every_problem_exits_2_and_loads_nothing(tmp_path):
+def load_in_new_project(tmp_path, name: str, text: str):
+    """(path, result of `codebook load`, runner, project) in a fresh project."""
     project = str(tmp_path / "study.db")
     runner = CliRunner()
     assert runner.invoke(cli, ["init", project]).exit_code == 0
-    path = write(tmp_path, "cb.csv", "code,parent,hotkey\nA,,1\nB,,1\nC,Nope,\n")
-    result = runner.invoke(cli, ["codebook", "load", str(path), "-p", project])
+    path = write(tmp_path, name, text)
+    return path, runner.invoke(cli, ["codebook", "load", str(path), "-p", project]), runner, project
+
+
+def test_cli_shows_every_problem_exits_2_and_loads_nothing(tmp_path):
+    path, result, runner, project = load_in_new_project(tmp_path, "cb.csv", "code,parent,hotkey\nA,,1\nB,,1\nC,Nope,\n")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ")
     assert f"{path}: row 3: hotkey '1' of 'B' is already used by 'A' (row 2)" in result.stderr
     assert f"{path}: row 4: parent 'Nope' of 'C' is not a code in this codebook" in result.stderr
     listed = runner.invoke(cli, ["codebook", "list", "-p", project, "--format", "json"])
     assert listed.exit_code == 0 and listed.stdout.strip() == "[]"
+
+
+def test_cli_reports_a_lone_cycle_on_one_line(tmp_path):
+    path, result, _, _ = load_in_new_project(tmp_path, "cb.csv", "code,parent\nA,B\nB,A\n")
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {path}: row 2: parents form a cycle: A > B > A\n"

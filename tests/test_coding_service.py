@@ -165,3 +165,42 @@ def test_groupings_cannot_be_applied(any_project):
     work = TranscriptWork(any_project, "ana", tid)
     with pytest.raises(QualcodeError, match="grouping"):
         work.toggle(work.segments[0].id, codes["SV"])
+
+
+def test_round_two_starts_without_round_one_memos_and_keeps_them(setup):
+    project, tid, codes = setup
+    ana = TranscriptWork(project, "ana", tid)
+    seg = ana.segments[1].id
+    ana.set_memo(seg, "round-one thought")
+    ana.set_core_idea(seg, "round-one abstract")
+    ana.set_code_memo(codes["SV"], "applies across rounds")
+    with project.transaction() as s:
+        open_round(s, "lead", [tid])
+    ana2 = TranscriptWork(project, "ana", tid)
+    assert ana2.memo(seg) == "" and ana2.core_idea(seg) == ""
+    assert ana2.code_memo(codes["SV"]) == "applies across rounds"
+    ana2.set_memo(seg, "round-two thought")
+    ana2.set_memo(seg, "")  # clearing the round-2 memo leaves round 1's alone
+    assert TranscriptWork(project, "ana", tid).memo(seg) == ""
+    with project.read() as s:
+        kept = s.exec(select(Memo.text, Memo.round).where(Memo.kind == "segment")).all()
+    assert [tuple(r) for r in kept] == [("round-one thought", 1)]
+
+
+def test_a_new_round_must_come_after_the_current_one(any_project):
+    from qualcode.store.models import Round
+
+    t1 = build_transcript(any_project, title="First")
+    t2 = build_transcript(any_project, title="Second")
+    build_codebook(any_project)
+    add_coders(any_project, "ana")
+    with any_project.transaction() as s:
+        assert open_round(s, "lead", [t1], note="recode A") == 2
+        assert open_round(s, "lead", [t1], note="again") == 3
+    with pytest.raises(QualcodeError, match="'First' is in round 3 already"):
+        with any_project.transaction() as s:
+            open_round(s, "lead", [t1], number=2)
+    with any_project.transaction() as s:  # another transcript joins round 2, with its own note kept
+        assert open_round(s, "lead", [t2], number=2, note="recode B") == 2
+    with any_project.read() as s:
+        assert s.exec(select(Round.note).where(Round.number == 2)).scalar() == "recode A; recode B"

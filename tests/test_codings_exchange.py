@@ -112,3 +112,88 @@ def test_a_case_column_tells_apart_transcripts_of_the_same_title(any_project, tm
     with any_project.read() as s:
         lines = export_codings(s, "lead").splitlines()
     assert lines[1:] == ["Principal interview,2,ann,Shared vision and strategy,Hillcrest Middle,1,,"]
+
+
+def coding_count(project) -> int:
+    with project.read() as s:
+        return len(s.exec(select(Coding)).scalars().all())
+
+
+def test_a_coder_imports_only_their_own_rows(any_project, tmp_path):
+    from qualcode.errors import BlindingError
+
+    build_study(any_project, {"ann": {}, "ben": {}}, {"ann": set(), "ben": set()}, segments=3)
+    own = write(tmp_path, "transcript,segment,coder,code\nPrincipal interview,1,ann,SV\n")
+    with any_project.transaction() as s:
+        assert import_codings(s, own, "ann") == 1
+    others = write(tmp_path, "transcript,segment,coder,code\nPrincipal interview,1,ann,SA\nPrincipal interview,2,ben,SV\n")
+    with any_project.transaction() as s, pytest.raises(InputError, match=r"codings.csv:3: a row for coder 'ben'") as err:
+        import_codings(s, others, "ann")
+    assert "codings.csv:2:" not in str(err.value)
+    with any_project.transaction() as s, pytest.raises(BlindingError, match="--as NAME"):
+        import_codings(s, own, "")
+    assert coding_count(any_project) == 1  # nothing of the refused files was written
+    with any_project.transaction() as s:
+        assert import_codings(s, others, "lead") == 2  # the lead imports anyone's rows
+
+
+def test_codings_import_refuses_other_coders_and_no_identity(project, project_path, tmp_path):
+    from qualcode.cli.main import cli
+
+    build_study(project, {"ann": {}, "ben": {}}, {"ann": set(), "ben": set()}, segments=3)
+    path = write(tmp_path, "transcript,segment,coder,code\nPrincipal interview,1,ben,SV\n")
+    as_ann = CliRunner().invoke(cli, ["codings", "import", str(path), "-p", str(project_path), "--as", "ann"])
+    assert as_ann.exit_code == 2 and "a row for coder 'ben'" in as_ann.output
+    anonymous = CliRunner().invoke(cli, ["codings", "import", str(path), "-p", str(project_path)], env={"QUALCODE_USER": None})
+    assert anonymous.exit_code == 2 and "--as NAME" in anonymous.output
+    assert coding_count(project) == 0
+
+
+def test_a_latin1_file_imports_and_a_binary_file_is_one_line_error(any_project, tmp_path):
+    from .builders import build_transcript
+
+    build_study(any_project, {"ann": {}}, {"ann": set()}, segments=3)
+    build_transcript(any_project, title="Principal interview", case="Escuela Peñalosa")
+    path = tmp_path / "codings.csv"
+    path.write_bytes("transcript,case,segment,coder,code\nPrincipal interview,Escuela Peñalosa,2,ann,SV\n".encode("latin-1"))
+    with any_project.transaction() as s:
+        assert import_codings(s, path, "lead") == 1
+    with any_project.read() as s:
+        assert export_codings(s, "lead").splitlines()[1] == "Principal interview,2,ann,Shared vision and strategy,Escuela Peñalosa,1,,"
+    binary = tmp_path / "codings.xlsx"
+    binary.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" * 20)
+    with any_project.transaction() as s, pytest.raises(InputError, match=r"codings.xlsx: binary file, not text"):
+        import_codings(s, binary, "lead")
+
+
+def test_codings_import_of_a_binary_file_exits_2_with_one_line(project, project_path, tmp_path):
+    from qualcode.cli.main import cli
+
+    build_study(project, {"ann": {}}, {"ann": set()})
+    binary = tmp_path / "photo.png"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10")
+    result = CliRunner().invoke(cli, ["codings", "import", str(binary), "-p", str(project_path), "--as", "lead"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [f"error: {binary}: binary file, not text"]
+
+
+def test_export_of_a_hidden_or_unknown_coder_is_an_error(any_project):
+    from qualcode.errors import BlindingError, QualcodeError
+
+    build_study(any_project, {"ann": {1: {"SV"}}, "ben": {1: {"SA"}}}, {"ann": {1}, "ben": {1}})
+    with any_project.read() as s:
+        with pytest.raises(BlindingError, match="blinded"):
+            export_codings(s, "ann", layer="ben")
+        with pytest.raises(QualcodeError, match="unknown coder 'nobody'"):
+            export_codings(s, "lead", layer="nobody")
+        assert export_codings(s, "ann", layer="ann").splitlines()[1].startswith("Principal interview,1,ann,")
+
+
+def test_codings_export_command_errors(project, project_path):
+    from qualcode.cli.main import cli
+
+    build_study(project, {"ann": {1: {"SV"}}, "ben": {1: {"SA"}}}, {"ann": {1}, "ben": {1}})
+    hidden = CliRunner().invoke(cli, ["codings", "export", "--coder", "ben", "-p", str(project_path), "--as", "ann"])
+    assert hidden.exit_code == 2 and "blinded" in hidden.output
+    unknown = CliRunner().invoke(cli, ["codings", "export", "--coder", "nobody", "-p", str(project_path), "--as", "lead"])
+    assert unknown.exit_code == 2 and "unknown coder 'nobody'" in unknown.output

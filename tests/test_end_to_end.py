@@ -33,11 +33,11 @@ def study(tmp_path_factory):
     folder = tmp_path_factory.mktemp("e2e")
     db = str(folder / "study.db")
     run("init", db, "--lead", "lee")
-    run("-p", db, "import", str(SAMPLES))
-    run("-p", db, "cases", "import-attributes", str(SAMPLES / "case_attributes.csv"))
-    run("-p", db, "codebook", "load", str(CODEBOOKS / "seven_conditions.yaml"))
-    run("-p", db, "coders", "add", "ana")
-    run("-p", db, "coders", "add", "ben")
+    run("-p", db, "--as", "lee", "import", str(SAMPLES))
+    run("-p", db, "--as", "lee", "cases", "import-attributes", str(SAMPLES / "case_attributes.csv"))
+    run("-p", db, "--as", "lee", "codebook", "load", str(CODEBOOKS / "seven_conditions.yaml"))
+    run("-p", db, "--as", "lee", "coders", "add", "ana")
+    run("-p", db, "--as", "lee", "coders", "add", "ben")
     rows = "transcript,case,segment,coder,code\n" + "".join(
         f"Principal interview,{BIRCHWOOD},{seg},{coder},{code}\n" for coder, seg, code in CODINGS)
     path = folder / "codings.csv"
@@ -90,21 +90,21 @@ def test_blinding_holds_in_reports_and_exports(study):
 def test_consensus_tables_and_exports_carry_the_same_counts(study):
     folder, db = study
     run("reconcile", "accept-agreed", "--as", "lee", "-p", db)  # SV on 2 and 4, SA on 10
-    table = list(csv.DictReader(io.StringIO(run("table", "cqr", "--case-unit", "case", "--format", "csv", "-p", db).output)))
+    table = list(csv.DictReader(io.StringIO(run("table", "cqr", "--case-unit", "case", "--format", "csv", "--as", "lee", "-p", db).output)))
     counts = {r["Domain"]: (int(r["Blocks"]), int(r["Cases"])) for r in table}
     assert counts["Shared vision and strategy"] == (2, 1)
     assert counts["Supportive administration"] == (1, 1)
     assert counts["Work design"] == (0, 0)
 
     out = folder / "table.docx"
-    run("table", "cqr", "--case-unit", "case", "--format", "docx", "--out", str(out), "-p", db)
+    run("table", "cqr", "--case-unit", "case", "--format", "docx", "--out", str(out), "--as", "lee", "-p", db)
     import docx
 
     cells = [[c.text for c in row.cells] for row in docx.Document(str(out)).tables[0].rows]
     body = {row[0]: row[2:4] for row in cells[1:]}
     assert body["Shared vision and strategy"] == ["2", "1"]
 
-    matrix = list(csv.reader(io.StringIO(run("matrix", "--cell", "count,survey_SV", "--format", "csv", "-p", db).output)))
+    matrix = list(csv.reader(io.StringIO(run("matrix", "--cell", "count,survey_SV", "--format", "csv", "--as", "lee", "-p", db).output)))
     header, rows = matrix[0], {r[0]: r for r in matrix[1:]}
     cell = rows["Shared vision and strategy"][header.index(BIRCHWOOD)]
     with open(SAMPLES / "case_attributes.csv", encoding="utf-8") as fh:

@@ -187,6 +187,17 @@ def test_case_attributes_wide_with_inferred_types(any_project, tmp_path):
     assert types == {"level": "text", "district": "text", "opened": "date", "survey_SV": "number", "survey_CE": "number"}
 
 
+@pytest.mark.parametrize("name,text,message", [
+    ("wide.csv", "case,level,survey_SV\nLincoln,elementary,3.5\nHillside,middle,2\nLincoln,middle,4\n",
+     r"wide\.csv:4: case 'Lincoln' has a second row \(first at line 2\)"),
+    ("long.csv", "case,attribute,value\nLincoln,level,elementary\nLincoln,survey_SV,3.5\nLincoln,level,middle\n",
+     r"long\.csv:4: level of case 'Lincoln' is given again \(first at line 2\)"),
+], ids=["wide", "long"])
+def test_case_attributes_refuse_a_repeated_case_or_value(tmp_path, name, text, message):
+    with pytest.raises(InputError, match=message):
+        read_case_attributes(write(tmp_path, name, text))
+
+
 def test_case_attributes_long_form_and_errors(tmp_path):
     long = write(tmp_path, "long.csv", "case,attribute,value,type\nA,enrollment,420,\nA,code,007,text\n")
     values = {v.name: (v.type, v.value) for v in read_case_attributes(long)}

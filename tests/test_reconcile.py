@@ -126,3 +126,63 @@ def test_reconcile_commands(project, project_path):
     assert bad.exit_code == 2 and "exactly one" in bad.output
     coder = CliRunner().invoke(cli, ["reconcile", "queue", "-p", str(project_path), "--as", "ann"])
     assert coder.exit_code == 2
+
+
+def two_principal_interviews(project):
+    """Lincoln's study plus a second "Principal interview", at Hillcrest Middle (segments 1-5)."""
+    from .builders import build_transcript
+
+    ids = build_study(project, CODINGS, DONE)
+    ids["hillcrest"] = build_transcript(project, title="Principal interview", case="Hillcrest Middle")
+    return ids
+
+
+def test_segment_references_with_a_repeated_title(any_project):
+    from qualcode.coding.refs import SegmentRefs, find_segment, find_transcript
+    from qualcode.errors import QualcodeError
+    from qualcode.store.models import Transcript
+
+    ids = two_principal_interviews(any_project)
+    with any_project.read() as s:
+        with pytest.raises(QualcodeError, match=r"ambiguous transcript 'Principal interview': it is in cases "
+                                                r"Hillcrest Middle, Lincoln Elementary; write CASE/TITLE"):
+            find_segment(s, "Principal interview:2")
+        lincoln = find_segment(s, "Lincoln Elementary/Principal interview:2")
+        hillcrest = find_segment(s, "hillcrest middle/principal interview:2")
+        assert lincoln.id == ids["segments"][2]
+        assert (hillcrest.transcript_id, hillcrest.position) == (ids["hillcrest"], 2)
+        assert find_segment(s, f"#{lincoln.id}").id == lincoln.id
+        with pytest.raises(QualcodeError, match="no segment 9"):
+            find_segment(s, "Hillcrest Middle/Principal interview:9")
+        with pytest.raises(QualcodeError, match="unknown transcript 'Nowhere'"):
+            find_segment(s, "Nowhere:1")
+        assert find_transcript(s, "Hillcrest Middle/Principal interview") == ids["hillcrest"]
+        refs = SegmentRefs(s)
+        assert refs.ref(lincoln.id) == "Lincoln Elementary/Principal interview:2"
+        assert refs.ref(hillcrest.id) == "Hillcrest Middle/Principal interview:2"
+    with any_project.transaction() as s:  # titles unique again: the short form is enough
+        s.get(Transcript, ids["hillcrest"]).title = "Hillcrest principal"
+    with any_project.read() as s:
+        assert SegmentRefs(s).ref(ids["segments"][2]) == "Principal interview:2"
+
+
+def test_reconcile_commands_with_a_repeated_title(project, project_path):
+    from qualcode.cli.main import cli
+
+    ids = two_principal_interviews(project)
+    run = lambda *args: CliRunner().invoke(cli, [*args, "-p", str(project_path), "--as", "lead"])  # noqa: E731
+    queue = run("reconcile", "queue", "--format", "csv")
+    assert queue.exit_code == 0, queue.output
+    assert queue.output.splitlines()[1].startswith("Lincoln Elementary/Principal interview:2,Lincoln Elementary,")
+    ambiguous = run("reconcile", "decide", "Principal interview:2", "--take", "ann")
+    assert ambiguous.exit_code == 2 and "Hillcrest Middle, Lincoln Elementary" in ambiguous.output
+    decided = run("reconcile", "decide", "Lincoln Elementary/Principal interview:2", "--take", "ann")
+    assert decided.exit_code == 0, decided.output
+    assert run("reconcile", "memo", "Lincoln Elementary/Principal interview:2", "Fits.", "--code", "SV").exit_code == 0
+    assert run("reconcile", "flag", "SV", "Clarify.", "--segment", "Principal interview:2").exit_code == 2
+    assert run("reconcile", "round2", "Principal interview").exit_code == 2
+    assert run("reconcile", "round2", "Hillcrest Middle/Principal interview").exit_code == 0
+    with project.read() as s:
+        memo = s.exec(select(Memo).where(Memo.kind == "reconciliation")).scalars().one()
+        assert memo.segment_id == ids["segments"][2]
+        assert [rt.transcript_id for rt in s.exec(select(RoundTranscript)).scalars()] == [ids["hillcrest"]]

@@ -27,7 +27,8 @@ def run(project, project_path):
     add_memos(project, build_study(project))
 
     def invoke(*args, ok=True):
-        result = CliRunner().invoke(cli, [*args, "--project", str(project_path)], catch_exceptions=False)
+        who = [] if "--as" in args else ["--as", "lee"]  # the lead, unless a test says otherwise
+        result = CliRunner().invoke(cli, [*args, "--project", str(project_path), *who], catch_exceptions=False)
         if ok:
             assert result.exit_code == 0, result.output
         return result
@@ -96,6 +97,11 @@ def test_blinded_coder_layer_is_refused(run):
     assert result.exit_code == 2 and "blinded" in result.output
 
 
+def test_blinded_coder_may_not_read_the_consensus(run):
+    result = run("table", "cqr", "--evidence", "--as", "ana", ok=False)
+    assert result.exit_code == 2 and "consensus" in result.output
+
+
 def test_frequencies_and_cooccurrence(run):
     freq = list(csv.reader(io.StringIO(run("frequencies", "-f", "csv").output)))
     assert freq[0] == ["Code"] + SCHOOLS + ["Total"]
@@ -111,3 +117,12 @@ def test_heatmap_png_and_svg(run, tmp_path):
     assert (tmp_path / "heat.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Adams" in (tmp_path / "heat.svg").read_text()
     assert run("plot", "heatmap", "--out", str(tmp_path / "heat.gif"), ok=False).exit_code == 2
+
+
+def test_matrix_writes_are_for_the_lead(run):
+    for args in (("memo", "Time constraints", "Cole", "Mine."), ("pattern", "Time constraints", "divergence"),
+                 ("exemplar", "Time constraints", "T5:6")):
+        refused = run("matrix", *args, "--as", "ana", ok=False)
+        assert refused.exit_code == 2 and "for the lead analyst; ana is a coder" in refused.output
+    ambiguous_free = run("matrix", "exemplar", "Time constraints", "Cole/T5:6", "--as", "lee")
+    assert ambiguous_free.output.startswith("added exemplar")

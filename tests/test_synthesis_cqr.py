@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import delete
 
+from qualcode.coding.blinding import set_blinded
 from qualcode.errors import BlindingError, QualcodeError
 from qualcode.store.models import ConsensusDecision
 from qualcode.synthesis.cqr import cqr_table
@@ -21,7 +22,7 @@ def rows(result):
 def test_transcript_cases(study):
     project, _ = study
     with project.read() as s:
-        result = cqr_table(s)
+        result = cqr_table(s, viewer="lee")
     assert result.n_cases == 10
     assert rows(result) == {
         D1: (20, 10, ""),
@@ -39,7 +40,7 @@ def test_transcript_cases(study):
 def test_table_moves_single_case_categories_to_the_note(study):
     project, _ = study
     with project.read() as s:
-        table = cqr_table(s).table()
+        table = cqr_table(s, viewer="lee").table()
     assert table.columns == ["Domain", "Category", "Blocks", "Cases", "Label"]
     assert [r[1] for r in table.rows if r[1]] == ["Administrators provide support", "Administrators provide autonomy",
                                                   "Lack of buy-in", "Time constraints", "Leadership practice"]
@@ -52,7 +53,7 @@ def test_table_moves_single_case_categories_to_the_note(study):
 def test_participants_over_fifteen_get_rare(study):
     project, _ = study
     with project.read() as s:
-        result = cqr_table(s, case_unit="speaker")
+        result = cqr_table(s, viewer="lee", case_unit="speaker")
     assert result.n_cases == 20  # two participants in each of ten transcripts; interviewers are not cases
     got = rows(result)
     assert got["Lack of buy-in"] == (6, 5, "variant")  # the interviewer's block is no case
@@ -65,8 +66,8 @@ def test_participants_over_fifteen_get_rare(study):
 def test_sites_and_case_attributes_as_units(study):
     project, _ = study
     with project.read() as s:
-        sites = rows(cqr_table(s, case_unit="case"))
-        levels = rows(cqr_table(s, case_unit="level"))
+        sites = rows(cqr_table(s, viewer="lee", case_unit="case"))
+        levels = rows(cqr_table(s, viewer="lee", case_unit="level"))
     assert sites["Administrators provide autonomy"] == (10, 5, "general")
     assert sites["Lack of buy-in"] == (6, 3, "typical")  # Adams, Baker, Cole of 5
     assert sites["Staff turnover"] == (2, 1, "miscellaneous")
@@ -78,8 +79,8 @@ def test_sites_and_case_attributes_as_units(study):
 def test_speaker_attributes_as_units(study):
     project, _ = study
     with project.read() as s:
-        roles = cqr_table(s, case_unit="role")
-        cohorts = rows(cqr_table(s, case_unit="cohort"))
+        roles = cqr_table(s, viewer="lee", case_unit="role")
+        cohorts = rows(cqr_table(s, viewer="lee", case_unit="cohort"))
     assert roles.unit.universe == ["administrator", "coach", "teacher"]
     assert rows(roles)["Time constraints"] == (7, 3, "general")
     assert cohorts["Lack of buy-in"] == (6, 1, "miscellaneous")  # only teachers (cohort 1) raised it
@@ -88,7 +89,7 @@ def test_speaker_attributes_as_units(study):
 def test_group_columns_count_blocks_per_role(study):
     project, _ = study
     with project.read() as s:
-        table = cqr_table(s, groups="role").table()
+        table = cqr_table(s, viewer="lee", groups="role").table()
     assert table.columns[-3:] == ["administrator", "coach", "teacher"]
     by_name = {(r[0] or r[1]): r[5:] for r in table.rows}
     assert by_name["Administrators provide autonomy"] == [4, 5, 1]
@@ -99,7 +100,7 @@ def test_group_columns_count_blocks_per_role(study):
 def test_order_by_count_keeps_categories_under_domains(study):
     project, _ = study
     with project.read() as s:
-        result = cqr_table(s, order="count")
+        result = cqr_table(s, viewer="lee", order="count")
     names = [p.split(" > ")[-1] for p in result.frame["path"]]
     assert names == [D1, "Administrators provide support", "Administrators provide autonomy",
                      D2, "Time constraints", "Lack of buy-in", "Staff turnover", D3, "Leadership practice"]
@@ -108,7 +109,7 @@ def test_order_by_count_keeps_categories_under_domains(study):
 def test_hill1997_labels(study):
     project, _ = study
     with project.read() as s:
-        got = rows(cqr_table(s, labels="hill1997"))
+        got = rows(cqr_table(s, viewer="lee", labels="hill1997"))
     assert got["Administrators provide autonomy"][2] == "typical"  # 9 of 10 is not all
     assert got["Lack of buy-in"][2] == "typical"  # exactly half is "at least half"
 
@@ -116,7 +117,7 @@ def test_hill1997_labels(study):
 def test_evidence_behind_a_row(study):
     project, st = study
     with project.read() as s:
-        result = cqr_table(s)
+        result = cqr_table(s, viewer="lee")
     turnover = st.code["turnover"]
     assert result.segment_ids(turnover) == sorted([st.segment[(10, 2)], st.segment[(10, 4)]])
     assert result.segment_ids(st.code["buy-in"], "T1") == sorted([st.segment[(1, 1)], st.segment[(1, 2)]])
@@ -131,16 +132,23 @@ def test_coder_layer_uses_latest_round_and_blinding(study):
         assert rows(cqr_table(s, layer="ana", viewer="ana"))["Lack of buy-in"] == (0, 0, "")
         with pytest.raises(BlindingError):
             cqr_table(s, layer="ana", viewer="ben")
-        assert rows(cqr_table(s, viewer="ben"))["Lack of buy-in"] == (6, 5, "variant")  # consensus is for everyone
+        with pytest.raises(BlindingError, match="consensus"):  # made of everyone's work: analysts only
+            cqr_table(s, viewer="ben")
+        with pytest.raises(BlindingError, match="say who you are"):
+            cqr_table(s)
+    with project.transaction() as s:
+        set_blinded(s, "lee", False)
+    with project.read() as s:
+        assert rows(cqr_table(s, viewer="ben"))["Lack of buy-in"] == (6, 5, "variant")  # unblinded: for everyone
 
 
 def test_unknown_unit_and_missing_consensus(any_project):
     build_study(any_project)
     with any_project.read() as s:
         with pytest.raises(QualcodeError, match="unknown case unit 'district'"):
-            cqr_table(s, case_unit="district")
+            cqr_table(s, viewer="lee", case_unit="district")
     with any_project.transaction() as s:
         s.execute(delete(ConsensusDecision))
     with any_project.read() as s:
         with pytest.raises(QualcodeError, match="choose a coder's layer with --layer CODER"):
-            cqr_table(s)
+            cqr_table(s, viewer="lee")

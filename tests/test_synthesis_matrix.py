@@ -22,7 +22,7 @@ def study(any_project):
 def test_counts_segments_and_participants(study):
     project, st = study
     with project.read() as s:
-        m = memo_matrix(s)
+        m = memo_matrix(s, viewer="lee")
     counts = m.counts()
     assert list(counts.columns) == SCHOOLS
     assert list(counts.loc[f"{D2} > Lack of buy-in"]) == [3, 2, 1, 0, 0]
@@ -38,7 +38,7 @@ def test_memos_follow_blinding(study):
     project, st = study
     with project.read() as s:
         as_lead = memo_matrix(s, viewer="lee")
-        as_ana = memo_matrix(s, viewer="ana")
+        as_ana = memo_matrix(s, viewer="ana", layer="ana")  # a coder reads her own layer while blinded
     support, adams, baker = st.code["support"], st.case["Adams"], st.case["Baker"]
     assert as_lead.cell(support, adams).memos == ["Support is concrete at Adams."]
     assert as_lead.cell(support, baker).memos == ["Ben's private note."]
@@ -66,9 +66,9 @@ def test_table_cells_pattern_and_transpose(study):
 def test_order_by_a_numeric_attribute_puts_missing_last(study):
     project, _ = study
     with project.read() as s:
-        m = memo_matrix(s, order_by="enrollment")
+        m = memo_matrix(s, viewer="lee", order_by="enrollment")
         with pytest.raises(QualcodeError, match="unknown case attribute 'size'"):
-            memo_matrix(s, order_by="size")
+            memo_matrix(s, viewer="lee", order_by="size")
     assert [c.name for c in m.columns] == ["Cole", "Adams", "Dunn", "Baker", "Evans"]  # 90 < 300 < 450 < 1200
     assert m.table().columns[1] == "Cole (enrollment = 90)"
 
@@ -76,8 +76,8 @@ def test_order_by_a_numeric_attribute_puts_missing_last(study):
 def test_joint_display_attribute_by_code_key(study):
     project, st = study
     with project.read() as s:
-        m = memo_matrix(s, codebook="Seven conditions", cell=["count", "survey"])
-        templated = memo_matrix(s, codebook="Seven conditions", cell=["survey_{key}"])
+        m = memo_matrix(s, viewer="lee", codebook="Seven conditions", cell=["count", "survey"])
+        templated = memo_matrix(s, viewer="lee", codebook="Seven conditions", cell=["survey_{key}"])
     assert m.table().rows[0][1:6] == [
         "1 segment, 1 participant\nsurvey_SV = 4.2", "1 segment, 1 participant\nsurvey_SV = 3.1",
         "0 segments, 0 participants\nsurvey_SV = 3.9", "0 segments, 0 participants\nsurvey_SV = 2.8",
@@ -89,7 +89,7 @@ def test_joint_display_attribute_by_code_key(study):
 def test_evidence_of_a_cell(study):
     project, st = study
     with project.read() as s:
-        m = memo_matrix(s)
+        m = memo_matrix(s, viewer="lee")
     assert m.segment_ids(st.code["buy-in"], st.case["Adams"]) == sorted(
         [st.segment[(1, 1)], st.segment[(1, 2)], st.segment[(2, 2)]])
 
@@ -121,7 +121,7 @@ def test_writes_are_audited_and_replace(study):
 def test_frequencies_by_case(study):
     project, _ = study
     with project.read() as s:
-        freq = code_frequencies(s)
+        freq = code_frequencies(s, viewer="lee")
     assert list(freq.columns) == SCHOOLS + ["Total"]
     assert list(freq.loc[f"{D2} > Time constraints"]) == [3, 2, 2, 0, 0, 7]
     assert list(freq.loc[D2]) == [5, 4, 3, 0, 2, 14]
@@ -130,11 +130,67 @@ def test_frequencies_by_case(study):
 def test_cooccurrence_counts_and_jaccard(study):
     project, _ = study
     with project.read() as s:
-        counts = cooccurrence(s)
-        jaccard = cooccurrence(s, measure="jaccard")
+        counts = cooccurrence(s, viewer="lee")
+        jaccard = cooccurrence(s, viewer="lee", measure="jaccard")
     support, buy_in, time = f"{D1} > Administrators provide support", f"{D2} > Lack of buy-in", f"{D2} > Time constraints"
     assert counts.loc[support, buy_in] == counts.loc[buy_in, support] == 5  # pos 2 of T1..T5
     assert counts.loc[buy_in, time] == 1  # T1 pos 2
     assert counts.loc[buy_in, buy_in] == 6
     assert jaccard.loc[support, buy_in] == round(5 / 11, 3)
     assert jaccard.loc[buy_in, time] == round(1 / 12, 3)
+
+
+def test_only_the_analysts_patterns_and_exemplars_show(study):
+    """A judgement or exemplar left by a coder (say, before writes were lead-only) is not shown."""
+    from qualcode.store.models import Exemplar, Memo, Segment
+
+    project, st = study
+    support = st.code["support"]
+    with project.transaction() as s:
+        seg = s.exec(select(Segment)).scalars().first()
+        s.add(Memo(kind="pattern", coder_id=st.coder["ana"], code_id=support, label="contradiction", text="ana thinks so"))
+        s.add(Exemplar(code_id=support, case_id=st.case["Adams"], segment_id=seg.id, start=seg.start,
+                       end=seg.start + 3, chosen_by="ana"))
+    with project.read() as s:
+        m = memo_matrix(s, cell=["count", "quotes"], viewer="lee")
+    row = next(r for r in m.rows if r.code_id == support)
+    assert (row.pattern, row.pattern_note) == ("convergence", "Every school describes support.")
+    picked = [(q.segment_id, q.end - q.start) for q in m.cell(support, st.case["Adams"]).quotes if q.source == "exemplar"]
+    assert (seg.id, 3) not in picked  # ana's 3-character pick is not shown
+
+
+def test_only_the_lead_writes_into_the_matrix(study):
+    from qualcode.errors import BlindingError
+    from qualcode.store.models import Exemplar
+    from qualcode.synthesis.annotations import remove_exemplar
+
+    project, st = study
+    with project.transaction() as s:
+        with pytest.raises(BlindingError, match="lead analyst; ana is a coder"):
+            set_pattern(s, "ana", st.code["time"], "divergence", "Mine.")
+        with pytest.raises(BlindingError, match="lead analyst; ana is a coder"):
+            set_cell_memo(s, "ana", st.code["time"], st.case["Cole"], "Mine.")
+        with pytest.raises(BlindingError, match="lead analyst; ana is a coder"):
+            add_exemplar(s, "ana", st.code["time"], st.segment[(5, 6)])
+        with pytest.raises(BlindingError, match="--as NAME"):
+            set_pattern(s, "", st.code["time"], "divergence")
+        exemplar = s.exec(select(Exemplar)).scalars().first()
+        with pytest.raises(BlindingError, match="lead analyst; ben is a coder"):
+            remove_exemplar(s, "ben", exemplar.id)
+    with project.read() as s:
+        assert s.exec(select(Memo).where(Memo.code_id == st.code["time"])).scalars().all() == []
+        assert len(s.exec(select(Exemplar)).scalars().all()) == 1
+
+
+def test_exemplar_segment_of_a_repeated_title_must_name_its_case(study):
+    """T1 is Adams's; a second "T1" at Baker makes ``T1:2`` ambiguous instead of a silent pick."""
+    from .builders import build_transcript
+    from qualcode.synthesis.annotations import find_segment
+
+    project, st = study
+    build_transcript(project, title="T1", case="Baker")
+    with project.read() as s:
+        with pytest.raises(QualcodeError, match="ambiguous transcript 'T1': it is in cases Adams, Baker"):
+            find_segment(s, "T1:2")
+        assert find_segment(s, "Adams/T1:2").id == st.segment[(1, 2)]
+        assert find_segment(s, str(st.segment[(1, 2)])).id == st.segment[(1, 2)]  # a bare id, as documented

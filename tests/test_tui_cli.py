@@ -91,3 +91,29 @@ def test_settings_file_is_read_and_checked(tmp_path, monkeypatch):
         load_settings()
     monkeypatch.setenv("QUALCODE_SETTINGS", str(tmp_path / "absent.toml"))
     assert load_settings().keys == {}
+
+
+def test_top_level_as_names_the_coder(tmp_path, monkeypatch):
+    """`qualcode --as ana code` opens the workbench for ana (the app itself is replaced here)."""
+    from click.testing import CliRunner
+
+    import qualcode.tui.app as tui_app
+    from qualcode.cli.main import cli
+
+    db = str(tmp_path / "s.db")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", db, "--lead", "lee"]).exit_code == 0
+    assert runner.invoke(cli, ["-p", db, "--as", "lee", "coders", "add", "ana"]).exit_code == 0
+    opened = []
+
+    class FakeApp:
+        def __init__(self, coder):
+            self.coder = coder
+
+        def run(self):
+            opened.append(self.coder)
+
+    monkeypatch.setattr(tui_app, "create_app", lambda project, coder, **kw: FakeApp(coder))
+    result = runner.invoke(cli, ["-p", db, "--as", "ana", "code"])
+    assert result.exit_code == 0, result.output
+    assert opened == ["ana"]

@@ -9,7 +9,12 @@ The round that counts, per coder and transcript, is the latest round in which
 the coder coded or marked anything in that transcript, unless a round is given.
 The pseudo-coder ``consensus`` is the reconciled layer (decisions with
 present = True); it counts as done on every segment that has a decision or that
-every project coder (role "coder") finished.
+every project coder (role "coder") with any done mark finished.
+
+By default the compared coders are the project coders who marked at least one
+segment done (in ``round``, if given): a coder added later, with no work yet, would
+otherwise leave no unit every coder finished. ``AgreementData.coders_without_work``
+names those left out; an explicit list of coders is compared as given.
 
 ``between`` (a ``[from, until)`` pair of datetimes, either end open) keeps only the
 codings created, done marks made and consensus decisions taken in that window: the
@@ -46,19 +51,38 @@ class AgreementData:
     present: np.ndarray  # bool (coders, units, codes)
     level: str = "code"
     extra: dict = field(default_factory=dict)
+    coders_without_work: list[str] = field(default_factory=list)  # project coders left out by default
 
     def subset(self, unit_mask: np.ndarray) -> "AgreementData":
         return AgreementData(
             self.coders, self.codes, self.code_paths, self.segment_ids[unit_mask], self.transcript_ids[unit_mask],
             self.case_ids[unit_mask], self.done[:, unit_mask], self.present[:, unit_mask], self.level, self.extra,
+            self.coders_without_work,
         )
 
 
-def coder_rows(session: Session, names: list[str] | None) -> list[Coder | str]:
-    """The compared coders (``consensus`` allowed); by default every coder with role "coder"."""
+def coders_with_work(session: Session, round: int | None = None) -> set[int]:
+    """Ids of the coders who marked at least one segment done (in ``round``, if given)."""
+    stmt = select(SegmentStatus.coder_id).distinct()
+    if round is not None:
+        stmt = stmt.where(SegmentStatus.round == round)
+    return {cid for (cid,) in session.exec(stmt).all()}
+
+
+def coder_rows(session: Session, names: list[str] | None, round: int | None = None) -> tuple[list[Coder | str], list[str]]:
+    """The compared coders (``consensus`` allowed) and the project coders left out for having no work.
+
+    By default: every coder with role "coder" who marked a segment done (in ``round``); when
+    fewer than two have, every coder with role "coder" (there is nothing to compare yet).
+    """
     all_coders = list(session.exec(select(Coder).order_by(Coder.name)).scalars())
+    left_out: list[str] = []
     if not names:
         chosen: list[Coder | str] = [c for c in all_coders if c.role == "coder"]
+        working = coders_with_work(session, round)
+        if sum(c.id in working for c in chosen) >= 2:
+            left_out = [c.name for c in chosen if c.id not in working]
+            chosen = [c for c in chosen if c.id in working]
     else:
         by_name = {c.name: c for c in all_coders}
         chosen = []
@@ -71,7 +95,7 @@ def coder_rows(session: Session, names: list[str] | None) -> list[Coder | str]:
                 raise QualcodeError(f"unknown coder {name!r}")
     if len(chosen) < 2:
         raise QualcodeError("agreement needs at least two coders (name them with --coders A,B)")
-    return chosen
+    return chosen, left_out
 
 
 def report_codes(session: Session, codebook: Codebook, used_code_ids: set[int]) -> tuple[list[Code], dict[int, str]]:
@@ -194,7 +218,8 @@ def _consensus(session: Session, code_base: int, between: Window | None, ours: n
         if is_present:
             present_segments.append(segments)
             present_codes.append(codes)
-    everyone = [c.id for c in session.exec(select(Coder).where(Coder.role == "coder")).scalars()]
+    working = coders_with_work(session)
+    everyone = [c.id for c in session.exec(select(Coder).where(Coder.role == "coder")).scalars() if c.id in working]
     finished_by_all = np.empty(0, dtype=np.int64)
     if everyone:
         counts = np.zeros(max_id(session, Segment.id) + 1, dtype=np.int64)
@@ -214,7 +239,7 @@ def load(
     between: Window | None = None,
 ) -> AgreementData:
     """Every compared coder's decisions on every segment any of them finished."""
-    chosen = coder_rows(session, coders)
+    chosen, left_out = coder_rows(session, coders, round)
     level = level or ("category" if codebook.kind == "cqr" else "code")
     if level not in LEVELS:
         raise QualcodeError(f"level must be one of {', '.join(LEVELS)}")
@@ -280,4 +305,5 @@ def load(
         done=done,
         present=present,
         level=level,
+        coders_without_work=left_out,
     )

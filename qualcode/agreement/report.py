@@ -230,8 +230,10 @@ def agreement_report(
         raise QualcodeError(f"--by must be one of {', '.join(SLICES)}")
     cb = get_codebook(session, codebook)
     data = load(session, cb, coders, round, level)
+    coders = data.coders  # the slices compare the same coders as the whole report
     report = {"codebook": cb.name, "codebook_version": cb.version, "level": data.level, "round": round, "by": by}
     report.update(summarise(data, ci=ci, resamples=resamples, seed=seed, confidence=confidence))
+    report["coders_without_work"] = data.coders_without_work
     if by in ("case", "transcript"):
         keys = data.case_ids if by == "case" else data.transcript_ids
         names = _slice_names(session, by, keys)
@@ -277,6 +279,8 @@ def report_table(report: dict[str, Any]) -> Table:
             f"Fleiss' kappa (pooled over codes) = {_fmt(report['fleiss_kappa'])}; "
             f"Krippendorff's alpha (nominal, all segment-code decisions) = {_fmt(report['krippendorff_alpha'])}. "
             f"Coders: {', '.join(report['coders'])}.")
+    if report.get("coders_without_work"):
+        note += f" Left out (no segment marked done): {', '.join(report['coders_without_work'])}."
     if "ci" in report:
         ci = report["ci"]
         note += f" {int(ci['level'] * 100)}% bootstrap CI for pooled kappa [{_fmt(ci['pooled_kappa'][0])}, {_fmt(ci['pooled_kappa'][1])}]."

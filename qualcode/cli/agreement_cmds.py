@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
 
 from ..errors import QualcodeError
 from ..export.table import Table
@@ -14,28 +13,16 @@ def _names(text: str | None) -> list[str] | None:
     return [n.strip() for n in text.split(",") if n.strip()] if text else None
 
 
-coders_option = click.option("--coders", metavar="A,B,...", help="Coders to compare (default: every coder; 'consensus' is the reconciled layer).")
+coders_option = click.option("--coders", metavar="A,B,...", help="Coders to compare (default: every coder who has marked a segment done; 'consensus' is the reconciled layer).")
 round_option = click.option("--round", "round_", type=int, help="Use this round only (default: each coder's latest round per transcript).")
 codebook_option = click.option("--codebook", metavar="NAME", help="Codebook (default: the active one).")
 
 
 def _segment(session, ref: str):
-    """A segment by ``TRANSCRIPT:POSITION`` (title and 1-based position) or ``#ID``."""
-    from ..store.models import Segment, Transcript
+    """A segment by ``#ID``, ``TITLE:POSITION`` (unique title) or ``CASE/TITLE:POSITION``."""
+    from ..coding.refs import find_segment
 
-    if ref.startswith("#") and ref[1:].isdigit():
-        seg = session.get(Segment, int(ref[1:]))
-    else:
-        title, _, pos = ref.rpartition(":")
-        if not title or not pos.isdigit():
-            raise QualcodeError(f"segment {ref!r}: write TRANSCRIPT:POSITION (e.g. 'Principal interview:12') or #ID")
-        found = session.exec(select(Transcript).where(Transcript.title == title)).scalars().all()
-        if len(found) != 1:
-            raise QualcodeError(f"{'ambiguous' if found else 'unknown'} transcript {title!r}")
-        seg = session.exec(select(Segment).where(Segment.transcript_id == found[0].id, Segment.position == int(pos))).scalars().first()
-    if seg is None:
-        raise QualcodeError(f"no segment {ref!r}")
-    return seg
+    return find_segment(session, ref)
 
 
 def _resolver(session, codebook: str | None):
@@ -83,7 +70,10 @@ def register(cli: click.Group) -> None:
     @click.option("--consensus", is_flag=True, help="Load the rows into the consensus layer (lead only).")
     @codebook_option
     def codings_import(project_target, viewer, file, consensus, codebook):
-        """Import codings from FILE.csv (transcript,segment,coder,code[,round,start,end])."""
+        """Import codings from FILE.csv (transcript,segment,coder,code[,case,round,start,end]).
+
+        A coder imports only their own rows (--as NAME); the lead imports anyone's.
+        """
         from ..coding.exchange import import_codings
 
         project = open_project_for(project_target, viewer)
@@ -127,17 +117,20 @@ def register(cli: click.Group) -> None:
     def queue(project_target, viewer, coders, round_, codebook, code, include_decided, fmt, out):
         """Segments where coders differ, per code, with who applied it and any decision."""
         from ..coding.consensus import disagreement_queue
+        from ..coding.refs import SegmentRefs
 
         project = open_project_for(project_target, viewer)
         with project.read() as s:
             items = disagreement_queue(s, viewer, codebook=codebook, coders=_names(coders), round=round_, code=code,
                                        include_decided=include_decided)
-        rows = [[f"{i.transcript}:{i.position}", i.case or "", d["path"], ", ".join(d["applied_by"]), ", ".join(d["omitted_by"]),
+            refs = SegmentRefs(s)
+            ref_of = {i.segment_id: refs.ref(i.segment_id) for i in items}
+        rows = [[ref_of[i.segment_id], i.case or "", d["path"], ", ".join(d["applied_by"]), ", ".join(d["omitted_by"]),
                  "" if d["decision"] is None else f"{'yes' if d['decision']['present'] else 'no'} ({d['decision']['method']})",
                  " ".join(i.text.split())[:80]] for i in items for d in i.disputed]
         table = Table(columns=["Segment", "Case", "Code", "Applied by", "Not by", "Decision", "Text"], rows=rows,
                       title="Disagreements to reconcile")
-        emit(table, fmt, out, json_data=[i.as_dict() for i in items])
+        emit(table, fmt, out, json_data=[{"ref": ref_of[i.segment_id], **i.as_dict()} for i in items])
 
     @reconcile.command("decide")
     @project_option
@@ -152,7 +145,7 @@ def register(cli: click.Group) -> None:
     @round_option
     @codebook_option
     def decide_cmd(project_target, viewer, segment, codes, take, method, present, coders, round_, codebook):
-        """Decide the consensus on SEGMENT (TRANSCRIPT:POSITION or #ID)."""
+        """Decide the consensus on SEGMENT (#ID, TRANSCRIPT:POSITION or CASE/TRANSCRIPT:POSITION)."""
         from ..coding.consensus import decide, disagreement_queue
 
         chosen = [m for m in (take and "take", method, present and "manual") if m]
@@ -212,7 +205,7 @@ def register(cli: click.Group) -> None:
     @as_option
     @click.argument("code")
     @click.argument("text")
-    @click.option("--segment", metavar="TRANSCRIPT:POSITION", help="The segment that shows the problem.")
+    @click.option("--segment", metavar="SEGMENT", help="The segment that shows the problem (#ID, TRANSCRIPT:POSITION or CASE/TRANSCRIPT:POSITION).")
     @codebook_option
     def flag_cmd(project_target, viewer, code, text, segment, codebook):
         """Flag CODE for revision in the codebook, saying why."""
@@ -232,17 +225,13 @@ def register(cli: click.Group) -> None:
     @click.option("--round", "round_", type=int, help="Round number (default: the next one).")
     @click.option("--note", default="", help="Why the transcripts go back to coding.")
     def round2_cmd(project_target, viewer, transcripts, round_, note):
-        """Send TRANSCRIPTS (titles) to another round of blind coding."""
+        """Send TRANSCRIPTS (TITLE, or CASE/TITLE where titles repeat) to another round of blind coding."""
+        from ..coding.refs import SegmentRefs
         from ..coding.rounds import open_round
-        from ..store.models import Transcript
 
         project = open_project_for(project_target, viewer)
         with project.transaction() as s:
-            ids = []
-            for title in transcripts:
-                found = s.exec(select(Transcript).where(Transcript.title == title)).scalars().all()
-                if len(found) != 1:
-                    raise QualcodeError(f"{'ambiguous' if found else 'unknown'} transcript {title!r}")
-                ids.append(found[0].id)
+            refs = SegmentRefs(s)
+            ids = [refs.transcript(name) for name in transcripts]
             number = open_round(s, viewer or "", ids, note=note, number=round_)
         click.echo(f"round {number}: {len(ids)} transcript(s) to recode", err=True)

@@ -8,6 +8,7 @@ from typing import Any, Callable
 import click
 
 from ..codebook import changes, persist
+from ..coding.blinding import require_lead_once_appointed
 from ..codebook.formats import READ_FORMATS, WRITE_FORMATS, format_for, read_codebook, write_codebook
 from ..codebook.lookup import CodeResolver, code_paths, get_codebook
 from ..codebook.model import KINDS
@@ -56,11 +57,13 @@ def _write(data: str | bytes, out: str | None) -> None:
     click.echo(f"wrote {path}", err=True)
 
 
-def _change(project_target: str, viewer: str | None, codebook_name: str | None, action) -> Any:
-    """Run ``action(session, codebook, resolver, actor)`` in one transaction and say what changed."""
+def _change(project_target: str, viewer: str | None, codebook_name: str | None, what: str, action) -> Any:
+    """Run ``action(session, codebook, resolver, actor)`` in one transaction (the lead's, once
+    there is one: ``what`` names the change in the refusal) and say what changed."""
     with open_project_for(project_target, viewer) as project, project.transaction() as session:
+        actor = require_lead_once_appointed(session, viewer, what)
         codebook = get_codebook(session, codebook_name)
-        result = action(session, codebook, CodeResolver(session, codebook), viewer or "")
+        result = action(session, codebook, CodeResolver(session, codebook), actor)
         click.echo(f"{codebook.name}: version {codebook.version}: {persist.versions_of(session, codebook)[-1].summary}")
         return result
 
@@ -84,9 +87,10 @@ def register(cli: click.Group) -> None:
         for warning in model.warnings:
             click.echo(f"warning: {warning}", err=True)
         with open_project_for(project_target, viewer) as project, project.transaction() as session:
-            codebook = persist.store_model(session, model, viewer or "", source_name=Path(file).name)
+            actor = require_lead_once_appointed(session, viewer, "loading a codebook")
+            codebook = persist.store_model(session, model, actor, source_name=Path(file).name)
             if activate and not codebook.active:
-                persist.activate(session, codebook, viewer or "")
+                persist.activate(session, codebook, actor)
         state = " (active)" if codebook.active else ""
         click.echo(f"loaded {codebook.name!r}: {model.count()} codes, {model.kind}{state}")
 
@@ -110,7 +114,8 @@ def register(cli: click.Group) -> None:
     def activate_cmd(project_target, viewer, name):
         """Make codebook NAME the one coding uses."""
         with open_project_for(project_target, viewer) as project, project.transaction() as session:
-            persist.activate(session, get_codebook(session, name), viewer or "")
+            actor = require_lead_once_appointed(session, viewer, "activating a codebook")
+            persist.activate(session, get_codebook(session, name), actor)
         click.echo(f"active codebook: {name}")
 
     @codebook_group.command("show")
@@ -164,7 +169,7 @@ def register(cli: click.Group) -> None:
     def add_cmd(project_target, viewer, codebook_name, name, parent, position, **kw):
         """Add a code NAME."""
         fields = _fields(kw)
-        _change(project_target, viewer, codebook_name, lambda s, cb, r, actor: changes.add_code(
+        _change(project_target, viewer, codebook_name, "adding a code", lambda s, cb, r, actor: changes.add_code(
             s, cb, actor, name, r.resolve(parent) if parent else None, _index(position), **fields))
 
     @codebook_group.command("edit")
@@ -178,7 +183,7 @@ def register(cli: click.Group) -> None:
         fields = _fields(kw)
         if not fields:
             raise QualcodeError("nothing to change: give at least one of --definition, --brief, --hotkey, ...")
-        _change(project_target, viewer, codebook_name, lambda s, cb, r, actor: changes.edit_code(s, cb, actor, r.resolve(code), **fields))
+        _change(project_target, viewer, codebook_name, "editing a code", lambda s, cb, r, actor: changes.edit_code(s, cb, actor, r.resolve(code), **fields))
 
     @codebook_group.command("rename")
     @project_option
@@ -188,7 +193,7 @@ def register(cli: click.Group) -> None:
     @click.argument("new_name")
     def rename_cmd(project_target, viewer, codebook_name, code, new_name):
         """Rename CODE to NEW_NAME (its codings follow)."""
-        _change(project_target, viewer, codebook_name, lambda s, cb, r, actor: changes.rename_code(s, cb, actor, r.resolve(code), new_name))
+        _change(project_target, viewer, codebook_name, "renaming a code", lambda s, cb, r, actor: changes.rename_code(s, cb, actor, r.resolve(code), new_name))
 
     @codebook_group.command("move")
     @project_option
@@ -202,7 +207,7 @@ def register(cli: click.Group) -> None:
         """Move CODE under another parent (or to the top level)."""
         if bool(to) == top:
             raise QualcodeError("say where: --to PARENT or --top")
-        _change(project_target, viewer, codebook_name, lambda s, cb, r, actor: changes.move_code(
+        _change(project_target, viewer, codebook_name, "moving a code", lambda s, cb, r, actor: changes.move_code(
             s, cb, actor, r.resolve(code), r.resolve(to) if to else None, _index(position)))
 
     @codebook_group.command("merge")
@@ -220,7 +225,7 @@ def register(cli: click.Group) -> None:
                 combined = len(report.codings_combined)
                 click.echo(f"{source.name} -> {into.name}: {report.codings_moved} codings moved"
                            + (f", {combined} already coded with both (kept once, recorded in the audit trail)" if combined else ""))
-        _change(project_target, viewer, codebook_name, action)
+        _change(project_target, viewer, codebook_name, "merging codes", action)
 
     @codebook_group.command("split")
     @project_option
@@ -230,7 +235,7 @@ def register(cli: click.Group) -> None:
     @click.argument("new_names", nargs=-1, required=True)
     def split_cmd(project_target, viewer, codebook_name, code, new_names):
         """Split CODE into NEW_NAMES (new codes beside it); CODE is retired, its codings kept for recoding."""
-        _change(project_target, viewer, codebook_name, lambda s, cb, r, actor: changes.split_code(s, cb, actor, r.resolve(code), list(new_names)))
+        _change(project_target, viewer, codebook_name, "splitting a code", lambda s, cb, r, actor: changes.split_code(s, cb, actor, r.resolve(code), list(new_names)))
 
     @codebook_group.command("retire")
     @project_option
@@ -239,7 +244,7 @@ def register(cli: click.Group) -> None:
     @click.argument("code")
     def retire_cmd(project_target, viewer, codebook_name, code):
         """Retire CODE and its sub-codes (their codings stay on record)."""
-        _change(project_target, viewer, codebook_name, lambda s, cb, r, actor: changes.retire_code(s, cb, actor, r.resolve(code)))
+        _change(project_target, viewer, codebook_name, "retiring a code", lambda s, cb, r, actor: changes.retire_code(s, cb, actor, r.resolve(code)))
 
     @codebook_group.command("diff")
     @project_option

@@ -6,7 +6,7 @@ import click
 from sqlalchemy import select
 
 from ..export.table import Table
-from .common import as_option, emit, fail, open_project_for, output_options, project_option
+from .common import as_option, emit, fail, open_project_for, output_options, project_option, _from_root
 
 
 def resolve_transcripts(session, names: tuple[str, ...]) -> list[int]:
@@ -32,15 +32,15 @@ def resolve_transcripts(session, names: tuple[str, ...]) -> list[int]:
 def register(cli: click.Group) -> None:
     @cli.command("code")
     @project_option
-    @click.option("--coder", "coder", envvar="QUALCODE_USER", metavar="NAME",
-                  help="Who is coding (or $QUALCODE_USER); a coder sees only their own codings.")
+    @click.option("--coder", "coder", default=_from_root("viewer", "QUALCODE_USER", None), metavar="NAME",
+                  help="Who is coding (or the top-level --as, or $QUALCODE_USER); a coder sees only their own codings.")
     @click.option("--transcript", "transcript", metavar="TITLE", help="Open this transcript (or CASE/TITLE) at once.")
     @click.option("--all-coders", "side_by_side", is_flag=True, default=None,
                   help="Lead: start with every coder's codes shown beside each segment.")
     def code(project_target: str, coder: str | None, transcript: str | None, side_by_side: bool | None) -> None:
         """Open the coding workbench (keys: press ? inside; see docs/workbench.md)."""
         if not coder:
-            fail("say who is coding with --coder NAME (or set $QUALCODE_USER)")
+            fail("say who is coding with --coder NAME (or qualcode --as NAME code, or $QUALCODE_USER)")
         from ..tui.app import create_app
 
         project = open_project_for(project_target, coder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -19,27 +20,31 @@ FORMATS_MANUSCRIPT = ("table", "csv", "json", "md", "latex", "docx", "xlsx", "ht
 BINARY_FORMATS = ("docx", "xlsx")
 
 
-def _from_root(key: str, fallback: str | None) -> Callable[[], str | None]:
-    """A default read from the top-level ``qualcode -p X --as Y`` options, if given."""
+def _from_root(key: str, env: str, fallback: str | None) -> Callable[[], str | None]:
+    """Default for a command option: the top-level ``qualcode -p X --as Y`` value, else ``$env``.
+
+    The explicit top-level option must beat the environment, so the environment is read here
+    rather than through click's ``envvar`` (which would win over any default).
+    """
 
     def default() -> str | None:
         ctx = click.get_current_context(silent=True)
         obj = ctx.find_root().obj if ctx is not None else None
-        return (obj or {}).get(key) or fallback
+        return (obj or {}).get(key) or os.environ.get(env) or fallback
 
     return default
 
 
 def project_option(f: Callable) -> Callable:
     return click.option(
-        "--project", "-p", "project_target", envvar="QUALCODE_PROJECT", default=_from_root("project", "qualcode.db"),
+        "--project", "-p", "project_target", default=_from_root("project", "QUALCODE_PROJECT", "qualcode.db"),
         show_default="qualcode.db", metavar="PATH_OR_URL", help="Project file or database URL (or $QUALCODE_PROJECT).",
     )(f)
 
 
 def as_option(f: Callable) -> Callable:
     return click.option(
-        "--as", "viewer", envvar="QUALCODE_USER", metavar="NAME", default=_from_root("viewer", None),
+        "--as", "viewer", metavar="NAME", default=_from_root("viewer", "QUALCODE_USER", None),
         help="Who is asking (a coder's name, or $QUALCODE_USER): blinding decides what you see.",
     )(f)
 

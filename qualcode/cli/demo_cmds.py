@@ -10,12 +10,19 @@ from ..errors import QualcodeError
 from .common import as_option
 
 
+def _demo_target() -> str:
+    """The top-level ``qualcode -p X demo`` if given; never $QUALCODE_PROJECT (a real study)."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    return (obj or {}).get("project") or "qualcode-demo.db"
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(demo)
 
 
 @click.command()
-@click.option("--project", "-p", "project_target", default="qualcode-demo.db", show_default=True, metavar="PATH_OR_URL",
+@click.option("--project", "-p", "project_target", default=_demo_target, show_default="qualcode-demo.db", metavar="PATH_OR_URL",
               help="Where to build the demo project (a file, or an empty database URL).")
 @click.option("--rebuild", is_flag=True, help="Delete an existing demo project file and build it again.")
 @click.option("--no-tui", is_flag=True, help="Build the project and print what it holds; do not open the workbench.")

@@ -10,7 +10,9 @@ import sys
 import click
 from sqlalchemy import func, select
 
-from ..errors import InputError, QualcodeError
+from ..coding.blinding import require_lead_once_appointed
+from ..coding.blinding import is_blinded, visible_coder_ids
+from ..errors import BlindingError, InputError, QualcodeError
 from ..export.table import Table
 from ..store import audit
 from ..store.models import (
@@ -18,6 +20,9 @@ from ..store.models import (
     Transcript,
 )
 from .common import as_option, emit, open_project_for, output_options, project_option
+
+# Names a coder may not take: "consensus" is the reconciled layer's name wherever layers are chosen.
+RESERVED_CODER_NAMES = ("consensus",)
 
 
 def _actor(viewer: str | None) -> str:
@@ -29,40 +34,56 @@ def _actor(viewer: str | None) -> str:
         return ""
 
 
-def _count(session, model) -> int:
-    return session.exec(select(func.count()).select_from(model)).scalar() or 0
+def _count(session, model, *where) -> int:
+    return session.exec(select(func.count()).select_from(model).where(*where)).scalar() or 0
 
 
 # -- init / status ------------------------------------------------------------------------
 @click.command("init")
 @click.argument("path", required=False)
-@click.option("--lead", metavar="NAME", help="Also add NAME as the lead analyst.")
+@click.option("--lead", metavar="NAME", help="Also add NAME as the lead analyst (an existing project's lead must say --as).")
+@as_option
 @project_option
-def init_cmd(path: str | None, lead: str | None, project_target: str) -> None:
+def init_cmd(path: str | None, lead: str | None, viewer: str | None, project_target: str) -> None:
     """Create a project (PATH, or --project; a database URL works too)."""
     target = path or project_target
     existed = "://" not in target and Path(target).exists()
     project = open_project_for(target, create=True)
     with project:
         if lead:
-            _add_coder(project, lead, "lead", lead)
+            _add_coder(project, lead.strip(), "lead", viewer, actor=viewer or lead.strip())
         verb = "already a project" if existed else "created project"
         click.echo(f"{verb}: {target} (schema version {project.schema_version()})")
 
 
 @click.command("status")
+@as_option
 @project_option
-def status_cmd(project_target: str) -> None:
-    """Counts of everything in the project, and its schema version."""
-    with open_project_for(project_target) as project, project.read() as s:
+def status_cmd(viewer: str | None, project_target: str) -> None:
+    """Counts of everything in the project, and its schema version (while blinded, a coder's own codings only)."""
+    with open_project_for(project_target, viewer) as project, project.read() as s:
         counts = {
             "cases": Case, "transcripts": Transcript, "segments": Segment, "speakers": Speaker,
-            "coders": Coder, "codebooks": Codebook, "codings": Coding,
+            "coders": Coder, "codebooks": Codebook,
         }
         click.echo(f"project: {project.target}")
         click.echo(f"schema version: {project.schema_version()}")
         for name, model in counts.items():
             click.echo(f"{name}: {_count(s, model)}")
+        click.echo(f"codings: {_codings_line(s, viewer)}")
+
+
+def _codings_line(session, viewer: str | None) -> str:
+    """The codings count the viewer may see, saying whose it is while the project is blinded."""
+    if not is_blinded(session):
+        return str(_count(session, Coding))
+    try:
+        visible = visible_coder_ids(session, viewer)
+    except BlindingError:
+        return "hidden while blinded (say who you are with --as NAME)"
+    if visible is None:
+        return f"{_count(session, Coding)} (every coder's; the project is blinded)"
+    return f"{_count(session, Coding, Coding.coder_id.in_(visible))} (yours only: the project is blinded)"
 
 
 # -- import -------------------------------------------------------------------------------
@@ -118,8 +139,14 @@ def coders_group() -> None:
     """The people who code: coders, the lead analyst, auditors."""
 
 
-def _add_coder(project, name: str, role: str, actor: str) -> Coder:
+def _add_coder(project, name: str, role: str, viewer: str | None, actor: str) -> Coder:
+    """Add coder ``name`` (recorded as done by ``actor``); once the project has a lead, only the lead (``viewer``) may."""
+    if not name:
+        raise InputError("a coder needs a name")
+    if name.casefold() in RESERVED_CODER_NAMES:
+        raise InputError(f"{name!r} is reserved for the consensus layer: choose another coder name")
     with project.transaction() as s:
+        require_lead_once_appointed(s, viewer, f"adding a {role}")
         if s.exec(select(Coder).where(Coder.name == name)).scalars().first():
             raise InputError(f"coder {name!r} already exists")
         coder = Coder(name=name, role=role)
@@ -135,11 +162,9 @@ def _add_coder(project, name: str, role: str, actor: str) -> Coder:
 @as_option
 @project_option
 def coders_add(name: str, role: str, viewer: str | None, project_target: str) -> None:
-    """Add a coder NAME."""
-    if not name.strip():
-        raise InputError("a coder needs a name")
+    """Add a coder NAME (once the project has a lead, only the lead may: --as LEAD)."""
     with open_project_for(project_target) as project:
-        _add_coder(project, name.strip(), role, _actor(viewer))
+        _add_coder(project, name.strip(), role, viewer, actor=_actor(viewer))
     click.echo(f"added {role} {name.strip()}")
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import InputError, located
+from ..ingest.decoding import read_text
 from .lookup import PATH_SEP
 from .model import CodebookModel, CodeNode, Origin, optional_text, parse_bool, text_or_empty
 from .tree import FlatCode, build_tree, split_path
@@ -91,7 +92,7 @@ def read_rows(source: str, rows: Iterable[list[object]]) -> tuple[CodebookModel,
 
 
 def read_csv(path: str | Path) -> tuple[CodebookModel, list[str]]:
-    text = Path(path).read_text(encoding="utf-8-sig")
+    text = read_text(Path(path))  # UTF-8 (BOM or not), UTF-16 or cp1252, as Excel saves them; binary is refused
     # Excel writes ';' or tabs in some locales; the header row tells which (the Sniffer misreads quoted newlines).
     header = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=header.count)

@@ -31,15 +31,19 @@ def normalise_color(text: str | None) -> str | None:
     return f"#{digits}"
 
 
-def problems_in(model: CodebookModel) -> list[str]:
-    """All problems in ``model`` (empty when it may be stored). Colours are normalised in place."""
+def problems_in(model: CodebookModel, *, report_empty: bool = True) -> list[str]:
+    """All problems in ``model`` (empty when it may be stored). Colours are normalised in place.
+
+    ``report_empty=False`` when reading already found problems: codes left out for those
+    (a parent cycle, an unknown parent) would otherwise also read as "the codebook is empty".
+    """
     problems: list[str] = []
     where = _locator(model)
     if model.kind not in KINDS:
         problems.append(where(None, f"unknown codebook kind {model.kind!r} (use {' or '.join(KINDS)})"))
     if not model.name.strip():
         problems.append(where(None, "the codebook has no name"))
-    if not model.codes:
+    if report_empty and not model.codes:
         problems.append(where(None, "the codebook is empty: it has no codes"))
 
     hotkeys: dict[str, CodeNode] = {}
@@ -75,7 +79,7 @@ def problems_in(model: CodebookModel) -> list[str]:
 
 def validate(model: CodebookModel, earlier: list[str] | None = None) -> CodebookModel:
     """Raise ``CodebookInvalid`` with ``earlier`` problems (from reading) plus any found here."""
-    problems = list(earlier or []) + problems_in(model)
+    problems = list(earlier or []) + problems_in(model, report_empty=not earlier)
     if problems:
         raise CodebookInvalid(problems)
     return model

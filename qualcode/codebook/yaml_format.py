@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import InputError, located
+from ..ingest.decoding import read_text
 from .model import TEXT_FIELDS, CodebookModel, CodeNode, Origin, parse_bool
 from .tree import FlatCode, build_tree
 
@@ -24,7 +25,7 @@ def read_yaml(path: str | Path, text: str | None = None) -> tuple[CodebookModel,
     path = Path(path)
     source = str(path)
     if text is None:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)  # as the importer decodes: UTF-8, UTF-16 or cp1252; binary is refused
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as exc:

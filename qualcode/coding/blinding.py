@@ -50,6 +50,22 @@ def require_lead(session: Session, viewer: str | None, what: str) -> Coder:
     return coder
 
 
+def lead_appointed(session: Session) -> bool:
+    """True when some coder has the role "lead"."""
+    return session.exec(select(Coder.id).where(Coder.role == "lead").limit(1)).first() is not None
+
+
+def require_lead_once_appointed(session: Session, viewer: str | None, what: str) -> str:
+    """Managing the codebook or the team: the lead's job once the project has a lead.
+
+    A project with no lead yet (a fresh setup, a script) stays open, so setting up needs no
+    identity. Returns the actor to record; raises ``BlindingError`` for anyone but the lead.
+    """
+    if lead_appointed(session):
+        require_lead(session, viewer, what)
+    return viewer or ""
+
+
 def may_see_all(session: Session, viewer: str | None) -> bool:
     """True when ``viewer`` may see every coder's work (unblinded, or a lead/auditor)."""
     try:

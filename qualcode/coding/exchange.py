@@ -4,6 +4,11 @@
 same title), ``segment`` the 1-based position, ``code`` the code's
 name where unique or its path joined with " > ". Importing checks every row first
 and reports every bad row with its line number; nothing is written unless all are good.
+Files are decoded like transcripts (``qualcode.ingest.decoding``: BOM, UTF-16, cp1252).
+
+Who may import: a coder only rows naming themselves; the lead anyone's rows and the
+consensus layer. The importer must say who they are (``--as``), so no one writes (or
+probes, by the counts written) another coder's layer.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ..codebook.lookup import CodeResolver, get_codebook
-from ..errors import InputError, QualcodeError, located
+from ..errors import BlindingError, InputError, QualcodeError, located
+from ..ingest.decoding import read_text
 from ..store import audit
 from ..store.models import Case, Code, Coder, Coding, Segment, SegmentStatus, Transcript
-from .blinding import visible_coder_ids
+from .blinding import find_coder, require_lead, visible_coder_ids
 from .consensus import layer_codings, write_decision
 
 REQUIRED = ("transcript", "segment", "coder", "code")
@@ -40,19 +46,30 @@ def import_codings(session: Session, path: str | Path, actor: str, *, consensus:
     Returns the number of rows written. Raises ``InputError`` listing every bad row.
     """
     path = Path(path)
+    if consensus:
+        require_lead(session, actor or None, "importing consensus codings")
+    importer = _importer(session, actor)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(located(path, f"cannot read ({exc.strerror})")) from None
+        return _import_rows(session, path, read_text(path), actor, importer, consensus, codebook)
+    except csv.Error as exc:
+        raise InputError(located(path, f"not a readable CSV file ({exc})")) from None
+
+
+def _importer(session: Session, actor: str) -> Coder:
+    """The importing coder; a lead may import anyone's rows, others only their own (checked per row)."""
+    if not actor:
+        raise BlindingError("importing codings: say who you are with --as NAME "
+                            "(a coder imports their own codings; the lead anyone's)")
+    return find_coder(session, actor)
+
+
+def _import_rows(session: Session, path: Path, text: str, actor: str, importer: Coder, consensus: bool,
+                 codebook: str | None) -> int:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InputError(located(path, f"missing column(s): {', '.join(missing)}", 1))
-    if consensus:
-        from .blinding import require_lead
-
-        require_lead(session, actor, "importing consensus codings")
     cb = get_codebook(session, codebook)
     resolver = CodeResolver(session, cb)
     case_names = {c.id: c.name.casefold() for c in session.exec(select(Case)).scalars()}
@@ -66,6 +83,9 @@ def import_codings(session: Session, path: str | Path, actor: str, *, consensus:
     for line, raw in enumerate(reader, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         try:
+            if not consensus and importer.role != "lead" and row["coder"] != importer.name:
+                raise BlindingError(f"a row for coder {row['coder']!r}: {importer.name} may import only their own "
+                                    "codings (the lead imports anyone's)")
             found = titles.get(row["transcript"].casefold(), [])
             if row.get("case"):
                 found = [t for t in found if case_names.get(t.case_id) == row["case"].casefold()]
@@ -135,6 +155,10 @@ def _mark_done(session: Session, finished: set[tuple[int, int, int]]) -> None:
 def export_codings(session: Session, viewer: str | None, *, layer: str | None = None, round: int | None = None) -> str:
     """Codings as CSV text (the import format). ``layer`` "consensus" or a coder's name; default every visible coder."""
     visible = visible_coder_ids(session, viewer)
+    if layer and layer != "consensus":
+        wanted = find_coder(session, layer)
+        if visible is not None and wanted.id not in visible:
+            raise BlindingError(f"the project is blinded: {viewer} may not see {layer}'s codings")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*REQUIRED, *OPTIONAL])

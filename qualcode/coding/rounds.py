@@ -39,16 +39,27 @@ def open_round(session: Session, lead: str, transcript_ids: list[int], note: str
     for tid in transcript_ids:
         if session.get(Transcript, tid) is None:
             raise QualcodeError(f"unknown transcript id {tid}")
+    current = {tid: current_round(session, tid) for tid in transcript_ids}
     if number is None:
-        number = max(current_round(session, tid) for tid in transcript_ids) + 1
+        number = max(current.values()) + 1
     if number < 2:
         raise QualcodeError("round 1 is open for every transcript already")
+    behind = [tid for tid, r in current.items() if r >= number]
+    if behind:
+        title = session.get(Transcript, behind[0]).title
+        raise QualcodeError(f"{title!r} is in round {current[behind[0]]} already: a new round must come after it")
     round_row = session.exec(select(Round).where(Round.number == number)).scalars().first()
     if round_row is None:
         round_row = Round(number=number, opened_by=lead, note=note)
         session.add(round_row)
         session.flush()
         audit.record(session, lead, "round.open", round_row)
+    elif note and note not in round_row.note:
+        # More transcripts join an open round: keep every note the lead wrote for it.
+        before = audit.row_dict(round_row)
+        round_row.note = f"{round_row.note}; {note}" if round_row.note else note
+        session.add(round_row)
+        audit.record(session, lead, "round.note", round_row, before=before, after=audit.row_dict(round_row))
     for tid in transcript_ids:
         exists = session.exec(
             select(RoundTranscript).where(RoundTranscript.round == number, RoundTranscript.transcript_id == tid)

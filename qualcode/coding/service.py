@@ -136,10 +136,11 @@ class TranscriptWork:
                 .where(Segment.transcript_id == transcript_id, SegmentStatus.coder_id == self.coder.id, SegmentStatus.round == self.round)
             ).scalars())
             self.memos: dict[tuple[str, int], str] = {}
+            # Segment memos and core ideas belong to a round (a recode starts clean); code memos do not.
             for kind, sid, cid, text in s.exec(
                 select(Memo.kind, Memo.segment_id, Memo.code_id, Memo.text).where(
                     Memo.coder_id == self.coder.id, Memo.kind.in_(("segment", "core_idea", "code")),
-                    (Memo.transcript_id == transcript_id) | (Memo.kind == "code"),
+                    ((Memo.transcript_id == transcript_id) & (Memo.round == self.round)) | (Memo.kind == "code"),
                 )
             ).all():
                 self.memos[(kind, cid if kind == "code" else sid)] = text

@@ -60,11 +60,16 @@ def read_case_attributes(path: Path) -> list[AttributeValue]:
         by_name.setdefault(name, []).append(value)
     inferred = {name: infer_type(values) for name, values in by_name.items()}
     out: list[AttributeValue] = []
+    first_line: dict[tuple[str, str], int] = {}
     for line, case, name, value, stated in cells:
         if not case:
             raise InputError(located(path, "row without a case", line))
         if not name:
             raise InputError(located(path, "row without an attribute name", line))
+        first = first_line.setdefault((case, name), line)
+        if first != line:  # a repeated row would silently replace the first: refuse instead
+            repeated = f"{name} of case {case!r} is given again" if long_form else f"case {case!r} has a second row"
+            raise InputError(located(path, f"{repeated} (first at line {first})", line))
         kind = stated.casefold() or inferred[name]
         if kind not in ATTRIBUTE_TYPES:
             raise InputError(located(path, f"unknown type {stated!r} (one of {', '.join(ATTRIBUTE_TYPES)})", line))

@@ -1,7 +1,7 @@
-"""What analysts write into the matrix: cell memos, row pattern judgements, exemplar quotes.
+"""What the lead analyst writes into the matrix: cell memos, row pattern judgements, exemplar quotes.
 
-Each write is one transaction with its audit event; the author is a known coder
-(usually the lead), whose role decides who else may read it while blinded.
+Each write is one transaction with its audit event. These are analysis of everyone's
+work, so only a lead may write them (``require_lead``); coders write segment memos instead.
 """
 
 from __future__ import annotations
@@ -9,22 +9,17 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session
 
-from ..coding.blinding import find_coder
+from ..coding.blinding import require_lead
+from ..coding.refs import find_segment  # noqa: F401  (re-exported: `matrix exemplar` resolves SEGMENT with it)
 from ..errors import QualcodeError
 from ..store import audit
 from ..store.models import PATTERN_LABELS, Case, Exemplar, Memo, Segment, Transcript, utcnow
 
 
-def _author(session: Session, actor: str | None):
-    if not actor:
-        raise QualcodeError("say who is writing with --as NAME")
-    return find_coder(session, actor)
-
-
 def _upsert_memo(session: Session, actor: str, kind: str, code_id: int, case_id: int | None,
                  text: str, label: str | None = None) -> Memo | None:
     """One memo per author, kind, code and case: replaced on rewrite, deleted when ``text`` and ``label`` are empty."""
-    author = _author(session, actor)
+    author = require_lead(session, actor or None, f"writing {kind} memos in the matrix")
     stmt = select(Memo).where(Memo.kind == kind, Memo.code_id == code_id, Memo.coder_id == author.id)
     stmt = stmt.where(Memo.case_id.is_(None) if case_id is None else Memo.case_id == case_id)
     memo = session.exec(stmt).scalars().first()
@@ -61,7 +56,7 @@ def set_pattern(session: Session, actor: str, code_id: int, label: str | None, n
 def add_exemplar(session: Session, actor: str, code_id: int, segment_id: int,
                  start: int | None = None, end: int | None = None) -> Exemplar:
     """Pick a quote (the whole segment, or ``start:end`` inside it) for the code at the segment's case."""
-    _author(session, actor)
+    require_lead(session, actor or None, "choosing exemplars")
     segment = session.get(Segment, segment_id)
     if segment is None:
         raise QualcodeError(f"unknown segment {segment_id}")
@@ -79,7 +74,7 @@ def add_exemplar(session: Session, actor: str, code_id: int, segment_id: int,
 
 
 def remove_exemplar(session: Session, actor: str, exemplar_id: int) -> None:
-    _author(session, actor)
+    require_lead(session, actor or None, "removing exemplars")
     exemplar = session.get(Exemplar, exemplar_id)
     if exemplar is None:
         raise QualcodeError(f"unknown exemplar {exemplar_id}")
@@ -94,21 +89,3 @@ def find_case(session: Session, name: str) -> Case:
         known = ", ".join(sorted(session.exec(select(Case.name)).scalars())) or "none yet"
         raise QualcodeError(f"unknown case {name!r} (cases: {known})")
     return case
-
-
-def find_segment(session: Session, ref: str) -> Segment:
-    """A segment by id (``42``) or by ``TRANSCRIPT TITLE:POSITION``."""
-    ref = ref.strip()
-    if ref.isdigit():
-        segment = session.get(Segment, int(ref))
-    else:
-        title, _, position = ref.rpartition(":")
-        if not title or not position.strip().isdigit():
-            raise QualcodeError(f"segment {ref!r}: give an id or TRANSCRIPT:POSITION")
-        segment = session.exec(
-            select(Segment).join(Transcript, Transcript.id == Segment.transcript_id)
-            .where(Transcript.title == title.strip(), Segment.position == int(position))
-        ).scalars().first()
-    if segment is None:
-        raise QualcodeError(f"unknown segment {ref!r}")
-    return segment

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ..codebook.lookup import get_codebook
-from ..coding.blinding import find_coder, visible_coder_ids
+from ..coding.blinding import find_coder, visible_coder_ids, may_see_all
 from ..coding.layers import layer_select
 from ..errors import BlindingError, QualcodeError
 from ..store.models import Codebook, ConsensusDecision, Segment, Transcript
@@ -48,6 +48,10 @@ def resolve_layer(session: Session, layer: str | None, viewer: str | None = None
             if layer is None:
                 raise QualcodeError("no consensus coding yet: choose a coder's layer with --layer CODER")
             raise QualcodeError("the consensus layer is empty: reconcile first, or choose --layer CODER")
+        # The consensus is made from every coder's work: while blinded it is the analysts' alone.
+        if not may_see_all(session, viewer):
+            who = f"{viewer} may not" if viewer else "say who you are with --as NAME: only the lead or an auditor may"
+            raise BlindingError(f"the project is blinded: {who} see the consensus (or use --layer YOUR-NAME)")
         return Layer(CONSENSUS, CONSENSUS)
     coder = find_coder(session, layer)
     visible = visible_coder_ids(session, viewer)

@@ -216,8 +216,10 @@ def memo_matrix(
             if memo.case_id in case_ids:
                 cell_at(memo.code_id, memo.case_id).memos.append(memo.text)
     patterns = {}
+    analysts = _analyst_ids(session)
     for memo, _ in _memos(session, "pattern", row_ids, visible):
-        patterns[memo.code_id] = memo  # the latest judgement wins (ordered by time)
+        if memo.coder_id in analysts:  # row judgements are the lead's; the latest wins (ordered by time)
+            patterns[memo.code_id] = memo
     for row in rows:
         if row.code_id in patterns:
             row.pattern, row.pattern_note = patterns[row.code_id].label, patterns[row.code_id].text
@@ -242,8 +244,11 @@ def _visible_memo_authors(session: Session, viewer: str | None) -> set[int] | No
         visible = set()
     if visible is None:
         return None
-    analysts = session.exec(select(Coder.id).where(Coder.role.in_(("lead", "auditor")))).scalars()
-    return visible | set(analysts)
+    return visible | _analyst_ids(session)
+
+
+def _analyst_ids(session: Session) -> set[int]:
+    return set(session.exec(select(Coder.id).where(Coder.role.in_(("lead", "auditor")))).scalars())
 
 
 def _memos(session: Session, kind: str, code_ids: set[int], visible: set[int] | None):
@@ -310,8 +315,11 @@ def _count_cells(session: Session, rolled: Rolled, rows: list[MatrixRow],
 
 def _add_quotes(session, data, row_ids, case_ids, cell_at, max_quotes) -> None:
     """Exemplars first, then the spans coders marked (by segment), up to ``max_quotes`` per cell."""
+    # Picked exemplars are the lead's choices, shown to everyone who may read the matrix.
+    leads = select(Coder.name).where(Coder.role == "lead")
     exemplars = session.exec(
-        select(Exemplar).where(Exemplar.code_id.in_(row_ids)).order_by(Exemplar.created_at, Exemplar.id)
+        select(Exemplar).where(Exemplar.code_id.in_(row_ids), Exemplar.chosen_by.in_(leads))
+        .order_by(Exemplar.created_at, Exemplar.id)
     ).scalars().all()
     marked = _marked_spans(session, data, row_ids)
     exemplar_transcripts = dict(session.exec(
