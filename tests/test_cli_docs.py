@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 from click.testing import CliRunner
 
@@ -22,6 +24,8 @@ def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tupl
 
 def test_every_command_is_documented_and_has_help():
     docs = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").glob("*.md"))
+    # `qualcode -p study.db --as lee table cqr` documents `table cqr` too.
+    docs = re.sub(r"qualcode((?: (?:-p|--project|--as) \S+)+) ", "qualcode ", docs)
     paths = command_paths(cli)
     assert len(paths) > 30
     undocumented = [" ".join(p) for p in paths if f"qualcode {' '.join(p)}" not in docs]
