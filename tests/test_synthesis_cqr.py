@@ -97,6 +97,23 @@ def test_group_columns_count_blocks_per_role(study):
     assert by_name[D2] == [4, 3, 6]  # the interviewer's block belongs to no group
 
 
+def test_each_group_number_opens_to_its_own_segments(study):
+    """Every number is traceable: a group column's count is the length of that group's evidence."""
+    project, st = study
+    with project.read() as s:
+        result = cqr_table(s, viewer="lee", groups="role")
+    for record in result.frame.to_dict("records"):
+        code_id = int(record["code_id"])
+        for group in result.groups:
+            assert len(result.segment_ids(code_id, group=group)) == record[group]
+        assert len(result.segment_ids(code_id)) == record["blocks"]
+    autonomy = int(result.frame.loc[result.frame["category"].str.endswith("provide autonomy"), "code_id"].iloc[0])
+    by_teachers = result.evidence(autonomy, group="teacher")
+    assert len(by_teachers) == 1 and set(by_teachers["group"]) == {"teacher"}
+    with pytest.raises(QualcodeError, match="no group column 'parent'"):
+        result.segment_ids(autonomy, group="parent")
+
+
 def test_order_by_count_keeps_categories_under_domains(study):
     project, _ = study
     with project.read() as s:

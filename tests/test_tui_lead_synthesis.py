@@ -140,3 +140,20 @@ async def test_cqr_table_shows_the_counted_table_and_its_evidence(demo):
         await pilot.press("u")  # case unit: transcript -> case (the five schools)
         await wait_until(pilot, lambda: screen.choice.case_unit == "case" and screen.content.table.unit.name == "case")
         assert screen.content.table.n_cases == 5
+
+
+async def test_a_group_column_opens_that_groups_blocks(demo):
+    app = create_app(demo, "lee", settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(app, pilot, "cqr", CqrTableScreen)
+        await pilot.press("g")  # groups: speaker role
+        await wait_until(pilot, lambda: screen.content is not None and bool(screen.content.table.groups))
+        cqr = screen.content.table
+        # A row one of whose groups holds some but not all of its blocks.
+        row, group = next((i, g) for i, r in enumerate(screen.records) for g in cqr.groups if 0 < r[g] < r["blocks"])
+        screen.query_one(DataTable).move_cursor(row=row, column=4 + cqr.groups.index(group))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, EvidenceScreen) and app.screen.loaded)
+        record = screen.records[row]
+        shown = sorted(r.segment_id for r in app.screen.rows)
+        assert len(shown) == record[group] and shown == cqr.segment_ids(int(record["code_id"]), group=group)

@@ -54,9 +54,10 @@ def table_group() -> None:
 @click.option("--evidence", is_flag=True, help="List the segments behind each row instead of the table.")
 @click.option("--code", "code_name", metavar="CODE", help="With --evidence: only this domain or category.")
 @click.option("--case", "case_name", metavar="UNIT", help="With --evidence: only this case (a --case-unit value).")
+@click.option("--group", "group_name", metavar="GROUP", help="With --evidence and --groups: only this group's blocks.")
 @output_options(FORMATS_MANUSCRIPT)
 def table_cqr(project_target, viewer, codebook, layer, case_unit, groups, labels, order, evidence, code_name,
-              case_name, fmt, out) -> None:
+              case_name, group_name, fmt, out) -> None:
     """The CQR domain/category table with blocks, cases and frequency labels."""
     from ..codebook.lookup import CodeResolver
     from ..synthesis.cqr import cqr_table
@@ -72,7 +73,7 @@ def table_cqr(project_target, viewer, codebook, layer, case_unit, groups, labels
                 "rule": result.rule.spec, "note": result.note(), "rows": result.frame.to_dict(orient="records")})
             return
         code_id = CodeResolver(s, result.data.codebook).resolve(code_name).id if code_name else None
-        rows = result.evidence(code_id, case_name)
+        rows = result.evidence(code_id, case_name, group_name)
         frame = evidence_frame(s, rows, {c.id: c.path for c in result.data.tree.codes}).rename(columns={"unit": "case unit"})
         _emit_frame(frame, fmt, out, _evidence_table(frame, "Evidence for the CQR table"))
 

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from ..codebook.lookup import PATH_SEP
 from ..export.table import Table
+from ..errors import QualcodeError
 from .arrays import distinct_per_group
 from .labels import MISCELLANEOUS, FrequencyRule, parse_rule
 from .layers import CodedData, load_coded
@@ -38,6 +39,7 @@ class CqrTable:
     # The (row code, segment) entries with each one's unit position: the evidence, kept as arrays.
     rolled: Rolled | None = field(default=None, repr=False)
     unit_positions: np.ndarray | None = field(default=None, repr=False)
+    group_positions: np.ndarray | None = field(default=None, repr=False)  # each entry's group (-1: none)
 
     @property
     def n_cases(self) -> int:
@@ -47,28 +49,36 @@ class CqrTable:
     def miscellaneous(self) -> pd.DataFrame:
         return self.frame[self.frame["label"] == MISCELLANEOUS]
 
-    def _entries(self, code_id: int | None = None, unit: str | None = None) -> np.ndarray:
-        """A mask of the rolled-up entries of one row (all rows if None), optionally within one case."""
+    def _entries(self, code_id: int | None = None, unit: str | None = None, group: str | None = None) -> np.ndarray:
+        """A mask of the rolled-up entries of one row (all rows if None), optionally within one case or group."""
         mask = np.ones(len(self.rolled.row), dtype=bool) if code_id is None else self.rolled.of_code(code_id)
         if unit is not None:
             mask &= np.isin(self.unit_positions, [i for i, u in enumerate(self.unit.universe) if u == unit])
+        if group is not None:
+            if group not in self.groups:
+                raise QualcodeError(f"no group column {group!r} (the table has: {', '.join(self.groups) or 'none'})")
+            mask &= self.group_positions == self.groups.index(group)
         return mask
 
-    def segment_ids(self, code_id: int, unit: str | None = None) -> list[int]:
-        """The segments behind a row (optionally within one case): what every number counts."""
-        return self.rolled.segment_id[self._entries(code_id, unit)].tolist()  # sorted within a row
+    def segment_ids(self, code_id: int, unit: str | None = None, group: str | None = None) -> list[int]:
+        """The segments behind a row, or behind one of its group columns: what every number counts."""
+        return self.rolled.segment_id[self._entries(code_id, unit, group)].tolist()  # sorted within a row
 
     def cases_of(self, code_id: int) -> list[str]:
         present = np.unique(self.unit_positions[self._entries(code_id)])
         return [self.unit.universe[i] for i in present if i >= 0]
 
-    def evidence(self, code_id: int | None = None, unit: str | None = None) -> pd.DataFrame:
-        """(row_code_id, segment_id, unit) of every entry behind the table, or behind one row or case."""
-        mask = self._entries(code_id, unit)
+    def evidence(self, code_id: int | None = None, unit: str | None = None, group: str | None = None) -> pd.DataFrame:
+        """(row_code_id, segment_id, unit[, group]) of every entry behind the table, a row, a case or a group."""
+        mask = self._entries(code_id, unit, group)
         labels = np.array(list(self.unit.universe) + [None], dtype=object)  # position -1 -> no unit
-        return pd.DataFrame({"row_code_id": self.rolled.row_code_id[mask],
-                             "segment_id": self.rolled.segment_id[mask],
-                             "unit": labels[self.unit_positions[mask]]})
+        frame = pd.DataFrame({"row_code_id": self.rolled.row_code_id[mask],
+                              "segment_id": self.rolled.segment_id[mask],
+                              "unit": labels[self.unit_positions[mask]]})
+        if self.groups:
+            names = np.array(self.groups + [None], dtype=object)
+            frame["group"] = names[self.group_positions[mask]]
+        return frame
 
     def note(self) -> str:
         parts = [
@@ -121,7 +131,8 @@ def cqr_table(
     cases = distinct_per_group(rolled.row, unit_positions, len(data.tree.codes))
     group_unit = resolve_case_unit(session, groups) if groups else None
     group_names = list(group_unit.universe) if group_unit is not None else []
-    by_group = rolled.per_row_and(group_unit.positions(rolled), len(group_names)) if group_unit else None
+    group_positions = group_unit.positions(rolled) if group_unit else None
+    by_group = rolled.per_row_and(group_positions, len(group_names)) if group_unit else None
 
     rows = []
     for i, code in enumerate(data.tree.codes):
@@ -139,7 +150,8 @@ def cqr_table(
                          + group_names)
     if order == "count":
         table = _order_by_count(table, data)
-    return CqrTable(table.reset_index(drop=True), unit, rule, data, group_names, groups, rolled, unit_positions)
+    return CqrTable(table.reset_index(drop=True), unit, rule, data, group_names, groups, rolled, unit_positions,
+                    group_positions)
 
 
 def _order_by_count(table: pd.DataFrame, data: CodedData) -> pd.DataFrame:

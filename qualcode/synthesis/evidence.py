@@ -44,9 +44,9 @@ def segment_details(session: Session, segment_ids: Iterable[int]) -> pd.DataFram
 
 
 def evidence_frame(session: Session, rows: pd.DataFrame, code_paths: dict[int, str]) -> pd.DataFrame:
-    """Expand (row_code_id, segment_id[, unit]) rows into readable evidence, one line per pair."""
+    """Expand (row_code_id, segment_id[, unit][, group]) rows into readable evidence, one line per pair."""
     details = segment_details(session, rows["segment_id"])
-    keep = ["row_code_id", "segment_id"] + (["unit"] if "unit" in rows.columns else [])
+    keep = ["row_code_id", "segment_id"] + [c for c in ("unit", "group") if c in rows.columns]
     merged = rows[keep].drop_duplicates().merge(details, on="segment_id", how="left")
     merged.insert(0, "code", merged["row_code_id"].map(code_paths))
     order = {cid: i for i, cid in enumerate(code_paths)}

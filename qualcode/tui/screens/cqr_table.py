@@ -150,10 +150,22 @@ class CqrTableScreen(LeadScreen):
     def action_evidence(self) -> None:
         if not self.content or not self.records:
             return
-        row = self.records[self.query_one(DataTable).cursor_coordinate.row]
+        cursor = self.query_one(DataTable).cursor_coordinate
+        row = self.records[cursor.row]
         cqr = self.content.table
-        what = f"{row['path']}: {row['blocks']} blocks in {row['cases']} {cqr.unit.name} cases ({cqr.data.layer.description})"
-        self.app.push_screen(EvidenceScreen(what, cqr.segment_ids(int(row["code_id"])), int(row["code_id"])))
+        # A group column opens that group's blocks; any other column the whole row's.
+        group = self.group_at(cursor.column)
+        if group is not None:
+            what = f"{row['path']}: {row[group]} blocks from {group} ({cqr.data.layer.description})"
+        else:
+            what = f"{row['path']}: {row['blocks']} blocks in {row['cases']} {cqr.unit.name} cases ({cqr.data.layer.description})"
+        self.app.push_screen(EvidenceScreen(what, cqr.segment_ids(int(row["code_id"]), group=group), int(row["code_id"])))
+
+    def group_at(self, column: int) -> str | None:
+        """The group whose column is at ``column`` (they follow Domain / category, Blocks, Cases, Label)."""
+        groups = self.content.table.groups if self.content else []
+        index = column - 4
+        return groups[index] if 0 <= index < len(groups) else None
 
 
 register_screen(ScreenEntry("cqr", "CQR table", "Domains and categories with blocks, cases and frequency labels; Enter shows the evidence",
