@@ -204,3 +204,44 @@ def test_a_new_round_must_come_after_the_current_one(any_project):
         assert open_round(s, "lead", [t2], number=2, note="recode B") == 2
     with any_project.read() as s:
         assert s.exec(select(Round.note).where(Round.number == 2)).scalar() == "recode A; recode B"
+
+
+def test_an_open_view_refuses_to_write_into_a_round_the_lead_closed(setup):
+    project, tid, codes = setup
+    ana = TranscriptWork(project, "ana", tid)  # opened in round 1
+    seg = ana.segments[1].id
+    with project.transaction() as s:
+        open_round(s, "lead", [tid])
+    for write in (lambda: ana.toggle(seg, codes["SV"]), lambda: ana.set_done(seg), lambda: ana.set_memo(seg, "late")):
+        with pytest.raises(QualcodeError, match="opened round 2"):
+            write()
+    assert stored_codings(project) == []
+    ana.set_code_memo(codes["SV"], "code memos span rounds")  # still allowed
+    assert TranscriptWork(project, "ana", tid).round == 2
+
+
+def test_auditors_review_but_do_not_code(setup):
+    from qualcode.store.models import Coder
+
+    project, tid, codes = setup
+    with project.transaction() as s:
+        s.add(Coder(name="pat", role="auditor"))
+    pat = TranscriptWork(project, "pat", tid)
+    with pytest.raises(QualcodeError, match="auditor"):
+        pat.toggle(pat.segments[0].id, codes["SV"])
+    with pytest.raises(QualcodeError, match="auditor"):
+        pat.set_memo(pat.segments[0].id, "a note")
+    assert stored_codings(project) == []
+
+
+def test_saving_the_same_quote_again_records_nothing(setup):
+    project, tid, codes = setup
+    work = TranscriptWork(project, "ana", tid)
+    seg = work.segments[2]
+    work.set_quote(seg.id, codes["SA"], seg.start, seg.start + 10)
+    with project.read() as s:
+        before = len(s.exec(select(AuditEvent)).scalars().all())
+    work.set_quote(seg.id, codes["SA"], seg.start, seg.start + 10)
+    with project.read() as s:
+        assert len(s.exec(select(AuditEvent)).scalars().all()) == before
+    assert work.undo() == "quote for Supportive administration"  # the first save, not a no-op

@@ -156,3 +156,63 @@ async def test_command_palette_jumps_to_a_transcript_and_a_code(team):
         await pilot.press("enter")
         await pilot.pause()
         assert screen.highlighted_code == codes["WD"]
+
+
+async def test_an_open_screen_hides_other_coders_when_the_lead_blinds_again(team):
+    """The lead re-blinds from another process: ana's open screen stops showing ben's codes."""
+    from qualcode.coding.blinding import set_blinded
+
+    project, tid, _ = team
+    with project.transaction() as s:
+        set_blinded(s, "lead", False)
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: any("ben:" in line for line in transcript_lines(screen)))
+        with project.transaction() as s:  # as if from the lead's own process
+            set_blinded(s, "lead", True)
+        screen.check_blinding()
+        await wait_until(pilot, lambda: not any("ben:" in line for line in transcript_lines(screen)))
+        assert not screen.side_by_side and not screen.sees_all
+        await pilot.press("s")  # no longer available to her
+        await pilot.pause()
+        assert not any("ben:" in line for line in transcript_lines(screen))
+
+
+async def test_a_write_after_the_lead_opened_a_new_round_is_refused_and_shown(team):
+    from qualcode.coding.rounds import open_round
+    from qualcode.store.models import Coding
+
+    project, tid, codes = team
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        with project.transaction() as s:
+            open_round(s, "lead", [tid])
+        with project.read() as s:
+            count = len(s.exec(select(Coding)).scalars().all())
+        await pilot.press("j", "j", "3")
+        await settle(app, pilot)
+        await app.wait_for_writes()
+        await pilot.pause()
+        with project.read() as s:
+            assert len(s.exec(select(Coding)).scalars().all()) == count  # nothing written to round 1
+        assert screen.work.codes_on(screen.work.segments[2].id) == []
+
+
+async def test_escape_from_a_transcript_opened_on_a_lead_screen_returns_there(team):
+    from qualcode.tui.screens.agreement_dashboard import AgreementDashboard
+
+    project, tid, _ = team
+    app = app_for(project, "lead")
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await home_screen(app, pilot)
+        app.open_screen("agreement")
+        await wait_until(pilot, lambda: isinstance(app.screen, AgreementDashboard))
+        dashboard = app.screen
+        app.open_transcript(tid, 2)
+        screen = await coding_screen(app, pilot)
+        assert screen.side_by_side  # a lead arriving from a lead screen sees every coder
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is dashboard)

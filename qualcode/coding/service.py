@@ -233,6 +233,8 @@ class TranscriptWork:
 
     # -- primitive writes (each one transaction with its audit event) -----------------------
     def _check(self, segment_id: int, code_id: int | None = None) -> None:
+        if self.coder.role == "auditor":
+            raise QualcodeError(f"{self.coder.name} is an auditor: auditors review the coding, they do not code")
         if segment_id not in self.index_of:
             raise QualcodeError(f"segment {segment_id} is not in {self.transcript.title!r}")
         if code_id is not None:
@@ -242,8 +244,16 @@ class TranscriptWork:
             if not code.applicable:
                 raise QualcodeError(f"{code.name!r} is a grouping; apply one of its codes")
 
+    def _same_round(self, session: Session) -> None:
+        """Refuse to write into a round the lead has since moved this transcript past."""
+        now = current_round(session, self.transcript.id)
+        if now != self.round:
+            raise QualcodeError(f"the lead opened round {now} for {self.transcript.title!r}: reopen it to code "
+                                f"round {now} (round {self.round} is kept as it was)")
+
     def _insert_coding(self, segment_id: int, code_id: int, quote: tuple[int, int] | None = None) -> None:
         with self.project.transaction() as s:
+            self._same_round(s)
             existing = s.exec(select(Coding).where(
                 Coding.segment_id == segment_id, Coding.code_id == code_id,
                 Coding.coder_id == self.coder.id, Coding.round == self.round,
@@ -264,6 +274,7 @@ class TranscriptWork:
 
     def _delete_coding(self, segment_id: int, code_id: int) -> None:
         with self.project.transaction() as s:
+            self._same_round(s)
             row = s.exec(select(Coding).where(
                 Coding.segment_id == segment_id, Coding.code_id == code_id,
                 Coding.coder_id == self.coder.id, Coding.round == self.round,
@@ -276,6 +287,7 @@ class TranscriptWork:
 
     def _set_quote_row(self, segment_id: int, code_id: int, quote: tuple[int, int] | None) -> None:
         with self.project.transaction() as s:
+            self._same_round(s)
             row = s.exec(select(Coding).where(
                 Coding.segment_id == segment_id, Coding.code_id == code_id,
                 Coding.coder_id == self.coder.id, Coding.round == self.round,
@@ -293,6 +305,7 @@ class TranscriptWork:
 
     def _set_done_row(self, segment_id: int, done: bool) -> None:
         with self.project.transaction() as s:
+            self._same_round(s)
             row = s.exec(select(SegmentStatus).where(
                 SegmentStatus.segment_id == segment_id, SegmentStatus.coder_id == self.coder.id,
                 SegmentStatus.round == self.round,
@@ -309,6 +322,8 @@ class TranscriptWork:
 
     def _write_memo(self, kind: str, segment_id: int | None, code_id: int | None, text: str) -> None:
         with self.project.transaction() as s:
+            if kind != "code":
+                self._same_round(s)
             stmt = select(Memo).where(Memo.kind == kind, Memo.coder_id == self.coder.id)
             if kind == "code":
                 stmt = stmt.where(Memo.code_id == code_id)
@@ -385,6 +400,8 @@ class TranscriptWork:
             raise QualcodeError(f"quote {start}-{end} is not inside segment {seg.position} ({seg.start}-{seg.end})")
         applied_before = code_id in self.applied.get(segment_id, set())
         old = self.quotes.get((segment_id, code_id))
+        if applied_before and old == (start, end):
+            return  # the same span again: nothing to save, nothing to undo
 
         def redo() -> None:
             if code_id not in self.applied.get(segment_id, set()):

@@ -55,8 +55,14 @@ class QualcodeApp(App):
             self.open_transcript(self.start_transcript_id)
 
     # -- navigation (the palette and the screens call these) ------------------------------
-    def open_transcript(self, transcript_id: int, segment_position: int | None = None) -> None:
-        screen = CodingScreen(transcript_id, segment_position=segment_position, side_by_side=self.side_by_side)
+    def open_transcript(self, transcript_id: int, segment_position: int | None = None, *,
+                        codebook: str | None = None) -> None:
+        """Open the coding screen; from a lead screen (evidence, queue) it opens on top, with every
+        coder's codes shown, and escape returns there."""
+        from_lead_screen = not isinstance(self.screen, (CodingScreen, HomeScreen))
+        screen = CodingScreen(transcript_id, segment_position=segment_position,
+                              side_by_side=self.side_by_side or from_lead_screen, codebook=codebook,
+                              back_to_previous=from_lead_screen)
         if isinstance(self.screen, CodingScreen):
             self.switch_screen(screen)
         else:

@@ -48,10 +48,20 @@ class CodingScreen(Screen):
             super().__init__()
             self.others = others
 
-    def __init__(self, transcript_id: int, *, segment_position: int | None = None, side_by_side: bool = False) -> None:
+    class BlindingChecked(Message):
+        def __init__(self, sees_all: bool) -> None:
+            super().__init__()
+            self.sees_all = sees_all
+
+    BLINDING_CHECK_SECONDS = 3.0  # the lead may blind or unblind from another process
+
+    def __init__(self, transcript_id: int, *, segment_position: int | None = None, side_by_side: bool = False,
+                 codebook: str | None = None, back_to_previous: bool = False) -> None:
         super().__init__()
         self.transcript_id = transcript_id
         self.start_position = segment_position
+        self.codebook_name = codebook  # None: the active codebook
+        self.back_to_previous = back_to_previous  # opened from a lead screen: escape returns there
         self.work: TranscriptWork | None = None
         self.sees_all = False
         self.side_by_side = side_by_side
@@ -75,12 +85,13 @@ class CodingScreen(Screen):
 
     def on_mount(self) -> None:
         self.load()
+        self.set_interval(self.BLINDING_CHECK_SECONDS, self.check_blinding)
 
     @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
         app = self.app
         try:
-            work_ = TranscriptWork(app.project, app.coder_name, self.transcript_id)
+            work_ = TranscriptWork(app.project, app.coder_name, self.transcript_id, codebook=self.codebook_name)
             with app.project.read() as s:
                 sees_all = may_see_all(s, app.coder_name)
         except QualcodeError as exc:
@@ -140,10 +151,11 @@ class CodingScreen(Screen):
             return
         done, total = work_.progress()
         title = Text()
+        # What changes while coding comes first, so a narrow terminal keeps it.
         title.append(work_.transcript.title, style="bold")
+        title.append(f" · done {done}/{total} · round {work_.round} · {self.app.coder_name}")
         if work_.case_name:
             title.append(f" · {work_.case_name}")
-        title.append(f" · round {work_.round} · {self.app.coder_name} · done {done}/{total}")
         if work_.codebook is not None:
             title.append(f" · {work_.codebook.name}", style="italic")
         if self.side_by_side and self.sees_all:
@@ -460,6 +472,29 @@ class CodingScreen(Screen):
         self.view.relayout()
         self.view.scroll_to_current()
 
+    @work(thread=True, exclusive=True, group="blinding")
+    def check_blinding(self) -> None:
+        app = self.app
+        with app.project.read() as s:
+            self.post_message(self.BlindingChecked(may_see_all(s, app.coder_name)))
+
+    def on_coding_screen_blinding_checked(self, message: BlindingChecked) -> None:
+        """Blinding changed elsewhere: hide other coders' codes at once, or allow showing them."""
+        if message.sees_all == self.sees_all or not self.ready:
+            return
+        self.sees_all = message.sees_all
+        if not self.sees_all and self.side_by_side:
+            self.side_by_side = False
+            self.overlay.others = {}
+            self.view.relayout()
+            self.view.scroll_to_current()
+            self.notify("the lead blinded the project: other coders' codes are hidden")
+        self.refresh_status()
+        self.refresh_bindings()
+
     def action_back(self) -> None:
-        self.app.show_home()
+        if self.back_to_previous:
+            self.app.pop_screen()
+        else:
+            self.app.show_home()
 

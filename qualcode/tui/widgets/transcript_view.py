@@ -186,11 +186,10 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         return strip
 
     def _header(self, seg) -> list[Segment]:
+        # The segment's state (done, memos, codes) comes before the speaker, so that a narrow
+        # terminal crops the name rather than what the coder needs to see.
         work, overlay = self.work, self.overlay
-        out = [Segment(f"{seg.position:>4} ", ROLE), Segment(seg.speaker or "(no speaker)", SPEAKER)]
-        if seg.role and seg.role != "unknown":
-            out.append(Segment(f" ({seg.role})", ROLE))
-        out.append(Segment("  "))
+        out = [Segment(f"{seg.position:>4} ", ROLE)]
         if seg.id in overlay.pending_done:
             out.append(Segment("… ", PENDING))
         elif seg.id in work.done:
@@ -213,6 +212,9 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
                 out += [Segment(f"{marker}{look.label}…", PENDING + look.swatch), Segment(" ")]
             elif wanted is not None and is_saved:
                 out += [Segment(f" {look.label} ", look.chip), Segment(" ")]
+        out.append(Segment(seg.speaker or "(no speaker)", SPEAKER))
+        if seg.role and seg.role != "unknown":
+            out.append(Segment(f" ({seg.role})", ROLE))
         return out
 
     def _text(self, seg, a: int, b: int) -> list[Segment]:
