@@ -258,3 +258,122 @@ async def test_home_keys_open_the_lead_screens_and_lead_keys_obey_the_settings_f
     listed = console.export_text()
     assert "Agreement dashboard" in listed and "Reconciliation queue" in listed
     assert re.search(r"^\s*z\s+Order\s+agreement_order", listed, re.M)
+
+
+# -- review fixes: literal text, fitted columns, prompt hints, near-zero kappas -------------------
+BRACKETED_TURNS = [
+    ("Interviewer", "interviewer", "What happened at the meeting? [crosstalk]"),
+    ("Ms. Lee [inaudible 00:12:03]", "teacher", "We just [laughs] then [/laugh] moved on."),
+]
+BRACKETED_TITLE = "Focus group [/laugh] [laughs]"
+LONG_TITLE = "Lee interview, second visit after spring"  # 40 characters
+
+
+def build_disputed(project, title: str, turns=None) -> tuple[int, dict[str, int]]:
+    """ana applies SV to segment 2 and ben does not (both finished): one disputed item."""
+    tid = build_transcript(project, title=title, **({"turns": turns} if turns else {}))
+    codes = build_codebook(project)
+    add_coders(project, "ana", "ben", lead="lee")
+    for coder in ("ana", "ben"):
+        work = TranscriptWork(project, coder, tid)
+        if coder == "ana":
+            work.toggle(work.segments[1].id, codes["SV"])
+        for seg in work.segments:
+            work.set_done(seg.id)
+    return tid, codes
+
+
+def rendered_lines(widget) -> list[str]:
+    """What the widget draws, line by line (its cells as the user sees them)."""
+    return [widget.render_line(y).text for y in range(widget.size.height)]
+
+
+async def test_bracketed_titles_and_text_show_literally_in_home_and_queue(project):
+    build_disputed(project, BRACKETED_TITLE, BRACKETED_TURNS)
+    app = create_app(project, "lee", settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        from textual.widgets import DataTable
+
+        home = await home_screen(app, pilot)
+        assert any(BRACKETED_TITLE in line for line in rendered_lines(home.query_one(DataTable)))
+        queue = await opened(app, pilot, "queue", ReconcileQueue)
+        lines = rendered_lines(queue.query_one(DataTable))
+        assert any(BRACKETED_TITLE in line and "Shared vision and strategy" in line for line in lines)
+        assert "We just [laughs] then [/laugh] moved on." in str(queue.query_one("#queue-detail").content)
+
+
+async def test_queue_shows_a_whole_40_character_title_at_140_columns(project):
+    build_disputed(project, LONG_TITLE)
+    app = create_app(project, "lee", settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        from textual.widgets import DataTable
+
+        queue = await opened(app, pilot, "queue", ReconcileQueue)
+        lines = rendered_lines(queue.query_one(DataTable))
+        assert any(f"{LONG_TITLE}  " in line and "Shared vision and strategy" in line for line in lines)
+
+
+async def test_prompts_say_how_to_save_and_the_round_names_the_case(project):
+    build_disputed(project, "Principal interview")
+    app = create_app(project, "lee", settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        from textual.widgets import Label
+
+        def labels() -> list[str]:
+            return [str(label.content) for label in app.screen.query(Label)]
+
+        queue = await opened(app, pilot, "queue", ReconcileQueue)
+        for key in ("f", "R"):
+            await pilot.press(key)
+            await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog))
+            assert "enter save · escape cancel" in labels()
+            if key == "R":
+                assert labels()[0] == ("Send Northside Elementary/Principal interview to a new round: "
+                                       "a note for the coders")
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: app.screen is queue)
+        await pilot.press("escape")
+        await home_screen(app, pilot)
+        await pilot.press("R")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog))
+        assert "enter save · escape cancel" in labels()
+        assert labels()[0] == "Open round 2 for Northside Elementary/Principal interview: a note for the coders"
+        await pilot.press("escape")
+    with project.read() as s:
+        assert s.exec(select(Memo)).first() is None and s.exec(select(RoundTranscript)).first() is None
+
+
+async def test_a_kappa_just_below_zero_shows_its_sign_never_minus_zero(project):
+    """301 segments; ana applies SV to segment 1, ben to segment 2, nobody else anything.
+
+    Cohen: p_o = 299/301, p_e = (1 + 300²)/301², kappa = (p_o - p_e)/(1 - p_e) = -2/600 = -0.0033 (poor);
+    Fleiss the same (equal margins). Krippendorff: 602 values, 2 coded 1, 4 disagreeing pairs:
+    alpha = 1 - 601 * 4 / (2 * 2 * 600) = -0.0017. AC1: pi = 1/301, p_e = 2 pi (1 - pi) = 600/301²,
+    AC1 = (299 * 301 - 600)/(301² - 600) = .9933. Pooled over the four codes (three unused: p_o = p_e = 1):
+    -2/600 again.
+    """
+    from qualcode.store.models import Coder, SegmentStatus
+
+    turns = [("Ms. Lee", "teacher", f"Turn {i}.") for i in range(1, 302)]
+    tid = build_transcript(project, title="Long interview", turns=turns)
+    codes = build_codebook(project)
+    add_coders(project, "ana", "ben", lead="lee")
+    for coder, position in (("ana", 0), ("ben", 1)):
+        work = TranscriptWork(project, coder, tid)
+        work.toggle(work.segments[position].id, codes["SV"])
+    with project.transaction() as s:
+        coder_ids = [c.id for c in s.exec(select(Coder).where(Coder.role == "coder")).scalars()]
+        segment_ids = [seg.id for seg in work.segments]
+        s.add_all([SegmentStatus(segment_id=sid, coder_id=cid) for cid in coder_ids for sid in segment_ids])
+    app = create_app(project, "lee", settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        from textual.widgets import DataTable, Static
+
+        screen = await opened(app, pilot, "agreement", AgreementDashboard)
+        row = cell_texts(screen.query_one(DataTable))[0]
+        assert row[0] == "Shared vision and strategy"
+        assert row[2:6] == ["-0.003", "-0.003", "-0.002", "0.99"] and row[7] == "poor"
+        assert any("-0.003  -0.003  -0.002  0.99" in line for line in rendered_lines(screen.query_one(DataTable)))
+        headline = str(screen.query_one("#agreement-headline", Static).content)
+        assert "Pooled κ -0.003 (poor)" in headline and "-0.00 " not in headline
+    assert agreement_headline(project, "lee").startswith("Agreement: pooled κ = -0.003 (poor)")

@@ -27,7 +27,8 @@ from qualcode.tui.screens.memo_matrix import MemoMatrixScreen
 from qualcode.tui.settings import Settings
 from qualcode.tui.widgets.pattern_dialog import PatternDialog
 
-from .test_tui_lead_agreement import SIZE, build_study, cell_texts, opened
+from .test_tui_lead_agreement import (BRACKETED_TITLE, BRACKETED_TURNS, LONG_TITLE, SIZE, build_disputed, build_study,
+                                      cell_texts, opened, rendered_lines)
 from .tui_builders import coding_screen, settle, wait_until
 
 pytestmark = pytest.mark.anyio
@@ -157,3 +158,74 @@ async def test_a_group_column_opens_that_groups_blocks(demo):
         record = screen.records[row]
         shown = sorted(r.segment_id for r in app.screen.rows)
         assert len(shown) == record[group] and shown == cqr.segment_ids(int(record["code_id"]), group=group)
+
+
+async def evidence_of_every_segment(app, pilot, project, tid: int) -> EvidenceScreen:
+    with project.read() as s:
+        ids = list(s.exec(select(Segment.id).where(Segment.transcript_id == tid).order_by(Segment.position)).scalars())
+    await opened(app, pilot, "matrix", MemoMatrixScreen)
+    app.push_screen(EvidenceScreen("SV [laughs] at Northside [/laugh]", ids))
+    await wait_until(pilot, lambda: isinstance(app.screen, EvidenceScreen) and app.screen.loaded)
+    await pilot.pause()
+    return app.screen
+
+
+async def test_the_evidence_list_shows_bracketed_text_literally(project):
+    tid, _ = build_disputed(project, BRACKETED_TITLE, BRACKETED_TURNS)
+    app = create_app(project, "lee", settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        evidence = await evidence_of_every_segment(app, pilot, project, tid)
+        lines = rendered_lines(evidence.query_one(DataTable))
+        assert any(BRACKETED_TITLE in line and "What happened at the meeting? [crosstalk]" in line for line in lines)
+        assert any("Ms. Lee [inaudible 00:12:03]" in line and "We just [laughs] then [/laugh] moved on." in line
+                   for line in lines)
+        assert "SV [laughs] at Northside [/laugh]" in str(evidence.query_one("#evidence-title").content)
+
+
+async def test_the_evidence_list_shows_a_whole_40_character_title_at_140_columns(project):
+    tid, _ = build_disputed(project, LONG_TITLE)
+    app = create_app(project, "lee", settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        evidence = await evidence_of_every_segment(app, pilot, project, tid)
+        lines = rendered_lines(evidence.query_one(DataTable))
+        assert sum(f"{LONG_TITLE}  " in line for line in lines) == 5
+
+
+async def test_matrix_keeps_patterns_order_values_and_case_attributes_in_view(demo):
+    """The demo at 140 columns: five cases; case_attributes.csv gives Lakeshore Elementary
+    district "Fenwick Township Schools" and enrollment 310; the demo's patterns include a
+    convergence, a divergence and a contradiction."""
+    app = create_app(demo, "lee", settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(app, pilot, "matrix", MemoMatrixScreen)
+        await pilot.press("o")  # cases ordered by the first attribute, district
+        await wait_until(pilot, lambda: screen.choice.order_by == "district" and screen.loaded
+                         and screen.content.matrix.order_by == "district")
+        await pilot.pause()
+        table = screen.query_one(DataTable)
+        lines = rendered_lines(table)
+        for label in ("convergence", "divergence", "contradiction"):
+            assert any(label in line for line in lines), label
+        assert "Lakeshore" in lines[0] and "Fenwick Township" in lines[1]  # the first case, with its district below
+        detail = str(screen.query_one("#matrix-detail").content)  # the cursor is on Lakeshore Elementary
+        assert "Lakeshore Elementary" in detail and "enrollment = 310" in detail and "level = elementary" in detail
+
+
+async def test_evidence_opens_the_transcript_in_its_codebook_and_escape_returns(demo):
+    """From CQR evidence the coding screen shows the CQR codebook (not the active one), every coder's
+    codes, and escape goes back to the evidence list."""
+    from qualcode.tui.screens.coding import CodingScreen
+
+    app = create_app(demo, "lee", settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(app, pilot, "cqr", CqrTableScreen)
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, EvidenceScreen) and app.screen.loaded)
+        evidence = app.screen
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, CodingScreen) and app.screen.ready)
+        coding = app.screen
+        assert coding.work.codebook.kind == "cqr" and coding.side_by_side
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is evidence)
+        assert screen in app.screen_stack

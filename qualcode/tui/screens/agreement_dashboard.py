@@ -25,10 +25,11 @@ from ...store.models import Codebook, Coder
 from ..registry import ScreenEntry, register_headline, register_screen
 from ..widgets.kappa_bar import band_colour, format_stat, kappa_bar
 from .. import bindings as keys
-from ..widgets.lead_screen import ANALYST_ROLES, LeadScreen, next_in
+from ..widgets.lead_screen import ANALYST_ROLES, LeadScreen, literal, next_in
 
 BAR_WIDTH = 20
 CODE_WIDTH = 48
+STAT_WIDTH = len("-0.003")  # format_stat's widest: a third decimal near zero
 LEVELS = {"cqr": ("category", "domain"), "provisional": ("code",)}
 
 
@@ -131,7 +132,7 @@ class AgreementDashboard(LeadScreen):
         self.query_one("#agreement-choice", Static).update(choice)
         pairs = " · ".join(f"{' & '.join(p['coders'])} pooled κ {format_stat(p['pooled_kappa'])} (n = {p['units']})"
                            for p in report["pooled_kappa_pairs"])
-        self.query_one("#agreement-pairs", Static).update(f"{pairs} · Enter: the code's disagreements")
+        self.query_one("#agreement-pairs", Static).update(Text(f"{pairs} · Enter: the code's disagreements"))
         self.fill_table()
 
     def fill_table(self) -> None:
@@ -139,12 +140,12 @@ class AgreementDashboard(LeadScreen):
         table.clear(columns=True)
         self.rows = sorted_codes(self.data.report["per_code"], self.ascending) if self.data else []
         widest = max([len(r["path"]) for r in self.rows] + [4])
-        for label, width in (("Code", min(widest, CODE_WIDTH)), ("Kappa", BAR_WIDTH), ("κ", 5), ("Fleiss", 6), ("α", 5),
-                             ("AC1", 5), ("Disagree", 8), ("Landis & Koch", 14)):
+        for label, width in (("Code", min(widest, CODE_WIDTH)), ("Kappa", BAR_WIDTH), ("κ", STAT_WIDTH), ("Fleiss", STAT_WIDTH),
+                             ("α", STAT_WIDTH), ("AC1", STAT_WIDTH), ("Disagree", 8), ("Landis & Koch", 14)):
             table.add_column(label, width=width)
         for r in self.rows:
             band = r["landis_koch"]
-            table.add_row(short_path(r["path"]), kappa_bar(r["cohen_kappa"], band, BAR_WIDTH), format_stat(r["cohen_kappa"]),
+            table.add_row(literal(short_path(r["path"])), kappa_bar(r["cohen_kappa"], band, BAR_WIDTH), format_stat(r["cohen_kappa"]),
                           format_stat(r["fleiss_kappa"]), format_stat(r["krippendorff_alpha"]), format_stat(r["gwet_ac1"]),
                           str(r["disagreements"]), Text(band, style=band_colour(band)), key=str(r["code_id"]))
         table.focus()
@@ -205,7 +206,7 @@ def agreement_headline(project, viewer: str) -> str | None:
         return None
     if not report["units"] or report["pooled_kappa"] is None:
         return None
-    return (f"Agreement: pooled κ = {report['pooled_kappa']:.2f} ({report['landis_koch']}) "
+    return (f"Agreement: pooled κ = {format_stat(report['pooled_kappa'])} ({report['landis_koch']}) "
             f"over {report['units']} segments, coders {', '.join(report['coders'])}")
 
 

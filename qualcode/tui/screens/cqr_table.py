@@ -19,7 +19,7 @@ from ...synthesis.layers import CONSENSUS
 from ...synthesis.units import case_attribute_names, speaker_attribute_names
 from ..registry import ScreenEntry, register_screen
 from .. import bindings as keys
-from ..widgets.lead_screen import LeadScreen, next_in
+from ..widgets.lead_screen import LeadScreen, literal, next_in
 from .evidence import EvidenceScreen
 
 CASE_UNITS = ("transcript", "case", "speaker")
@@ -99,7 +99,7 @@ class CqrTableScreen(LeadScreen):
         if self.choice.groups:
             title.append(f" · groups: {self.choice.groups}")
         self.query_one("#cqr-title", Static).update(title)
-        self.query_one("#cqr-note", Static).update(cqr.note())
+        self.query_one("#cqr-note", Static).update(Text(cqr.note()))
         table = self.query_one(DataTable)
         keep = table.cursor_coordinate
         table.clear(columns=True)
@@ -109,7 +109,7 @@ class CqrTableScreen(LeadScreen):
         for label, width in (("Blocks", 6), ("Cases", 5), ("Label", 13)):
             table.add_column(label, width=width)
         for group in cqr.groups:
-            table.add_column(group, width=max(len(group), 4))
+            table.add_column(literal(group), width=max(len(group), 4))
         for r in self.records:
             if r["depth"] == 0:
                 name = Text(r["domain"], style="bold")

@@ -56,6 +56,7 @@ class PromptDialog(ModalScreen[str | None]):
         with Vertical(classes="dialog prompt"):
             yield Label(self.title_text, classes="dialog-title")
             yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Label("enter save · escape cancel", classes="dialog-help")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -18,7 +18,7 @@ from ...store.models import Segment
 from ...synthesis.annotations import add_exemplar
 from ...synthesis.evidence import segment_details
 from .. import bindings as keys
-from ..widgets.lead_screen import LeadScreen
+from ..widgets.lead_screen import LeadScreen, fit_columns, literal, text_width
 
 EXCERPT = 70
 
@@ -65,16 +65,22 @@ class EvidenceScreen(LeadScreen):
         self.title_text = title
         self.segment_ids = list(segment_ids)
         self.code_id = code_id
+        self.codebook_name: str | None = None
         self.rows: list[EvidenceRow] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Evidence · {self.title_text} · loading…", id="evidence-title")
+        yield Static(Text(f"Evidence · {self.title_text} · loading…"), id="evidence-title")
         yield DataTable(id="evidence-list", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="evidence-detail-pane"):
             yield Static("", id="evidence-detail")
         yield Footer()
 
     def read(self, session: Session) -> list[EvidenceRow]:
+        if self.code_id is not None:  # open transcripts in the codebook the evidence counts
+            from ...store.models import Code, Codebook
+
+            code = session.get(Code, self.code_id)
+            self.codebook_name = session.get(Codebook, code.codebook_id).name if code else None
         return evidence_rows(session, self.segment_ids)
 
     def show(self, content: list[EvidenceRow]) -> None:
@@ -85,10 +91,17 @@ class EvidenceScreen(LeadScreen):
         self.query_one("#evidence-title", Static).update(title)
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        for label, width in (("Case", 22), ("Transcript", 26), ("#", 4), ("Speaker", 14), ("Text", EXCERPT)):
-            table.add_column(label, width=width)
-        for i, r in enumerate(self.rows):
-            table.add_row(r.case, r.transcript, str(r.position), r.speaker, excerpt(r.text), key=str(i))
+        rows = self.rows
+        excerpts = [excerpt(r.text) for r in rows]
+        # Natural width, then the least a column is cut to when the screen is narrow.
+        fit_columns(table, [("Case", text_width((r.case for r in rows), "Case"), 10),
+                            ("Transcript", text_width((r.transcript for r in rows), "Transcript"), 16),
+                            ("#", text_width((r.position for r in rows), "#"), 3),
+                            ("Speaker", text_width((r.speaker for r in rows), "Speaker"), 8),
+                            ("Text", text_width(excerpts, "Text"), 30)], self.app.size.width)
+        for i, (r, text) in enumerate(zip(rows, excerpts)):
+            table.add_row(literal(r.case), literal(r.transcript), str(r.position), literal(r.speaker), literal(text),
+                          key=str(i))
         table.focus()
         self.show_detail()
 
@@ -116,7 +129,7 @@ class EvidenceScreen(LeadScreen):
     def action_open_segment(self) -> None:
         row = self.current
         if row is not None:
-            self.app.open_transcript(row.transcript_id, row.position)
+            self.app.open_transcript(row.transcript_id, row.position, codebook=self.codebook_name)
 
     def action_exemplar(self) -> None:
         row = self.current
@@ -126,4 +139,4 @@ class EvidenceScreen(LeadScreen):
         self.submit("exemplar", lambda s: add_exemplar(s, lead, code_id, segment_id).id, row)
 
     def written(self, kind: str, result: Any, context: Any) -> None:
-        self.notify(f"exemplar picked: {context.transcript} #{context.position}")
+        self.notify(f"exemplar picked: {context.transcript} #{context.position}", markup=False)

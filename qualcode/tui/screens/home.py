@@ -92,12 +92,13 @@ class HomeScreen(Screen):
         for i, label in enumerate(labels):
             # sized here: the table does not widen columns added to a cleared table
             widest = max([len(label)] + [len(t[i]) for t in texts if i < len(t)] + [len(str(r.segments)) * 2 + 1 for r in self.rows])
-            table.add_column(label, width=widest)
+            table.add_column(Text(label), width=widest)
         last_case = None
         for row in self.rows:
             case = Text(row.case, style="bold") if row.case != last_case else Text("")
             last_case = row.case
-            table.add_row(case, row.title, row.kind, str(row.round), str(row.segments),
+            # titles as written: a plain string would be read as markup ("[laughs]" vanishes, "[/laugh]" crashes)
+            table.add_row(case, Text(row.title, no_wrap=True), Text(row.kind), str(row.round), str(row.segments),
                           *(progress_cell(row.done.get(name, 0), row.segments) for name in coders),
                           key=str(row.transcript_id))
         if self.rows:
@@ -145,7 +146,8 @@ class HomeScreen(Screen):
             if note is not None:
                 self.app.open_round([row.transcript_id], note, self)
 
-        self.app.push_screen(PromptDialog(f"Open round {row.round + 1} for {row.title}: a note for the coders",
+        name = f"{row.case}/{row.title}" if row.case else row.title
+        self.app.push_screen(PromptDialog(Text(f"Open round {row.round + 1} for {name}: a note for the coders"),
                                           placeholder="why this transcript is recoded"), done)
 
     def action_toggle_blinding(self) -> None:

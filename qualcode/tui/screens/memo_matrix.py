@@ -18,10 +18,10 @@ from ...coding.blinding import find_coder
 from ...store.models import Memo
 from ...synthesis.annotations import set_cell_memo, set_pattern
 from ...synthesis.matrix import MatrixColumn, MatrixRow, MemoMatrix, memo_matrix
-from ...synthesis.units import case_attribute_names
+from ...synthesis.units import case_attribute_names, case_attribute_values
 from ..registry import ScreenEntry, register_screen
 from .. import bindings as keys
-from ..widgets.lead_screen import LeadScreen, next_in
+from ..widgets.lead_screen import LeadScreen, fit_columns, literal, next_in, text_width
 from ..widgets.pattern_dialog import PatternDialog
 from .cqr_table import available_layers
 from .dialogs import MemoDialog
@@ -29,6 +29,10 @@ from .evidence import EvidenceScreen
 
 CELL_PARTS = ("count", "memo", "quotes")
 PATTERN_STYLES = {"convergence": "green", "divergence": "yellow", "contradiction": "bold red"}
+# A pattern column is never cut below its longest label, nor drawn wider than this.
+PATTERN_MIN = max(len(label) for label in PATTERN_STYLES)
+PATTERN_MAX = 40
+CODE_MIN = 20
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class MatrixContent:
     matrix: MemoMatrix
     layers: list[str]
     attributes: list[str]
+    case_attributes: dict[int, list[tuple[str, str]]]  # case id -> (attribute, value), for the detail pane
 
 
 @dataclass(frozen=True)
@@ -73,8 +78,8 @@ def cell_summary(matrix: MemoMatrix, row: MatrixRow, column: MatrixColumn) -> Te
 
 def pattern_summary(row: MatrixRow) -> Text:
     if not row.pattern:
-        return Text(row.pattern_note, style="dim")
-    text = Text(row.pattern, style=PATTERN_STYLES.get(row.pattern, ""))
+        return literal(row.pattern_note, style="dim")
+    text = literal(row.pattern, style=PATTERN_STYLES.get(row.pattern, ""))
     if row.pattern_note:
         text.append(f": {row.pattern_note}")
     return text
@@ -108,7 +113,12 @@ class MemoMatrixScreen(LeadScreen):
         layer = self.choice.layer or (layers[0] if layers else None)
         matrix = memo_matrix(session, layer=layer, cell=CELL_PARTS, order_by=self.choice.order_by, viewer=self.app.coder_name)
         self.choice = replace(self.choice, layer=layer)
-        return MatrixContent(matrix, layers, case_attribute_names(session))
+        names = case_attribute_names(session)
+        case_attributes: dict[int, list[tuple[str, str]]] = {}
+        for name in names:
+            for case_id, value in case_attribute_values(session, name).items():
+                case_attributes.setdefault(case_id, []).append((name, value))
+        return MatrixContent(matrix, layers, names, case_attributes)
 
     def show(self, content: MatrixContent) -> None:
         self.content = content
@@ -132,24 +142,42 @@ class MemoMatrixScreen(LeadScreen):
         table.focus()
         self.show_detail()
 
+    def case_header(self, m: MemoMatrix, column: MatrixColumn) -> Text:
+        """The case's name, and below it (when ordered) its value of the ordering attribute."""
+        header = literal(column.name)
+        if m.order_by:
+            header.append("\n" + (column.order_value or "–"), style="dim")
+        return header
+
     def fill(self, table: DataTable, m: MemoMatrix) -> None:
-        table.add_column("Code", width=min(max([len(r.path) for r in m.rows] + [8]), 36))
-        for column in m.columns:
-            table.add_column(m.column_header(column), width=18)
-        table.add_column("Pattern", width=40)
+        """Codes down, cases across, fitted to the screen so the pattern column stays in view."""
+        cells = [[cell_summary(m, r, c) for c in m.columns] for r in m.rows]
+        patterns = [pattern_summary(r) for r in m.rows]
+        table.header_height = 2 if m.order_by else 1
+        columns = [("Code", text_width((r.path for r in m.rows), "Code"), CODE_MIN)]
+        for j, c in enumerate(m.columns):
+            counts = max([row[j].cell_len for row in cells] + [1])
+            columns.append((self.case_header(m, c), max(counts, text_width([c.name, c.order_value or ""])), counts))
+        columns.append(("Pattern", min(text_width(patterns, "Pattern"), PATTERN_MAX), PATTERN_MIN))
+        fit_columns(table, columns, self.app.size.width)
         self.grid = [[Spot(r, c) for c in m.columns] + [Spot(r, None)] for r in m.rows]
-        for r, spots in zip(m.rows, self.grid):
-            table.add_row(Text(r.path, style="bold"), *(cell_summary(m, r, s.column) for s in spots[:-1]),
-                          pattern_summary(r), key=str(r.code_id))
+        for r, row_cells, pattern in zip(m.rows, cells, patterns):
+            table.add_row(literal(r.path, style="bold"), *row_cells, pattern, key=str(r.code_id))
 
     def fill_transposed(self, table: DataTable, m: MemoMatrix) -> None:
-        table.add_column("Case", width=min(max([len(m.column_header(c)) for c in m.columns] + [8]), 36))
-        for r in m.rows:
-            table.add_column(r.key or r.name[:16], width=18)
+        cells = [[cell_summary(m, r, c) for r in m.rows] for c in m.columns]
+        patterns = [pattern_summary(r) for r in m.rows]
+        table.header_height = 1
+        columns = [("Case", text_width([m.column_header(c) for c in m.columns], "Case"), CODE_MIN)]
+        for i, r in enumerate(m.rows):
+            counts = max([row[i].cell_len for row in cells] + [1])
+            natural = max(counts, len(r.key or r.name), min(patterns[i].cell_len, PATTERN_MAX))
+            columns.append((r.key or r.name, natural, max(counts, PATTERN_MIN)))
+        fit_columns(table, columns, self.app.size.width)
         self.grid = [[Spot(r, c) for r in m.rows] for c in m.columns] + [[Spot(r, None) for r in m.rows]]
-        for c, spots in zip(m.columns, self.grid):
-            table.add_row(Text(m.column_header(c), style="bold"), *(cell_summary(m, s.row, c) for s in spots), key=str(c.case_id))
-        table.add_row(Text("Pattern", style="bold"), *(pattern_summary(r) for r in m.rows), key="pattern")
+        for c, row_cells in zip(m.columns, cells):
+            table.add_row(literal(m.column_header(c), style="bold"), *row_cells, key=str(c.case_id))
+        table.add_row(Text("Pattern", style="bold"), *patterns, key="pattern")
 
     @property
     def spot(self) -> Spot | None:
@@ -171,6 +199,10 @@ class MemoMatrixScreen(LeadScreen):
             else:
                 text.append(f" × {m.column_header(spot.column)}\n")
                 text.append(m.cell_text(m.cell(spot.row.code_id, spot.column.case_id)) or "nothing coded here")
+                attributes = self.content.case_attributes.get(spot.column.case_id, [])
+                if attributes:
+                    text.append("\nCase: ", style="bold")
+                    text.append(" · ".join(f"{name} = {value}" for name, value in attributes), style="dim")
         self.query_one("#matrix-detail", Static).update(text)
 
     def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
@@ -208,7 +240,7 @@ class MemoMatrixScreen(LeadScreen):
             if text is not None:
                 self.submit("memo", lambda s: set_cell_memo(s, lead, code_id, case_id, text))
 
-        self.app.push_screen(MemoDialog(f"Memo: {spot.row.path} at {spot.column.name}", current), save)
+        self.app.push_screen(MemoDialog(Text(f"Memo: {spot.row.path} at {spot.column.name}"), current), save)
 
     def action_pattern(self) -> None:
         spot = self.spot
@@ -220,7 +252,7 @@ class MemoMatrixScreen(LeadScreen):
             if answer is not None:
                 self.submit("pattern", lambda s: set_pattern(s, lead, row.code_id, answer[0], answer[1]))
 
-        self.app.push_screen(PatternDialog(f"Pattern across cases: {row.path}", row.pattern, row.pattern_note), save)
+        self.app.push_screen(PatternDialog(Text(f"Pattern across cases: {row.path}"), row.pattern, row.pattern_note), save)
 
     def written(self, kind: str, result: Any, context: Any) -> None:
         self.notify("cell memo saved" if kind == "memo" else "pattern saved")

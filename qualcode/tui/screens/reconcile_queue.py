@@ -22,7 +22,7 @@ from ...coding.rounds import open_round
 from ...store.models import Segment
 from ..registry import ScreenEntry, register_screen
 from .. import bindings as keys
-from ..widgets.lead_screen import LeadScreen
+from ..widgets.lead_screen import LeadScreen, fit_columns, literal, text_width
 from .dialogs import MemoDialog, PromptDialog
 
 
@@ -60,6 +60,15 @@ def queue_rows(items: list[QueueItem]) -> list[QueueRow]:
             decision = dispute["decision"]
             rows.append(QueueRow(item, dispute, decision is not None and decision["method"] != "agreed"))
     return rows
+
+
+def transcript_name(item: QueueItem) -> str:
+    """CASE/TITLE (the form ``qualcode.coding.refs`` reads): two schools may each have a "Principal interview"."""
+    return f"{item.case}/{item.transcript}" if item.case else item.transcript
+
+
+# The widest a decision gets, besides the coder's name in "take:NAME".
+DECISION_WIDTH = len("✓ present (intersection)")
 
 
 def decision_text(decision: dict[str, Any] | None) -> Text:
@@ -138,11 +147,19 @@ class ReconcileQueue(LeadScreen):
         self.shown = [r for r in self.rows if self.show_decided or not r.decided_before]
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        for label, width in (("Transcript", 28), ("#", 4), ("Case", 22), ("Code", 34), ("Applied by", 16), ("Decision", 26)):
-            table.add_column(label, width=width)
-        for i, r in enumerate(self.shown):
-            table.add_row(r.item.transcript, str(r.item.position), r.item.case or "", r.dispute["path"],
-                          ", ".join(r.dispute["applied_by"]), decision_text(r.decision), key=str(i))
+        rows = self.shown
+        applied = [", ".join(r.dispute["applied_by"]) for r in rows]
+        # Decisions change in place, so their column is as wide as the widest one could be.
+        decision_width = max([DECISION_WIDTH] + [len(f"✓ present (take:{name})") for name in self.coders])
+        fit_columns(table, [("Transcript", text_width((r.item.transcript for r in rows), "Transcript"), 16),
+                            ("#", text_width((r.item.position for r in rows), "#"), 3),
+                            ("Case", text_width((r.item.case or "" for r in rows), "Case"), 10),
+                            ("Code", text_width((r.dispute["path"] for r in rows), "Code"), 16),
+                            ("Applied by", text_width(applied, "Applied by"), 10),
+                            ("Decision", decision_width, decision_width)], self.app.size.width)
+        for i, (r, by) in enumerate(zip(rows, applied)):
+            table.add_row(literal(r.item.transcript), str(r.item.position), literal(r.item.case or ""),
+                          literal(r.dispute["path"]), literal(by), decision_text(r.decision), key=str(i))
         if keep is not None and keep in self.shown:
             table.move_cursor(row=self.shown.index(keep))
         table.focus()
@@ -225,14 +242,15 @@ class ReconcileQueue(LeadScreen):
         lead = self.app.coder_name
         self.ask_then_write(
             "memo",
-            lambda row: MemoDialog(f"Reconciliation memo: {row.dispute['path']} on {row.item.transcript} #{row.item.position}"),
+            lambda row: MemoDialog(Text(f"Reconciliation memo: {row.dispute['path']} on {transcript_name(row.item)}"
+                                        f" #{row.item.position}")),
             lambda s, row, text: reconciliation_memo(s, lead, row.item.segment_id, text, code_id=row.dispute["code_id"]).text)
 
     def action_flag(self) -> None:
         lead = self.app.coder_name
         self.ask_then_write(
             "flag",
-            lambda row: PromptDialog(f"Flag {row.dispute['path']} for revision: what should change?",
+            lambda row: PromptDialog(Text(f"Flag {row.dispute['path']} for revision: what should change?"),
                                      placeholder="e.g. add an exclusion for …"),
             lambda s, row, text: flag_for_revision(s, lead, row.dispute["code_id"], text, segment_id=row.item.segment_id).text)
 
@@ -240,7 +258,7 @@ class ReconcileQueue(LeadScreen):
         lead = self.app.coder_name
         self.ask_then_write(
             "round",
-            lambda row: PromptDialog(f"Send {row.item.transcript} to a new round: a note for the coders",
+            lambda row: PromptDialog(Text(f"Send {transcript_name(row.item)} to a new round: a note for the coders"),
                                      placeholder="why this transcript is recoded"),
             lambda s, row, note: open_round(s, lead, [s.get(Segment, row.item.segment_id).transcript_id], note),
             allow_empty=True)
@@ -254,15 +272,16 @@ class ReconcileQueue(LeadScreen):
                 table = self.query_one(DataTable)
                 table.update_cell_at((index, 5), decision_text(result))
                 self.move_to_next_open(index)
-            self.notify(f"{row.dispute['path']}: {'present' if result['present'] else 'absent'} ({result['method']})")
+            self.notify(f"{row.dispute['path']}: {'present' if result['present'] else 'absent'} ({result['method']})",
+                        markup=False)
         elif kind == "memo":
             row.item.memos.append({"kind": "reconciliation", "coder": self.app.coder_name, "code_id": row.dispute["code_id"],
                                    "round": None, "text": result})
             self.notify("reconciliation memo saved")
         elif kind == "flag":
-            self.notify(f"{row.dispute['path']} flagged for revision")
+            self.notify(f"{row.dispute['path']} flagged for revision", markup=False)
         elif kind == "round":
-            self.notify(f"{row.item.transcript} sent to round {result}")
+            self.notify(f"{transcript_name(row.item)} sent to round {result}", markup=False)
         self.refresh_title()
         self.show_detail()
 
@@ -292,7 +311,7 @@ class ReconcileQueue(LeadScreen):
             return
         with self.app.project.read() as s:
             transcript_id = s.get(Segment, row.item.segment_id).transcript_id
-        self.app.open_transcript(transcript_id, row.item.position)
+        self.app.open_transcript(transcript_id, row.item.position, codebook=self.choice.codebook)
 
 register_screen(ScreenEntry("queue", "Reconciliation queue",
                             "Disagreements one by one: take a coder's codes, union, intersection, memo, flag, round 2",

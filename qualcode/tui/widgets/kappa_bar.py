@@ -38,5 +38,14 @@ def kappa_bar(value: float | None, band: str | None, width: int = 20) -> Text:
 
 
 def format_stat(value: float | None) -> str:
-    """Two decimals, or a dash for an undefined statistic."""
-    return "–" if value is None else f"{value:.2f}"
+    """Two decimals, or a dash for an undefined statistic.
+
+    A value that two decimals would show as zero keeps a third (-0.003, 0.002), so its sign, and
+    with it the Landis & Koch band beside it (poor below 0, slight from 0), can be read; "-0.00"
+    never shows.
+    """
+    if value is None:
+        return "–"
+    if round(value, 2) == 0 and round(value, 3) != 0:
+        return f"{value:.3f}"
+    return f"{round(value, 2) + 0.0:.2f}"  # + 0.0 turns -0.0 into 0.0

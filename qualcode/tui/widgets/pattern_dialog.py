@@ -3,6 +3,7 @@ contradiction (or none), with a note. ctrl+s returns ``(label, note)``; escape, 
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -20,7 +21,7 @@ class PatternDialog(ModalScreen[tuple[str | None, str] | None]):
     PatternDialog #pattern-note { height: 8; }
     """
 
-    def __init__(self, title: str, label: str | None = None, note: str = "") -> None:
+    def __init__(self, title: str | Text, label: str | None = None, note: str = "") -> None:
         super().__init__()
         self.title_text = title
         self.label = label if label in PATTERN_LABELS else NO_PATTERN
@@ -28,7 +29,9 @@ class PatternDialog(ModalScreen[tuple[str | None, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
+            # a Text is shown as written; a plain string would be read as markup
+            yield Label(Text(self.title_text) if isinstance(self.title_text, str) else self.title_text,
+                        classes="dialog-title")
             yield Select([(name, name) for name in (*PATTERN_LABELS, NO_PATTERN)], value=self.label, allow_blank=False,
                          id="pattern-label")
             yield TextArea(self.note, id="pattern-note", soft_wrap=True)
