@@ -12,7 +12,7 @@ from qualcode.tui.settings import Settings
 from qualcode.tui.widgets.transcript_view import TranscriptView
 
 from .builders import TURNS, add_coders, build_codebook, build_transcript
-from .tui_builders import TERMINAL_SIZE, anyio_backend, app_for, build_cqr_codebook, coding_screen, settle, transcript_lines  # noqa: F401 (a fixture)
+from .tui_builders import TERMINAL_SIZE, anyio_backend, app_for, wait_until, build_cqr_codebook, coding_screen, settle, transcript_lines  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.anyio
 
@@ -270,3 +270,21 @@ async def test_fast_typing_codes_the_segment_the_keys_reached(study):
         await app.wait_for_writes()
         segs = [s.id for s in screen.work.segments]
         assert codings(project) == sorted([(segs[2], codes["SV"]), (segs[3], codes["SA"])])
+
+
+async def test_bracketed_text_in_notices_is_shown_literally(project):
+    """A search for "[/laugh]" that finds nothing is reported as typed, not parsed as markup."""
+    tid = build_transcript(project, turns=[("P1", "teacher", "We laughed [laughs] and moved on.")])
+    build_codebook(project)
+    add_coders(project, "ana")
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        from textual.widgets._toast import Toast
+
+        screen.search_query = "[/laugh]"
+        screen.action_search_again(1)
+        await pilot.pause()
+        # Tests run without the toast rack, so render each notice as its toast would.
+        shown = " ".join(str(Toast(n).render()) for n in app._notifications)
+        assert "[/laugh]" in shown

@@ -48,7 +48,7 @@ class QualcodeApp(App):
             if self.settings.theme in self.available_themes:
                 self.theme = self.settings.theme
             else:
-                self.notify(f"unknown theme {self.settings.theme!r} in the settings file", severity="warning")
+                self.notify(f"unknown theme {self.settings.theme!r} in the settings file", severity="warning", markup=False)
         self.home = HomeScreen()
         self.push_screen(self.home)
         if self.start_transcript_id is not None:

@@ -101,7 +101,7 @@ class CodingScreen(Screen):
 
     async def on_coding_screen_loaded(self, message: Loaded) -> None:
         if message.work is None:
-            self.notify(message.error or "cannot open the transcript", severity="error")
+            self.notify(message.error or "cannot open the transcript", severity="error", markup=False)
             self.query_one("#coding-title", Static).update(message.error or "")
             return
         self.work = work_ = message.work
@@ -212,7 +212,7 @@ class CodingScreen(Screen):
         if code is None:
             return
         if not code.applicable:
-            self.notify(f"{code.name} is a grouping: apply one of its codes", severity="warning")
+            self.notify(f"{code.name} is a grouping: apply one of its codes", severity="warning", markup=False)
             return
         wanted_now = self.overlay.pending_codes.get(seg.id, {}).get(code_id, code_id in self.work.applied.get(seg.id, ()))
         self.overlay.pending_codes.setdefault(seg.id, {})[code_id] = not wanted_now
@@ -248,9 +248,9 @@ class CodingScreen(Screen):
             self.overlay.pending_done.discard(message.context)
         elif message.kind in ("undo", "redo") and message.error is None:
             label = message.result
-            self.notify(f"{message.kind}: {label}" if label else f"nothing to {message.kind}", timeout=2)
+            self.notify(f"{message.kind}: {label}" if label else f"nothing to {message.kind}", timeout=2, markup=False)
         if message.error is not None:
-            self.notify(f"not saved: {message.error}", severity="error", timeout=8)
+            self.notify(f"not saved: {message.error}", severity="error", timeout=8, markup=False)
         if self.ready:
             if message.kind == "toggle":
                 self.view.refresh_segment(message.context[0])
@@ -307,7 +307,7 @@ class CodingScreen(Screen):
             return
         index = self.work.search(self.search_query, self.view.current, backwards=direction < 0)
         if index is None:
-            self.notify(f"no segment contains {self.search_query!r}", severity="warning")
+            self.notify(f"no segment contains {self.search_query!r}", severity="warning", markup=False)
         else:
             self.go_to(index)
 

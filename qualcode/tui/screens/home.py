@@ -160,7 +160,7 @@ class HomeScreen(Screen):
     def on_written(self, message: Written) -> None:
         message.stop()
         if message.error is not None:
-            self.notify(f"not saved: {message.error}", severity="error", timeout=8)
+            self.notify(f"not saved: {message.error}", severity="error", timeout=8, markup=False)
         elif message.kind == "round":
             self.notify(f"round {message.result} opened")
         elif message.kind == "blinding":
