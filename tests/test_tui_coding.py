@@ -214,7 +214,7 @@ async def test_settings_override_replaces_a_key(study):
     from rich.console import Console
 
     console = Console(width=120, record=True)
-    console.print(help_text({"toggle_done": "x"}))
+    console.print(help_text({"toggle_done": "x"}, app.get_key_display))
     lines = [line for line in console.export_text().splitlines() if "toggle_done" in line]
     assert lines and lines[0].split()[0] == "x"
 
@@ -288,3 +288,23 @@ async def test_bracketed_text_in_notices_is_shown_literally(project):
         # Tests run without the toast rack, so render each notice as its toast would.
         shown = " ".join(str(Toast(n).render()) for n in app._notifications)
         assert "[/laugh]" in shown
+
+
+async def test_reopening_a_transcript_returns_to_where_you_left_off(study):
+    project, tid, codes = study
+    app = app_for(project, "ana")
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        from .tui_builders import home_screen
+
+        await home_screen(app, pilot)
+        await pilot.press("enter")
+        screen = await coding_screen(app, pilot)
+        await pilot.press("j", "j", "j")
+        await pilot.pause()
+        assert screen.current_segment.position == 4
+        await pilot.press("escape")
+        await home_screen(app, pilot)
+        await pilot.press("enter")
+        again = await coding_screen(app, pilot)
+        await pilot.pause()
+        assert again is not screen and again.current_segment.position == 4

@@ -254,10 +254,13 @@ async def test_home_keys_open_the_lead_screens_and_lead_keys_obey_the_settings_f
     from qualcode.tui.screens.help import help_text
 
     console = Console(width=120, record=True, file=io.StringIO())
-    console.print(help_text({"agreement_order": "z"}))
+    from textual.app import App
+
+    console.print(help_text({"agreement_order": "z"}, App().get_key_display))
     listed = console.export_text()
     assert "Agreement dashboard" in listed and "Reconciliation queue" in listed
     assert re.search(r"^\s*z\s+Order\s+agreement_order", listed, re.M)
+    assert re.search(r"^\s*\? / f1\s+Help\s+help", listed, re.M)  # keys as the footer shows them
 
 
 # -- review fixes: literal text, fitted columns, prompt hints, near-zero kappas -------------------

@@ -36,6 +36,7 @@ class QualcodeApp(App):
         self.side_by_side = self.settings.side_by_side if side_by_side is None else side_by_side
         self.writer = Writer()
         self.home: HomeScreen | None = None
+        self.last_position: dict[int, int] = {}  # transcript id -> segment position the coder left at
 
     @property
     def keymap_settings(self) -> dict[str, str]:
@@ -60,6 +61,8 @@ class QualcodeApp(App):
         """Open the coding screen; from a lead screen (evidence, queue) it opens on top, with every
         coder's codes shown, and escape returns there."""
         from_lead_screen = not isinstance(self.screen, (CodingScreen, HomeScreen))
+        if segment_position is None:
+            segment_position = self.last_position.get(transcript_id)  # back where you left off
         screen = CodingScreen(transcript_id, segment_position=segment_position,
                               side_by_side=self.side_by_side or from_lead_screen, codebook=codebook,
                               back_to_previous=from_lead_screen)

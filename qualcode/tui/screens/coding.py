@@ -492,6 +492,11 @@ class CodingScreen(Screen):
         self.refresh_status()
         self.refresh_bindings()
 
+    def on_unmount(self) -> None:
+        seg = self.current_segment
+        if seg is not None:
+            self.app.last_position[self.transcript_id] = seg.position
+
     def action_back(self) -> None:
         if self.back_to_previous:
             self.app.pop_screen()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from textual.binding import Binding
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
@@ -14,7 +17,12 @@ from .. import bindings
 from ..registry import ScreenEntry, register_screen
 
 
-def help_text(keymap: dict[str, str]) -> Group:
+def key_display(keys: str, display: Callable[[Binding], str]) -> str:
+    """``question_mark,f1`` -> ``? / f1``: keys as the footer shows them, alternatives joined."""
+    return " / ".join(display(Binding(k.strip(), "")) for k in keys.split(",") if k.strip())
+
+
+def help_text(keymap: dict[str, str], display: Callable[[Binding], str]) -> Group:
     parts: list = [Text.assemble(("qualcode keys", "bold underline"),
                                  "  (change them by id in the [keys] table of the settings file)\n")]
     for scope, title in bindings.SCOPE_TITLES.items():
@@ -25,7 +33,7 @@ def help_text(keymap: dict[str, str]) -> Group:
         if scope == "coding":
             table.add_row(*bindings.CODE_HOTKEY_HELP, "")
         for spec in bindings.specs(scope):
-            table.add_row(bindings.effective_key(spec, keymap), spec.description, spec.id)
+            table.add_row(key_display(bindings.effective_key(spec, keymap), display), spec.description, spec.id)
         parts += [table, Text("")]
     parts.append(Text("Mouse: click a segment to select it; click a code in the codebook to toggle it."))
     return Group(*parts)
@@ -36,7 +44,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
-            yield Static(help_text(self.app.keymap_settings), id="help-text")
+            yield Static(help_text(self.app.keymap_settings, self.app.get_key_display), id="help-text")
 
 
 register_screen(ScreenEntry("help", "Help", "Every key binding", factory=lambda app: HelpScreen()))

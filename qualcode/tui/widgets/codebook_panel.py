@@ -88,11 +88,11 @@ def code_details(code: Code, path: str, memo: str = "") -> Text:
     text = Text()
     text.append(path + "\n", style="bold")
     for title, body in (
+        ("Your memo", memo),  # first: short, and the pane may be too small for everything
         ("Definition", code.definition or code.brief),
         ("Use when", code.inclusion),
         ("Do not use when", code.exclusion),
         ("Example", code.example),
-        ("Your memo", memo),
     ):
         if body:
             text.append(f"{title}: ", style="bold")
