@@ -27,13 +27,13 @@ TAKE_KEYS = "123456789"  # the reconciliation queue takes coder N's codes
 KEY_TABLE: tuple[KeySpec, ...] = (
     # everywhere
     KeySpec("help", "question_mark,f1", "app.show_help", "Help", "app"),
-    KeySpec("palette", "ctrl+p", "app.command_palette", "Commands", "app"),
+    KeySpec("palette", "ctrl+p", "app.command_palette", "Commands", "app", show=False),  # the footer shows it already
     KeySpec("quit", "ctrl+q", "app.quit", "Quit", "app"),
     # home
     KeySpec("open_transcript", "enter", "open_selected", "Code", "home"),
     KeySpec("refresh", "ctrl+r", "refresh", "Refresh", "home", show=False),
-    KeySpec("open_round", "R", "open_round", "New round", "home"),
-    KeySpec("toggle_blinding", "B", "toggle_blinding", "Blind/unblind", "home"),
+    KeySpec("open_round", "R", "open_round", "New round (lead)", "home"),
+    KeySpec("toggle_blinding", "B", "toggle_blinding", "Blind/unblind (lead)", "home"),
     KeySpec("open_agreement", "A", "app.open_screen('agreement')", "Agreement (lead)", "home", show=False),
     KeySpec("open_queue", "Q", "app.open_screen('queue')", "Reconciliation queue (lead)", "home", show=False),
     KeySpec("open_cqr", "T", "app.open_screen('cqr')", "CQR table (lead)", "home", show=False),
@@ -59,8 +59,8 @@ KEY_TABLE: tuple[KeySpec, ...] = (
     KeySpec("undo", "u,ctrl+z", "undo", "Undo", "coding"),
     KeySpec("redo", "U,ctrl+y", "redo", "Redo", "coding", show=False),
     KeySpec("code_details", "i", "toggle_details", "Definition", "coding"),
-    KeySpec("side_by_side", "s", "toggle_side_by_side", "All coders", "coding"),
-    KeySpec("back", "escape", "back", "Home", "coding"),
+    KeySpec("side_by_side", "s", "toggle_side_by_side", "All coders (lead, or once unblinded)", "coding"),
+    KeySpec("back", "escape", "back", "Home", "coding", show=False),  # room in the footer for "? Help"
     # modal dialogs
     KeySpec("picker_down", "down", "cursor(1)", "Next code", "picker", show=False),
     KeySpec("picker_up", "up", "cursor(-1)", "Previous code", "picker", show=False),
