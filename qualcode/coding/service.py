@@ -251,13 +251,17 @@ class TranscriptWork:
             raise QualcodeError(f"the lead opened round {now} for {self.transcript.title!r}: reopen it to code "
                                 f"round {now} (round {self.round} is kept as it was)")
 
+    def _own_coding(self, session: Session, segment_id: int, code_id: int) -> Coding | None:
+        """This coder's coding of ``code_id`` on the segment in this round, if any."""
+        return session.exec(select(Coding).where(
+            Coding.segment_id == segment_id, Coding.code_id == code_id,
+            Coding.coder_id == self.coder.id, Coding.round == self.round,
+        )).scalars().first()
+
     def _insert_coding(self, segment_id: int, code_id: int, quote: tuple[int, int] | None = None) -> None:
         with self.project.transaction() as s:
             self._same_round(s)
-            existing = s.exec(select(Coding).where(
-                Coding.segment_id == segment_id, Coding.code_id == code_id,
-                Coding.coder_id == self.coder.id, Coding.round == self.round,
-            )).scalars().first()
+            existing = self._own_coding(s, segment_id, code_id)
             if existing is None:
                 row = Coding(segment_id=segment_id, code_id=code_id, coder_id=self.coder.id, round=self.round,
                              quote_start=quote[0] if quote else None, quote_end=quote[1] if quote else None)
@@ -275,10 +279,7 @@ class TranscriptWork:
     def _delete_coding(self, segment_id: int, code_id: int) -> None:
         with self.project.transaction() as s:
             self._same_round(s)
-            row = s.exec(select(Coding).where(
-                Coding.segment_id == segment_id, Coding.code_id == code_id,
-                Coding.coder_id == self.coder.id, Coding.round == self.round,
-            )).scalars().first()
+            row = self._own_coding(s, segment_id, code_id)
             if row is not None:
                 audit.record(s, self.coder.name, "coding.remove", row, before=row)
                 s.delete(row)
@@ -288,10 +289,7 @@ class TranscriptWork:
     def _set_quote_row(self, segment_id: int, code_id: int, quote: tuple[int, int] | None) -> None:
         with self.project.transaction() as s:
             self._same_round(s)
-            row = s.exec(select(Coding).where(
-                Coding.segment_id == segment_id, Coding.code_id == code_id,
-                Coding.coder_id == self.coder.id, Coding.round == self.round,
-            )).scalars().first()
+            row = self._own_coding(s, segment_id, code_id)
             if row is None:
                 raise QualcodeError("apply the code before narrowing it to a quote")
             before = audit.row_dict(row)
