@@ -380,3 +380,30 @@ async def test_a_kappa_just_below_zero_shows_its_sign_never_minus_zero(project):
         headline = str(screen.query_one("#agreement-headline", Static).content)
         assert "Pooled κ -0.003 (poor)" in headline and "-0.00 " not in headline
     assert agreement_headline(project, "lee").startswith("Agreement: pooled κ = -0.003 (poor)")
+
+
+async def test_home_and_dashboard_fit_80_columns_and_refit_when_widened(project):
+    """Over SSH at 80 columns every column stays on screen (long text ends in "…");
+    widening the terminal gives the title back whole."""
+    build_disputed(project, LONG_TITLE)
+    app = create_app(project, "lee", settings=Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        from textual.widgets import DataTable
+
+        home = await home_screen(app, pilot)
+        table = home.query_one(DataTable)
+        header, first = rendered_lines(table)[:2]
+        for label in ("Case", "Transcript", "Kind", "Round", "Segments", "ana", "ben"):
+            assert label in header
+        assert LONG_TITLE not in first and "Lee interview, se…" in first and "5/5" in first
+        assert sum(c.get_render_width(table) for c in table.ordered_columns) <= 80
+        await pilot.resize_terminal(140, 24)
+        await wait_until(pilot, lambda: any(LONG_TITLE in line for line in rendered_lines(home.query_one(DataTable))))
+
+        await pilot.resize_terminal(80, 24)
+        dashboard = await opened(app, pilot, "agreement", AgreementDashboard)
+        table = dashboard.query_one(DataTable)
+        header = rendered_lines(table)[0]
+        for label in ("Code", "κ", "Fleiss", "α", "AC1", "Disagree", "Landis"):
+            assert label in header
+        assert sum(c.get_render_width(table) for c in table.ordered_columns) <= 80

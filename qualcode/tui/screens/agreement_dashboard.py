@@ -25,7 +25,8 @@ from ...store.models import Codebook, Coder
 from ..registry import ScreenEntry, register_headline, register_screen
 from ..widgets.kappa_bar import band_colour, format_stat, kappa_bar
 from .. import bindings as keys
-from ..widgets.lead_screen import ANALYST_ROLES, LeadScreen, literal, next_in
+from ..widgets.columns import fit_columns, literal
+from ..widgets.lead_screen import ANALYST_ROLES, LeadScreen, next_in
 
 BAR_WIDTH = 20
 CODE_WIDTH = 48
@@ -137,17 +138,22 @@ class AgreementDashboard(LeadScreen):
 
     def fill_table(self) -> None:
         table = self.query_one(DataTable)
+        keep = table.cursor_row
         table.clear(columns=True)
         self.rows = sorted_codes(self.data.report["per_code"], self.ascending) if self.data else []
-        widest = max([len(r["path"]) for r in self.rows] + [4])
-        for label, width in (("Code", min(widest, CODE_WIDTH)), ("Kappa", BAR_WIDTH), ("κ", STAT_WIDTH), ("Fleiss", STAT_WIDTH),
-                             ("α", STAT_WIDTH), ("AC1", STAT_WIDTH), ("Disagree", 8), ("Landis & Koch", 14)):
-            table.add_column(label, width=width)
+        widest = max([len(short_path(r["path"])) for r in self.rows] + [4])
+        # At 80 columns the code names and the bar give way first; the figures stay whole.
+        fit_columns(table, [("Code", min(widest, CODE_WIDTH), 15), ("Kappa", BAR_WIDTH, 4), ("κ", STAT_WIDTH, STAT_WIDTH),
+                            ("Fleiss", STAT_WIDTH, STAT_WIDTH), ("α", STAT_WIDTH, STAT_WIDTH), ("AC1", STAT_WIDTH, STAT_WIDTH),
+                            ("Disagree", 8, 8), ("Landis & Koch", 14, 11)], self.app.size.width)
+        bar_width = table.ordered_columns[1].width
         for r in self.rows:
             band = r["landis_koch"]
-            table.add_row(literal(short_path(r["path"])), kappa_bar(r["cohen_kappa"], band, BAR_WIDTH), format_stat(r["cohen_kappa"]),
+            table.add_row(literal(short_path(r["path"])), kappa_bar(r["cohen_kappa"], band, bar_width), format_stat(r["cohen_kappa"]),
                           format_stat(r["fleiss_kappa"]), format_stat(r["krippendorff_alpha"]), format_stat(r["gwet_ac1"]),
-                          str(r["disagreements"]), Text(band, style=band_colour(band)), key=str(r["code_id"]))
+                          str(r["disagreements"]), literal(band, band_colour(band)), key=str(r["code_id"]))
+        if self.rows:
+            table.move_cursor(row=min(keep, len(self.rows) - 1))
         table.focus()
 
     # -- choices ------------------------------------------------------------------------------

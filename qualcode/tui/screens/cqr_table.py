@@ -19,7 +19,8 @@ from ...synthesis.layers import CONSENSUS
 from ...synthesis.units import case_attribute_names, speaker_attribute_names
 from ..registry import ScreenEntry, register_screen
 from .. import bindings as keys
-from ..widgets.lead_screen import LeadScreen, literal, next_in
+from ..widgets.columns import literal
+from ..widgets.lead_screen import LeadScreen, next_in
 from .evidence import EvidenceScreen
 
 CASE_UNITS = ("transcript", "case", "speaker")

@@ -18,7 +18,8 @@ from ...store.models import Segment
 from ...synthesis.annotations import add_exemplar
 from ...synthesis.evidence import segment_details
 from .. import bindings as keys
-from ..widgets.lead_screen import LeadScreen, fit_columns, literal, text_width
+from ..widgets.columns import fit_columns, literal, text_width
+from ..widgets.lead_screen import LeadScreen
 
 EXCERPT = 70
 

@@ -6,7 +6,7 @@ A lead also opens new rounds and blinds or unblinds the project from here.
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
@@ -18,6 +18,7 @@ from ...errors import QualcodeError
 from .. import bindings
 from ..registry import ScreenEntry, headlines, register_screen
 from ..writer import Written
+from ..widgets.columns import fit_columns, literal, text_width
 from .dialogs import ConfirmDialog, PromptDialog
 
 
@@ -83,28 +84,39 @@ class HomeScreen(Screen):
         if not self.rows:
             title.append("\nNo transcripts yet: import some with `qualcode import`.")
         self.query_one("#home-title", Static).update(title)
+        self.fill_table()
+        self.query_one(DataTable).focus()
+        self.refresh_bindings()
+
+    def fill_table(self) -> None:
+        """The transcripts, columns fitted to the screen (titles and case names give way first)."""
         table = self.query_one(DataTable)
         keep = table.cursor_row
         table.clear(columns=True)
         coders = sorted({name for row in self.rows for name in row.done})
-        labels = ["Case", "Transcript", "Kind", "Round", "Segments", *coders]
-        texts = [[r.case, r.title, r.kind, str(r.round), str(r.segments)] for r in self.rows]
-        for i, label in enumerate(labels):
-            # sized here: the table does not widen columns added to a cleared table
-            widest = max([len(label)] + [len(t[i]) for t in texts if i < len(t)] + [len(str(r.segments)) * 2 + 1 for r in self.rows])
-            table.add_column(Text(label), width=widest)
+        progress_width = max([len(f"{r.segments}/{r.segments}") for r in self.rows] + [3])
+        fit_columns(table, [
+            ("Case", text_width((r.case for r in self.rows), "Case"), 8),
+            ("Transcript", text_width((r.title for r in self.rows), "Transcript"), 14),
+            ("Kind", text_width((r.kind for r in self.rows), "Kind"), 9),
+            ("Round", text_width((r.round for r in self.rows), "Round"), 5),
+            ("Segments", text_width((r.segments for r in self.rows), "Segments"), 8),
+            *((name, max(len(name), progress_width), max(len(name), progress_width)) for name in coders),
+        ], self.app.size.width)
         last_case = None
         for row in self.rows:
-            case = Text(row.case, style="bold") if row.case != last_case else Text("")
+            case = literal(row.case, "bold") if row.case != last_case else Text("")
             last_case = row.case
             # titles as written: a plain string would be read as markup ("[laughs]" vanishes, "[/laugh]" crashes)
-            table.add_row(case, Text(row.title, no_wrap=True), Text(row.kind), str(row.round), str(row.segments),
+            table.add_row(case, literal(row.title), literal(row.kind), str(row.round), str(row.segments),
                           *(progress_cell(row.done.get(name, 0), row.segments) for name in coders),
                           key=str(row.transcript_id))
         if self.rows:
             table.move_cursor(row=min(keep, len(self.rows) - 1))
-        table.focus()
-        self.refresh_bindings()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.loaded:
+            self.call_after_refresh(self.fill_table)  # after layout, so the table has its new width
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("open_round", "toggle_blinding"):

@@ -21,7 +21,8 @@ from ...synthesis.matrix import MatrixColumn, MatrixRow, MemoMatrix, memo_matrix
 from ...synthesis.units import case_attribute_names, case_attribute_values
 from ..registry import ScreenEntry, register_screen
 from .. import bindings as keys
-from ..widgets.lead_screen import LeadScreen, fit_columns, literal, next_in, text_width
+from ..widgets.columns import fit_columns, literal, text_width
+from ..widgets.lead_screen import LeadScreen, next_in
 from ..widgets.pattern_dialog import PatternDialog
 from .cqr_table import available_layers
 from .dialogs import MemoDialog

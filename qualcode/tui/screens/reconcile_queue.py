@@ -22,7 +22,8 @@ from ...coding.rounds import open_round
 from ...store.models import Segment
 from ..registry import ScreenEntry, register_screen
 from .. import bindings as keys
-from ..widgets.lead_screen import LeadScreen, fit_columns, literal, text_width
+from ..widgets.columns import fit_columns, literal, text_width
+from ..widgets.lead_screen import LeadScreen
 from .dialogs import MemoDialog, PromptDialog
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Callable
 
-from rich.text import Text
 from sqlmodel import Session
-from textual import work
+from textual import events, work
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable
@@ -27,55 +26,6 @@ ANALYST_ROLES = ("lead", "auditor")
 def next_in(options: list, current: Any) -> Any:
     """The option after ``current`` (wrapping round), for keys that cycle a choice."""
     return options[(options.index(current) + 1) % len(options)] if current in options else options[0]
-
-
-def literal(value: Any, style: str = "") -> Text:
-    """User text (titles, names, segment text) for a table cell or label, shown as written:
-    a plain string would be read as markup, so "[laughs]" would vanish and "[/laugh]" crash.
-    Cut text ends in "…"."""
-    return Text(str(value), style=style, no_wrap=True, overflow="ellipsis", end="")
-
-
-def fit_widths(natural: list[int], minimum: list[int], available: int) -> list[int]:
-    """Column widths that fit ``available`` cells: when the natural widths are too wide, the
-    widest columns are cut to a common width (never below their minimum), so short columns
-    keep their text whole and the spare width goes where the text is long."""
-    natural = [max(n, m) for n, m in zip(natural, minimum)]
-    if sum(natural) <= available:
-        return natural
-
-    def widths(cap: int) -> list[int]:
-        return [min(n, max(cap, m)) for n, m in zip(natural, minimum)]
-
-    low, high = 0, max(natural)
-    while low < high:  # the largest cap that fits
-        middle = (low + high + 1) // 2
-        low, high = (middle, high) if sum(widths(middle)) <= available else (low, middle - 1)
-    fitted = widths(low)
-    spare = available - sum(fitted)
-    for i, n in enumerate(natural):  # the cells left over go to the columns that were cut, one each
-        if spare > 0 and fitted[i] < n:
-            fitted[i] += 1
-            spare -= 1
-    return fitted
-
-
-# Cells a table needs besides its columns: a vertical scrollbar.
-SCROLLBAR = 2
-
-
-def fit_columns(table: DataTable, columns: list[tuple[Any, int, int]], fallback_width: int = 80) -> None:
-    """Add ``(label, natural width, minimum width)`` columns to ``table``, fitted to its width."""
-    width = table.size.width or fallback_width
-    available = width - SCROLLBAR - 2 * table.cell_padding * len(columns)
-    fitted = fit_widths([n for _, n, _ in columns], [m for _, _, m in columns], available)
-    for (label, _, _), w in zip(columns, fitted):
-        table.add_column(label if isinstance(label, Text) else literal(label), width=w)
-
-
-def text_width(values: Any, label: str = "") -> int:
-    """The widest of ``values`` (and the column's label), in cells."""
-    return max([len(label)] + [Text(str(v)).cell_len for v in values])
 
 
 class LeadScreen(Screen):
@@ -100,6 +50,7 @@ class LeadScreen(Screen):
         self.role: str | None = None
         self.loaded = False
         self.writes_pending = 0
+        self.last_content: Any = None
 
     @property
     def is_lead(self) -> bool:
@@ -142,8 +93,21 @@ class LeadScreen(Screen):
             self.show_error(message.error)
             return
         self.loaded = True
+        self.last_content = message.content
         self.show(message.content)
         self.refresh_bindings()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.loaded:
+            self.call_after_refresh(self.refit)  # after layout, so the table has its new width
+
+    def refit(self) -> None:
+        """Show the last content again, columns fitted to the new width, the cursor kept."""
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        self.show(self.last_content)
+        if table.row_count and table.cursor_row != row:
+            table.move_cursor(row=min(row, table.row_count - 1))
 
     def rechoose(self, **changes: Any) -> None:
         """Change what the screen shows and read it again (a choice that fails is undone)."""
