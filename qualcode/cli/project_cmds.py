@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import getpass
-from pathlib import Path
-
 import sys
+from contextlib import nullcontext
+from pathlib import Path
 
 import click
 from sqlalchemy import func, select
@@ -108,8 +108,11 @@ def import_cmd(paths, case, manifest, kind, unit, speaker_pattern, fmt, viewer, 
         click.echo(f"note: {note}", err=True)
     with open_project_for(project_target) as project, TranscriptWriter(project) as writer:
         outcomes = []
-        with click.progressbar(plan.jobs, label="importing", file=sys.stderr,
-                               item_show_func=lambda job: job.path.name if job else "") as jobs:
+        # A bar only where someone watches a batch: piped or for one file, it would add a line to the errors.
+        progress = (click.progressbar(plan.jobs, label="importing", file=sys.stderr,
+                                      item_show_func=lambda job: job.path.name if job else "")
+                    if len(plan.jobs) > 1 and sys.stderr.isatty() else nullcontext(plan.jobs))
+        with progress as jobs:
             for job in jobs:
                 outcomes.extend(run_job(project, job, options, writer))
     failed = [o for o in outcomes if o.status == "failed"]
