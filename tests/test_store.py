@@ -25,6 +25,21 @@ def test_sqlite_runs_in_wal_with_foreign_keys(project):
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
 
 
+def test_postgres_transcript_text_is_compressed_with_lz4_where_the_server_has_it(pg_url):
+    from sqlalchemy import text
+
+    with Project(pg_url, create=True) as project, project.read() as s:
+        conn = s.connection()
+        try:
+            with conn.begin_nested():
+                conn.execute(text("SET LOCAL default_toast_compression = lz4"))
+        except Exception:
+            pytest.skip("this PostgreSQL server has no lz4")
+        method = conn.execute(text("SELECT attcompression FROM pg_attribute "
+                                   "WHERE attrelid = 'qc_transcript'::regclass AND attname = 'text'")).scalar()
+        assert method == "l"
+
+
 def test_missing_project_is_refused_not_created(tmp_path):
     path = tmp_path / "nope.db"
     with pytest.raises(ProjectError, match="no project here"):
