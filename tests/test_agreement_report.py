@@ -116,25 +116,37 @@ def test_report_alpha_matches_the_krippendorff_package(any_project):
     assert sv["krippendorff_alpha"] == pytest.approx(krippendorff_alpha(data))
 
 
-def test_latest_round_counts_unless_a_round_is_given(any_project):
+def test_the_latest_round_every_coder_started_counts_unless_a_round_is_given(any_project):
+    """Round 1: ann SV and ben SA on segment 1, both finish segments 1-2 (SV p_o = 1/2).
+    Round 2 opens: while only ben has recoded, round 1 still counts for both (coders are
+    compared round with round); once ann recodes too, round 2 counts (both SV: p_o = 1)."""
     codings = {"ann": {1: {"SV"}}, "ben": {1: {"SA"}}}
     build_study(any_project, codings, {"ann": {1, 2}, "ben": {1, 2}})
-    with any_project.transaction() as s:
-        from sqlalchemy import select
-        ben = s.exec(select(Coder).where(Coder.name == "ben")).scalars().one()
-        seg1 = s.exec(select(Segment).where(Segment.position == 1)).scalars().one()
-        seg2 = s.exec(select(Segment).where(Segment.position == 2)).scalars().one()
-        sv = s.exec(select(Code).where(Code.key == "SV")).scalars().one()
-        s.add(Coding(segment_id=seg1.id, code_id=sv.id, coder_id=ben.id, round=2))
-        s.add(SegmentStatus(segment_id=seg1.id, coder_id=ben.id, round=2))
-        s.add(SegmentStatus(segment_id=seg2.id, coder_id=ben.id, round=2))
-    latest = {row["key"]: row for row in report_of(any_project)["per_code"]}
-    assert latest["SV"]["p_o"] == pytest.approx(1.0)  # ben's round 2 agrees with ann
-    first = {row["key"]: row for row in report_of(any_project, round=1)["per_code"]}
-    assert first["SV"]["p_o"] == pytest.approx(0.5)
+
+    def recode(name: str) -> None:
+        with any_project.transaction() as s:
+            from sqlalchemy import select
+            coder = s.exec(select(Coder).where(Coder.name == name)).scalars().one()
+            seg1 = s.exec(select(Segment).where(Segment.position == 1)).scalars().one()
+            seg2 = s.exec(select(Segment).where(Segment.position == 2)).scalars().one()
+            sv = s.exec(select(Code).where(Code.key == "SV")).scalars().one()
+            s.add(Coding(segment_id=seg1.id, code_id=sv.id, coder_id=coder.id, round=2))
+            s.add(SegmentStatus(segment_id=seg1.id, coder_id=coder.id, round=2))
+            s.add(SegmentStatus(segment_id=seg2.id, coder_id=coder.id, round=2))
+
+    recode("ben")
+    midway = {row["key"]: row for row in report_of(any_project)["per_code"]}
+    assert midway["SV"]["p_o"] == pytest.approx(0.5) and midway["SA"]["p_o"] == pytest.approx(0.5)
     slices = report_of(any_project, by="round")["slices"]
     assert [s["round"] for s in slices] == [1, 2]
-    assert slices[1]["units"] == 0  # ann did not code round 2
+    assert slices[1]["units"] == 0  # ann has not coded round 2
+
+    recode("ann")
+    latest = {row["key"]: row for row in report_of(any_project)["per_code"]}
+    assert latest["SV"]["p_o"] == pytest.approx(1.0) and latest["SA"]["p_o"] == pytest.approx(1.0)  # nobody applied SA in round 2
+    first = {row["key"]: row for row in report_of(any_project, round=1)["per_code"]}
+    assert first["SV"]["p_o"] == pytest.approx(0.5)
+    assert report_of(any_project, by="round")["slices"][1]["units"] == 2
 
 
 def test_blinded_report_is_for_lead_and_auditor(any_project):
@@ -257,3 +269,31 @@ def test_queue_and_consensus_ignore_a_coder_without_work(any_project):
     # the consensus counts as done where ann and ben (the coders with work) both finished: 1-4
     with any_project.read() as s:
         assert agreement_report(s, "lead", coders=["ann", "consensus"])["units"] == 4
+
+
+def test_the_bulk_round_rule_matches_the_per_transcript_rule():
+    """``counting_rounds`` (arrays, every transcript at once) keeps exactly the rows that
+    ``round_that_counts`` (one transcript's coders and rounds) says count, on random work."""
+    from qualcode.agreement.data import Decisions, counting_rounds, round_that_counts
+
+    rng = np.random.default_rng(5)
+    n_transcripts, per_transcript = 6, 4
+    transcript_of = np.repeat(np.arange(n_transcripts), per_transcript)
+    for _ in range(40):
+        groups = []
+        for coder in (1, 2, 3):
+            for rnd in (1, 2, 3):
+                segments = np.flatnonzero(rng.random(len(transcript_of)) < 0.25)
+                if len(segments):
+                    groups.append(Decisions(coder, rnd, segments))
+        kept = counting_rounds(groups, transcript_of, n_transcripts)
+        for t in range(n_transcripts):
+            worked: dict[int, set[int]] = {}
+            for g in groups:
+                if (transcript_of[g.segment_ids] == t).any():
+                    worked.setdefault(g.coder_id, set()).add(g.round)
+            counts = round_that_counts(worked)
+            for g, k in zip(groups, kept):
+                on_t = transcript_of[k.segment_ids] == t
+                expected = counts.get(g.coder_id) == g.round
+                assert on_t.any() == (expected and (transcript_of[g.segment_ids] == t).any())

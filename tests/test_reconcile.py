@@ -16,7 +16,7 @@ from qualcode.coding.consensus import (
 )
 from qualcode.coding.rounds import open_round
 from qualcode.errors import BlindingError
-from qualcode.store.models import AuditEvent, Coding, ConsensusDecision, Memo, RoundTranscript
+from qualcode.store.models import AuditEvent, Coder, Coding, ConsensusDecision, Memo, RoundTranscript
 
 sys.path.insert(0, str(Path(__file__).parent))  # the study builder lives beside this file
 from test_agreement_report import CODINGS, DONE, build_study  # noqa: E402
@@ -80,6 +80,27 @@ def test_only_the_lead_decides(any_project):
     ids = build_study(any_project, CODINGS, DONE)
     with any_project.transaction() as s, pytest.raises(BlindingError):
         decide(s, "audrey", ids["segments"][2], ids["codes"]["SV"], "union")
+
+
+def test_taking_a_coder_midway_through_round_two_takes_the_round_the_queue_compared(any_project):
+    """The queue shows segment 2 with SV applied by ann, not by ben (round 1). ben starts
+    round 2 and applies SV there; ann has not started it, so round 1 still counts: the
+    queue is unchanged, and taking ben takes his round-1 "absent", not his round-2 code."""
+    from qualcode.store.models import SegmentStatus
+
+    ids = build_study(any_project, CODINGS, DONE)
+    seg2, sv = ids["segments"][2], ids["codes"]["SV"]
+    with any_project.transaction() as s:
+        ben = s.exec(select(Coder).where(Coder.name == "ben")).scalars().one()
+        s.add(Coding(segment_id=seg2, code_id=sv, coder_id=ben.id, round=2))
+        s.add(SegmentStatus(segment_id=seg2, coder_id=ben.id, round=2))
+    with any_project.read() as s:
+        [item] = disagreement_queue(s, "lead")
+        assert (item.position, item.disputed[0]["omitted_by"]) == (2, ["ben"])
+    with any_project.transaction() as s:
+        assert decide(s, "lead", seg2, sv, "take", coder="ben").present is False
+        assert decide(s, "lead", seg2, sv, "intersection").present is False
+        assert decide(s, "lead", seg2, sv, "take", coder="ben", round=2).present is True  # asked for by number
 
 
 def test_layer_codings_for_a_coder_uses_the_latest_round(any_project):

@@ -5,8 +5,11 @@ Units are segments. ``present[c, u, k]`` is True when coder ``c`` applied code
 marked the unit done in that round. Decisions on segments a coder has not marked
 done do not count (``present`` is cleared there).
 
-The round that counts, per coder and transcript, is the latest round in which
-the coder coded or marked anything in that transcript, unless a round is given.
+The round that counts, per transcript, is the latest round in which every compared
+coder who worked on that transcript coded or marked anything there, unless a round is
+given: a coder who has started round 2 is still compared on round 1 until the others
+start round 2 too (``round_that_counts``). Coders who share no round on a transcript
+each count their own latest.
 The pseudo-coder ``consensus`` is the reconciled layer (decisions with
 present = True); it counts as done on every segment that has a decision or that
 every project coder (role "coder") with any done mark finished.
@@ -197,14 +200,41 @@ def _read_statuses(session: Session, coder_ids: list[int], round: int | None, be
 
 
 def counting_rounds(groups: list[Decisions], transcript_of: np.ndarray, n_transcripts: int) -> list[Decisions]:
-    """Keep, per coder and transcript, the rows of the latest round in which the coder coded or marked anything there."""
-    latest: dict[int, np.ndarray] = {}
+    """Keep, per transcript, the rows of the round that counts (see ``round_that_counts``)."""
+    coders = sorted({g.coder_id for g in groups})
+    rounds = sorted({g.round for g in groups})
+    none = np.zeros(n_transcripts, dtype=bool)
+    touched: dict[tuple[int, int], np.ndarray] = {}  # (coder, round) -> transcripts the coder worked on in that round
     for g in groups:
-        touched = np.zeros(n_transcripts, dtype=bool)
-        touched[transcript_of[g.segment_ids]] = True
-        rounds = latest.setdefault(g.coder_id, np.full(n_transcripts, np.iinfo(np.int64).min))
-        rounds[touched] = np.maximum(rounds[touched], g.round)
-    return [g.keep(latest[g.coder_id][transcript_of[g.segment_ids]] == g.round) for g in groups]
+        mask = touched.setdefault((g.coder_id, g.round), np.zeros(n_transcripts, dtype=bool))
+        mask[transcript_of[g.segment_ids]] = True
+    worked = {c: np.logical_or.reduce([touched.get((c, r), none) for r in rounds] + [none]) for c in coders}
+    unset = np.iinfo(np.int64).min
+    shared = np.full(n_transcripts, unset)
+    latest = {c: np.full(n_transcripts, unset) for c in coders}
+    for r in rounds:  # ascending, so the last write is the latest round
+        everyone = np.zeros(n_transcripts, dtype=bool)
+        for c in coders:
+            here = touched.get((c, r), none)
+            latest[c][here] = r
+            everyone |= here
+        for c in coders:
+            everyone &= touched.get((c, r), none) | ~worked[c]
+        shared[everyone] = r
+    counts = {c: np.where(shared != unset, shared, latest[c]) for c in coders}
+    return [g.keep(counts[g.coder_id][transcript_of[g.segment_ids]] == g.round) for g in groups]
+
+
+def round_that_counts(worked: dict[int, set[int]]) -> dict[int, int]:
+    """``{coder: rounds they coded or marked anything in, on one transcript}`` -> the round that counts for each.
+
+    The latest round every one of them worked in, so that coders are compared round with
+    round: once a second round opens, the first still counts until every compared coder
+    has started the second. Coders who share no round each count their own latest.
+    """
+    worked = {c: rounds for c, rounds in worked.items() if rounds}
+    shared = set.intersection(*worked.values()) if worked else set()
+    return {c: max(shared) if shared else max(rounds) for c, rounds in worked.items()}
 
 
 def _consensus(session: Session, code_base: int, between: Window | None, ours: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

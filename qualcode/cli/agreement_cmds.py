@@ -14,7 +14,7 @@ def _names(text: str | None) -> list[str] | None:
 
 
 coders_option = click.option("--coders", metavar="A,B,...", help="Coders to compare (default: every coder who has marked a segment done; 'consensus' is the reconciled layer).")
-round_option = click.option("--round", "round_", type=int, help="Use this round only (default: each coder's latest round per transcript).")
+round_option = click.option("--round", "round_", type=int, help="Use this round only (default: per transcript, the latest round every compared coder worked in).")
 codebook_option = click.option("--codebook", metavar="NAME", help="Codebook (default: the active one).")
 
 

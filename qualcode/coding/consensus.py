@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session
 
-from ..agreement.data import CONSENSUS, load
+from ..agreement.data import CONSENSUS, load, round_that_counts
 from ..agreement.report import require_reader
 from ..codebook.lookup import get_codebook
 from ..errors import QualcodeError
@@ -140,16 +140,29 @@ def disagreement_queue(
 
 # -- decisions -----------------------------------------------------------------------------------
 
-def _coder_applied(session: Session, coder: Coder, segment: Segment, code_id: int, round: int | None) -> Coding | None:
-    """The coder's coding of ``code_id`` on the segment in the round that counts for them (or None)."""
+def _worked_rounds(session: Session, transcript_id: int, coder_ids: list[int]) -> dict[int, set[int]]:
+    """``{coder id: rounds they coded or marked anything in}`` on one transcript."""
+    worked: dict[int, set[int]] = {c: set() for c in coder_ids}
+    for table in (Coding, SegmentStatus):
+        for coder_id, rnd in session.exec(select(table.coder_id, table.round).distinct()
+                                          .join(Segment, Segment.id == table.segment_id)
+                                          .where(table.coder_id.in_(coder_ids), Segment.transcript_id == transcript_id)).all():
+            worked[coder_id].add(rnd)
+    return worked
+
+
+def _coder_applied(session: Session, coder: Coder, segment: Segment, code_id: int, round: int | None,
+                   compared: list[Coder]) -> Coding | None:
+    """The coder's coding of ``code_id`` on the segment in the round that counts (or None).
+
+    Without ``round``, the round that counts is the one the queue and the agreement report
+    compare among ``compared`` (``agreement.data.round_that_counts``).
+    """
     if round is None:
-        rounds = [r for (r,) in session.exec(select(Coding.round).join(Segment, Segment.id == Coding.segment_id)
-                                              .where(Coding.coder_id == coder.id, Segment.transcript_id == segment.transcript_id)).all()]
-        rounds += [r for (r,) in session.exec(select(SegmentStatus.round).join(Segment, Segment.id == SegmentStatus.segment_id)
-                                               .where(SegmentStatus.coder_id == coder.id, Segment.transcript_id == segment.transcript_id)).all()]
-        if not rounds:
+        ids = sorted({c.id for c in compared} | {coder.id})
+        round = round_that_counts(_worked_rounds(session, segment.transcript_id, ids)).get(coder.id)
+        if round is None:
             raise QualcodeError(f"{coder.name} has not coded this transcript")
-        round = max(rounds)
     finished = session.exec(select(SegmentStatus).where(SegmentStatus.segment_id == segment.id, SegmentStatus.coder_id == coder.id,
                                                         SegmentStatus.round == round)).scalars().first()
     if finished is None:
@@ -197,6 +210,9 @@ def decide(
     if session.get(Code, code_id) is None:
         raise QualcodeError(f"no code with id {code_id}")
     quote: tuple[int | None, int | None] = (None, None)
+    # the coders the queue compared (by default every coder): they decide which round counts
+    compared = ([find_coder(session, name) for name in coders] if coders
+                else list(session.exec(select(Coder).where(Coder.role == "coder")).scalars()))
     if method == "manual":
         if present is None:
             raise QualcodeError("a manual decision needs --present yes or --present no")
@@ -204,16 +220,15 @@ def decide(
     elif method == "take":
         if not coder:
             raise QualcodeError("say whose codes to take (--take CODER)")
-        hit = _coder_applied(session, find_coder(session, coder), segment, code_id, round)
+        hit = _coder_applied(session, find_coder(session, coder), segment, code_id, round, compared)
         present, label = hit is not None, f"take:{coder}"
         if hit is not None:
             quote = (hit.quote_start, hit.quote_end)
     elif method in ("union", "intersection"):
-        names = coders or [c.name for c in session.exec(select(Coder).where(Coder.role == "coder")).scalars()]
         votes = []
-        for name in names:
+        for voter in compared:
             try:
-                votes.append(_coder_applied(session, find_coder(session, name), segment, code_id, round) is not None)
+                votes.append(_coder_applied(session, voter, segment, code_id, round, compared) is not None)
             except QualcodeError:
                 continue  # a coder who did not finish the segment has no vote
         if not votes:
