@@ -76,6 +76,42 @@ async def test_undo_and_redo_several_steps_in_order(study):
         assert codings(project) == sorted([(seg, codes["SV"]), (seg, codes["SA"])])
 
 
+async def test_undo_reaches_back_past_a_visit_home_but_not_into_a_new_round(study):
+    from qualcode.coding.rounds import open_round
+    from .tui_builders import home_screen
+
+    project, tid, codes = study
+    app = app_for(project, "ana")
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await home_screen(app, pilot)
+        app.open_transcript(tid)
+        screen = await coding_screen(app, pilot)
+        seg = screen.work.segments[0].id
+        await pilot.press("1", "2")
+        await settle(app, pilot)
+        await pilot.press("escape")  # home, then back into the same transcript
+        await home_screen(app, pilot)
+        app.open_transcript(tid)
+        screen = await coding_screen(app, pilot)
+        assert screen.work.can_undo
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert codings(project) == [(seg, codes["SV"])]
+        await pilot.press("U")  # and redo works on the new view as well
+        await settle(app, pilot)
+        assert codings(project) == sorted([(seg, codes["SV"]), (seg, codes["SA"])])
+        header = transcript_lines(screen)[screen.view.segment_lines(0)[0]]
+        assert " SV " in header and " SA " in header
+
+        await pilot.press("escape")
+        await home_screen(app, pilot)
+        with project.transaction() as s:
+            open_round(s, "lead", [tid])
+        app.open_transcript(tid)
+        screen = await coding_screen(app, pilot)
+        assert screen.work.round == 2 and not screen.work.can_undo  # round 2 starts a fresh history
+
+
 async def test_segment_memo_and_code_memo(study):
     project, tid, codes = study
     app = app_for(project, "ana", tid)

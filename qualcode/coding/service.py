@@ -9,7 +9,6 @@ can repaint without asking the database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -47,13 +46,29 @@ class TranscriptProgress:
     done: dict[str, int] = field(default_factory=dict)  # coder name -> segments done (visible coders)
 
 
+Step = tuple[str, tuple]  # a TranscriptWork method's name and its arguments
+
+
 @dataclass
 class Action:
-    """An undoable step: ``redo`` does it again, ``undo`` takes it back."""
+    """An undoable step: ``redo`` does it again, ``undo`` takes it back.
+
+    Steps name a method rather than hold a closure, so a history outlives the object that
+    made it: reopening a transcript in the same session picks its history up again.
+    """
 
     label: str
-    redo: Callable[[], None]
-    undo: Callable[[], None]
+    redo: Step
+    undo: Step
+
+
+@dataclass
+class UndoHistory:
+    """A transcript's undo and redo stacks, for ``TranscriptWork.adopt``."""
+
+    key: tuple[int, int, int | None, int]  # coder, transcript, codebook, round
+    undo: list[Action]
+    redo: list[Action]
 
 
 def progress_overview(project: Project, viewer: str) -> list[TranscriptProgress]:
@@ -210,8 +225,26 @@ class TranscriptWork:
     def can_redo(self) -> bool:
         return bool(self._redo)
 
+    @property
+    def history(self) -> UndoHistory:
+        """The undo and redo stacks, to hand to the next ``TranscriptWork`` on this transcript."""
+        key = (self.coder.id, self.transcript.id, self.codebook.id if self.codebook else None, self.round)
+        return UndoHistory(key, self._undo, self._redo)
+
+    def adopt(self, history: UndoHistory | None) -> bool:
+        """Take over an earlier view's stacks when it was the same coder, transcript, codebook
+        and round (a new round or codebook starts a fresh history); returns whether it did."""
+        if history is None or history.key != self.history.key:
+            return False
+        self._undo, self._redo = history.undo, history.redo
+        return True
+
+    def _run(self, step: Step) -> None:
+        name, args = step
+        getattr(self, name)(*args)
+
     def _do(self, action: Action) -> None:
-        action.redo()
+        self._run(action.redo)
         self._undo.append(action)
         self._redo.clear()
 
@@ -219,7 +252,7 @@ class TranscriptWork:
         if not self._undo:
             return None
         action = self._undo.pop()
-        action.undo()
+        self._run(action.undo)
         self._redo.append(action)
         return action.label
 
@@ -227,7 +260,7 @@ class TranscriptWork:
         if not self._redo:
             return None
         action = self._redo.pop()
-        action.redo()
+        self._run(action.redo)
         self._undo.append(action)
         return action.label
 
@@ -357,14 +390,14 @@ class TranscriptWork:
             quote = self.quotes.get((segment_id, code_id))
             self._do(Action(
                 f"remove {self.code_by_id[code_id].name}",
-                redo=lambda: self._delete_coding(segment_id, code_id),
-                undo=lambda: self._insert_coding(segment_id, code_id, quote),
+                redo=("_delete_coding", (segment_id, code_id)),
+                undo=("_insert_coding", (segment_id, code_id, quote)),
             ))
             return False
         self._do(Action(
             f"apply {self.code_by_id[code_id].name}",
-            redo=lambda: self._insert_coding(segment_id, code_id),
-            undo=lambda: self._delete_coding(segment_id, code_id),
+            redo=("_insert_coding", (segment_id, code_id)),
+            undo=("_delete_coding", (segment_id, code_id)),
         ))
         return True
 
@@ -382,8 +415,8 @@ class TranscriptWork:
             return
         self._do(Action(
             "mark done" if done else "mark not done",
-            redo=lambda: self._set_done_row(segment_id, done),
-            undo=lambda: self._set_done_row(segment_id, not done),
+            redo=("_set_done_row", (segment_id, done)),
+            undo=("_set_done_row", (segment_id, not done)),
         ))
 
     def toggle_done(self, segment_id: int) -> bool:
@@ -401,19 +434,21 @@ class TranscriptWork:
         if applied_before and old == (start, end):
             return  # the same span again: nothing to save, nothing to undo
 
-        def redo() -> None:
-            if code_id not in self.applied.get(segment_id, set()):
-                self._insert_coding(segment_id, code_id, (start, end))
-            else:
-                self._set_quote_row(segment_id, code_id, (start, end))
+        self._do(Action(f"quote for {self.code_by_id[code_id].name}",
+                        redo=("_quote", (segment_id, code_id, (start, end))),
+                        undo=("_unquote", (segment_id, code_id, applied_before, old))))
 
-        def undo() -> None:
-            if not applied_before:
-                self._delete_coding(segment_id, code_id)
-            else:
-                self._set_quote_row(segment_id, code_id, old)
+    def _quote(self, segment_id: int, code_id: int, span: tuple[int, int]) -> None:
+        if code_id not in self.applied.get(segment_id, set()):
+            self._insert_coding(segment_id, code_id, span)
+        else:
+            self._set_quote_row(segment_id, code_id, span)
 
-        self._do(Action(f"quote for {self.code_by_id[code_id].name}", redo=redo, undo=undo))
+    def _unquote(self, segment_id: int, code_id: int, applied_before: bool, old: tuple[int, int] | None) -> None:
+        if not applied_before:
+            self._delete_coding(segment_id, code_id)
+        else:
+            self._set_quote_row(segment_id, code_id, old)
 
     def memo(self, segment_id: int) -> str:
         return self.memos.get(("segment", segment_id), "")
@@ -430,8 +465,8 @@ class TranscriptWork:
             return
         self._do(Action(
             label,
-            redo=lambda: self._write_memo(kind, segment_id, code_id, text),
-            undo=lambda: self._write_memo(kind, segment_id, code_id, old),
+            redo=("_write_memo", (kind, segment_id, code_id, text)),
+            undo=("_write_memo", (kind, segment_id, code_id, old)),
         ))
 
     def set_memo(self, segment_id: int, text: str) -> None:

@@ -9,6 +9,7 @@ from textual.app import App
 
 from ..coding.blinding import find_coder, set_blinded
 from ..coding.rounds import open_round
+from ..coding.service import UndoHistory
 from ..project import Project
 from . import bindings
 from .commands import JumpProvider
@@ -37,6 +38,7 @@ class QualcodeApp(App):
         self.writer = Writer()
         self.home: HomeScreen | None = None
         self.last_position: dict[int, int] = {}  # transcript id -> segment position the coder left at
+        self.undo_histories: dict[int, UndoHistory] = {}  # transcript id -> its undo/redo, for the session
 
     @property
     def keymap_settings(self) -> dict[str, str]:

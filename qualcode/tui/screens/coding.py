@@ -105,6 +105,7 @@ class CodingScreen(Screen):
             self.query_one("#coding-title", Static).update(message.error or "")
             return
         self.work = work_ = message.work
+        work_.adopt(self.app.undo_histories.pop(self.transcript_id, None))  # undo reaches back past a visit home
         self.sees_all = message.sees_all
         looks = code_looks(work_.codes)
         self.paths = code_paths(work_.codes)
@@ -496,6 +497,8 @@ class CodingScreen(Screen):
         seg = self.current_segment
         if seg is not None:
             self.app.last_position[self.transcript_id] = seg.position
+        if self.work is not None:
+            self.app.undo_histories[self.transcript_id] = self.work.history
 
     def action_back(self) -> None:
         if self.back_to_previous:
