@@ -62,6 +62,11 @@ class Project:
             migrations.create_schema(self.write_engine)
         else:
             migrations.upgrade(self.write_engine, allow=upgrade)
+        if user:
+            from .coding.identity import check_identity
+
+            with self.read() as s:
+                check_identity(s, user)  # a coder bound to a login is claimed only from it
 
     # -- sessions -------------------------------------------------------------------------
     @contextmanager

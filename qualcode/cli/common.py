@@ -43,10 +43,32 @@ def project_option(f: Callable) -> Callable:
 
 
 def as_option(f: Callable) -> Callable:
+    @functools.wraps(f)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        verify_viewer(kwargs.get("project_target"), kwargs.get("viewer"))
+        return f(*args, **kwargs)
+
     return click.option(
         "--as", "viewer", metavar="NAME", default=_from_root("viewer", "QUALCODE_USER", None),
         help="Who is asking (a coder's name, or $QUALCODE_USER): blinding decides what you see.",
-    )(f)
+    )(checked)
+
+
+def verify_viewer(target: str | None, viewer: str | None) -> None:
+    """Before any command runs as ``viewer``: a coder bound to a login is claimed only from it.
+    A project that cannot be opened is left to the command, which says why."""
+    from ..coding.identity import check_identity
+    from ..errors import ProjectError
+    from ..project import Project
+
+    if not viewer or not target:
+        return
+    try:
+        project = Project(target)
+    except ProjectError:
+        return
+    with project, project.read() as s:
+        check_identity(s, viewer)
 
 
 def output_options(formats: tuple[str, ...] = FORMATS_LIST) -> Callable:

@@ -162,13 +162,38 @@ def _add_coder(project, name: str, role: str, viewer: str | None, actor: str) ->
 @coders_group.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(CODER_ROLES), default="coder", show_default=True)
+@click.option("--login", metavar="ACCOUNT", help="Bind the coder to this operating-system login (see set-login).")
 @as_option
 @project_option
-def coders_add(name: str, role: str, viewer: str | None, project_target: str) -> None:
+def coders_add(name: str, role: str, login: str | None, viewer: str | None, project_target: str) -> None:
     """Add a coder NAME (once the project has a lead, only the lead may: --as LEAD)."""
+    from ..coding.identity import set_login
+
     with open_project_for(project_target) as project:
         _add_coder(project, name.strip(), role, viewer, actor=_actor(viewer))
-    click.echo(f"added {role} {name.strip()}")
+        if login:
+            with project.transaction() as s:
+                set_login(s, viewer, name.strip(), login, actor=_actor(viewer))
+    click.echo(f"added {role} {name.strip()}" + (f" (login {login})" if login else ""))
+
+
+@coders_group.command("set-login")
+@click.argument("name")
+@click.argument("login", required=False)
+@as_option
+@project_option
+def coders_set_login(name: str, login: str | None, viewer: str | None, project_target: str) -> None:
+    """Bind coder NAME to the operating-system LOGIN; without LOGIN, unbind.
+
+    A bound coder can be claimed (--as NAME, code --coder NAME) only from that login, so on a
+    shared server nobody reads the others' codes by claiming to be the lead. Once the project
+    has a lead, only the lead may bind or unbind.
+    """
+    from ..coding.identity import set_login
+
+    with open_project_for(project_target) as project, project.transaction() as s:
+        coder = set_login(s, viewer, name, login, actor=_actor(viewer))
+    click.echo(f"{coder.name} is bound to the login {coder.login}" if coder.login else f"{coder.name} is not bound to a login")
 
 
 @coders_group.command("list")
@@ -178,8 +203,8 @@ def coders_list(fmt: str, out: str | None, project_target: str) -> None:
     """List coders and their roles."""
     with open_project_for(project_target) as project, project.read() as s:
         coders = list(s.exec(select(Coder).order_by(Coder.name)).scalars())
-    rows = [[c.name, c.role, c.created_at.date().isoformat() if c.created_at else ""] for c in coders]
-    emit(Table(["name", "role", "added"], rows, title="Coders"), fmt, out)
+    rows = [[c.name, c.role, c.login or "", c.created_at.date().isoformat() if c.created_at else ""] for c in coders]
+    emit(Table(["name", "role", "login", "added"], rows, title="Coders"), fmt, out)
 
 
 # -- cases --------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from sqlmodel import SQLModel
 from ..errors import ProjectError
 from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -44,8 +44,14 @@ def _v2_to_v3(conn: Connection) -> None:
         conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
 
 
+def _v3_to_v4(conn: Connection) -> None:
+    """v4 lets a coder be bound to an operating-system login (``qualcode coders set-login``)."""
+    if "login" not in {c["name"] for c in inspect(conn).get_columns("qc_coder")}:
+        conn.execute(text("ALTER TABLE qc_coder ADD COLUMN login VARCHAR(100)"))
+
+
 # MIGRATIONS[n] upgrades a database from version n to n + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def read_version(engine: Engine) -> int | None:

@@ -124,6 +124,8 @@ class Coder(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=100)
     role: str = "coder"  # coder | lead | auditor
+    # The operating-system account that may act as this coder (None: anyone may say --as NAME).
+    login: Optional[str] = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
 
 

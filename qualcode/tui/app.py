@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.app import App
 
 from ..coding.blinding import find_coder, set_blinded
+from ..coding.identity import check_identity
 from ..coding.rounds import open_round
 from ..coding.service import UndoHistory
 from ..project import Project
@@ -137,6 +138,7 @@ def create_app(project: Project, coder: str, *, transcript_id: int | None = None
     """
     with project.read() as s:
         find_coder(s, coder)  # an unknown name fails here, before the screen takes over
+        check_identity(s, coder)
     if settings is None:
         settings = load_settings()
     return QualcodeApp(project, coder, transcript_id=transcript_id, settings=settings, side_by_side=side_by_side)

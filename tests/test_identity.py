@@ -1,0 +1,125 @@
+"""Coders bound to an operating-system login: claimed only from that login, in the CLI,
+the workbench and notebooks; binding is the lead's job and is audited."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+import qualcode.coding.identity as identity
+from qualcode.cli.main import cli
+from qualcode.errors import BlindingError, InputError
+from qualcode.project import Project
+from qualcode.store.models import AuditEvent
+
+from .builders import add_coders, build_codebook, build_transcript
+
+
+@pytest.fixture
+def login(monkeypatch):
+    """Pretend this process runs as the given account."""
+    def become(account: str) -> None:
+        monkeypatch.setattr(identity, "current_login", lambda: account)
+    become("ana-account")
+    return become
+
+
+@pytest.fixture
+def team(any_project, login):
+    build_transcript(any_project)
+    build_codebook(any_project)
+    add_coders(any_project, "ana", "ben", lead="lee")
+    with any_project.transaction() as s:
+        identity.set_login(s, "lee", "ana", "ana-account")
+    return any_project
+
+
+def run(project, *args: str):
+    return CliRunner().invoke(cli, [*args, "--project", project.target])
+
+
+def test_a_bound_coder_is_claimed_only_from_their_login(team, login):
+    with team.read() as s:
+        identity.check_identity(s, "ana")  # from ana's own account
+        identity.check_identity(s, "ben")  # not bound: as before, a declaration
+        identity.check_identity(s, "nobody-by-that-name")  # unknown names are the command's to report
+    login("ben-account")
+    with team.read() as s, pytest.raises(BlindingError, match="ana is bound to the login 'ana-account'; this session runs as 'ben-account'"):
+        identity.check_identity(s, "ana")
+
+
+def test_the_cli_refuses_as_a_bound_coder_from_another_login(team, login):
+    assert run(team, "--as", "ana", "status").exit_code == 0
+    login("ben-account")
+    for args in (("--as", "ana", "status"), ("status", "--as", "ana"), ("agreement", "--as", "ana"),
+                 ("codings", "export", "--as", "ana"), ("frequencies", "--as", "ana")):
+        refused = run(team, *args)
+        assert refused.exit_code == 2, (args, refused.output)
+        assert refused.stderr == "error: ana is bound to the login 'ana-account'; this session runs as 'ben-account'\n"
+
+
+def test_the_lead_can_be_bound_too_so_nobody_else_reads_every_code(team, login):
+    login("lee-account")
+    with team.transaction() as s:
+        identity.set_login(s, "lee", "lee", "lee-account")
+    assert run(team, "--as", "lee", "agreement").exit_code == 0
+    login("ben-account")
+    refused = run(team, "--as", "lee", "agreement")
+    assert refused.exit_code == 2 and "lee is bound to the login 'lee-account'" in refused.stderr
+
+
+def test_workbench_and_notebook_refuse_too(team, login, tmp_path):
+    from qualcode.tui.app import create_app
+    from qualcode.tui.settings import Settings
+
+    create_app(team, "ana", settings=Settings())  # ana's own account: opens
+    login("ben-account")
+    with pytest.raises(BlindingError, match="ana is bound"):
+        create_app(team, "ana", settings=Settings())
+    with pytest.raises(BlindingError, match="ana is bound"):
+        Project(team.target, user="ana")
+    refused = run(team, "code", "--coder", "ana")
+    assert refused.exit_code == 2 and "ana is bound" in refused.stderr
+
+
+def test_binding_is_the_leads_audited_job_and_cannot_lock_the_lead_out(team, login):
+    refused = run(team, "coders", "set-login", "ben", "ben-account", "--as", "ben")
+    assert refused.exit_code == 2 and "binding a coder to a login is for the lead analyst" in refused.stderr
+    done = run(team, "coders", "set-login", "ben", "ben-account", "--as", "lee")
+    assert done.exit_code == 0 and done.output == "ben is bound to the login ben-account\n"
+    listing = run(team, "coders", "list", "--format", "csv").output.splitlines()
+    assert listing[0] == "name,role,login,added" and listing[1].startswith("ana,coder,ana-account,")
+    assert listing[2].startswith("ben,coder,ben-account,")
+    locked = run(team, "coders", "set-login", "lee", "someone-else", "--as", "lee")
+    assert locked.exit_code == 2 and "would lock you out" in locked.stderr
+    unbound = run(team, "coders", "set-login", "ben", "--as", "lee")
+    assert unbound.exit_code == 0 and unbound.output == "ben is not bound to a login\n"
+    with team.read() as s:
+        events = [(e.actor, e.before["login"], e.after["login"]) for e in
+                  s.exec(select(AuditEvent).where(AuditEvent.action == "coder.set_login").order_by(AuditEvent.id)).scalars()]
+    assert events == [("lee", None, "ana-account"), ("lee", None, "ben-account"), ("lee", "ben-account", None)]
+
+
+def test_add_with_a_login_and_bad_login_names(any_project, login):
+    added = run(any_project, "coders", "add", "ana", "--login", "ana-account")
+    assert added.exit_code == 0 and added.output == "added coder ana (login ana-account)\n"
+    with any_project.transaction() as s, pytest.raises(InputError, match="not a login name"):
+        identity.set_login(s, None, "ana", "two words")
+
+
+def test_a_version_3_project_gains_the_login_column(project_path):
+    import sqlite3
+
+    from qualcode.store.migrations import SCHEMA_VERSION
+
+    Project(project_path, create=True).close()
+    con = sqlite3.connect(project_path)
+    con.execute("ALTER TABLE qc_coder DROP COLUMN login")
+    con.execute("UPDATE qc_meta SET value = '3' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    with Project(project_path) as p:
+        assert p.schema_version() == SCHEMA_VERSION == 4
+    assert (project_path.parent / "study.db.v3.bak").exists()
+    assert "login" in {r[1] for r in sqlite3.connect(project_path).execute("PRAGMA table_info(qc_coder)")}
