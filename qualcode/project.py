@@ -38,7 +38,7 @@ class Project:
 
     def __init__(self, target: str | os.PathLike, *, create: bool = False, upgrade: bool = True, user: str | None = None):
         self.target = str(target)
-        self.user = user
+        self._user: str | None = None
         if not is_url(self.target):
             path = Path(self.target).expanduser()
             if path.is_dir():
@@ -62,11 +62,25 @@ class Project:
             migrations.create_schema(self.write_engine)
         else:
             migrations.upgrade(self.write_engine, allow=upgrade)
-        if user:
+        try:
+            self.user = user  # checked: a coder bound to a login is claimed only from it
+        except QualcodeError:
+            self.close()
+            raise
+
+    @property
+    def user(self) -> str | None:
+        """Who is looking (a coder's name); blinding decides what they see."""
+        return self._user
+
+    @user.setter
+    def user(self, name: str | None) -> None:
+        if name:
             from .coding.identity import check_identity
 
             with self.read() as s:
-                check_identity(s, user)  # a coder bound to a login is claimed only from it
+                check_identity(s, name)
+        self._user = name
 
     # -- sessions -------------------------------------------------------------------------
     @contextmanager

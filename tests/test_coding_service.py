@@ -50,6 +50,32 @@ def test_toggle_saves_at_once_and_undo_redo_walk_back_and_forth(setup):
     assert {c.key for c in again.codes_on(seg)} == {"SV", "SA", "WD"}
 
 
+def test_a_new_view_adopts_the_history_unless_the_codebook_changed(setup):
+    from qualcode.codebook.changes import retire_code
+    from qualcode.store.models import Code, Codebook
+
+    project, tid, codes = setup
+    first = TranscriptWork(project, "ana", tid)
+    seg = first.segments[0].id
+    first.toggle(seg, codes["SV"])
+    first.set_quote(seg, codes["SV"], first.segments[0].start, first.segments[0].start + 4)
+    first.set_memo(seg, "a note")
+    second = TranscriptWork(project, "ana", tid)
+    assert second.adopt(first.history)
+    assert [second.undo() for _ in range(3)] == ["segment memo", "quote for Shared vision and strategy",
+                                                "apply Shared vision and strategy"]
+    assert stored_codings(project) == []
+    assert second.memo(seg) == "" and not second.applied.get(seg)
+    assert second.redo() == "apply Shared vision and strategy"
+    assert stored_codings(project) == [(seg, codes["SV"], 1)] and codes["SV"] in second.applied[seg]
+
+    assert not TranscriptWork(project, "ben", tid).adopt(second.history)  # another coder's
+    with project.transaction() as s:  # the lead retires a code: the codebook's version moves on
+        cb = s.exec(select(Codebook)).scalars().one()
+        retire_code(s, cb, "lead", s.get(Code, codes["WD"]))
+    assert not TranscriptWork(project, "ana", tid).adopt(second.history)
+
+
 def test_every_coding_change_is_audited(setup):
     project, tid, codes = setup
     work = TranscriptWork(project, "ana", tid)

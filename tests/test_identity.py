@@ -11,7 +11,7 @@ import qualcode.coding.identity as identity
 from qualcode.cli.main import cli
 from qualcode.errors import BlindingError, InputError
 from qualcode.project import Project
-from qualcode.store.models import AuditEvent
+from qualcode.store.models import AuditEvent, Coder
 
 from .builders import add_coders, build_codebook, build_transcript
 
@@ -123,3 +123,34 @@ def test_a_version_3_project_gains_the_login_column(project_path):
         assert p.schema_version() == SCHEMA_VERSION == 4
     assert (project_path.parent / "study.db.v3.bak").exists()
     assert "login" in {r[1] for r in sqlite3.connect(project_path).execute("PRAGMA table_info(qc_coder)")}
+
+
+def test_init_checks_the_lead_against_the_project_it_opens(team, login, tmp_path, monkeypatch):
+    """`init PATH --lead X --as LEE` acts on PATH, so --as is checked there (not on --project)."""
+    with team.transaction() as s:
+        identity.set_login(s, "lee", "lee", "ana-account")  # this process is ana-account for now
+    login("mallory-account")
+    monkeypatch.chdir(tmp_path)  # no ./qualcode.db here: the default project cannot vouch for anyone
+    refused = CliRunner().invoke(cli, ["init", team.target, "--lead", "mallory", "--as", "lee"])
+    assert refused.exit_code == 2 and "lee is bound to the login 'ana-account'" in refused.stderr
+    with team.read() as s:
+        assert "mallory" not in [c.name for c in s.exec(select(Coder)).scalars()]
+
+
+def test_add_with_a_login_is_one_step(any_project, login):
+    first = run(any_project, "coders", "add", "lee", "--role", "lead", "--login", "lee-account")
+    assert first.exit_code == 0 and first.output == "added lead lee (login lee-account)\n"
+    login("lee-account")
+    bad = run(any_project, "coders", "add", "ana", "--login", "a b", "--as", "lee")
+    assert bad.exit_code == 2 and "'a b' is not a login name" in bad.stderr
+    with any_project.read() as s:
+        assert [(c.name, c.login) for c in s.exec(select(Coder)).scalars()] == [("lee", "lee-account")]
+
+
+def test_a_notebook_cannot_switch_to_a_bound_coder_after_opening(team, login):
+    with Project(team.target) as project:
+        project.user = "ana"  # ana's own account
+        login("ben-account")
+        with pytest.raises(BlindingError, match="ana is bound"):
+            project.user = "ana"
+        assert project.user == "ana"  # unchanged by the refused switch

@@ -103,6 +103,37 @@ def test_taking_a_coder_midway_through_round_two_takes_the_round_the_queue_compa
         assert decide(s, "lead", seg2, sv, "take", coder="ben", round=2).present is True  # asked for by number
 
 
+def test_decisions_by_default_compare_the_coders_the_queue_compares(any_project):
+    """carl (a coder) coded segment 1 in round 1 but never marked anything done, so the queue
+    leaves him out; ann and ben both recoded segment 2 in round 2 (ben applies SV there, ann
+    does not). The queue shows round 2, and so must take: carl must not pull it back to 1."""
+    from qualcode.store.models import SegmentStatus
+
+    codings = dict(CODINGS)
+    codings["carl"] = {1: {"SV"}}
+    ids = build_study(any_project, codings, DONE)
+    seg2, sv, sa = ids["segments"][2], ids["codes"]["SV"], ids["codes"]["SA"]
+    ann, ben = ids["coders"]["ann"], ids["coders"]["ben"]
+    with any_project.transaction() as s:
+        s.add_all([SegmentStatus(segment_id=seg2, coder_id=ann, round=2), Coding(segment_id=seg2, code_id=sa, coder_id=ann, round=2),
+                   SegmentStatus(segment_id=seg2, coder_id=ben, round=2), Coding(segment_id=seg2, code_id=sv, coder_id=ben, round=2)])
+    with any_project.read() as s:
+        shown = {(d["path"], tuple(d["applied_by"])) for i in disagreement_queue(s, "lead") for d in i.disputed}
+    assert ("Shared vision and strategy", ("ben",)) in shown
+    with any_project.transaction() as s:
+        assert decide(s, "lead", seg2, sv, "take", coder="ben").present is True
+        assert decide(s, "lead", seg2, sv, "take", coder="ann").present is False
+        assert decide(s, "lead", seg2, sv, "union").present is True
+
+
+def test_decisions_when_the_queue_compares_a_coder_with_the_consensus_layer(any_project):
+    ids = build_study(any_project, CODINGS, DONE)
+    seg2, sv = ids["segments"][2], ids["codes"]["SV"]
+    with any_project.transaction() as s:
+        assert decide(s, "lead", seg2, sv, "manual", present=True, coders=["ann", "consensus"]).present is True
+        assert decide(s, "lead", seg2, sv, "take", coder="ann", coders=["ann", "consensus"]).present is True
+
+
 def test_layer_codings_for_a_coder_uses_the_latest_round(any_project):
     ids = build_study(any_project, CODINGS, DONE)
     with any_project.read() as s:

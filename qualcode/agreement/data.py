@@ -8,8 +8,8 @@ done do not count (``present`` is cleared there).
 The round that counts, per transcript, is the latest round in which every compared
 coder who worked on that transcript coded or marked anything there, unless a round is
 given: a coder who has started round 2 is still compared on round 1 until the others
-start round 2 too (``round_that_counts``). Coders who share no round on a transcript
-each count their own latest.
+start round 2 too (``round_that_counts``). Work in any codebook counts as having worked
+in a round. Coders who share no round on a transcript each count their own latest.
 The pseudo-coder ``consensus`` is the reconciled layer (decisions with
 present = True); it counts as done on every segment that has a decision or that
 every project coder (role "coder") with any done mark finished.
@@ -279,11 +279,12 @@ def load(
 
     codebook_codes = np.zeros(code_base, dtype=bool)
     codebook_codes[[cid for (cid,) in session.exec(select(Code.id).where(Code.codebook_id == codebook.id)).all()]] = True
-    codings = [g.keep(codebook_codes[g.code_ids]) for g in _read_codings(session, list(position), round, between, code_base)]
+    codings = _read_codings(session, list(position), round, between, code_base)
     statuses = _read_statuses(session, list(position), round, between)
-    if round is None:
+    if round is None:  # which round counts depends on all the coders' work there, in any codebook
         kept = counting_rounds(codings + statuses, transcript_of, len(case_of))
         codings, statuses = kept[:len(codings)], kept[len(codings):]
+    codings = [g.keep(codebook_codes[g.code_ids]) for g in codings]
 
     used = np.zeros(code_base, dtype=bool)
     for g in codings:

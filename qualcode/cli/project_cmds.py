@@ -19,7 +19,7 @@ from ..store.models import (
     CODER_ROLES, SPEAKER_ROLES, TRANSCRIPT_KINDS, Case, CaseAttribute, Codebook, Coder, Coding, Segment, Speaker,
     Transcript,
 )
-from .common import as_option, emit, open_project_for, output_options, project_option
+from .common import as_option, emit, open_project_for, output_options, project_option, verify_viewer
 
 # Names a coder may not take: "consensus" is the reconciled layer's name wherever layers are chosen.
 RESERVED_CODER_NAMES = ("consensus",)
@@ -47,6 +47,8 @@ def _count(session, model, *where) -> int:
 def init_cmd(path: str | None, lead: str | None, viewer: str | None, project_target: str) -> None:
     """Create a project (PATH, or --project; a database URL works too)."""
     target = path or project_target
+    if path:
+        verify_viewer(path, viewer)  # --as was checked against --project; PATH is what init acts on
     existed = "://" not in target and Path(target).exists()
     project = open_project_for(target, create=True)
     with project:
@@ -142,17 +144,21 @@ def coders_group() -> None:
     """The people who code: coders, the lead analyst, auditors."""
 
 
-def _add_coder(project, name: str, role: str, viewer: str | None, actor: str) -> Coder:
-    """Add coder ``name`` (recorded as done by ``actor``); once the project has a lead, only the lead (``viewer``) may."""
+def _add_coder(project, name: str, role: str, viewer: str | None, actor: str, login: str | None = None) -> Coder:
+    """Add coder ``name`` (recorded as done by ``actor``), bound to ``login`` if given, in one
+    transaction; once the project has a lead, only the lead (``viewer``) may."""
+    from ..coding.identity import clean_login
+
     if not name:
         raise InputError("a coder needs a name")
     if name.casefold() in RESERVED_CODER_NAMES:
         raise InputError(f"{name!r} is reserved for the consensus layer: choose another coder name")
+    login = clean_login(login)
     with project.transaction() as s:
         require_lead_once_appointed(s, viewer, f"adding a {role}")
         if s.exec(select(Coder).where(Coder.name == name)).scalars().first():
             raise InputError(f"coder {name!r} already exists")
-        coder = Coder(name=name, role=role)
+        coder = Coder(name=name, role=role, login=login)
         s.add(coder)
         s.flush()
         audit.record(s, actor, "coder.add", coder)
@@ -167,13 +173,8 @@ def _add_coder(project, name: str, role: str, viewer: str | None, actor: str) ->
 @project_option
 def coders_add(name: str, role: str, login: str | None, viewer: str | None, project_target: str) -> None:
     """Add a coder NAME (once the project has a lead, only the lead may: --as LEAD)."""
-    from ..coding.identity import set_login
-
     with open_project_for(project_target) as project:
-        _add_coder(project, name.strip(), role, viewer, actor=_actor(viewer))
-        if login:
-            with project.transaction() as s:
-                set_login(s, viewer, name.strip(), login, actor=_actor(viewer))
+        _add_coder(project, name.strip(), role, viewer, actor=_actor(viewer), login=login)
     click.echo(f"added {role} {name.strip()}" + (f" (login {login})" if login else ""))
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session
 
-from ..agreement.data import CONSENSUS, load, round_that_counts
+from ..agreement.data import CONSENSUS, coder_rows, load, round_that_counts
 from ..agreement.report import require_reader
 from ..codebook.lookup import get_codebook
 from ..errors import QualcodeError
@@ -151,6 +151,17 @@ def _worked_rounds(session: Session, transcript_id: int, coder_ids: list[int]) -
     return worked
 
 
+def _compared(session: Session, coders: list[str] | None, round: int | None) -> list[Coder]:
+    """The coders the queue compares for ``coders`` (its own default when none are named), without
+    the consensus layer: they decide which round counts."""
+    try:
+        chosen, _ = coder_rows(session, coders or None, round)
+    except QualcodeError:  # fewer than two to compare: still the ones named, or every coder
+        chosen = ([find_coder(session, n) for n in coders if n != CONSENSUS] if coders
+                  else list(session.exec(select(Coder).where(Coder.role == "coder")).scalars()))
+    return [c for c in chosen if c != CONSENSUS]
+
+
 def _coder_applied(session: Session, coder: Coder, segment: Segment, code_id: int, round: int | None,
                    compared: list[Coder]) -> Coding | None:
     """The coder's coding of ``code_id`` on the segment in the round that counts (or None).
@@ -210,9 +221,6 @@ def decide(
     if session.get(Code, code_id) is None:
         raise QualcodeError(f"no code with id {code_id}")
     quote: tuple[int | None, int | None] = (None, None)
-    # the coders the queue compared (by default every coder): they decide which round counts
-    compared = ([find_coder(session, name) for name in coders] if coders
-                else list(session.exec(select(Coder).where(Coder.role == "coder")).scalars()))
     if method == "manual":
         if present is None:
             raise QualcodeError("a manual decision needs --present yes or --present no")
@@ -220,12 +228,13 @@ def decide(
     elif method == "take":
         if not coder:
             raise QualcodeError("say whose codes to take (--take CODER)")
-        hit = _coder_applied(session, find_coder(session, coder), segment, code_id, round, compared)
+        hit = _coder_applied(session, find_coder(session, coder), segment, code_id, round, _compared(session, coders, round))
         present, label = hit is not None, f"take:{coder}"
         if hit is not None:
             quote = (hit.quote_start, hit.quote_end)
     elif method in ("union", "intersection"):
         votes = []
+        compared = _compared(session, coders, round)
         for voter in compared:
             try:
                 votes.append(_coder_applied(session, voter, segment, code_id, round, compared) is not None)

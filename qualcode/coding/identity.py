@@ -43,14 +43,20 @@ def check_identity(session: Session, name: str | None) -> None:
         raise BlindingError(f"{name} is bound to the login {coder.login!r}; this session runs as {login!r}")
 
 
+def clean_login(login: str | None) -> str | None:
+    """An account name as given (None for none); refuses what cannot be one."""
+    login = (login or "").strip() or None
+    if login is not None and any(ch.isspace() for ch in login):
+        raise InputError(f"{login!r} is not a login name")
+    return login
+
+
 def set_login(session: Session, viewer: str | None, name: str, login: str | None, *, actor: str | None = None) -> Coder:
     """Bind coder ``name`` to ``login`` (None or "" unbinds); the lead's job once there is one.
     ``actor`` is recorded in the audit trail (default: ``viewer``)."""
     allowed_as = require_lead_once_appointed(session, viewer, "binding a coder to a login")
     coder = find_coder(session, name)
-    login = (login or "").strip() or None
-    if login is not None and any(ch.isspace() for ch in login):
-        raise InputError(f"{login!r} is not a login name")
+    login = clean_login(login)
     if name == viewer and login is not None and login != current_login():
         raise InputError(f"binding yourself to {login!r} would lock you out (this session runs as {current_login()!r})")
     before = audit.row_dict(coder)

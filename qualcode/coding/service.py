@@ -66,7 +66,7 @@ class Action:
 class UndoHistory:
     """A transcript's undo and redo stacks, for ``TranscriptWork.adopt``."""
 
-    key: tuple[int, int, int | None, int]  # coder, transcript, codebook, round
+    key: tuple[int, int, int | None, int | None, int]  # coder, transcript, codebook and its version, round
     undo: list[Action]
     redo: list[Action]
 
@@ -228,12 +228,14 @@ class TranscriptWork:
     @property
     def history(self) -> UndoHistory:
         """The undo and redo stacks, to hand to the next ``TranscriptWork`` on this transcript."""
-        key = (self.coder.id, self.transcript.id, self.codebook.id if self.codebook else None, self.round)
+        codebook = self.codebook
+        key = (self.coder.id, self.transcript.id, codebook.id if codebook else None, codebook.version if codebook else None, self.round)
         return UndoHistory(key, self._undo, self._redo)
 
     def adopt(self, history: UndoHistory | None) -> bool:
         """Take over an earlier view's stacks when it was the same coder, transcript, codebook
-        and round (a new round or codebook starts a fresh history); returns whether it did."""
+        version and round (a new round, or a changed codebook, starts a fresh history);
+        returns whether it did."""
         if history is None or history.key != self.history.key:
             return False
         self._undo, self._redo = history.undo, history.redo

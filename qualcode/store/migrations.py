@@ -119,7 +119,11 @@ def upgrade(engine: Engine, *, allow: bool = True) -> int:
         engine.dispose()
         shutil.copy2(path, path.with_name(f"{path.name}.v{found}.bak"))
     with engine.begin() as conn:
-        for version in range(found, SCHEMA_VERSION):
+        # Another process may have upgraded meanwhile: read again, holding the version row
+        # (PostgreSQL: FOR UPDATE makes a second upgrader wait; SQLite: BEGIN IMMEDIATE already does).
+        lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
+        current = int(conn.execute(text(f"SELECT value FROM qc_meta WHERE key = 'schema_version'{lock}")).scalar())
+        for version in range(current, SCHEMA_VERSION):
             step = MIGRATIONS.get(version)
             if step is None:
                 raise ProjectError(f"no migration from schema version {version}")
