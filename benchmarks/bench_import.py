@@ -11,7 +11,7 @@ own (a failed file leaves nothing behind) into its full schema (constraints, ind
 foreign keys, WAL journal); the baseline does the same reading, splitting and inserting
 without those guarantees (one commit, bare tables), so it is the floor to measure against.
 
-The machine is shared and noisy, so both sides run ``--repeat`` times (default 3),
+The machine is shared and noisy, so both sides run ``--repeat`` times (default 5),
 interleaved, each into a fresh database; the ratio compares the best run of each side
 (as ``timeit`` does: slower runs measure other people's load, not the code). Every run
 is printed, with the median of the per-run ratios beside it. Processor (CPU) seconds of
@@ -145,7 +145,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="a tenth of the size (100 transcripts)")
     parser.add_argument("--project", help="database URL to import into (default: a temporary SQLite file)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each side; the best of each is compared (default 3)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each side; the best of each is compared (default 5)")
     args = parser.parse_args()
     files = 100 if args.small else 1000
     engine = "postgresql" if args.project and "://" in args.project else "sqlite"
