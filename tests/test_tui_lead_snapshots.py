@@ -67,3 +67,26 @@ def test_cqr_table(tmp_path, snap_compare):
         assert snap_compare(app, terminal_size=SIZE, run_before=opening("cqr", CqrTableScreen, "down", "right"))
     finally:
         project.close()
+
+
+# 80 columns, as over SSH on a lab server: every column on screen, long text cut with "…".
+NARROW = (80, 24)
+
+
+@pytest.fixture
+def demo_lead(tmp_path):
+    project = build_demo(tmp_path / "demo.db")
+    yield create_app(project, "lee", settings=Settings())
+    project.close()
+
+
+def test_home_at_80_columns(demo_lead, snap_compare):
+    async def loaded(pilot):
+        await home_screen(pilot.app, pilot)
+        await pilot.pause(0.2)
+
+    assert snap_compare(demo_lead, terminal_size=NARROW, run_before=loaded)
+
+
+def test_agreement_dashboard_at_80_columns(demo_lead, snap_compare):
+    assert snap_compare(demo_lead, terminal_size=NARROW, run_before=opening("agreement", AgreementDashboard))
