@@ -154,3 +154,29 @@ def test_a_notebook_cannot_switch_to_a_bound_coder_after_opening(team, login):
         with pytest.raises(BlindingError, match="ana is bound"):
             project.user = "ana"
         assert project.user == "ana"  # unchanged by the refused switch
+
+
+def test_init_elsewhere_is_not_judged_by_the_default_project(team, login, tmp_path, monkeypatch):
+    """$QUALCODE_PROJECT binds ana to another login; `init other.db --as ana` acts on other.db only,
+    and checking --as never upgrades a project."""
+    login("ben-account")
+    monkeypatch.setenv("QUALCODE_PROJECT", team.target)
+    fresh = tmp_path / "other.db"
+    made = CliRunner().invoke(cli, ["init", str(fresh), "--as", "ana"])
+    assert made.exit_code == 0, made.output
+    assert CliRunner().invoke(cli, ["status", "--as", "ana"]).exit_code == 2  # the default project still says no
+
+
+def test_checking_as_never_upgrades_an_old_project(project_path, login):
+    import sqlite3
+
+    from qualcode.cli.common import verify_viewer
+
+    Project(project_path, create=True).close()
+    con = sqlite3.connect(project_path)
+    con.execute("ALTER TABLE qc_coder DROP COLUMN login")
+    con.execute("UPDATE qc_meta SET value = '3' WHERE key = 'schema_version'")
+    con.commit()
+    verify_viewer(str(project_path), "ana")
+    assert con.execute("SELECT value FROM qc_meta WHERE key = 'schema_version'").fetchone() == ("3",)
+    assert not (project_path.parent / "study.db.v3.bak").exists()

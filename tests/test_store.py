@@ -123,3 +123,39 @@ def test_v2_project_loses_its_redundant_indexes_and_keeps_its_rows(any_project):
     assert not names & set(REDUNDANT_V2_INDEXES)
     assert any_project.schema_version() == SCHEMA_VERSION
     assert list(any_project.cases()["name"]) == ["Kept"]
+
+
+def test_an_upgrade_backs_up_a_consistent_snapshot_and_never_over_an_earlier_backup(project_path):
+    """Rows another process committed but not yet checkpointed (still in the WAL) are in the
+    backup, and a second upgrade of a restored file keeps the first backup."""
+    Project(project_path, create=True).close()
+    con = sqlite3.connect(project_path)
+    con.execute("ALTER TABLE qc_coder DROP COLUMN login")
+    con.execute("UPDATE qc_meta SET value = '3' WHERE key = 'schema_version'")
+    con.commit()
+    other = sqlite3.connect(project_path)  # holds the WAL open: its commit stays in the -wal file
+    other.execute("PRAGMA wal_autocheckpoint = 0")
+    other.execute("INSERT INTO qc_case (name, description, created_at) VALUES ('In the WAL', '', '2026-01-01')")
+    other.commit()
+    (project_path.parent / "study.db.v3.bak").write_text("an earlier backup")
+    Project(project_path).close()
+    other.close()
+    assert (project_path.parent / "study.db.v3.bak").read_text() == "an earlier backup"
+    backup = sqlite3.connect(project_path.parent / "study.db.v3.1.bak")
+    assert backup.execute("SELECT name FROM qc_case").fetchall() == [("In the WAL",)]
+    assert backup.execute("SELECT value FROM qc_meta WHERE key = 'schema_version'").fetchone() == ("3",)
+
+
+def test_an_upgrade_that_finds_a_newer_version_under_its_lock_refuses(project_path, monkeypatch):
+    """Another (newer) qualcode upgraded between our first look and our lock: refuse, and do
+    not stamp the project back to our version."""
+    from qualcode.store import migrations
+
+    Project(project_path, create=True).close()
+    con = sqlite3.connect(project_path)
+    con.execute("UPDATE qc_meta SET value = '99' WHERE key = 'schema_version'")
+    con.commit()
+    monkeypatch.setattr(migrations, "read_version", lambda engine: 3)  # what the first look saw
+    with pytest.raises(ProjectError, match="newer"):
+        Project(project_path)
+    assert con.execute("SELECT value FROM qc_meta WHERE key = 'schema_version'").fetchone() == ("99",)

@@ -42,16 +42,22 @@ def project_option(f: Callable) -> Callable:
     )(f)
 
 
-def as_option(f: Callable) -> Callable:
-    @functools.wraps(f)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        verify_viewer(kwargs.get("project_target"), kwargs.get("viewer"))
-        return f(*args, **kwargs)
+def as_option(f: Callable | None = None, *, check: bool = True) -> Callable:
+    """``--as NAME``; unless ``check=False``, the claim is checked against ``--project`` first
+    (a coder bound to a login is claimed only from it)."""
+    def deco(f: Callable) -> Callable:
+        @functools.wraps(f)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if check:
+                verify_viewer(kwargs.get("project_target"), kwargs.get("viewer"))
+            return f(*args, **kwargs)
 
-    return click.option(
-        "--as", "viewer", metavar="NAME", default=_from_root("viewer", "QUALCODE_USER", None),
-        help="Who is asking (a coder's name, or $QUALCODE_USER): blinding decides what you see.",
-    )(checked)
+        return click.option(
+            "--as", "viewer", metavar="NAME", default=_from_root("viewer", "QUALCODE_USER", None),
+            help="Who is asking (a coder's name, or $QUALCODE_USER): blinding decides what you see.",
+        )(checked)
+
+    return deco(f) if f is not None else deco
 
 
 def verify_viewer(target: str | None, viewer: str | None) -> None:
@@ -64,7 +70,9 @@ def verify_viewer(target: str | None, viewer: str | None) -> None:
     if not viewer or not target:
         return
     try:
-        project = Project(target)
+        # Never upgraded here: a project before version 4 cannot bind anyone, and a newer or
+        # broken one is the command's to report.
+        project = Project(target, upgrade=False)
     except ProjectError:
         return
     with project, project.read() as s:

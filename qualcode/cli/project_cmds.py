@@ -42,13 +42,12 @@ def _count(session, model, *where) -> int:
 @click.command("init")
 @click.argument("path", required=False)
 @click.option("--lead", metavar="NAME", help="Also add NAME as the lead analyst (an existing project's lead must say --as).")
-@as_option
+@as_option(check=False)  # checked below, against the project init acts on
 @project_option
 def init_cmd(path: str | None, lead: str | None, viewer: str | None, project_target: str) -> None:
     """Create a project (PATH, or --project; a database URL works too)."""
     target = path or project_target
-    if path:
-        verify_viewer(path, viewer)  # --as was checked against --project; PATH is what init acts on
+    verify_viewer(target, viewer)
     existed = "://" not in target and Path(target).exists()
     project = open_project_for(target, create=True)
     with project:
@@ -174,8 +173,8 @@ def _add_coder(project, name: str, role: str, viewer: str | None, actor: str, lo
 def coders_add(name: str, role: str, login: str | None, viewer: str | None, project_target: str) -> None:
     """Add a coder NAME (once the project has a lead, only the lead may: --as LEAD)."""
     with open_project_for(project_target) as project:
-        _add_coder(project, name.strip(), role, viewer, actor=_actor(viewer), login=login)
-    click.echo(f"added {role} {name.strip()}" + (f" (login {login})" if login else ""))
+        coder = _add_coder(project, name.strip(), role, viewer, actor=_actor(viewer), login=login)
+    click.echo(f"added {role} {coder.name}" + (f" (login {coder.login})" if coder.login else ""))
 
 
 @coders_group.command("set-login")

@@ -8,7 +8,7 @@ existing file: ``create`` is only for ``qualcode init`` and the demo.
 
 from __future__ import annotations
 
-import shutil
+import sqlite3
 from pathlib import Path
 from typing import Callable
 
@@ -101,6 +101,26 @@ def sqlite_path(engine: Engine) -> Path | None:
     return Path(db) if db and db != ":memory:" else None
 
 
+def backup_sqlite(path: Path, version: int) -> Path:
+    """Copy the project to ``<file>.v<N>.bak`` (never over an earlier backup) before upgrading.
+
+    SQLite's online backup reads one consistent snapshot, rows still in the WAL included,
+    while the upgrade holds the write lock, so nobody can change the file mid-copy.
+    """
+    target = path.with_name(f"{path.name}.v{version}.bak")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.v{version}.{n}.bak")
+        n += 1
+    source, copy = sqlite3.connect(path), sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()
+    return target
+
+
 def upgrade(engine: Engine, *, allow: bool = True) -> int:
     """Bring an existing project to ``SCHEMA_VERSION``; returns the version found."""
     found = read_version(engine)
@@ -115,14 +135,22 @@ def upgrade(engine: Engine, *, allow: bool = True) -> int:
     if not allow:
         raise ProjectError(f"project schema version {found} is older than {SCHEMA_VERSION}; open it to upgrade")
     path = sqlite_path(engine)
-    if path is not None:
-        engine.dispose()
-        shutil.copy2(path, path.with_name(f"{path.name}.v{found}.bak"))
     with engine.begin() as conn:
         # Another process may have upgraded meanwhile: read again, holding the version row
         # (PostgreSQL: FOR UPDATE makes a second upgrader wait; SQLite: BEGIN IMMEDIATE already does).
         lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
-        current = int(conn.execute(text(f"SELECT value FROM qc_meta WHERE key = 'schema_version'{lock}")).scalar())
+        value = conn.execute(text(f"SELECT value FROM qc_meta WHERE key = 'schema_version'{lock}")).scalar()
+        if value is None:
+            raise ProjectError("project has no schema version; refusing to guess")
+        current = int(value)
+        if current > SCHEMA_VERSION:
+            raise ProjectError(
+                f"project schema version {current} is newer than this qualcode ({SCHEMA_VERSION}); upgrade qualcode"
+            )
+        if current == SCHEMA_VERSION:
+            return found  # upgraded by another process while we waited
+        if path is not None:
+            backup_sqlite(path, current)
         for version in range(current, SCHEMA_VERSION):
             step = MIGRATIONS.get(version)
             if step is None:
