@@ -72,11 +72,13 @@ def coders_with_work(session: Session, round: int | None = None) -> set[int]:
     return {cid for (cid,) in session.exec(stmt).all()}
 
 
-def coder_rows(session: Session, names: list[str] | None, round: int | None = None) -> tuple[list[Coder | str], list[str]]:
+def coder_rows(session: Session, names: list[str] | None, round: int | None = None, *,
+               at_least: int = 2) -> tuple[list[Coder | str], list[str]]:
     """The compared coders (``consensus`` allowed) and the project coders left out for having no work.
 
     By default: every coder with role "coder" who marked a segment done (in ``round``); when
     fewer than two have, every coder with role "coder" (there is nothing to compare yet).
+    Fewer than ``at_least`` compared coders is an error.
     """
     all_coders = list(session.exec(select(Coder).order_by(Coder.name)).scalars())
     left_out: list[str] = []
@@ -96,7 +98,7 @@ def coder_rows(session: Session, names: list[str] | None, round: int | None = No
                 chosen.append(by_name[name])
             else:
                 raise QualcodeError(f"unknown coder {name!r}")
-    if len(chosen) < 2:
+    if len(chosen) < at_least:
         raise QualcodeError("agreement needs at least two coders (name them with --coders A,B)")
     return chosen, left_out
 
@@ -208,7 +210,9 @@ def counting_rounds(groups: list[Decisions], transcript_of: np.ndarray, n_transc
     for g in groups:
         mask = touched.setdefault((g.coder_id, g.round), np.zeros(n_transcripts, dtype=bool))
         mask[transcript_of[g.segment_ids]] = True
-    worked = {c: np.logical_or.reduce([touched.get((c, r), none) for r in rounds] + [none]) for c in coders}
+    worked = {c: np.zeros(n_transcripts, dtype=bool) for c in coders}  # transcripts each coder worked on at all
+    for (c, _), mask in touched.items():
+        worked[c] |= mask
     unset = np.iinfo(np.int64).min
     shared = np.full(n_transcripts, unset)
     latest = {c: np.full(n_transcripts, unset) for c in coders}

@@ -154,11 +154,7 @@ def _worked_rounds(session: Session, transcript_id: int, coder_ids: list[int]) -
 def _compared(session: Session, coders: list[str] | None, round: int | None) -> list[Coder]:
     """The coders the queue compares for ``coders`` (its own default when none are named), without
     the consensus layer: they decide which round counts."""
-    try:
-        chosen, _ = coder_rows(session, coders or None, round)
-    except QualcodeError:  # fewer than two to compare: still the ones named, or every coder
-        chosen = ([find_coder(session, n) for n in coders if n != CONSENSUS] if coders
-                  else list(session.exec(select(Coder).where(Coder.role == "coder")).scalars()))
+    chosen, _ = coder_rows(session, coders or None, round, at_least=0)
     return [c for c in chosen if c != CONSENSUS]
 
 

@@ -121,15 +121,17 @@ def backup_sqlite(path: Path, version: int) -> Path:
     return target
 
 
+def _refuse_newer(version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise ProjectError(f"project schema version {version} is newer than this qualcode ({SCHEMA_VERSION}); upgrade qualcode")
+
+
 def upgrade(engine: Engine, *, allow: bool = True) -> int:
     """Bring an existing project to ``SCHEMA_VERSION``; returns the version found."""
     found = read_version(engine)
     if found is None:
         raise ProjectError("empty database: create the project with `qualcode init`")
-    if found > SCHEMA_VERSION:
-        raise ProjectError(
-            f"project schema version {found} is newer than this qualcode ({SCHEMA_VERSION}); upgrade qualcode"
-        )
+    _refuse_newer(found)
     if found == SCHEMA_VERSION:
         return found
     if not allow:
@@ -143,10 +145,7 @@ def upgrade(engine: Engine, *, allow: bool = True) -> int:
         if value is None:
             raise ProjectError("project has no schema version; refusing to guess")
         current = int(value)
-        if current > SCHEMA_VERSION:
-            raise ProjectError(
-                f"project schema version {current} is newer than this qualcode ({SCHEMA_VERSION}); upgrade qualcode"
-            )
+        _refuse_newer(current)
         if current == SCHEMA_VERSION:
             return found  # upgraded by another process while we waited
         if path is not None:
