@@ -34,13 +34,29 @@ def kappa_from_parts(p_o: float | np.ndarray, p_e: float | np.ndarray) -> float 
     return float(k) if k.ndim == 0 else k
 
 
+def _missing(labels: Sequence[Any]) -> np.ndarray:
+    """Where a label is None or NaN (read before numpy turns a NaN among strings into "nan")."""
+    if isinstance(labels, np.ndarray) and labels.dtype.kind == "f":
+        return np.isnan(labels)
+    if isinstance(labels, np.ndarray) and labels.dtype.kind != "O":
+        return np.zeros(labels.shape, dtype=bool)
+    return np.array([x is None or (isinstance(x, float) and x != x) for x in labels], dtype=bool)
+
+
 def _paired(a: Sequence[Any], b: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    labels_a, labels_b = a, b
     a = np.asarray(a)
     b = np.asarray(b)
     if a.shape != b.shape or a.ndim != 1:
         raise ValueError("two label sequences of the same length are needed")
     if a.size == 0:
         raise ValueError("no units to compare")
+    # A missing label is neither agreement nor disagreement: refuse it rather than guess
+    # (percent agreement would count it as a disagreement and kappa would drop it).
+    missing = np.flatnonzero(_missing(labels_a) | _missing(labels_b))
+    if missing.size:
+        shown = ", ".join(str(i) for i in missing[:5]) + (", ..." if missing.size > 5 else "")
+        raise ValueError(f"missing labels (None or NaN) at unit(s) {shown}: drop incomplete units first")
     return a, b
 
 
@@ -156,6 +172,8 @@ def _category_shares(t: np.ndarray, raters: np.ndarray) -> np.ndarray:
 def fleiss_kappa(table: np.ndarray) -> float:
     """Fleiss' (1971) kappa; every subject must have the same number of raters."""
     t = _count_table(table)
+    if t.shape[0] == 0:
+        raise ValueError("no subjects to compare")
     raters = t.sum(axis=1)
     if not np.all(raters == raters[0]) or raters[0] < 2:
         raise ValueError("Fleiss' kappa needs the same number (>= 2) of raters for every subject")
@@ -192,7 +210,23 @@ def krippendorff_alpha(data: np.ndarray, level: str = "nominal") -> float:
     values = np.unique(d[~np.isnan(d)])
     if values.size < 2:
         return float("nan")  # one value only: no variation, alpha undefined
+    if not ((~np.isnan(d)).sum(axis=0) >= 2).any():
+        return float("nan")  # no unit coded by two coders: nothing pairable, alpha undefined
     return float(krippendorff.alpha(reliability_data=d, level_of_measurement=level))
+
+
+class Interval(tuple):
+    """A bootstrap interval ``(low, high)`` that also says how many resamples were undefined and dropped."""
+
+    low: float
+    high: float
+    dropped: int
+    resamples: int
+
+    def __new__(cls, low: float, high: float, dropped: int = 0, resamples: int = 0) -> Interval:
+        interval = super().__new__(cls, (low, high))
+        interval.low, interval.high, interval.dropped, interval.resamples = low, high, dropped, resamples
+        return interval
 
 
 def bootstrap_ci(
@@ -202,10 +236,12 @@ def bootstrap_ci(
     resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
-) -> tuple[float, float]:
+) -> Interval:
     """Percentile bootstrap interval: resample units (along ``unit_axis`` of every array) with one seeded generator.
 
-    ``statistic(*resampled_arrays)`` must return a float; undefined (NaN) resamples are dropped.
+    ``statistic(*resampled_arrays)`` must return a float. A resample where it is undefined (NaN, or
+    a ``ValueError`` such as "no subject was rated by two raters") is dropped, not fatal; the
+    result's ``dropped`` says how many were.
     """
     if not arrays:
         raise ValueError("give the data to resample")
@@ -217,8 +253,12 @@ def bootstrap_ci(
     values = np.empty(resamples)
     for i in range(resamples):
         idx = rng.integers(0, n, n)
-        values[i] = statistic(*(np.take(a, idx, axis=unit_axis) for a in arrays))
-    return percentile_interval(values, confidence)
+        try:
+            values[i] = statistic(*(np.take(a, idx, axis=unit_axis) for a in arrays))
+        except ValueError:
+            values[i] = np.nan
+    low, high = percentile_interval(values, confidence)
+    return Interval(low, high, dropped=int(np.isnan(values).sum()), resamples=resamples)
 
 
 def percentile_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
