@@ -1,6 +1,6 @@
 """qualcode: a terminal workbench for team qualitative coding and cross-case synthesis."""
 
-__version__ = "0.1.0"
+from .version import __version__
 
 
 def open_project(target=None, *, create=False, user=None):

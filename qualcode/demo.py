@@ -20,7 +20,8 @@ from sqlalchemy import insert, select
 from .codebook.formats import read_codebook
 from .codebook.lookup import CodeResolver
 from .codebook.persist import activate, store_model
-from .coding.consensus import accept_agreed, decide, disagreement_queue, flag_for_revision, reconciliation_memo
+from .agreement.decisions import accept_agreed, decide, flag_for_revision, reconciliation_memo
+from .agreement.queue import disagreement_queue
 from .coding.rounds import open_round
 from .errors import QualcodeError
 from .ingest.attributes import read_case_attributes, store_case_attributes

@@ -258,7 +258,8 @@ def test_agreement_table_note_names_who_was_left_out(project, project_path):
 
 
 def test_queue_and_consensus_ignore_a_coder_without_work(any_project):
-    from qualcode.coding.consensus import accept_agreed, disagreement_queue
+    from qualcode.agreement.decisions import accept_agreed
+    from qualcode.agreement.queue import disagreement_queue
 
     build_study(any_project, CODINGS, DONE)
     add_coder_without_work(any_project)

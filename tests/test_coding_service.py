@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from qualcode.coding import blinding
 from qualcode.coding.rounds import open_round
-from qualcode.coding.service import TranscriptWork, progress_overview
+from qualcode.coding.progress import progress_overview
+from qualcode.coding.service import TranscriptWork
 from qualcode.errors import BlindingError, QualcodeError
 from qualcode.store.models import AuditEvent, Coding, Memo, SegmentStatus
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from qualcode.errors import QualcodeError
-from qualcode.export.table import Table
+from qualcode.table import Table
 from qualcode.export.writers import FORMATS, format_for_path, render, write
 
 W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

@@ -8,7 +8,7 @@ import pytest
 
 from qualcode.errors import InputError
 from qualcode.ingest.csv_turns import parse_csv
-from qualcode.ingest.decoding import decode_bytes
+from qualcode.decoding import decode_bytes
 from qualcode.ingest.docx_parser import parse_docx
 from qualcode.ingest.markers import find_markers
 from qualcode.ingest.segmentation import segment

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from qualcode.agreement.report import agreement_report
-from qualcode.coding.consensus import (
-    accept_agreed, decide, disagreement_queue, flag_for_revision, layer_codings, reconciliation_memo,
-)
+from qualcode.agreement.decisions import accept_agreed, decide, flag_for_revision, reconciliation_memo
+from qualcode.agreement.queue import disagreement_queue
+from qualcode.coding.layers import layer_codings
 from qualcode.coding.rounds import open_round
 from qualcode.errors import BlindingError
 from qualcode.store.models import AuditEvent, Coder, Coding, ConsensusDecision, Memo, RoundTranscript

@@ -10,8 +10,8 @@ coder who worked on that transcript coded or marked anything there, unless a rou
 given: a coder who has started round 2 is still compared on round 1 until the others
 start round 2 too (``round_that_counts``). Work in any codebook counts as having worked
 in a round. Coders who share no round on a transcript each count their own latest.
-The pseudo-coder ``consensus`` is the reconciled layer (decisions with
-present = True); it counts as done on every segment that has a decision or that
+The layer named ``consensus`` is the reconciled one (decisions with
+present = True), compared like a coder; it counts as done on every segment that has a decision or that
 every project coder (role "coder") with any done mark finished.
 
 By default the compared coders are the project coders who marked at least one
@@ -30,15 +30,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..codebook.lookup import CodeResolver
+from ..coding.layers import CONSENSUS, Layer
 from ..errors import QualcodeError
+from ..store.enums import CoderRole
 from ..store.models import Code, Codebook, Coder, Coding, ConsensusDecision, Segment, SegmentStatus, Transcript
 from .reading import int_groups, max_id, packed, unpack
 
-CONSENSUS = "consensus"
 LEVELS = ("code", "domain", "category")
 
 
@@ -69,33 +69,33 @@ def coders_with_work(session: Session, round: int | None = None) -> set[int]:
     stmt = select(SegmentStatus.coder_id).distinct()
     if round is not None:
         stmt = stmt.where(SegmentStatus.round == round)
-    return {cid for (cid,) in session.exec(stmt).all()}
+    return set(session.exec(stmt).all())
 
 
 def coder_rows(session: Session, names: list[str] | None, round: int | None = None, *,
-               at_least: int = 2) -> tuple[list[Coder | str], list[str]]:
-    """The compared coders (``consensus`` allowed) and the project coders left out for having no work.
+               at_least: int = 2) -> tuple[list[Layer], list[str]]:
+    """The compared layers (coders, and ``consensus`` when named) and the project coders left out for having no work.
 
     By default: every coder with role "coder" who marked a segment done (in ``round``); when
     fewer than two have, every coder with role "coder" (there is nothing to compare yet).
     Fewer than ``at_least`` compared coders is an error.
     """
-    all_coders = list(session.exec(select(Coder).order_by(Coder.name)).scalars())
+    all_coders = list(session.exec(select(Coder).order_by(Coder.name)))
     left_out: list[str] = []
     if not names:
-        chosen: list[Coder | str] = [c for c in all_coders if c.role == "coder"]
+        chosen = [Layer.of_coder(c) for c in all_coders if c.role == CoderRole.CODER]
         working = coders_with_work(session, round)
-        if sum(c.id in working for c in chosen) >= 2:
-            left_out = [c.name for c in chosen if c.id not in working]
-            chosen = [c for c in chosen if c.id in working]
+        if sum(c.coder_id in working for c in chosen) >= 2:
+            left_out = [c.name for c in chosen if c.coder_id not in working]
+            chosen = [c for c in chosen if c.coder_id in working]
     else:
         by_name = {c.name: c for c in all_coders}
         chosen = []
         for name in names:
             if name == CONSENSUS:
-                chosen.append(CONSENSUS)
+                chosen.append(Layer.consensus())
             elif name in by_name:
-                chosen.append(by_name[name])
+                chosen.append(Layer.of_coder(by_name[name]))
             else:
                 raise QualcodeError(f"unknown coder {name!r}")
     if len(chosen) < at_least:
@@ -253,7 +253,7 @@ def _consensus(session: Session, code_base: int, between: Window | None, ours: n
             present_segments.append(segments)
             present_codes.append(codes)
     working = coders_with_work(session)
-    everyone = [c.id for c in session.exec(select(Coder).where(Coder.role == "coder")).scalars() if c.id in working]
+    everyone = [c.id for c in session.exec(select(Coder).where(Coder.role == CoderRole.CODER)) if c.id in working]
     finished_by_all = np.empty(0, dtype=np.int64)
     if everyone:
         counts = np.zeros(max_id(session, Segment.id) + 1, dtype=np.int64)
@@ -277,12 +277,13 @@ def load(
     level = level or ("category" if codebook.kind == "cqr" else "code")
     if level not in LEVELS:
         raise QualcodeError(f"level must be one of {', '.join(LEVELS)}")
-    position = {c.id: i for i, c in enumerate(chosen) if c != CONSENSUS}
+    position = {c.coder_id: i for i, c in enumerate(chosen) if not c.is_consensus}
+    consensus_at = next((i for i, c in enumerate(chosen) if c.is_consensus), None)
     transcript_of, case_of = _segment_map(session)
     code_base = max_id(session, Code.id) + 1
 
     codebook_codes = np.zeros(code_base, dtype=bool)
-    codebook_codes[[cid for (cid,) in session.exec(select(Code.id).where(Code.codebook_id == codebook.id)).all()]] = True
+    codebook_codes[list(session.exec(select(Code.id).where(Code.codebook_id == codebook.id)).all())] = True
     codings = _read_codings(session, list(position), round, between, code_base)
     statuses = _read_statuses(session, list(position), round, between)
     if round is None:  # which round counts depends on all the coders' work there, in any codebook
@@ -295,7 +296,7 @@ def load(
         used[g.code_ids] = True
 
     consensus_done = consensus_segments = consensus_codes = np.empty(0, dtype=np.int64)
-    if CONSENSUS in chosen:
+    if consensus_at is not None:
         consensus_done, consensus_segments, consensus_codes = _consensus(session, code_base, between, codebook_codes)
         used[consensus_codes] = True
 
@@ -320,10 +321,9 @@ def load(
 
     for g in codings:
         mark(position[g.coder_id], g.segment_ids, g.code_ids)
-    if CONSENSUS in chosen:
-        ci = chosen.index(CONSENSUS)
-        done[ci] = np.isin(segment_ids, consensus_done)
-        mark(ci, consensus_segments, consensus_codes)
+    if consensus_at is not None:
+        done[consensus_at] = np.isin(segment_ids, consensus_done)
+        mark(consensus_at, consensus_segments, consensus_codes)
     present = present.reshape(n_coders, n_units, n_codes)
 
     columns, mapping = _level_columns(codes, level)
@@ -331,7 +331,7 @@ def load(
         present = (present.reshape(-1, n_codes).astype(np.uint8) @ mapping.astype(np.uint8) > 0).reshape(n_coders, n_units, len(columns))
     transcript_ids = transcript_of[segment_ids]
     return AgreementData(
-        coders=[c if c == CONSENSUS else c.name for c in chosen],
+        coders=[c.name for c in chosen],
         codes=columns,
         code_paths=[paths[c.id] for c in columns],
         segment_ids=segment_ids,

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ..codebook.lookup import get_codebook
-from ..coding.blinding import may_see_all
-from ..errors import BlindingError, QualcodeError
-from ..export.table import Table
+from ..coding.blinding import require_reader
+from ..errors import QualcodeError
+from ..table import Table
 from ..store.models import Case, Codebook, CodebookVersion, Coding, SegmentStatus, Transcript
 from . import binary
 from .data import AgreementData, load
@@ -28,12 +28,6 @@ from .statistics import cicchetti, kappa_from_parts, landis_koch, percentile_int
 
 SLICES = ("code", "case", "transcript", "round", "version")
 CI_CHUNK = 100  # bootstrap replicates computed together (bounds memory)
-
-
-def require_reader(session: Session, viewer: str | None) -> None:
-    """Agreement reveals every coder's work: lead or auditor only while the project is blinded."""
-    if not may_see_all(session, viewer):
-        raise BlindingError("agreement shows every coder's work: only the lead or an auditor may see it while the project is blinded (use --as NAME)")
 
 
 def _num(x: Any) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import QualcodeError
-from ..export.table import Table
+from ..table import Table
 from .common import FORMATS_LIST, FORMATS_REPORT, as_option, emit, open_project_for, output_options, project_option
 
 
@@ -116,7 +116,7 @@ def register(cli: click.Group) -> None:
     @output_options(FORMATS_LIST)
     def queue(project_target, viewer, coders, round_, codebook, code, include_decided, fmt, out):
         """Segments where coders differ, per code, with who applied it and any decision."""
-        from ..coding.consensus import disagreement_queue
+        from ..agreement.queue import disagreement_queue
         from ..coding.refs import SegmentRefs
 
         project = open_project_for(project_target, viewer)
@@ -146,7 +146,8 @@ def register(cli: click.Group) -> None:
     @codebook_option
     def decide_cmd(project_target, viewer, segment, codes, take, method, present, coders, round_, codebook):
         """Decide the consensus on SEGMENT (#ID, TRANSCRIPT:POSITION or CASE/TRANSCRIPT:POSITION)."""
-        from ..coding.consensus import decide, disagreement_queue
+        from ..agreement.decisions import decide
+        from ..agreement.queue import disagreement_queue
 
         chosen = [m for m in (take and "take", method, present and "manual") if m]
         if len(chosen) != 1:
@@ -175,7 +176,7 @@ def register(cli: click.Group) -> None:
     @codebook_option
     def accept_agreed_cmd(project_target, viewer, coders, round_, codebook):
         """Put every code all compared coders applied (on segments they all finished) into the consensus."""
-        from ..coding.consensus import accept_agreed
+        from ..agreement.decisions import accept_agreed
 
         project = open_project_for(project_target, viewer)
         with project.transaction() as s:
@@ -191,7 +192,7 @@ def register(cli: click.Group) -> None:
     @codebook_option
     def memo_cmd(project_target, viewer, segment, text, code, codebook):
         """Write a reconciliation memo on SEGMENT (linked to its case, and to --code)."""
-        from ..coding.consensus import reconciliation_memo
+        from ..agreement.decisions import reconciliation_memo
 
         project = open_project_for(project_target, viewer)
         with project.transaction() as s:
@@ -209,7 +210,7 @@ def register(cli: click.Group) -> None:
     @codebook_option
     def flag_cmd(project_target, viewer, code, text, segment, codebook):
         """Flag CODE for revision in the codebook, saying why."""
-        from ..coding.consensus import flag_for_revision
+        from ..agreement.decisions import flag_for_revision
 
         project = open_project_for(project_target, viewer)
         with project.transaction() as s:

@@ -13,7 +13,7 @@ from ..codebook.formats import READ_FORMATS, WRITE_FORMATS, format_for, read_cod
 from ..codebook.lookup import CodeResolver, code_paths, get_codebook
 from ..codebook.model import KINDS
 from ..errors import QualcodeError
-from ..export.table import Table
+from ..table import Table
 from .common import as_option, emit, open_project_for, output_options, project_option
 
 SHOW_FORMATS = ("table", "md", "json", "yaml")

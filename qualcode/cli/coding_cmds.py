@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from ..export.table import Table
+from ..table import Table
 from .common import as_option, emit, fail, open_project_for, output_options, project_option, _from_root
 
 

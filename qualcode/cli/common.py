@@ -12,7 +12,7 @@ from typing import Any, Callable
 import click
 
 from ..errors import QualcodeError
-from ..export.table import Table
+from ..table import Table
 
 FORMATS_LIST = ("table", "csv", "json")
 FORMATS_REPORT = ("table", "csv", "json", "md", "latex", "docx")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from ..coding.blinding import require_lead_once_appointed
 from ..coding.blinding import is_blinded, visible_coder_ids
 from ..errors import BlindingError, InputError, QualcodeError
-from ..export.table import Table
+from ..table import Table
 from ..store import audit
 from ..store.models import (
     CODER_ROLES, SPEAKER_ROLES, TRANSCRIPT_KINDS, Case, CaseAttribute, Codebook, Coder, Coding, Segment, Speaker,

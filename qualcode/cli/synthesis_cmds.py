@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ..export.table import Table
+from ..table import Table
 from .common import FORMATS_MANUSCRIPT, as_option, emit, open_project_for, output_options, project_option
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from .. import __version__
+from ..version import __version__
 from ..errors import InputError, located
 from .model import CodebookModel, CodeNode, Origin, normalise_guid, parse_bool
 

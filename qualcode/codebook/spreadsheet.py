@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import InputError, located
-from ..ingest.decoding import read_text
+from ..decoding import read_text
 from .lookup import PATH_SEP
 from .model import CodebookModel, CodeNode, Origin, optional_text, parse_bool, text_or_empty
 from .tree import FlatCode, build_tree, split_path

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import InputError, located
-from ..ingest.decoding import read_text
+from ..decoding import read_text
 from .model import TEXT_FIELDS, CodebookModel, CodeNode, Origin, parse_bool
 from .tree import FlatCode, build_tree
 

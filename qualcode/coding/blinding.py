@@ -74,6 +74,12 @@ def may_see_all(session: Session, viewer: str | None) -> bool:
         return False
 
 
+def require_reader(session: Session, viewer: str | None) -> None:
+    """Agreement, queues and the consensus reveal every coder's work: lead or auditor only while blinded."""
+    if not may_see_all(session, viewer):
+        raise BlindingError("agreement shows every coder's work: only the lead or an auditor may see it while the project is blinded (use --as NAME)")
+
+
 def set_blinded(session: Session, lead: str, blinded: bool) -> None:
     """Unblind (or re-blind) for everyone: an explicit lead action, audited."""
     require_lead(session, lead, "unblinding" if not blinded else "blinding")

@@ -22,11 +22,12 @@ from sqlmodel import Session
 
 from ..codebook.lookup import CodeResolver, get_codebook
 from ..errors import BlindingError, InputError, QualcodeError, located
-from ..ingest.decoding import read_text
+from ..decoding import read_text
 from ..store import audit
 from ..store.models import Case, Code, Coder, Coding, Segment, SegmentStatus, Transcript
-from .blinding import find_coder, require_lead, visible_coder_ids
-from .consensus import layer_codings, write_decision
+from .blinding import find_coder, require_lead, require_reader, visible_coder_ids
+from .consensus import write_decision
+from .layers import CONSENSUS, layer_codings
 
 REQUIRED = ("transcript", "segment", "coder", "code")
 OPTIONAL = ("case", "round", "start", "end")
@@ -155,7 +156,7 @@ def _mark_done(session: Session, finished: set[tuple[int, int, int]]) -> None:
 def export_codings(session: Session, viewer: str | None, *, layer: str | None = None, round: int | None = None) -> str:
     """Codings as CSV text (the import format). ``layer`` "consensus" or a coder's name; default every visible coder."""
     visible = visible_coder_ids(session, viewer)
-    if layer and layer != "consensus":
+    if layer and layer != CONSENSUS:
         wanted = find_coder(session, layer)
         if visible is not None and wanted.id not in visible:
             raise BlindingError(f"the project is blinded: {viewer} may not see {layer}'s codings")
@@ -178,12 +179,10 @@ def export_codings(session: Session, viewer: str | None, *, layer: str | None = 
     seg_info = {sid: (title, pos, cases.get(case_id, "")) for sid, title, pos, case_id in session.exec(
         select(Segment.id, Transcript.title, Segment.position, Transcript.case_id)
         .join(Transcript, Transcript.id == Segment.transcript_id)).all()}
-    if layer == "consensus":
-        from ..agreement.report import require_reader
-
+    if layer == CONSENSUS:
         require_reader(session, viewer)
-        frame = layer_codings(session, "consensus")
-        records = [(*seg_info[s][:2], "consensus", code_label(c), seg_info[s][2], "", qs, qe)
+        frame = layer_codings(session, CONSENSUS)
+        records = [(*seg_info[s][:2], CONSENSUS, code_label(c), seg_info[s][2], "", qs, qe)
                    for s, c, qs, qe in frame.itertuples(index=False)]
     else:
         stmt = select(Coding.segment_id, Coder.name, Coding.code_id, Coding.round, Coding.quote_start, Coding.quote_end, Coder.id) \

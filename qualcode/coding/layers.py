@@ -8,11 +8,58 @@ returned selectable; blinding is the caller's business (``visible_coder_ids``).
 
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, func, select, union_all
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from ..store.models import Code, Coding, ConsensusDecision, Segment, SegmentStatus
+from sqlalchemy import Select, and_, func, union_all
+from sqlmodel import Session, select
 
+from ..store.models import Code, Coder, Coding, ConsensusDecision, Segment, SegmentStatus
+from .blinding import find_coder
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CONSENSUS = "consensus"  # the consensus layer's name wherever a layer or coder is named (CLI, reports, exports)
 LAYER_COLUMNS = ("segment_id", "code_id", "quote_start", "quote_end")
+
+
+class LayerKind(StrEnum):
+    CONSENSUS = CONSENSUS
+    CODER = "coder"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A layer of codings: the consensus, or one coder's (``coder_id`` set)."""
+
+    kind: LayerKind
+    name: str
+    coder_id: int | None = None
+
+    @classmethod
+    def consensus(cls) -> "Layer":
+        return cls(LayerKind.CONSENSUS, CONSENSUS)
+
+    @classmethod
+    def of_coder(cls, coder: Coder) -> "Layer":
+        return cls(LayerKind.CODER, coder.name, coder.id)
+
+    @property
+    def is_consensus(self) -> bool:
+        return self.kind is LayerKind.CONSENSUS
+
+    @property
+    def description(self) -> str:
+        return "consensus coding" if self.is_consensus else f"codings by {self.name}"
+
+
+def named_layer(session: Session, name: str) -> Layer:
+    """The layer called ``name``: "consensus" or a coder's name (no blinding check)."""
+    if name == CONSENSUS:
+        return Layer.consensus()
+    return Layer.of_coder(find_coder(session, name))
 
 
 def latest_rounds(coder_id: int):
@@ -52,3 +99,16 @@ def layer_select(coder_id: int | None = None, *, round: int | None = None, codeb
     if codebook_id is not None:
         stmt = stmt.where(table.code_id.in_(select(Code.id).where(Code.codebook_id == codebook_id)))
     return stmt
+
+
+def layer_codings(session: Session, layer: str, round: int | None = None) -> pd.DataFrame:
+    """One layer's codings as a frame: columns segment_id, code_id, quote_start, quote_end.
+
+    ``layer`` is "consensus" (the decisions with present = True) or a coder's name; for a
+    coder, per transcript the latest round they coded or marked done counts, unless ``round``
+    is given. Blinding is the caller's business (use ``visible_coder_ids``).
+    """
+    import pandas as pd
+
+    rows = session.exec(layer_select(named_layer(session, layer).coder_id, round=round)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(LAYER_COLUMNS))

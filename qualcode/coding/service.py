@@ -8,20 +8,21 @@ can repaint without asking the database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from ..errors import QualcodeError
-from ..project import Project
+from ..store.access import Access
 from ..store import audit
 from ..store.models import (
     Case, Code, Codebook, Coder, Coding, Memo, Segment, SegmentStatus, Speaker, Transcript, utcnow,
 )
 from .blinding import find_coder, visible_coder_ids
-from .rounds import current_round, current_rounds
+from .rounds import current_round
+from .views import others_by_segment
 
 
 @dataclass(frozen=True)
@@ -33,17 +34,6 @@ class SegmentRow:
     speaker: str
     role: str
     time_start: float | None
-
-
-@dataclass
-class TranscriptProgress:
-    transcript_id: int
-    title: str
-    case: str
-    kind: str
-    segments: int
-    round: int
-    done: dict[str, int] = field(default_factory=dict)  # coder name -> segments done (visible coders)
 
 
 Step = tuple[str, tuple]  # a TranscriptWork method's name and its arguments
@@ -71,44 +61,10 @@ class UndoHistory:
     redo: list[Action]
 
 
-def progress_overview(project: Project, viewer: str) -> list[TranscriptProgress]:
-    """Transcripts grouped by case with segments done per coder, as ``viewer`` may see them."""
-    with project.read() as s:
-        visible = visible_coder_ids(s, viewer)
-        me = find_coder(s, viewer)
-        rounds = current_rounds(s)
-        rows = s.exec(
-            select(Transcript.id, Transcript.title, Case.name, Transcript.kind, func.count(Segment.id))
-            .outerjoin(Case, Case.id == Transcript.case_id)
-            .outerjoin(Segment, Segment.transcript_id == Transcript.id)
-            .group_by(Transcript.id, Transcript.title, Case.name, Transcript.kind)
-            .order_by(Case.name, Transcript.title)
-        ).all()
-        done_rows = s.exec(
-            select(Segment.transcript_id, SegmentStatus.coder_id, SegmentStatus.round, func.count())
-            .join(Segment, Segment.id == SegmentStatus.segment_id)
-            .group_by(Segment.transcript_id, SegmentStatus.coder_id, SegmentStatus.round)
-        ).all()
-        has_coded = {cid for _, cid, _, _ in done_rows}
-        # Coders always have a column; a lead or auditor only once they have coded something.
-        coders = {c.id: c.name for c in s.exec(select(Coder)).scalars() if c.role == "coder" or c.id in has_coded}
-        if visible is not None:
-            coders = {me.id: me.name}
-    out = [TranscriptProgress(tid, title, case or "(no case)", kind, n, rounds.get(tid, 1)) for tid, title, case, kind, n in rows]
-    by_id = {p.transcript_id: p for p in out}
-    for p in out:
-        p.done = {name: 0 for name in coders.values()}
-    for tid, cid, rnd, n in done_rows:
-        p = by_id.get(tid)
-        if p is not None and cid in coders and rnd == p.round:
-            p.done[coders[cid]] = n
-    return out
-
-
 class TranscriptWork:
     """A coder's view of one transcript in its current round."""
 
-    def __init__(self, project: Project, coder: str, transcript_id: int, codebook: str | None = None):
+    def __init__(self, project: Access, coder: str, transcript_id: int, codebook: str | None = None):
         self.project = project
         with project.read() as s:
             self.coder: Coder = find_coder(s, coder)
@@ -177,19 +133,9 @@ class TranscriptWork:
         return [c for c in self.codes if c.id in ids]
 
     def others(self, segment_id: int) -> dict[str, set[int]]:
-        """Every other coder's codes on a segment in this round, if the viewer may see them."""
-        with self.project.read() as s:
-            visible = visible_coder_ids(s, self.coder.name)
-            if visible is not None:
-                return {}
-            rows = s.exec(
-                select(Coder.name, Coding.code_id).join(Coder, Coder.id == Coding.coder_id)
-                .where(Coding.segment_id == segment_id, Coding.round == self.round, Coding.coder_id != self.coder.id)
-            ).all()
-        out: dict[str, set[int]] = {}
-        for name, cid in rows:
-            out.setdefault(name, set()).add(cid)
-        return out
+        """Every other coder's codes on a segment in this round, if the viewer may see them
+        (``views.others_by_segment`` for one segment)."""
+        return others_by_segment(self.project, self.coder.name, self.transcript.id, self.round).get(segment_id, {})
 
     def next_uncoded(self, after: int) -> int | None:
         """Index of the next segment (after index ``after``, wrapping) not marked done."""

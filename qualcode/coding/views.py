@@ -5,14 +5,14 @@ Blinding applies to everything here: a coder gets nothing of anyone else's.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlmodel import select
 
-from ..project import Project
+from ..store.access import Access
 from ..store.models import Coder, Coding, Segment
 from .blinding import visible_coder_ids
 
 
-def others_by_segment(project: Project, viewer: str, transcript_id: int, round: int) -> dict[int, dict[str, set[int]]]:
+def others_by_segment(project: Access, viewer: str, transcript_id: int, round: int) -> dict[int, dict[str, set[int]]]:
     """``{segment_id: {coder name: code ids}}`` for every coder but ``viewer`` in ``round``.
 
     Empty while the project is blinded for ``viewer`` (one query for the whole transcript,

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .table import Table
+from ..table import Table
 
 DEFAULT_FLOAT_SPEC = ".2f"
 ALL_COLUMNS = "*"

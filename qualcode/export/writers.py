@@ -15,7 +15,7 @@ from .html_page import render_html
 from .latex import render_latex
 from .machine import render_csv, render_json
 from .markdown import render_markdown
-from .table import Table
+from ..table import Table
 from .terminal import render_terminal
 from .word import render_docx
 

@@ -14,7 +14,7 @@ from typing import Iterable, Optional
 from ..errors import InputError, QualcodeError, located
 from ..store.models import SPEAKER_ROLES, TRANSCRIPT_KINDS, utcnow
 from .csv_turns import is_turn_table
-from .decoding import content_hash, read_text
+from ..decoding import content_hash, read_text
 from .manifest import ManifestEntry, normalise_kind, read_manifest
 from .segmentation import UNITS, segment
 from .sources import FORMAT_BY_SUFFIX, FORMATS, Source, detect_format, read_sources

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from ..errors import InputError, located
-from .decoding import decode_bytes
+from ..decoding import decode_bytes
 
 NS = "{urn:QDA-XML:project:1.0}"
 

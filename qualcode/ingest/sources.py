@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import InputError, located
 from .csv_turns import parse_csv
-from .decoding import decode_bytes, read_bytes
+from ..decoding import decode_bytes, read_bytes
 from .docx_parser import parse_docx
 from .model import ParsedTranscript
 from .qdpx import read_qdpx

@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 from ..errors import InputError, located
-from .decoding import read_text
+from ..decoding import read_text
 
 
 def read_rows(path: Path, required: tuple[str, ...], known: tuple[str, ...] = ()) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:

@@ -18,31 +18,22 @@ from typing import Any, Optional
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from .enums import CodebookKind, CoderRole, MemoKind, PatternLabel, TranscriptKind
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-# Kinds and roles, kept as plain strings in the database for readability.
-TRANSCRIPT_KINDS = ("interview", "focus_group", "field_notes", "document")
+# Kinds and roles, kept as plain strings in the database for readability (the StrEnums in ``enums``).
+TRANSCRIPT_KINDS = tuple(k.value for k in TranscriptKind)
 SPEAKER_ROLES = ("teacher", "coach", "administrator", "interviewer", "moderator", "participant", "other", "unknown")
-CODER_ROLES = ("coder", "lead", "auditor")
+CODER_ROLES = tuple(r.value for r in CoderRole)
 UNIT_TYPES = ("turn", "paragraph", "sentence")
 ATTRIBUTE_TYPES = ("text", "number", "date")
-CODEBOOK_KINDS = ("provisional", "cqr")
-MEMO_KINDS = (
-    "segment",  # a coder's memo on a segment
-    "code",  # a memo on a code
-    "core_idea",  # CQR core idea (abstract) of a block, per coder
-    "reconciliation",  # lead's memo on a disagreement
-    "revision_flag",  # lead flags a code for revision in the codebook
-    "cell",  # cross-case matrix cell memo (code x case)
-    "pattern",  # cross-case row judgement: convergence / divergence / contradiction
-    "case",
-    "transcript",
-    "general",
-)
-PATTERN_LABELS = ("convergence", "divergence", "contradiction")
+CODEBOOK_KINDS = tuple(k.value for k in CodebookKind)
+MEMO_KINDS = tuple(k.value for k in MemoKind)
+PATTERN_LABELS = tuple(p.value for p in PatternLabel)
 
 
 class Meta(SQLModel, table=True):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sqlmodel import Session
 
-from ..export.table import Table
+from ..table import Table
 from .layers import load_coded
 
 MEASURES = ("count", "jaccard")

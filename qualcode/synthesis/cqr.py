@@ -14,7 +14,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from ..codebook.lookup import PATH_SEP
-from ..export.table import Table
+from ..table import Table
 from ..errors import QualcodeError
 from .arrays import distinct_per_group
 from .labels import MISCELLANEOUS, FrequencyRule, parse_rule

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlmodel import Session
 
-from ..export.table import Table
+from ..table import Table
 from .layers import load_coded
 from .units import resolve_case_unit
 

@@ -16,27 +16,11 @@ from sqlmodel import Session
 
 from ..codebook.lookup import get_codebook
 from ..coding.blinding import find_coder, visible_coder_ids, may_see_all
-from ..coding.layers import layer_select
+from ..coding.layers import CONSENSUS, Layer, layer_select
 from ..errors import BlindingError, QualcodeError
 from ..store.models import Codebook, ConsensusDecision, Segment, Transcript
 from .arrays import NO_ID, Codings, IdMap
 from .tree import CodeTree
-
-CONSENSUS = "consensus"
-
-
-@dataclass(frozen=True)
-class Layer:
-    """``kind`` is "consensus" or "coder"; ``coder_id`` is set for a coder's layer."""
-
-    kind: str
-    name: str
-    coder_id: int | None = None
-
-    @property
-    def description(self) -> str:
-        return "consensus coding" if self.kind == CONSENSUS else f"codings by {self.name}"
-
 
 def resolve_layer(session: Session, layer: str | None, viewer: str | None = None) -> Layer:
     """The layer called ``layer`` (default: consensus once it exists), checked against blinding."""
@@ -52,12 +36,12 @@ def resolve_layer(session: Session, layer: str | None, viewer: str | None = None
         if not may_see_all(session, viewer):
             who = f"{viewer} may not" if viewer else "say who you are with --as NAME: only the lead or an auditor may"
             raise BlindingError(f"the project is blinded: {who} see the consensus (or use --layer YOUR-NAME)")
-        return Layer(CONSENSUS, CONSENSUS)
+        return Layer.consensus()
     coder = find_coder(session, layer)
     visible = visible_coder_ids(session, viewer)
     if visible is not None and coder.id not in visible:
         raise BlindingError(f"the project is blinded: {viewer} may not see the codings of {coder.name}")
-    return Layer("coder", coder.name, coder.id)
+    return Layer.of_coder(coder)
 
 
 def load_codings(session: Session, layer: Layer, codebook_id: int) -> Codings:

@@ -18,7 +18,7 @@ from ..codebook.lookup import CodeResolver
 from ..coding.blinding import visible_coder_ids
 from ..coding.layers import layer_select
 from ..errors import BlindingError, QualcodeError
-from ..export.table import Table
+from ..table import Table
 from ..store.models import Case, CaseAttribute, Coder, Exemplar, Memo, Segment, Speaker, Transcript
 from .arrays import NO_ID, IdMap, count_pairs, unique_pairs
 from .evidence import transcript_texts

@@ -12,7 +12,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from ..codebook.lookup import code_paths
 from ..coding.blinding import find_coder, is_blinded
-from ..coding.service import progress_overview
+from ..coding.progress import progress_overview
 from ..store.models import Code, Codebook
 from .registry import registered_screens
 

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ...coding.blinding import find_coder, is_blinded, may_see_all
-from ...coding.service import TranscriptProgress, progress_overview
+from ...coding.progress import TranscriptProgress, progress_overview
 from ...errors import QualcodeError
 from .. import bindings
 from ..registry import ScreenEntry, headlines, register_screen

@@ -17,7 +17,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from ...coding.consensus import QueueItem, decide, disagreement_queue, flag_for_revision, reconciliation_memo
+from ...agreement.decisions import decide, flag_for_revision, reconciliation_memo
+from ...agreement.queue import QueueItem, disagreement_queue
 from ...coding.rounds import open_round
 from ...store.models import Segment
 from ..registry import ScreenEntry, register_screen

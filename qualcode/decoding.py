@@ -12,7 +12,7 @@ import hashlib
 import unicodedata
 from pathlib import Path
 
-from ..errors import InputError, located
+from .errors import InputError, located
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),

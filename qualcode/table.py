@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Table:
     formats: dict[str, str] = field(default_factory=dict)  # column -> format spec (".3f"), "*" for all floats
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame(self.rows, columns=self.columns)
 
     def records(self) -> list[dict[str, Any]]:
@@ -37,5 +40,7 @@ class Table:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, **kw: Any) -> "Table":
+        import pandas as pd
+
         rows = [[None if (isinstance(v, float) and pd.isna(v)) else v for v in row] for row in frame.itertuples(index=False)]
         return cls(columns=[str(c) for c in frame.columns], rows=rows, **kw)
