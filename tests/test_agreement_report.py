@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from qualcode.agreement import binary
-from qualcode.agreement.report import agreement_report
+from qualcode.agreement.report import agreement_json as agreement_report
 from qualcode.agreement.statistics import fleiss_kappa, gwet_ac1, krippendorff_alpha
 from qualcode.errors import BlindingError
 from qualcode.store.models import Case, Code, Codebook, Coder, Coding, Segment, SegmentStatus, Transcript

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from qualcode.agreement.report import agreement_report
+from qualcode.agreement.report import agreement_json as agreement_report
 from qualcode.agreement.decisions import accept_agreed, decide, flag_for_revision, reconciliation_memo
 from qualcode.agreement.queue import disagreement_queue
 from qualcode.coding.layers import layer_codings

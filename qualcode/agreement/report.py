@@ -1,14 +1,15 @@
 """The project agreement report: per code, overall, and by case, transcript, round or codebook version.
 
-``agreement_report`` returns a JSON-ready dict with stable keys (see docs/agreement.md);
-``report_table`` turns it into the shared ``Table``. A TUI dashboard can use the dict
-directly: ``per_code`` rows carry ``code_id`` for drilling into the disagreement queue.
+``agreement_report`` returns an ``AgreementReport``; its ``to_json`` is the document with
+stable keys (see docs/agreement.md) and ``report_table`` turns it into the shared ``Table``.
+``per_code`` rows carry ``code_id`` for drilling into the disagreement queue.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import combinations
 from typing import Any
@@ -99,14 +100,234 @@ def _bootstrap(data: AgreementData, resamples: int, seed: int, confidence: float
             "krippendorff_alpha": interval(joined["alpha"]), "per_code": per_code}
 
 
-def summarise(data: AgreementData, *, ci: bool = False, resamples: int = 1000, seed: int = 0, confidence: float = 0.95) -> dict[str, Any]:
-    """The report body for one set of units (JSON-ready)."""
+Interval = list[float | None]  # [low, high] of a percentile bootstrap interval; None where undefined
+
+
+@dataclass
+class CodeIntervals:
+    cohen_kappa: Interval
+    fleiss_kappa: Interval
+    gwet_ac1: Interval
+    krippendorff_alpha: Interval
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cohen_kappa": self.cohen_kappa, "fleiss_kappa": self.fleiss_kappa, "gwet_ac1": self.gwet_ac1,
+                "krippendorff_alpha": self.krippendorff_alpha}
+
+
+@dataclass
+class PairAgreement:
+    """One pair of coders on one code."""
+
+    coders: list[str]
+    units: int
+    p_o: float | None
+    p_e: float | None
+    cohen_kappa: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"coders": self.coders, "units": self.units, "p_o": self.p_o, "p_e": self.p_e, "cohen_kappa": self.cohen_kappa}
+
+
+@dataclass
+class PooledPair:
+    """One pair of coders over every code (De Vries et al.'s pooled kappa)."""
+
+    coders: list[str]
+    units: int
+    p_o: float | None
+    p_e: float | None
+    pooled_kappa: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"coders": self.coders, "units": self.units, "p_o": self.p_o, "p_e": self.p_e, "pooled_kappa": self.pooled_kappa}
+
+
+@dataclass
+class CodeAgreement:
+    """Every statistic for one code (or domain or category, by level)."""
+
+    code_id: int
+    code: str
+    key: str | None
+    path: str
+    status: str
+    units: int
+    prevalence: dict[str, float | None]  # coder -> share of all-finished units they applied it to
+    p_o: float | None
+    p_e: float | None
+    cohen_kappa: float | None
+    pairs: list[PairAgreement]
+    agreement: float | None
+    fleiss_kappa: float | None
+    gwet_ac1: float | None
+    brennan_prediger: float | None
+    krippendorff_alpha: float | None
+    disagreements: int
+    landis_koch: str
+    cicchetti: str
+    ci: CodeIntervals | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = {
+            "code_id": self.code_id, "code": self.code, "key": self.key, "path": self.path, "status": self.status,
+            "units": self.units, "prevalence": self.prevalence, "p_o": self.p_o, "p_e": self.p_e,
+            "cohen_kappa": self.cohen_kappa, "pairs": [p.to_json() for p in self.pairs], "agreement": self.agreement,
+            "fleiss_kappa": self.fleiss_kappa, "gwet_ac1": self.gwet_ac1, "brennan_prediger": self.brennan_prediger,
+            "krippendorff_alpha": self.krippendorff_alpha, "disagreements": self.disagreements,
+            "landis_koch": self.landis_koch, "cicchetti": self.cicchetti,
+        }
+        if self.ci is not None:
+            out["ci"] = self.ci.to_json()
+        return out
+
+
+@dataclass
+class ReportIntervals:
+    """The bootstrap intervals of the pooled statistics, and how they were drawn."""
+
+    level: float
+    resamples: int
+    seed: int
+    method: str
+    pooled_kappa: Interval
+    fleiss_kappa: Interval
+    krippendorff_alpha: Interval
+
+    def to_json(self) -> dict[str, Any]:
+        return {"level": self.level, "resamples": self.resamples, "seed": self.seed, "method": self.method,
+                "pooled_kappa": self.pooled_kappa, "fleiss_kappa": self.fleiss_kappa,
+                "krippendorff_alpha": self.krippendorff_alpha}
+
+
+@dataclass
+class Summary:
+    """The report body for one set of units: the whole project, or one slice of it."""
+
+    coders: list[str]
+    units: int
+    units_any: int
+    pooled_kappa: float | None
+    pooled_kappa_pairs: list[PooledPair]
+    fleiss_kappa: float | None
+    fleiss_kappa_mean: float | None
+    gwet_ac1: float | None
+    krippendorff_alpha: float | None
+    krippendorff_alpha_mean: float | None
+    landis_koch: str
+    cicchetti: str
+    per_code: list[CodeAgreement]
+    ci: ReportIntervals | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "coders": self.coders, "units": self.units, "units_any": self.units_any, "pooled_kappa": self.pooled_kappa,
+            "pooled_kappa_pairs": [p.to_json() for p in self.pooled_kappa_pairs], "fleiss_kappa": self.fleiss_kappa,
+            "fleiss_kappa_mean": self.fleiss_kappa_mean, "gwet_ac1": self.gwet_ac1,
+            "krippendorff_alpha": self.krippendorff_alpha, "krippendorff_alpha_mean": self.krippendorff_alpha_mean,
+            "landis_koch": self.landis_koch, "cicchetti": self.cicchetti,
+            "per_code": [row.to_json() for row in self.per_code],
+        }
+        if self.ci is not None:
+            out["ci"] = self.ci.to_json()
+        return out
+
+
+@dataclass
+class Slice:
+    """The pooled statistics of one case, transcript, round or codebook version (``by``)."""
+
+    by: str
+    name: str | int  # the case's or transcript's name, the round's or version's number
+    summary: Summary
+    start: str | None = None  # a version's window (ISO 8601; None where open)
+    until: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        part = self.summary
+        out: dict[str, Any] = {self.by: self.name}
+        if self.by == "version":
+            out.update({"from": self.start, "until": self.until})
+        out.update({"units": part.units, "pooled_kappa": part.pooled_kappa, "fleiss_kappa": part.fleiss_kappa,
+                    "gwet_ac1": part.gwet_ac1, "krippendorff_alpha": part.krippendorff_alpha,
+                    "landis_koch": part.landis_koch, "cicchetti": part.cicchetti})
+        if part.ci is not None:
+            out["ci"] = part.ci.to_json()
+        return out
+
+
+@dataclass
+class AgreementReport:
+    """The project agreement report; ``to_json`` is the document ``qualcode agreement --format json`` prints."""
+
+    codebook: str
+    codebook_version: int
+    level: str
+    round: int | None
+    by: str
+    summary: Summary
+    coders_without_work: list[str]
+    slices: list[Slice] | None = None  # with ``by`` other than "code"
+
+    # The whole-project figures, read through for callers that show them.
+    @property
+    def coders(self) -> list[str]:
+        return self.summary.coders
+
+    @property
+    def units(self) -> int:
+        return self.summary.units
+
+    @property
+    def pooled_kappa(self) -> float | None:
+        return self.summary.pooled_kappa
+
+    @property
+    def pooled_kappa_pairs(self) -> list[PooledPair]:
+        return self.summary.pooled_kappa_pairs
+
+    @property
+    def fleiss_kappa(self) -> float | None:
+        return self.summary.fleiss_kappa
+
+    @property
+    def gwet_ac1(self) -> float | None:
+        return self.summary.gwet_ac1
+
+    @property
+    def krippendorff_alpha(self) -> float | None:
+        return self.summary.krippendorff_alpha
+
+    @property
+    def landis_koch(self) -> str:
+        return self.summary.landis_koch
+
+    @property
+    def per_code(self) -> list[CodeAgreement]:
+        return self.summary.per_code
+
+    @property
+    def ci(self) -> ReportIntervals | None:
+        return self.summary.ci
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"codebook": self.codebook, "codebook_version": self.codebook_version, "level": self.level,
+                               "round": self.round, "by": self.by}
+        out.update(self.summary.to_json())
+        out["coders_without_work"] = self.coders_without_work
+        if self.slices is not None:
+            out["slices"] = [s.to_json() for s in self.slices]
+        return out
+
+
+def summarise(data: AgreementData, *, ci: bool = False, resamples: int = 1000, seed: int = 0, confidence: float = 0.95) -> Summary:
+    """The report body for one set of units."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # means of undefined (NaN) values: reported as null
         return _summarise(data, ci, resamples, seed, confidence)
 
 
-def _summarise(data: AgreementData, ci: bool, resamples: int, seed: int, confidence: float) -> dict[str, Any]:
+def _summarise(data: AgreementData, ci: bool, resamples: int, seed: int, confidence: float) -> Summary:
     s = _stats(data)
     pooled_mean = float(_pooled_mean(s)) if s["pairs"] else float("nan")
     code_kappa = np.nanmean(np.stack([p["kappa"] for p in s["pairs"]]), axis=0) if data.codes else np.array([])
@@ -123,43 +344,42 @@ def _summarise(data: AgreementData, ci: bool, resamples: int, seed: int, confide
     per_code = []
     for k, code in enumerate(data.codes):
         prevalence = {name: None if shares is None else _num(shares[c][k]) for c, name in enumerate(names)}
-        row = {
-            "code_id": code.id, "code": code.name, "key": code.key, "path": data.code_paths[k], "status": code.status,
-            "units": s["units"], "prevalence": prevalence,
-            "p_o": _num(code_po[k]), "p_e": _num(code_pe[k]), "cohen_kappa": _num(code_kappa[k]),
-            "pairs": [{"coders": [names[p["index"][0]], names[p["index"][1]]], "units": p["units"], "p_o": _num(p["p_o"][k]),
-                       "p_e": _num(p["p_e"][k]), "cohen_kappa": _num(p["kappa"][k])} for p in s["pairs"]],
-            "agreement": _num(unanimous[k]),
-            "fleiss_kappa": _num(s["kappas"]["fleiss"][k]), "gwet_ac1": _num(s["kappas"]["ac1"][k]),
-            "brennan_prediger": _num(s["kappas"]["bp"][k]), "krippendorff_alpha": _num(s["alpha"][k]),
-            "disagreements": int(disagreements[k]),
-            "landis_koch": landis_koch(code_kappa[k]), "cicchetti": cicchetti(code_kappa[k]),
-        }
-        per_code.append(row)
-    body: dict[str, Any] = {
-        "coders": names,
-        "units": s["units"],
-        "units_any": int((finished > 0).sum()),
-        "pooled_kappa": _num(pooled_mean),
-        "pooled_kappa_pairs": [{"coders": [names[p["index"][0]], names[p["index"][1]]], "units": p["units"],
-                                "p_o": _num(np.mean(p["p_o"])) if data.codes else None,
-                                "p_e": _num(np.mean(p["p_e"])) if data.codes else None,
-                                "pooled_kappa": _num(p["pooled"])} for p in s["pairs"]],
-        "fleiss_kappa": _num(s["fleiss_pooled"]),
-        "fleiss_kappa_mean": _num(fleiss_mean),
-        "gwet_ac1": _num(s["ac1_pooled"]),
-        "krippendorff_alpha": _num(s["alpha_pooled"]),
-        "krippendorff_alpha_mean": _num(alpha_mean),
-        "landis_koch": landis_koch(pooled_mean),
-        "cicchetti": cicchetti(pooled_mean),
-        "per_code": per_code,
-    }
+        per_code.append(CodeAgreement(
+            code_id=code.id, code=code.name, key=code.key, path=data.code_paths[k], status=code.status,
+            units=s["units"], prevalence=prevalence,
+            p_o=_num(code_po[k]), p_e=_num(code_pe[k]), cohen_kappa=_num(code_kappa[k]),
+            pairs=[PairAgreement([names[p["index"][0]], names[p["index"][1]]], p["units"], _num(p["p_o"][k]),
+                                 _num(p["p_e"][k]), _num(p["kappa"][k])) for p in s["pairs"]],
+            agreement=_num(unanimous[k]),
+            fleiss_kappa=_num(s["kappas"]["fleiss"][k]), gwet_ac1=_num(s["kappas"]["ac1"][k]),
+            brennan_prediger=_num(s["kappas"]["bp"][k]), krippendorff_alpha=_num(s["alpha"][k]),
+            disagreements=int(disagreements[k]),
+            landis_koch=landis_koch(code_kappa[k]), cicchetti=cicchetti(code_kappa[k]),
+        ))
+    body = Summary(
+        coders=names,
+        units=s["units"],
+        units_any=int((finished > 0).sum()),
+        pooled_kappa=_num(pooled_mean),
+        pooled_kappa_pairs=[PooledPair([names[p["index"][0]], names[p["index"][1]]], p["units"],
+                                       _num(np.mean(p["p_o"])) if data.codes else None,
+                                       _num(np.mean(p["p_e"])) if data.codes else None,
+                                       _num(p["pooled"])) for p in s["pairs"]],
+        fleiss_kappa=_num(s["fleiss_pooled"]),
+        fleiss_kappa_mean=_num(fleiss_mean),
+        gwet_ac1=_num(s["ac1_pooled"]),
+        krippendorff_alpha=_num(s["alpha_pooled"]),
+        krippendorff_alpha_mean=_num(alpha_mean),
+        landis_koch=landis_koch(pooled_mean),
+        cicchetti=cicchetti(pooled_mean),
+        per_code=per_code,
+    )
     if ci and len(data.segment_ids):
         boot = _bootstrap(data, resamples, seed, confidence)
-        body["ci"] = {"level": confidence, "resamples": resamples, "seed": seed, "method": "percentile bootstrap over segments",
-                      "pooled_kappa": boot["pooled_kappa"], "fleiss_kappa": boot["fleiss_kappa"], "krippendorff_alpha": boot["krippendorff_alpha"]}
+        body.ci = ReportIntervals(confidence, resamples, seed, "percentile bootstrap over segments",
+                                  boot["pooled_kappa"], boot["fleiss_kappa"], boot["krippendorff_alpha"])
         for row, intervals in zip(per_code, boot["per_code"]):
-            row["ci"] = intervals
+            row.ci = CodeIntervals(**intervals)
     return body
 
 
@@ -213,7 +433,7 @@ def agreement_report(
     resamples: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
-) -> dict[str, Any]:
+) -> AgreementReport:
     """The agreement report (checks blinding first). ``by`` adds ``slices``: one summary per case/transcript/round/version.
 
     A codebook version's slice holds the codings created, the done marks made and the
@@ -225,33 +445,29 @@ def agreement_report(
     cb = get_codebook(session, codebook)
     data = load(session, cb, coders, round, level)
     coders = data.coders  # the slices compare the same coders as the whole report
-    report = {"codebook": cb.name, "codebook_version": cb.version, "level": data.level, "round": round, "by": by}
-    report.update(summarise(data, ci=ci, resamples=resamples, seed=seed, confidence=confidence))
-    report["coders_without_work"] = data.coders_without_work
+
+    def summary(part: AgreementData) -> Summary:
+        return summarise(part, ci=ci, resamples=resamples, seed=seed, confidence=confidence)
+
+    report = AgreementReport(cb.name, cb.version, data.level, round, by, summary(data), data.coders_without_work)
     if by in ("case", "transcript"):
         keys = data.case_ids if by == "case" else data.transcript_ids
         names = _slice_names(session, by, keys)
-        report["slices"] = []
-        for key in sorted(set(keys.tolist()), key=lambda k: names.get(k, "")):
-            part = summarise(data.subset(keys == key), ci=ci, resamples=resamples, seed=seed, confidence=confidence)
-            report["slices"].append({by: names.get(key, str(key)), **_slice_summary(part)})
+        report.slices = [Slice(by, names.get(key, str(key)), summary(data.subset(keys == key)))
+                         for key in sorted(set(keys.tolist()), key=lambda k: names.get(k, ""))]
     elif by == "round":
-        report["slices"] = []
-        for number in rounds_in_use(session):
-            part = summarise(load(session, cb, coders, number, level), ci=ci, resamples=resamples, seed=seed, confidence=confidence)
-            report["slices"].append({"round": number, **_slice_summary(part)})
+        report.slices = [Slice(by, number, summary(load(session, cb, coders, number, level)))
+                         for number in rounds_in_use(session)]
     elif by == "version":
-        report["slices"] = []
-        for number, start, until in version_windows(session, cb):
-            part = summarise(load(session, cb, coders, round, level, between=(start, until)), ci=ci, resamples=resamples,
-                             seed=seed, confidence=confidence)
-            report["slices"].append({"version": number, "from": _iso(start), "until": _iso(until), **_slice_summary(part)})
+        report.slices = [Slice(by, number, summary(load(session, cb, coders, round, level, between=(start, until))),
+                               _iso(start), _iso(until))
+                         for number, start, until in version_windows(session, cb)]
     return report
 
 
-def _slice_summary(part: dict[str, Any]) -> dict[str, Any]:
-    keys = ("units", "pooled_kappa", "fleiss_kappa", "gwet_ac1", "krippendorff_alpha", "landis_koch", "cicchetti", "ci")
-    return {k: part[k] for k in keys if k in part}
+def agreement_json(session: Session, viewer: str | None, **options: Any) -> dict[str, Any]:
+    """The report as the JSON document ``qualcode agreement --format json`` prints (docs/agreement.md)."""
+    return agreement_report(session, viewer, **options).to_json()
 
 
 def _fmt(x: float | None) -> str:
@@ -265,31 +481,32 @@ def _ci_text(value: float | None, interval: list[float | None] | None) -> str:
     return text
 
 
-def report_table(report: dict[str, Any]) -> Table:
+def report_table(report: AgreementReport) -> Table:
     """The report as a manuscript table: one row per code, or per slice with --by case|transcript|round|version."""
-    by = report["by"]
-    note = (f"Units are segments every compared coder finished (n = {report['units']}). "
-            f"Pooled kappa (De Vries et al., 2008) = {_fmt(report['pooled_kappa'])}; "
-            f"Fleiss' kappa (pooled over codes) = {_fmt(report['fleiss_kappa'])}; "
-            f"Krippendorff's alpha (nominal, all segment-code decisions) = {_fmt(report['krippendorff_alpha'])}. "
-            f"Coders: {', '.join(report['coders'])}.")
-    if report.get("coders_without_work"):
-        note += f" Left out (no segment marked done): {', '.join(report['coders_without_work'])}."
-    if "ci" in report:
-        ci = report["ci"]
-        note += f" {int(ci['level'] * 100)}% bootstrap CI for pooled kappa [{_fmt(ci['pooled_kappa'][0])}, {_fmt(ci['pooled_kappa'][1])}]."
+    by = report.by
+    note = (f"Units are segments every compared coder finished (n = {report.units}). "
+            f"Pooled kappa (De Vries et al., 2008) = {_fmt(report.pooled_kappa)}; "
+            f"Fleiss' kappa (pooled over codes) = {_fmt(report.fleiss_kappa)}; "
+            f"Krippendorff's alpha (nominal, all segment-code decisions) = {_fmt(report.krippendorff_alpha)}. "
+            f"Coders: {', '.join(report.coders)}.")
+    if report.coders_without_work:
+        note += f" Left out (no segment marked done): {', '.join(report.coders_without_work)}."
+    if report.ci is not None:
+        ci = report.ci
+        note += f" {int(ci.level * 100)}% bootstrap CI for pooled kappa [{_fmt(ci.pooled_kappa[0])}, {_fmt(ci.pooled_kappa[1])}]."
     if by != "code":
         label = by.capitalize()
-        rows = [[s[by], s["units"], _ci_text(s["pooled_kappa"], s.get("ci", {}).get("pooled_kappa")), _fmt(s["fleiss_kappa"]),
-                 _fmt(s["gwet_ac1"]), _fmt(s["krippendorff_alpha"]), s["landis_koch"]] for s in report["slices"]]
+        rows = [[s.name, s.summary.units, _ci_text(s.summary.pooled_kappa, s.summary.ci.pooled_kappa if s.summary.ci else None),
+                 _fmt(s.summary.fleiss_kappa), _fmt(s.summary.gwet_ac1), _fmt(s.summary.krippendorff_alpha),
+                 s.summary.landis_koch] for s in report.slices or []]
         return Table(columns=[label, "Units", "Pooled kappa", "Fleiss", "AC1", "Alpha", "Landis & Koch"], rows=rows,
                      title=f"Intercoder Agreement by {label}", note=note, label=f"tab:agreement-{by}")
-    coders = report["coders"]
+    coders = report.coders
     columns = ["Code", "Units"] + [f"% {c}" for c in coders] + ["p_o", "p_e", "Kappa", "Fleiss", "AC1", "Alpha", "Disagreements", "Landis & Koch"]
     rows = []
-    for r in report["per_code"]:
-        prevalence = [("" if r["prevalence"][c] is None else f"{100 * r['prevalence'][c]:.1f}") for c in coders]
-        rows.append([r["path"], r["units"], *prevalence, _fmt(r["p_o"]), _fmt(r["p_e"]),
-                     _ci_text(r["cohen_kappa"], r.get("ci", {}).get("cohen_kappa")), _fmt(r["fleiss_kappa"]),
-                     _fmt(r["gwet_ac1"]), _fmt(r["krippendorff_alpha"]), r["disagreements"], r["landis_koch"]])
+    for r in report.per_code:
+        prevalence = [("" if r.prevalence[c] is None else f"{100 * r.prevalence[c]:.1f}") for c in coders]
+        rows.append([r.path, r.units, *prevalence, _fmt(r.p_o), _fmt(r.p_e),
+                     _ci_text(r.cohen_kappa, r.ci.cohen_kappa if r.ci else None), _fmt(r.fleiss_kappa),
+                     _fmt(r.gwet_ac1), _fmt(r.krippendorff_alpha), r.disagreements, r.landis_koch])
     return Table(columns=columns, rows=rows, title="Intercoder Agreement by Code", note=note, label="tab:agreement")

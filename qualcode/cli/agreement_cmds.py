@@ -55,7 +55,7 @@ def register(cli: click.Group) -> None:
         with project.read() as s:
             report = agreement_report(s, viewer, codebook=codebook, coders=_names(coders), round=round_, level=level, by=by,
                                       ci=ci, resamples=resamples, seed=seed)
-        emit(report_table(report), fmt, out, json_data=report)
+        emit(report_table(report), fmt, out, json_data=report.to_json())
 
     codings = cli.commands.get("codings")
     if codings is None:

@@ -268,8 +268,8 @@ def plot_agreement(project_target, viewer, codebook, round_, out) -> None:
     project = open_project_for(project_target, viewer)
     with project.read() as s:
         report = agreement_report(s, viewer, codebook=codebook, round=round_)
-    values = {row["path"]: row["cohen_kappa"] for row in report["per_code"]}
-    pooled = report["pooled_kappa"]
+    values = {row.path: row.cohen_kappa for row in report.per_code}
+    pooled = report.pooled_kappa
     pooled_text = "undefined" if pooled is None else f"{pooled:.2f}"  # no code was ever applied
     bar_chart(values, out, f"Per-code agreement (pooled κ = {pooled_text})",
               reference={"moderate": 0.41, "substantial": 0.61, "almost perfect": 0.81})

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
 
 from rich.text import Text
 from sqlalchemy import select
@@ -17,7 +16,7 @@ from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Static
 
-from ...agreement.report import agreement_report, rounds_in_use
+from ...agreement.report import AgreementReport, CodeAgreement, agreement_report, rounds_in_use
 from ...codebook.lookup import get_codebook
 from ...coding.blinding import find_coder
 from ...errors import QualcodeError
@@ -51,7 +50,7 @@ class AgreementChoice:
 
 @dataclass
 class DashboardData:
-    report: dict[str, Any]
+    report: AgreementReport
     codebooks: list[str]
     codebook_kind: str
     coders: list[str]
@@ -63,11 +62,11 @@ def coder_choices(coders: list[str]) -> list[tuple[str, ...] | None]:
     return [None, *combinations(coders, 2)]
 
 
-def sorted_codes(per_code: list[dict[str, Any]], ascending: bool) -> list[dict[str, Any]]:
+def sorted_codes(per_code: list[CodeAgreement], ascending: bool) -> list[CodeAgreement]:
     """By Cohen's kappa (lowest first when ``ascending``); undefined kappas always last."""
-    defined = [r for r in per_code if r["cohen_kappa"] is not None]
-    undefined = [r for r in per_code if r["cohen_kappa"] is None]
-    defined.sort(key=lambda r: (r["cohen_kappa"], r["path"]), reverse=not ascending)
+    defined = [r for r in per_code if r.cohen_kappa is not None]
+    undefined = [r for r in per_code if r.cohen_kappa is None]
+    defined.sort(key=lambda r: (r.cohen_kappa, r.path), reverse=not ascending)
     return defined + undefined
 
 
@@ -76,14 +75,14 @@ def short_path(path: str, width: int = CODE_WIDTH) -> str:
     return path if len(path) <= width else "…" + path[-(width - 1):]
 
 
-def headline_text(report: dict[str, Any]) -> Text:
+def headline_text(report: AgreementReport) -> Text:
     text = Text()
     text.append("Pooled κ ", style="bold")
-    text.append(format_stat(report["pooled_kappa"]), style="bold " + band_colour(report["landis_koch"]))
-    if report["landis_koch"]:
-        text.append(f" ({report['landis_koch']})", style=band_colour(report["landis_koch"]))
-    text.append(f" · Fleiss κ {format_stat(report['fleiss_kappa'])} · Krippendorff α {format_stat(report['krippendorff_alpha'])}"
-                f" · AC1 {format_stat(report['gwet_ac1'])} · {report['units']} segments finished by all")
+    text.append(format_stat(report.pooled_kappa), style="bold " + band_colour(report.landis_koch))
+    if report.landis_koch:
+        text.append(f" ({report.landis_koch})", style=band_colour(report.landis_koch))
+    text.append(f" · Fleiss κ {format_stat(report.fleiss_kappa)} · Krippendorff α {format_stat(report.krippendorff_alpha)}"
+                f" · AC1 {format_stat(report.gwet_ac1)} · {report.units} segments finished by all")
     return text
 
 
@@ -103,7 +102,7 @@ class AgreementDashboard(LeadScreen):
         self.choice = choice or AgreementChoice()
         self.ascending = True
         self.data: DashboardData | None = None
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[CodeAgreement] = []
 
     def compose(self) -> ComposeResult:
         yield Static("Agreement · loading…", id="agreement-headline")
@@ -127,12 +126,12 @@ class AgreementDashboard(LeadScreen):
         report = content.report
         self.query_one("#agreement-headline", Static).update(headline_text(report))
         choice = Text()
-        choice.append(report["codebook"], style="italic")
-        choice.append(f" · level {report['level']} · {self.choice.describe()} · compared: {', '.join(report['coders'])}"
+        choice.append(report.codebook, style="italic")
+        choice.append(f" · level {report.level} · {self.choice.describe()} · compared: {', '.join(report.coders)}"
                       f" · sorted by κ {'lowest' if self.ascending else 'highest'} first")
         self.query_one("#agreement-choice", Static).update(choice)
-        pairs = " · ".join(f"{' & '.join(p['coders'])} pooled κ {format_stat(p['pooled_kappa'])} (n = {p['units']})"
-                           for p in report["pooled_kappa_pairs"])
+        pairs = " · ".join(f"{' & '.join(p.coders)} pooled κ {format_stat(p.pooled_kappa)} (n = {p.units})"
+                           for p in report.pooled_kappa_pairs)
         self.query_one("#agreement-pairs", Static).update(Text(f"{pairs} · Enter: the code's disagreements"))
         self.fill_table()
 
@@ -140,18 +139,18 @@ class AgreementDashboard(LeadScreen):
         table = self.query_one(DataTable)
         keep = table.cursor_row
         table.clear(columns=True)
-        self.rows = sorted_codes(self.data.report["per_code"], self.ascending) if self.data else []
-        widest = max([len(short_path(r["path"])) for r in self.rows] + [4])
+        self.rows = sorted_codes(self.data.report.per_code, self.ascending) if self.data else []
+        widest = max([len(short_path(r.path)) for r in self.rows] + [4])
         # At 80 columns the code names and the bar give way first; the figures stay whole.
         fit_columns(table, [("Code", min(widest, CODE_WIDTH), 15), ("Kappa", BAR_WIDTH, 4), ("κ", STAT_WIDTH, STAT_WIDTH),
                             ("Fleiss", STAT_WIDTH, STAT_WIDTH), ("α", STAT_WIDTH, STAT_WIDTH), ("AC1", STAT_WIDTH, STAT_WIDTH),
                             ("Disagree", 8, 8), ("Landis & Koch", 14, 11)], self.app.size.width)
         bar_width = table.ordered_columns[1].width
         for r in self.rows:
-            band = r["landis_koch"]
-            table.add_row(literal(short_path(r["path"])), kappa_bar(r["cohen_kappa"], band, bar_width), format_stat(r["cohen_kappa"]),
-                          format_stat(r["fleiss_kappa"]), format_stat(r["krippendorff_alpha"]), format_stat(r["gwet_ac1"]),
-                          str(r["disagreements"]), literal(band, band_colour(band)), key=str(r["code_id"]))
+            band = r.landis_koch
+            table.add_row(literal(short_path(r.path)), kappa_bar(r.cohen_kappa, band, bar_width), format_stat(r.cohen_kappa),
+                          format_stat(r.fleiss_kappa), format_stat(r.krippendorff_alpha), format_stat(r.gwet_ac1),
+                          str(r.disagreements), literal(band, band_colour(band)), key=str(r.code_id))
         if self.rows:
             table.move_cursor(row=min(keep, len(self.rows) - 1))
         table.focus()
@@ -168,11 +167,11 @@ class AgreementDashboard(LeadScreen):
     def action_cycle_level(self) -> None:
         if self.data:
             levels = LEVELS.get(self.data.codebook_kind, ("code",))
-            self.rechoose(level=next_in(list(levels), self.data.report["level"]))
+            self.rechoose(level=next_in(list(levels), self.data.report.level))
 
     def action_cycle_codebook(self) -> None:
         if self.data:
-            self.rechoose(codebook=next_in(self.data.codebooks, self.data.report["codebook"]), level=None)
+            self.rechoose(codebook=next_in(self.data.codebooks, self.data.report.codebook), level=None)
 
     def action_toggle_order(self) -> None:
         self.ascending = not self.ascending
@@ -192,12 +191,11 @@ class AgreementDashboard(LeadScreen):
     def action_open_queue(self) -> None:
         self.open_queue(None)
 
-    def open_queue(self, code_row: dict[str, Any] | None) -> None:
+    def open_queue(self, code_row: CodeAgreement | None) -> None:
         from .reconcile_queue import QueueChoice, ReconcileQueue
 
-        report = self.data.report if self.data else {}
-        choice = QueueChoice(codebook=report.get("codebook"), coders=self.choice.coders, round=self.choice.round,
-                             code=code_row["path"] if code_row else None)
+        choice = QueueChoice(codebook=self.data.report.codebook if self.data else None, coders=self.choice.coders,
+                             round=self.choice.round, code=code_row.path if code_row else None)
         self.app.push_screen(ReconcileQueue(choice))
 
 
@@ -210,10 +208,10 @@ def agreement_headline(project, viewer: str) -> str | None:
             report = agreement_report(s, viewer)
     except QualcodeError:
         return None
-    if not report["units"] or report["pooled_kappa"] is None:
+    if not report.units or report.pooled_kappa is None:
         return None
-    return (f"Agreement: pooled κ = {format_stat(report['pooled_kappa'])} ({report['landis_koch']}) "
-            f"over {report['units']} segments, coders {', '.join(report['coders'])}")
+    return (f"Agreement: pooled κ = {format_stat(report.pooled_kappa)} ({report.landis_koch}) "
+            f"over {report.units} segments, coders {', '.join(report.coders)}")
 
 
 register_headline(agreement_headline)
