@@ -344,3 +344,88 @@ async def test_reopening_a_transcript_returns_to_where_you_left_off(study):
         again = await coding_screen(app, pilot)
         await pilot.pause()
         assert again is not screen and again.current_segment.position == 4
+
+
+async def test_closed_coding_screens_are_collected(study):
+    """A coding screen holds its transcript and codings: once closed, nothing may keep it alive."""
+    import gc
+    import weakref
+
+    from .tui_builders import home_screen
+
+    project, tid, _ = study
+    app = app_for(project, "ana")
+    closed: list[weakref.ref] = []
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await home_screen(app, pilot)
+        for _ in range(4):
+            app.open_transcript(tid)
+            screen = await coding_screen(app, pilot)
+            closed.append(weakref.ref(screen))
+            closed.append(weakref.ref(screen.work))
+            del screen
+            await pilot.press("escape")
+            await home_screen(app, pilot)
+        await pilot.pause()
+        gc.collect()
+        alive = [ref() for ref in closed if ref() is not None]
+        assert alive == []
+
+
+@pytest.fixture
+def log_file(tmp_path, monkeypatch):
+    """Unexpected errors logged to a file of this test's own."""
+    import logging
+
+    import qualcode.log
+
+    path = tmp_path / "state" / "qualcode.log"
+    monkeypatch.setenv("QUALCODE_LOG", str(path))
+    monkeypatch.setattr(qualcode.log, "_handler", None)
+    yield path
+    logger = logging.getLogger(qualcode.log.LOGGER_NAME)
+    for handler in list(logger.handlers):
+        if handler is qualcode.log._handler:
+            logger.removeHandler(handler)
+            handler.close()
+
+
+def shown_notices(app) -> str:
+    from textual.widgets._toast import Toast
+
+    return " ".join(str(Toast(n).render()) for n in app._notifications)
+
+
+async def test_a_refused_write_is_shown_as_its_one_line(study, log_file):
+    from qualcode.errors import QualcodeError
+
+    project, tid, _ = study
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+
+        def refused() -> None:
+            raise QualcodeError("round 1 of this transcript is closed")
+
+        screen.queue("memo", refused)
+        await settle(app, pilot)
+        assert "not saved: round 1 of this transcript is closed" in shown_notices(app)
+    assert not log_file.exists()
+
+
+async def test_a_bug_in_a_write_is_logged_with_its_traceback_and_the_user_told_where(study, log_file):
+    project, tid, _ = study
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+
+        def buggy() -> None:
+            return {}["missing"]
+
+        screen.queue("memo", buggy)
+        await settle(app, pilot)
+        shown = shown_notices(app)
+        assert "not saved" in shown and "a bug" in shown and str(log_file) in shown
+        assert screen.writes_pending == 0
+    logged = log_file.read_text()
+    assert "Traceback" in logged and "KeyError: 'missing'" in logged and "in buggy" in logged

@@ -3,6 +3,10 @@
 Coding actions depend on each other (toggle, then undo), so they go through a single
 worker thread rather than Textual's concurrent thread workers. When a write has
 committed (or failed) the result is posted back to the screen as a ``Written`` message.
+
+A write refused with a ``QualcodeError`` is the user's to act on: the screen shows its one
+line. Anything else is a bug: it is logged with its traceback (``qualcode.log``) and the
+screen says so, and where the log is.
 """
 
 from __future__ import annotations
@@ -10,22 +14,39 @@ from __future__ import annotations
 import itertools
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
+from ..errors import QualcodeError
+from ..log import log_unexpected
+
 
 class Written(Message):
-    """A queued write finished: ``error`` is None when it committed."""
+    """A queued write finished: ``error`` is None when it committed; ``log`` is where an
+    unexpected error's traceback went."""
 
-    def __init__(self, ticket: int, kind: str, result: Any = None, error: BaseException | None = None, context: Any = None):
+    def __init__(self, ticket: int, kind: str, result: Any = None, error: BaseException | None = None,
+                 context: Any = None, log: Path | None = None):
         super().__init__()
         self.ticket = ticket
         self.kind = kind
         self.result = result
         self.error = error
         self.context = context
+        self.log = log
+
+    @property
+    def failure(self) -> str | None:
+        """What to tell the user when the write failed (None when it committed)."""
+        if self.error is None:
+            return None
+        if isinstance(self.error, QualcodeError):
+            return f"not saved: {self.error}"
+        return (f"not saved: an unexpected error ({type(self.error).__name__}), a bug in qualcode;"
+                f" the details are in {self.log}")
 
 
 @dataclass
@@ -46,8 +67,12 @@ class Writer:
         def run() -> Any:
             try:
                 result = fn()
-            except BaseException as exc:  # reported to the screen, which tells the user
+            except QualcodeError as exc:  # refused: the screen shows the one line
                 target.post_message(Written(number, kind, error=exc, context=context))
+                return None
+            except Exception as exc:  # a bug: logged with its traceback, and the screen says where
+                log = log_unexpected(exc, f"workbench write {kind!r}")
+                target.post_message(Written(number, kind, error=exc, context=context, log=log))
                 return None
             target.post_message(Written(number, kind, result=result, context=context))
             return result

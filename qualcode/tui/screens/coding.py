@@ -7,8 +7,6 @@ queue writes on the app's single writer thread, and a code shows as saved only o
 
 from __future__ import annotations
 
-import gc
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -122,9 +120,6 @@ class CodingScreen(Screen):
         await body.mount(Vertical(view, Static("", id="segment-status"), id="transcript-pane"),
                          Vertical(tree, details, id="codebook-pane"))
         view.focus()
-        # The transcript and codebook live as long as the screen: keep them out of the
-        # garbage collector's full scans, which would otherwise pause key handling.
-        gc.freeze()
         if self.start_position is not None:
             index = next((i for i, s in enumerate(work_.segments) if s.position == self.start_position), 0)
             view.select(index)
@@ -250,8 +245,8 @@ class CodingScreen(Screen):
         elif message.kind in ("undo", "redo") and message.error is None:
             label = message.result
             self.notify(f"{message.kind}: {label}" if label else f"nothing to {message.kind}", timeout=2, markup=False)
-        if message.error is not None:
-            self.notify(f"not saved: {message.error}", severity="error", timeout=8, markup=False)
+        if (failure := message.failure) is not None:
+            self.notify(failure, severity="error", timeout=8, markup=False)
         if self.ready:
             if message.kind == "toggle":
                 self.view.refresh_segment(message.context[0])

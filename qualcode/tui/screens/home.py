@@ -171,8 +171,8 @@ class HomeScreen(Screen):
 
     def on_written(self, message: Written) -> None:
         message.stop()
-        if message.error is not None:
-            self.notify(f"not saved: {message.error}", severity="error", timeout=8, markup=False)
+        if (failure := message.failure) is not None:
+            self.notify(failure, severity="error", timeout=8, markup=False)
         elif message.kind == "round":
             self.notify(f"round {message.result} opened")
         elif message.kind == "blinding":

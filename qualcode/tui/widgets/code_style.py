@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.color import Color
+from rich.color import Color, ColorParseError
 from rich.style import Style
 
 from ...store.models import Code
@@ -45,7 +45,7 @@ def code_looks(codes: list[Code]) -> dict[int, CodeLook]:
         colour = code.color or DEFAULT_COLOURS[i % len(DEFAULT_COLOURS)]
         try:
             Color.parse(colour)
-        except Exception:  # a malformed colour in an imported codebook: fall back, do not crash
+        except ColorParseError:  # a malformed colour in an imported codebook: fall back, do not crash
             colour = DEFAULT_COLOURS[i % len(DEFAULT_COLOURS)]
         looks[code.id] = CodeLook(
             label=chip_label(code),

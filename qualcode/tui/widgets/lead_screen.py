@@ -140,8 +140,8 @@ class LeadScreen(Screen):
     def on_written(self, message: Written) -> None:
         message.stop()
         self.writes_pending -= 1
-        if message.error is not None:
-            self.notify(f"not saved: {message.error}", severity="error", timeout=8, markup=False)
+        if (failure := message.failure) is not None:
+            self.notify(failure, severity="error", timeout=8, markup=False)
             return
         self.written(message.kind, message.result, message.context)
 
