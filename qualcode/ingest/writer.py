@@ -1,21 +1,21 @@
 """Writing imported rows fast: one connection for a batch, one transaction per transcript.
 
 At import scale SQLAlchemy's per-statement bookkeeping (session flush, cache keys,
-parameter construction) costs more than the rows themselves, so the statements here
-are Core constructs compiled once per dialect and run on the driver's own cursor.
-Column types still convert values (JSON, timestamps) exactly as SQLAlchemy would,
-so what is stored is the same as through the ORM.
+parameter construction) costs more than the rows themselves, so the statements here are
+plain SQL text written once per dialect (names quoted by the dialect, values as the
+driver's positional parameters) and run on the driver's own cursor. Column types still
+convert values (JSON, timestamps) exactly as SQLAlchemy would, so what is stored is the
+same as through the ORM.
 """
 
 from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
-from sqlalchemy import bindparam, exc as sa_exc, insert, select
+from sqlalchemy import Table, exc as sa_exc
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import ClauseElement
 
 from ..store.models import AuditEvent, Case, Segment, Speaker, Transcript, utcnow
 
@@ -24,63 +24,83 @@ TRANSCRIPT_COLUMNS = ("title", "kind", "case_id", "date", "source_name", "source
 SPEAKER_COLUMNS = ("transcript_id", "label", "role", "pseudonym", "attributes")
 SEGMENT_COLUMNS = ("transcript_id", "position", "start", "end", "speaker_id", "unit", "time_start", "time_end")
 AUDIT_COLUMNS = ("at", "actor", "action", "entity", "entity_id", "before", "after")
+PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # DB-API paramstyle -> positional marker
 
 
 class DriverStatement:
-    """A Core statement compiled for one dialect, taking values as tuples in ``keys`` order."""
+    """SQL text for the driver's cursor, taking values as tuples in the order of its columns."""
 
-    def __init__(self, statement: ClauseElement, dialect: Dialect, keys: Sequence[str], *, insert_columns: bool = False):
-        compiled = statement.compile(dialect=dialect, column_keys=list(keys) if insert_columns else None)
-        self.sql = compiled.string
-        self.keys = tuple(keys)
-        order = compiled.positiontup  # None for named paramstyles (psycopg)
-        self.named = order is None
-        if not self.named and sorted(order) != sorted(self.keys):
-            raise ValueError(f"statement binds {order}, caller gives {self.keys}")
-        self.index = None if self.named or tuple(order) == self.keys else [self.keys.index(k) for k in order]
-        bind_types = {name: bind.type for name, bind in compiled.binds.items()}
-        self.processors = [(i, p) for i, key in enumerate(self.keys)
-                           if (p := bind_types[key].dialect_impl(dialect).bind_processor(dialect)) is not None]
+    def __init__(self, sql: str, table: Table, columns: Sequence[str], dialect: Dialect):
+        self.sql = sql
+        processors: list[tuple[int, Callable[[Any], Any]]] = []
+        for i, key in enumerate(columns):
+            process = table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processors.append((i, process))
+        self.processors = processors
         # Processors that leave NULL alone need not run over a column that is all NULL.
         self._keeps_null = {i for i, p in self.processors if p(None) is None}
 
-    def params(self, values: Sequence[Any], processors: list | None = None) -> Sequence[Any] | dict[str, Any]:
+    def params(self, values: Sequence[Any], processors: list | None = None) -> Sequence[Any]:
         processors = self.processors if processors is None else processors
         if processors:
             values = list(values)
             for i, process in processors:
                 values[i] = process(values[i])
-        if self.named:
-            return dict(zip(self.keys, values))
-        return values if self.index is None else [values[i] for i in self.index]
+        return values
 
     def many(self, rows: list[tuple]) -> list:
         """Parameters for ``executemany``; plain tuples pass through untouched when they can."""
         processors = [(i, p) for i, p in self.processors
                       if i not in self._keeps_null or any(row[i] is not None for row in rows)]
-        if not processors and not self.named and self.index is None:
+        if not processors:
             return rows
         return [self.params(row, processors) for row in rows]
 
 
+class _SQL:
+    """Writes the statements of one dialect: quoted names, positional markers."""
+
+    def __init__(self, dialect: Dialect):
+        if dialect.paramstyle not in PLACEHOLDERS:
+            raise ValueError(f"unsupported DB-API paramstyle {dialect.paramstyle!r}")
+        self.dialect = dialect
+        self.mark = PLACEHOLDERS[dialect.paramstyle]
+        self.quote = dialect.identifier_preparer
+
+    def _name(self, table: Table, key: str) -> str:
+        return self.quote.quote(table.c[key].name)
+
+    def insert(self, table: Table, columns: Sequence[str], returning: str | None = None) -> DriverStatement:
+        names = ", ".join(self._name(table, key) for key in columns)
+        sql = f"INSERT INTO {self.quote.format_table(table)} ({names}) VALUES ({', '.join([self.mark] * len(columns))})"
+        if returning:
+            sql += f" RETURNING {self._name(table, returning)}"
+        return DriverStatement(sql, table, columns, self.dialect)
+
+    def select(self, table: Table, wanted: Sequence[str], where: Sequence[str], null: Sequence[str] = ()) -> DriverStatement:
+        """``SELECT wanted FROM table WHERE`` each of ``where`` equals a parameter and each of ``null`` IS NULL."""
+        conditions = [f"{self._name(table, key)} = {self.mark}" for key in where]
+        conditions += [f"{self._name(table, key)} IS NULL" for key in null]
+        sql = (f"SELECT {', '.join(self._name(table, key) for key in wanted)} FROM {self.quote.format_table(table)}"
+               f" WHERE {' AND '.join(conditions)}")
+        return DriverStatement(sql, table, where, self.dialect)
+
+
 def _statements(dialect: Dialect) -> dict[str, DriverStatement]:
-    transcript, speaker, segment_table = Transcript.__table__, Speaker.__table__, Segment.__table__
-    tc = transcript.c
+    sql = _SQL(dialect)
+    transcript, speaker, case = Transcript.__table__, Speaker.__table__, Case.__table__
     return {
-        "duplicate": DriverStatement(select(tc.title).where(tc.content_hash == bindparam("h")), dialect, ["h"]),
-        "title_in_case": DriverStatement(
-            select(tc.id).where(tc.title == bindparam("t"), tc.case_id == bindparam("c")), dialect, ["t", "c"]),
-        "title_no_case": DriverStatement(
-            select(tc.id).where(tc.title == bindparam("t"), tc.case_id.is_(None)), dialect, ["t"]),
-        "case": DriverStatement(select(Case.__table__.c.id).where(Case.__table__.c.name == bindparam("n")), dialect, ["n"]),
-        "new_case": DriverStatement(insert(Case.__table__).returning(Case.__table__.c.id), dialect,
-                                    ["name", "description", "created_at"], insert_columns=True),
-        "transcript": DriverStatement(insert(transcript).returning(tc.id), dialect, TRANSCRIPT_COLUMNS, insert_columns=True),
-        "speaker": DriverStatement(insert(speaker), dialect, SPEAKER_COLUMNS, insert_columns=True),
-        "speaker_ids": DriverStatement(
-            select(speaker.c.label, speaker.c.id).where(speaker.c.transcript_id == bindparam("t")), dialect, ["t"]),
-        "segment": DriverStatement(insert(segment_table), dialect, SEGMENT_COLUMNS, insert_columns=True),
-        "audit": DriverStatement(insert(AuditEvent.__table__), dialect, AUDIT_COLUMNS, insert_columns=True),
+        "duplicate": sql.select(transcript, ["title"], ["content_hash"]),
+        "title_in_case": sql.select(transcript, ["id"], ["title", "case_id"]),
+        "title_no_case": sql.select(transcript, ["id"], ["title"], null=["case_id"]),
+        "case": sql.select(case, ["id"], ["name"]),
+        "new_case": sql.insert(case, ["name", "description", "created_at"], returning="id"),
+        "transcript": sql.insert(transcript, TRANSCRIPT_COLUMNS, returning="id"),
+        "speaker": sql.insert(speaker, SPEAKER_COLUMNS),
+        "speaker_ids": sql.select(speaker, ["label", "id"], ["transcript_id"]),
+        "segment": sql.insert(Segment.__table__, SEGMENT_COLUMNS),
+        "audit": sql.insert(AuditEvent.__table__, AUDIT_COLUMNS),
     }
 
 
@@ -114,8 +134,9 @@ class TranscriptWriter:
         self._sql = _statements(dialect)
         self.integrity_errors = (sa_exc.IntegrityError, dialect.loaded_dbapi.IntegrityError)
         self._copy_segments = _copy_statement(Segment.__table__, SEGMENT_COLUMNS, dialect)
-        # A batch allocates hundreds of thousands of short-lived row tuples and makes no
-        # reference cycles; pausing the cyclic collector saves it scanning them over and over.
+        # A batch allocates hundreds of thousands of short-lived row tuples and makes no reference
+        # cycles: the cyclic collector is paused for the batch only and restored by __exit__ on
+        # every path (tests/test_ingest_import.py holds it to that).
         self._gc_was_enabled = gc.isenabled()
         gc.disable()
         return self
