@@ -10,18 +10,18 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import pandas as pd
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from .errors import ProjectError, QualcodeError
 from .store import migrations
 from .store.engine import database_url, is_url, make_engines
-from .store.models import (
-    Case, CaseAttribute, Code, Codebook, Coder, Coding, Meta, Segment, Speaker, Transcript,
-)
+from .store.models import Case, CaseAttribute, Code, Coder, Coding, Meta, Segment, Speaker, Transcript
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_PROJECT = "qualcode.db"
 
@@ -111,10 +111,6 @@ class Project:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.write_engine.dialect.name == "sqlite"
-
     # -- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         with self.read() as s:
@@ -124,20 +120,10 @@ class Project:
     def schema_version(self) -> int:
         return int(self.get_meta("schema_version", "0"))
 
-    # -- lookups --------------------------------------------------------------------------
-    def coder(self, name: str) -> Coder:
-        with self.read() as s:
-            row = s.exec(select(Coder).where(Coder.name == name)).scalars().first()
-        if row is None:
-            raise QualcodeError(f"unknown coder {name!r} (add one with `qualcode coders add {name}`)")
-        return row
-
-    def active_codebook(self) -> Codebook | None:
-        with self.read() as s:
-            return s.exec(select(Codebook).where(Codebook.active == True)).scalars().first()  # noqa: E712
-
     # -- frames for notebooks -------------------------------------------------------------
     def _frame(self, stmt) -> pd.DataFrame:
+        import pandas as pd  # only the notebook API needs it: commands and the workbench start without it
+
         with self.read_engine.connect() as conn:
             return pd.read_sql(stmt, conn)
 

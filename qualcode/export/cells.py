@@ -9,6 +9,7 @@ callable, with the key ``"*"`` setting the default for every float.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,7 +17,6 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..table import Table
 
@@ -29,12 +29,16 @@ Formats = Mapping[str, CellFormat]
 
 def normalize(value: Any) -> Any:
     """One plain Python value per cell: numpy/pandas scalars unwrapped, missing values as None."""
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None:
         return None
+    pd = sys.modules.get("pandas")  # a pandas value can reach here only once pandas is loaded
+    if pd is not None:
+        if value is pd.NA or value is pd.NaT:
+            return None
+        if isinstance(value, pd.Timestamp):
+            value = value.to_pydatetime()
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
     if isinstance(value, Decimal):
         value = float(value)
     if isinstance(value, float) and math.isnan(value):

@@ -6,28 +6,24 @@ Formats: table (terminal text), csv, json, md, latex, docx (bytes), xlsx (bytes)
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 
 from ..errors import QualcodeError
-from .cells import Formats, PreparedTable, prepare
-from .excel import render_xlsx
-from .html_page import render_html
-from .latex import render_latex
-from .machine import render_csv, render_json
-from .markdown import render_markdown
 from ..table import Table
-from .terminal import render_terminal
-from .word import render_docx
+from .cells import Formats, PreparedTable, prepare
 
-WRITERS: dict[str, Callable[[PreparedTable], str | bytes]] = {
-    "table": render_terminal,
-    "csv": render_csv,
-    "json": render_json,
-    "md": render_markdown,
-    "latex": render_latex,
-    "docx": render_docx,
-    "xlsx": render_xlsx,
-    "html": render_html,
+# format -> (module in this package, its render function); a writer's module (python-docx,
+# openpyxl) is imported only when a table is written in its format.
+WRITERS: dict[str, tuple[str, str]] = {
+    "table": ("terminal", "render_terminal"),
+    "csv": ("machine", "render_csv"),
+    "json": ("machine", "render_json"),
+    "md": ("markdown", "render_markdown"),
+    "latex": ("latex", "render_latex"),
+    "docx": ("word", "render_docx"),
+    "xlsx": ("excel", "render_xlsx"),
+    "html": ("html_page", "render_html"),
 }
 FORMATS = tuple(WRITERS)
 BINARY_FORMATS = ("docx", "xlsx")
@@ -52,9 +48,10 @@ def render(table: Table, fmt: str, formats: Formats | None = None) -> str | byte
     for the human formats; key ``"*"`` sets the default for all floats. Without it the
     table's own ``formats`` attribute is used when it has one.
     """
-    writer = WRITERS.get(fmt)
-    if writer is None:
+    if fmt not in WRITERS:
         raise QualcodeError(f"unknown table format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    module, name = WRITERS[fmt]
+    writer: Callable[[PreparedTable], str | bytes] = getattr(import_module(f"{__package__}.{module}"), name)
     if formats is None:
         formats = getattr(table, "formats", None)
     return writer(prepare(table, formats))
