@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..errors import BlindingError
 from ..store.models import Case, Codebook, Coder, Coding, Round, RoundTranscript, Segment, Speaker, Transcript
@@ -54,7 +54,7 @@ def project_counts(session: Session, viewer: str | None) -> ProjectCounts:
             if visible is None:
                 codings, shown = _count(session, Coding), CodingsShown.EVERY_CODERS
             else:
-                codings, shown = _count(session, Coding, Coding.coder_id.in_(visible)), CodingsShown.OWN
+                codings, shown = _count(session, Coding, col(Coding.coder_id).in_(visible)), CodingsShown.OWN
     return ProjectCounts(
         cases=_count(session, Case),
         transcripts=_count(session, Transcript),
@@ -78,12 +78,12 @@ class RoundSummary:
 
 def list_rounds(session: Session) -> list[RoundSummary]:
     """The rounds the lead opened (round 1, which covers every transcript, is not stored)."""
-    opened = session.exec(select(Round).order_by(Round.number)).all()
+    opened = session.exec(select(Round).order_by(col(Round.number))).all()
     links = session.exec(
         select(RoundTranscript.round, Transcript.title, Case.name)
-        .join(Transcript, Transcript.id == RoundTranscript.transcript_id)
-        .outerjoin(Case, Case.id == Transcript.case_id)
-        .order_by(RoundTranscript.round, Case.name, Transcript.title)
+        .join(Transcript, col(Transcript.id) == col(RoundTranscript.transcript_id))
+        .outerjoin(Case, col(Case.id) == col(Transcript.case_id))
+        .order_by(col(RoundTranscript.round), col(Case.name), col(Transcript.title))
     ).all()
     titles: dict[int, list[str]] = {}
     for number, title, case in links:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, select
 
 from ..errors import InputError
 from ..store import audit
@@ -31,13 +32,15 @@ class CaseListing:
 def list_cases(session: Session) -> CaseListing:
     """Every case by name, with its transcript count and attribute values."""
     cases = session.exec(select(Case).order_by(Case.name)).all()
-    counts = dict(session.exec(select(Transcript.case_id, func.count()).group_by(Transcript.case_id)).all())
-    attributes = session.exec(select(CaseAttribute).order_by(CaseAttribute.name)).all()
+    counts = dict(session.exec(select(Transcript.case_id, func.count()).group_by(col(Transcript.case_id))).all())
+    attributes = session.exec(select(CaseAttribute).order_by(col(CaseAttribute.name))).all()
     names = list(dict.fromkeys(a.name for a in attributes))
     values: dict[int, dict[str, str | float | None]] = {}
     for a in attributes:
         values.setdefault(a.case_id, {})[a.name] = a.number if a.type == "number" else a.value
-    return CaseListing(names, [CaseSummary(c.name, counts.get(c.id, 0), values.get(c.id, {})) for c in cases])
+    return CaseListing(
+        names, [CaseSummary(c.name, counts.get(c.id, 0), values.get(c.id, {}) if c.id else {}) for c in cases]
+    )
 
 
 # -- transcripts --------------------------------------------------------------------------
@@ -54,32 +57,29 @@ class TranscriptSummary:
     speakers: int
 
 
+def _counts_by_transcript(model: type[Segment] | type[Speaker]):
+    """A subquery: ``transcript_id`` and ``n``, the number of ``model`` rows in each transcript."""
+    return select(model.transcript_id, func.count().label("n")).group_by(col(model.transcript_id)).subquery()
+
+
 def list_transcripts(session: Session, case: str | None = None) -> list[TranscriptSummary]:
     """Transcripts by case and title, with their segment and speaker counts (``case``: that case's only)."""
-    segment_counts = select(Segment.transcript_id, func.count().label("n")).group_by(Segment.transcript_id).subquery()
-    speaker_counts = select(Speaker.transcript_id, func.count().label("n")).group_by(Speaker.transcript_id).subquery()
+    segments, speakers = _counts_by_transcript(Segment), _counts_by_transcript(Speaker)
     stmt = (
-        select(
-            Transcript.id,
-            Transcript.title,
-            Case.name,
-            Transcript.kind,
-            Transcript.date,
-            Transcript.source_name,
-            Transcript.unit,
-            segment_counts.c.n,
-            speaker_counts.c.n,
-        )
-        .outerjoin(Case, Case.id == Transcript.case_id)
-        .outerjoin(segment_counts, segment_counts.c.transcript_id == Transcript.id)
-        .outerjoin(speaker_counts, speaker_counts.c.transcript_id == Transcript.id)
-        .order_by(Case.name, Transcript.title)
+        select(Transcript, col(Case.name), segments.c.n, speakers.c.n)
+        .options(defer(Transcript.text))  # type: ignore[arg-type]  # a listing needs no text
+        .outerjoin(Case, col(Case.id) == col(Transcript.case_id))
+        .outerjoin(segments, segments.c.transcript_id == col(Transcript.id))
+        .outerjoin(speakers, speakers.c.transcript_id == col(Transcript.id))
+        .order_by(col(Case.name), col(Transcript.title))
     )
     if case is not None:
-        stmt = stmt.where(Case.name == case)
+        stmt = stmt.where(col(Case.name) == case)
     return [
-        TranscriptSummary(tid, title, case_name, kind, date, source, unit, segments or 0, speakers or 0)
-        for tid, title, case_name, kind, date, source, unit, segments, speakers in session.exec(stmt).all()
+        TranscriptSummary(
+            t.id or 0, t.title, case_name, t.kind, t.date, t.source_name, t.unit, n_segments or 0, n_speakers or 0
+        )
+        for t, case_name, n_segments, n_speakers in session.exec(stmt).all()
     ]
 
 
@@ -91,7 +91,7 @@ def transcript_by_id_or_title(session: Session, ref: str, case: str | None = Non
     else:
         stmt = stmt.where(Transcript.title == ref)
     if case:
-        stmt = stmt.join(Case, Case.id == Transcript.case_id).where(Case.name == case)
+        stmt = stmt.join(Case, col(Case.id) == col(Transcript.case_id)).where(Case.name == case)
     hits = session.exec(stmt).all()
     if not hits:
         raise InputError(f"no transcript {ref!r}" + (f" in case {case!r}" if case else ""))
@@ -103,12 +103,12 @@ def transcript_by_id_or_title(session: Session, ref: str, case: str | None = Non
 
 def transcript_ids_by_title(session: Session, names: tuple[str, ...] | list[str]) -> list[int]:
     """Transcript ids for titles, or ``CASE/TITLE`` where a title repeats across cases."""
-    ids = []
+    ids: list[int] = []
     for name in names:
         case, _, title = name.rpartition("/")
         stmt = (
-            select(Transcript.id, Case.name)
-            .outerjoin(Case, Case.id == Transcript.case_id)
+            select(col(Transcript.id), col(Case.name))
+            .outerjoin(Case, col(Case.id) == col(Transcript.case_id))
             .where(Transcript.title == title.strip())
         )
         if case:
@@ -119,7 +119,7 @@ def transcript_ids_by_title(session: Session, names: tuple[str, ...] | list[str]
         if len(rows) > 1:
             cases = ", ".join(sorted(c or "" for _, c in rows))
             raise InputError(f"transcript title {name!r} is in several cases ({cases}): write CASE/TITLE")
-        ids.append(rows[0][0])
+        ids.append(rows[0][0] or 0)  # stored rows have ids
     return ids
 
 
@@ -147,9 +147,9 @@ def transcript_content(session: Session, ref: str, case: str | None = None) -> T
     transcript = transcript_by_id_or_title(session, ref, case)
     rows = session.exec(
         select(Segment, Speaker)
-        .outerjoin(Speaker, Speaker.id == Segment.speaker_id)
+        .outerjoin(Speaker, col(Speaker.id) == col(Segment.speaker_id))
         .where(Segment.transcript_id == transcript.id)
-        .order_by(Segment.position)
+        .order_by(col(Segment.position))
     ).all()
     text = transcript.text
     segments = [
@@ -164,7 +164,7 @@ def transcript_content(session: Session, ref: str, case: str | None = None) -> T
         )
         for seg, spk in rows
     ]
-    return TranscriptContent(transcript.id, transcript.title, text, segments)
+    return TranscriptContent(transcript.id or 0, transcript.title, text, segments)
 
 
 # -- speakers -----------------------------------------------------------------------------
@@ -180,16 +180,23 @@ class SpeakerSummary:
 
 def list_speakers(session: Session, transcript: str | None = None) -> list[SpeakerSummary]:
     """Speakers by transcript title and label, with their segment counts (``transcript``: id or title)."""
+    segments = (
+        select(col(Segment.speaker_id).label("speaker_id"), func.count().label("n"))
+        .group_by(col(Segment.speaker_id))
+        .subquery()
+    )
     stmt = (
-        select(Speaker.id, Transcript.title, Speaker.label, Speaker.role, Speaker.pseudonym, func.count(Segment.id))
-        .join(Transcript, Transcript.id == Speaker.transcript_id)
-        .outerjoin(Segment, Segment.speaker_id == Speaker.id)
-        .group_by(Speaker.id, Transcript.title, Speaker.label, Speaker.role, Speaker.pseudonym)
-        .order_by(Transcript.title, Speaker.label)
+        select(Speaker, col(Transcript.title), segments.c.n)
+        .join(Transcript, col(Transcript.id) == col(Speaker.transcript_id))
+        .outerjoin(segments, segments.c.speaker_id == col(Speaker.id))
+        .order_by(col(Transcript.title), col(Speaker.label))
     )
     if transcript:
-        stmt = stmt.where(Speaker.transcript_id == transcript_by_id_or_title(session, transcript).id)
-    return [SpeakerSummary(*row) for row in session.exec(stmt).all()]
+        stmt = stmt.where(col(Speaker.transcript_id) == transcript_by_id_or_title(session, transcript).id)
+    return [
+        SpeakerSummary(p.id or 0, title, p.label, p.role, p.pseudonym, n or 0)
+        for p, title, n in session.exec(stmt).all()
+    ]
 
 
 @dataclass(frozen=True)
