@@ -17,17 +17,20 @@ def _demo_target() -> str:
     return (obj or {}).get("project") or "qualcode-demo.db"
 
 
-def register(cli: click.Group) -> None:
-    cli.add_command(demo)
-
-
-@click.command()
-@click.option("--project", "-p", "project_target", default=_demo_target, show_default="qualcode-demo.db", metavar="PATH_OR_URL",
-              help="Where to build the demo project (a file, or an empty database URL).")
+@click.command("demo")
+@click.option(
+    "--project",
+    "-p",
+    "project_target",
+    default=_demo_target,
+    show_default="qualcode-demo.db",
+    metavar="PATH_OR_URL",
+    help="Where to build the demo project (a file, or an empty database URL).",
+)
 @click.option("--rebuild", is_flag=True, help="Delete an existing demo project file and build it again.")
 @click.option("--no-tui", is_flag=True, help="Build the project and print what it holds; do not open the workbench.")
 @as_option
-def demo(project_target: str, rebuild: bool, no_tui: bool, viewer: str | None) -> None:
+def demo_cmd(project_target: str, rebuild: bool, no_tui: bool, viewer: str | None) -> None:
     """Build a ready demo study (17 transcripts, 5 schools, 3 coders, a lead) and open the workbench.
 
     The workbench opens as the lead analyst `lee` (use --as ana to be a coder).
@@ -39,7 +42,7 @@ def demo(project_target: str, rebuild: bool, no_tui: bool, viewer: str | None) -
     path = None if is_url(project_target) else Path(project_target)
     project = None
     if path is not None and path.exists():
-        existing = Project(path)
+        existing = Project(path, user=viewer)  # --as is checked against the project as it is, before any rebuild
         if not is_demo(existing):
             existing.close()
             raise QualcodeError(f"{path}: exists and is not a demo project; choose another --project")
@@ -53,16 +56,21 @@ def demo(project_target: str, rebuild: bool, no_tui: bool, viewer: str | None) -
     if project is None:
         click.echo(f"building the demo project in {project_target} ...", err=True)
         project = build_demo(project_target)
-    viewer = viewer or LEAD
-    project.user = viewer
-    if no_tui:
-        frame = project.transcripts()
-        click.echo(f"demo project: {project_target}")
-        click.echo(f"{frame['case'].nunique()} cases, {len(frame)} transcripts, {int(frame['segments'].sum())} segments")
-        click.echo(f"open it with: qualcode code --coder {viewer} -p {project_target}")
-        project.close()
-        return
-    from ..tui.app import create_app
+    with project:
+        viewer = viewer or LEAD
+        project.user = viewer
+        if no_tui:
+            from ..ingest.catalog import list_transcripts
 
-    create_app(project, viewer).run()
-    project.close()
+            with project.read() as s:
+                transcripts = list_transcripts(s)
+            cases = {t.case for t in transcripts if t.case is not None}
+            click.echo(f"demo project: {project_target}")
+            click.echo(
+                f"{len(cases)} cases, {len(transcripts)} transcripts, {sum(t.segments for t in transcripts)} segments"
+            )
+            click.echo(f"open it with: qualcode code --coder {viewer} -p {project_target}")
+            return
+        from ..tui.app import create_app
+
+        create_app(project, viewer).run()

@@ -4,30 +4,44 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from ..table import Table
-from .common import FORMATS_MANUSCRIPT, as_option, emit, open_project_for, output_options, project_option
+from .common import (
+    FORMATS_MANUSCRIPT,
+    QualcodeGroup,
+    as_option,
+    codebook_option,
+    emit,
+    open_project,
+    output_options,
+    pass_project,
+    project_option,
+)
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from ..project import Project
+
+layer_option = click.option(
+    "--layer",
+    "layer",
+    metavar="consensus|CODER",
+    help="Count the consensus (default once it exists) or one coder's codings.",
+)
 
 
-def _codebook_option(f):
-    return click.option("--codebook", "codebook", metavar="NAME", help="Codebook (default: the active one).")(f)
+def writer_options(f):
+    """Who writes (``project.user``), in which project (passed as ``project``) and codebook."""
+    return pass_project(codebook_option(f))
 
 
-def _layer_option(f):
-    return click.option("--layer", "layer", metavar="consensus|CODER",
-                        help="Count the consensus (default once it exists) or one coder's codings.")(f)
-
-
-def _writer_options(f):
-    """Who writes, in which project and codebook."""
-    return project_option(as_option(_codebook_option(f)))
-
-
-def _reader_options(f):
-    """Who reads which layer of which codebook in which project."""
-    return _writer_options(_layer_option(f))
+def reader_options(f):
+    """Who reads (``project.user``) which layer of which codebook in which project (passed as ``project``)."""
+    return writer_options(layer_option(f))
 
 
 def _evidence_table(frame, title: str) -> Table:
@@ -38,43 +52,86 @@ def _emit_frame(frame, fmt: str, out: str | None, table: Table) -> None:
     emit(table, fmt, out, json_data=frame.to_dict(orient="records") if fmt == "json" else None)
 
 
-@click.group("table")
+@click.group("table", cls=QualcodeGroup)
 def table_group() -> None:
     """Manuscript tables."""
 
 
 @table_group.command("cqr")
-@_reader_options
-@click.option("--case-unit", default="transcript", show_default=True, metavar="UNIT",
-              help="What one case is: transcript, speaker (participant), case (site), or a case or speaker attribute.")
+@reader_options
+@click.option(
+    "--case-unit",
+    default="transcript",
+    show_default=True,
+    metavar="UNIT",
+    help="What one case is: transcript, speaker (participant), case (site), or a case or speaker attribute.",
+)
 @click.option("--groups", metavar="ATTRIBUTE", help="Add one column per group (e.g. role): blocks from that group.")
-@click.option("--labels", "labels", default="hill2005", show_default=True, metavar="RULE",
-              help="Frequency labels: hill2005, hill1997, or a rule such as 'general >= N-1; typical > N/2; variant >= 2'.")
+@click.option(
+    "--labels",
+    "labels",
+    default="hill2005",
+    show_default=True,
+    metavar="RULE",
+    help="Frequency labels: hill2005, hill1997, or a rule such as 'general >= N-1; typical > N/2; variant >= 2'.",
+)
 @click.option("--order", type=click.Choice(["codebook", "count"]), default="codebook", show_default=True)
 @click.option("--evidence", is_flag=True, help="List the segments behind each row instead of the table.")
 @click.option("--code", "code_name", metavar="CODE", help="With --evidence: only this domain or category.")
 @click.option("--case", "case_name", metavar="UNIT", help="With --evidence: only this case (a --case-unit value).")
 @click.option("--group", "group_name", metavar="GROUP", help="With --evidence and --groups: only this group's blocks.")
 @output_options(FORMATS_MANUSCRIPT)
-def table_cqr(project_target, viewer, codebook, layer, case_unit, groups, labels, order, evidence, code_name,
-              case_name, group_name, fmt, out) -> None:
+def table_cqr(
+    project: Project,
+    codebook,
+    layer,
+    case_unit,
+    groups,
+    labels,
+    order,
+    evidence,
+    code_name,
+    case_name,
+    group_name,
+    fmt,
+    out,
+) -> None:
     """The CQR domain/category table with blocks, cases and frequency labels."""
     from ..codebook.lookup import CodeResolver
     from ..synthesis.cqr import cqr_table
     from ..synthesis.evidence import evidence_frame
 
-    project = open_project_for(project_target, viewer)
     with project.read() as s:
-        result = cqr_table(s, codebook=codebook, layer=layer, case_unit=case_unit, groups=groups, labels=labels,
-                           order=order, viewer=viewer)
+        result = cqr_table(
+            s,
+            codebook=codebook,
+            layer=layer,
+            case_unit=case_unit,
+            groups=groups,
+            labels=labels,
+            order=order,
+            viewer=project.user,
+        )
         if not evidence:
-            emit(result.table(), fmt, out, json_data={
-                "n_cases": result.n_cases, "case_unit": result.unit.name, "layer": result.data.layer.name,
-                "rule": result.rule.spec, "note": result.note(), "rows": result.frame.to_dict(orient="records")})
+            emit(
+                result.table(),
+                fmt,
+                out,
+                json_data={
+                    "n_cases": result.n_cases,
+                    "case_unit": result.unit.name,
+                    "layer": result.data.layer.name,
+                    "rule": result.rule.spec,
+                    "note": result.note(),
+                    "rows": result.frame.to_dict(orient="records"),
+                },
+            )
             return
         code_id = CodeResolver(s, result.data.codebook).resolve(code_name).id if code_name else None
         rows = result.evidence(code_id, case_name, group_name)
-        frame = evidence_frame(s, rows, {c.id: c.path for c in result.data.tree.codes}).rename(columns={"unit": "case unit"})
+        frame = evidence_frame(s, rows, {c.id: c.path for c in result.data.tree.codes}).rename(
+            columns={"unit": "case unit"}
+        )
         _emit_frame(frame, fmt, out, _evidence_table(frame, "Evidence for the CQR table"))
 
 
@@ -82,33 +139,62 @@ def _split_cells(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-@click.group("matrix", invoke_without_command=True)
-@_reader_options
-@click.option("--rows", "rows", type=click.Choice(["codes", "cases"]), default="codes", show_default=True,
-              help="What runs down the side (cases transposes the matrix).")
-@click.option("--cell", "cell", default="count,memo", show_default=True, metavar="PARTS",
-              help="Comma list of count, memo, quotes and case attributes (survey_{key}, or a prefix such as survey).")
+@click.group("matrix", cls=QualcodeGroup, invoke_without_command=True)
+@project_option
+@as_option
+@codebook_option
+@layer_option
+@click.option(
+    "--rows",
+    "rows",
+    type=click.Choice(["codes", "cases"]),
+    default="codes",
+    show_default=True,
+    help="What runs down the side (cases transposes the matrix).",
+)
+@click.option(
+    "--cell",
+    "cell",
+    default="count,memo",
+    show_default=True,
+    metavar="PARTS",
+    help="Comma list of count, memo, quotes and case attributes (survey_{key}, or a prefix such as survey).",
+)
 @click.option("--order-by", "order_by", metavar="ATTRIBUTE", help="Order cases by a case attribute.")
 @click.option("--code", "codes", multiple=True, metavar="CODE", help="Only these codes (repeatable).")
-@click.option("--quotes", "max_quotes", type=click.IntRange(0), default=2, show_default=True,
-              help="Quotes per cell with --cell quotes.")
+@click.option(
+    "--quotes",
+    "max_quotes",
+    type=click.IntRange(0),
+    default=2,
+    show_default=True,
+    help="Quotes per cell with --cell quotes.",
+)
 @click.option("--evidence", is_flag=True, help="List the segments behind each cell instead of the matrix.")
 @click.option("--case", "case_name", metavar="CASE", help="With --evidence: only this case.")
 @output_options(FORMATS_MANUSCRIPT)
 @click.pass_context
-def matrix_group(ctx, project_target, viewer, codebook, layer, rows, cell, order_by, codes, max_quotes, evidence,
-                 case_name, fmt, out) -> None:
+def matrix_group(
+    ctx, project_target, viewer, codebook, layer, rows, cell, order_by, codes, max_quotes, evidence, case_name, fmt, out
+) -> None:
     """The cross-case memo matrix: codes by cases, with counts, memos, quotes and case data."""
-    if ctx.invoked_subcommand is not None:
+    if ctx.invoked_subcommand is not None:  # the subcommand opens the project
         return
     from ..synthesis.annotations import find_case
     from ..synthesis.evidence import evidence_frame
     from ..synthesis.matrix import memo_matrix
 
-    project = open_project_for(project_target, viewer)
-    with project.read() as s:
-        matrix = memo_matrix(s, codebook=codebook, layer=layer, codes=list(codes) or None, cell=_split_cells(cell),
-                             order_by=order_by, max_quotes=max_quotes, viewer=viewer)
+    with open_project(project_target, viewer) as project, project.read() as s:
+        matrix = memo_matrix(
+            s,
+            codebook=codebook,
+            layer=layer,
+            codes=list(codes) or None,
+            cell=_split_cells(cell),
+            order_by=order_by,
+            max_quotes=max_quotes,
+            viewer=viewer,
+        )
         if evidence:
             selected = matrix.evidence(find_case(s, case_name).id if case_name else None)
             frame = evidence_frame(s, selected, {r.code_id: r.path for r in matrix.rows})
@@ -122,10 +208,13 @@ def _matrix_json(matrix) -> dict:
     from dataclasses import asdict
 
     return {
-        "layer": matrix.data.layer.name, "order_by": matrix.order_by,
+        "layer": matrix.data.layer.name,
+        "order_by": matrix.order_by,
         "cases": [asdict(c) for c in matrix.columns],
-        "rows": [{**asdict(r), "cells": [asdict(matrix.cell(r.code_id, c.case_id)) for c in matrix.columns]}
-                 for r in matrix.rows],
+        "rows": [
+            {**asdict(r), "cells": [asdict(matrix.cell(r.code_id, c.case_id)) for c in matrix.columns]}
+            for r in matrix.rows
+        ],
     }
 
 
@@ -133,149 +222,148 @@ def _text_argument(text: str) -> str:
     return sys.stdin.read() if text == "-" else text
 
 
-def _write(project_target: str, viewer: str | None, action) -> None:
-    project = open_project_for(project_target, viewer)
-    with project.transaction() as s:
-        message = action(s)
-    click.echo(message)
-
-
-def _code(session, codebook, name):
+def _code(session: Session, codebook: str | None, name: str):
     from ..codebook.lookup import CodeResolver, get_codebook
 
     return CodeResolver(session, get_codebook(session, codebook)).resolve(name)
 
 
 @matrix_group.command("memo")
-@_writer_options
+@writer_options
 @click.argument("code")
 @click.argument("case")
 @click.argument("text")
-def matrix_memo(project_target, viewer, codebook, code, case, text) -> None:
+def matrix_memo(project: Project, codebook, code, case, text) -> None:
     """Write your memo on the cell CODE x CASE (TEXT '-' reads stdin; '' deletes it)."""
     from ..synthesis.annotations import find_case, set_cell_memo
 
-    def act(s):
+    with project.transaction() as s:
         row, site = _code(s, codebook, code), find_case(s, case)
-        memo = set_cell_memo(s, viewer, row.id, site.id, _text_argument(text))
-        return f"{'wrote' if memo else 'deleted'} memo on {row.name} x {site.name}"
-
-    _write(project_target, viewer, act)
+        memo = set_cell_memo(s, project.user, row.id, site.id, _text_argument(text))
+    click.echo(f"{'wrote' if memo else 'deleted'} memo on {row.name} x {site.name}")
 
 
 @matrix_group.command("pattern")
-@_writer_options
+@writer_options
 @click.argument("code")
 @click.argument("label", type=click.Choice(["convergence", "divergence", "contradiction", "none"]))
 @click.argument("note", default="")
-def matrix_pattern(project_target, viewer, codebook, code, label, note) -> None:
+def matrix_pattern(project: Project, codebook, code, label, note) -> None:
     """Judge the row CODE across cases, with a NOTE ('none' and no note deletes it)."""
     from ..synthesis.annotations import set_pattern
 
-    def act(s):
+    with project.transaction() as s:
         row = _code(s, codebook, code)
-        memo = set_pattern(s, viewer, row.id, None if label == "none" else label, _text_argument(note))
-        return f"{'judged' if memo else 'cleared'} {row.name}: {label}"
-
-    _write(project_target, viewer, act)
+        memo = set_pattern(s, project.user, row.id, None if label == "none" else label, _text_argument(note))
+    click.echo(f"{'judged' if memo else 'cleared'} {row.name}: {label}")
 
 
 @matrix_group.command("exemplar")
-@_writer_options
+@writer_options
 @click.argument("code")
 @click.argument("segment")
 @click.option("--start", type=int, help="Quote start (transcript offset; default: the segment's start).")
 @click.option("--end", type=int, help="Quote end, exclusive (default: the segment's end).")
 @click.option("--remove", "remove_id", type=int, metavar="ID", help="Remove exemplar ID instead (SEGMENT is ignored).")
-def matrix_exemplar(project_target, viewer, codebook, code, segment, start, end, remove_id) -> None:
+def matrix_exemplar(project: Project, codebook, code, segment, start, end, remove_id) -> None:
     """Pick SEGMENT (an id or TRANSCRIPT:POSITION) as an exemplar quote of CODE in its case."""
     from ..synthesis.annotations import add_exemplar, find_segment, remove_exemplar
 
-    def act(s):
+    with project.transaction() as s:
         if remove_id is not None:
-            remove_exemplar(s, viewer, remove_id)
-            return f"removed exemplar {remove_id}"
-        row = _code(s, codebook, code)
-        exemplar = add_exemplar(s, viewer, row.id, find_segment(s, segment).id, start, end)
-        return f"added exemplar {exemplar.id} for {row.name}"
-
-    _write(project_target, viewer, act)
+            remove_exemplar(s, project.user, remove_id)
+            message = f"removed exemplar {remove_id}"
+        else:
+            row = _code(s, codebook, code)
+            exemplar = add_exemplar(s, project.user, row.id, find_segment(s, segment).id, start, end)
+            message = f"added exemplar {exemplar.id} for {row.name}"
+    click.echo(message)
 
 
 @click.command("frequencies")
-@_reader_options
-@click.option("--case-unit", default="case", show_default=True, metavar="UNIT",
-              help="Columns: transcript, speaker, case, or a case or speaker attribute.")
+@reader_options
+@click.option(
+    "--case-unit",
+    default="case",
+    show_default=True,
+    metavar="UNIT",
+    help="Columns: transcript, speaker, case, or a case or speaker attribute.",
+)
 @output_options(FORMATS_MANUSCRIPT)
-def frequencies_cmd(project_target, viewer, codebook, layer, case_unit, fmt, out) -> None:
+def frequencies_cmd(project: Project, codebook, layer, case_unit, fmt, out) -> None:
     """Segments per code and case."""
     from ..synthesis.frequencies import code_frequencies, frequencies_table
 
-    project = open_project_for(project_target, viewer)
     with project.read() as s:
-        frame = code_frequencies(s, codebook=codebook, layer=layer, case_unit=case_unit, viewer=viewer)
+        frame = code_frequencies(s, codebook=codebook, layer=layer, case_unit=case_unit, viewer=project.user)
     table = frequencies_table(frame)
     emit(table, fmt, out, json_data=table.records())
 
 
 @click.command("cooccurrence")
-@_reader_options
+@reader_options
 @click.option("--measure", type=click.Choice(["count", "jaccard"]), default="count", show_default=True)
 @output_options(FORMATS_MANUSCRIPT)
-def cooccurrence_cmd(project_target, viewer, codebook, layer, measure, fmt, out) -> None:
+def cooccurrence_cmd(project: Project, codebook, layer, measure, fmt, out) -> None:
     """Segments coded with both codes of each pair."""
     from ..synthesis.cooccurrence import cooccurrence, cooccurrence_table
 
-    project = open_project_for(project_target, viewer)
     with project.read() as s:
-        frame = cooccurrence(s, codebook=codebook, layer=layer, measure=measure, viewer=viewer)
+        frame = cooccurrence(s, codebook=codebook, layer=layer, measure=measure, viewer=project.user)
     table = cooccurrence_table(frame, measure)
     emit(table, fmt, out, json_data=table.records())
 
 
-@click.group("plot")
+@click.group("plot", cls=QualcodeGroup)
 def plot_group() -> None:
     """Figures as PNG or SVG (by the --out suffix)."""
 
 
+plot_out_option = click.option(
+    "--out", "-o", "out", required=True, type=click.Path(dir_okay=False), help="FILE.png or FILE.svg"
+)
+
+
 @plot_group.command("heatmap")
-@_reader_options
+@project_option
+@as_option
+@codebook_option
+@layer_option
 @click.option("--case-unit", default="case", show_default=True, metavar="UNIT")
-@click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False), help="FILE.png or FILE.svg")
+@plot_out_option
 def plot_heatmap(project_target, viewer, codebook, layer, case_unit, out) -> None:
     """Cases x codes heatmap of coded segments."""
     from ..export.plots import heatmap, plot_format
     from ..synthesis.frequencies import code_frequencies
 
     plot_format(out)  # refuse a bad suffix before any work
-    project = open_project_for(project_target, viewer)
-    with project.read() as s:
+    with open_project(project_target, viewer) as project, project.read() as s:
         frame = code_frequencies(s, codebook=codebook, layer=layer, case_unit=case_unit, viewer=viewer)
     heatmap(frame.drop(columns=["Total"]).T, out, "Coded segments by case", ylabel=case_unit)
     click.echo(f"wrote {out}", err=True)
 
 
 @plot_group.command("agreement")
-@_writer_options
+@project_option
+@as_option
+@codebook_option
 @click.option("--round", "round_", type=int, help="Only this round.")
-@click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False), help="FILE.png or FILE.svg")
+@plot_out_option
 def plot_agreement(project_target, viewer, codebook, round_, out) -> None:
     """Per-code Cohen's kappa bars (mean over coder pairs), with Landis & Koch bands."""
     from ..agreement.report import agreement_report
     from ..export.plots import bar_chart, plot_format
 
-    plot_format(out)
-    project = open_project_for(project_target, viewer)
-    with project.read() as s:
+    plot_format(out)  # refuse a bad suffix before any work
+    with open_project(project_target, viewer) as project, project.read() as s:
         report = agreement_report(s, viewer, codebook=codebook, round=round_)
     values = {row.path: row.cohen_kappa for row in report.per_code}
     pooled = report.pooled_kappa
     pooled_text = "undefined" if pooled is None else f"{pooled:.2f}"  # no code was ever applied
-    bar_chart(values, out, f"Per-code agreement (pooled κ = {pooled_text})",
-              reference={"moderate": 0.41, "substantial": 0.61, "almost perfect": 0.81})
+    bar_chart(
+        values,
+        out,
+        f"Per-code agreement (pooled κ = {pooled_text})",
+        reference={"moderate": 0.41, "substantial": 0.61, "almost perfect": 0.81},
+    )
     click.echo(f"wrote {out}", err=True)
-
-
-def register(cli: click.Group) -> None:
-    for command in (table_group, matrix_group, frequencies_cmd, cooccurrence_cmd, plot_group):
-        cli.add_command(command)
