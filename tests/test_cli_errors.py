@@ -1,0 +1,83 @@
+"""How the CLI ends: a QualcodeError is one line and its exit status; anything else is a bug,
+logged with its traceback, shown as one line that says where the log is, exit status 1."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from click.testing import CliRunner
+
+import qualcode.log as qlog
+from qualcode.cli.main import cli
+
+
+@pytest.fixture
+def log_file(tmp_path, monkeypatch):
+    """A fresh log handler writing to a file of this test's own."""
+    path = tmp_path / "state" / "qualcode.log"
+    monkeypatch.setenv("QUALCODE_LOG", str(path))
+    monkeypatch.delenv("QUALCODE_LOG_LEVEL", raising=False)
+    monkeypatch.setattr(qlog, "_handler", None)
+    monkeypatch.setattr(qlog.logger, "handlers", [])
+    level = qlog.logger.level
+    yield path
+    for handler in qlog.logger.handlers:
+        handler.close()
+    qlog.logger.setLevel(level)
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_an_unexpected_error_is_one_line_and_its_traceback_goes_to_the_log(project, log_file, monkeypatch):
+    import qualcode.coding.catalog as catalog
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("counting went wrong")
+
+    monkeypatch.setattr(catalog, "project_counts", broken)
+    result = run("status", "-p", project.target)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == f"error: unexpected RuntimeError: counting went wrong (a bug; details in {log_file})\n"
+    logged = log_file.read_text(encoding="utf-8")
+    assert "qualcode status: unexpected RuntimeError" in logged
+    assert "Traceback (most recent call last)" in logged and 'raise RuntimeError("counting went wrong")' in logged
+
+
+def test_the_log_names_the_whole_command(project, log_file, monkeypatch):
+    import qualcode.coding.exchange as exchange
+
+    monkeypatch.setattr(exchange, "export_codings", lambda *a, **k: 1 / 0)
+    result = run("-p", project.target, "codings", "export")
+    assert result.exit_code == 1 and result.stderr.startswith("error: unexpected ZeroDivisionError: division by zero")
+    assert "qualcode codings export: unexpected ZeroDivisionError" in log_file.read_text(encoding="utf-8")
+
+
+def test_errors_the_user_can_act_on_stay_one_line_and_are_not_logged(tmp_path, log_file):
+    missing = tmp_path / "nowhere.db"
+    result = run("status", "-p", str(missing))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {missing}: no project here (create one with `qualcode init {missing}`)\n"
+    assert not log_file.exists()
+
+
+def test_click_usage_errors_are_click_s_as_before(log_file):
+    result = run("status", "--no-such-option")
+    assert result.exit_code == 2 and "No such option '--no-such-option'" in result.stderr
+    assert not log_file.exists()
+
+
+def test_log_level_from_the_option_or_the_environment(project, log_file, monkeypatch):
+    assert run("--log-level", "debug", "status", "-p", project.target).exit_code == 0
+    assert qlog.logger.level == logging.DEBUG
+    monkeypatch.setenv("QUALCODE_LOG_LEVEL", "error")
+    assert run("status", "-p", project.target).exit_code == 0
+    assert qlog.logger.level == logging.ERROR
+    monkeypatch.setenv("QUALCODE_LOG_LEVEL", "loud")
+    refused = run("status", "-p", project.target)
+    assert refused.exit_code == 2
+    assert refused.stderr == "error: unknown log level 'loud' (choose from debug, info, warning, error)\n"
+    assert run("--log-level", "loud", "status").exit_code == 2  # click refuses it as a bad choice
