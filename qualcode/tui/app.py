@@ -7,8 +7,8 @@ from pathlib import Path
 
 from textual.app import App
 
-from ..coding.blinding import find_coder, set_blinded
-from ..coding.identity import check_identity
+from ..coding.blinding import set_blinded
+from ..coding.queries import claim_viewer
 from ..coding.rounds import open_round
 from ..coding.service import UndoHistory
 from ..project import Project
@@ -136,9 +136,7 @@ def create_app(project: Project, coder: str, *, transcript_id: int | None = None
     ``settings`` defaults to the user's settings file; ``transcript_id`` opens that transcript
     straight away; ``side_by_side`` starts a lead with every coder's codes shown.
     """
-    with project.read() as s:
-        find_coder(s, coder)  # an unknown name fails here, before the screen takes over
-        check_identity(s, coder)
+    claim_viewer(project, coder)  # an unknown name, or another login's coder, fails here, before the screen takes over
     if settings is None:
         settings = load_settings()
     return QualcodeApp(project, coder, transcript_id=transcript_id, settings=settings, side_by_side=side_by_side)

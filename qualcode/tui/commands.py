@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Callable
 
-from sqlalchemy import select
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from ..codebook.lookup import code_paths
-from ..coding.blinding import find_coder, is_blinded
+from ..codebook.queries import active_codes
 from ..coding.progress import progress_overview
-from ..store.models import Code, Codebook
+from ..coding.queries import look_up_viewer
 from .registry import registered_screens
 
 if TYPE_CHECKING:
@@ -31,24 +29,19 @@ def palette_entries(app: "QualcodeApp") -> list[Entry]:
     """Everything the palette offers this viewer (read in a worker thread)."""
     project, viewer = app.project, app.coder_name
     rows = progress_overview(project, viewer)
-    with project.read() as s:
-        role = find_coder(s, viewer).role
-        blinded = is_blinded(s)
-        codebook = s.exec(select(Codebook).where(Codebook.active == True)).scalars().first()  # noqa: E712
-        codes = list(s.exec(select(Code).where(Code.codebook_id == codebook.id, Code.status == "active")).scalars()) if codebook else []
+    standing = look_up_viewer(project, viewer)
     entries = [Entry(f"Transcript: {r.title} ({r.case})", f"round {r.round}, {r.segments} segments",
                      partial(app.open_transcript, r.transcript_id)) for r in rows]
     for case in dict.fromkeys(r.case for r in rows):
         entries.append(Entry(f"Case: {case}", "show its transcripts on the home screen", partial(app.show_home, case)))
-    paths = code_paths(codes)
-    for code in codes:
-        label = f"Code: {code.key} {paths[code.id]}" if code.key else f"Code: {paths[code.id]}"
-        entries.append(Entry(label, (code.brief or code.definition)[:80], partial(app.show_code, code.id)))
+    for code in active_codes(project):
+        label = f"Code: {code.key} {code.path}" if code.key else f"Code: {code.path}"
+        entries.append(Entry(label, code.brief[:80], partial(app.show_code, code.id)))
     for screen in registered_screens():
-        if not screen.lead_only or role in ("lead", "auditor"):
+        if not screen.lead_only or standing.is_analyst:
             entries.append(Entry(f"Screen: {screen.title}", screen.help, partial(app.open_screen, screen.id)))
-    if role == "lead":
-        if blinded:
+    if standing.is_lead:
+        if standing.blinded:
             entries.append(Entry("Lead: unblind the project", "every coder then sees everyone's codings",
                                  partial(app.set_blinding, False, None)))
         else:

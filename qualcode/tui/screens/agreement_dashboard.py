@@ -11,21 +11,17 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from rich.text import Text
-from sqlalchemy import select
-from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Static
 
-from ...agreement.report import AgreementReport, CodeAgreement, agreement_report, rounds_in_use
-from ...codebook.lookup import get_codebook
-from ...coding.blinding import find_coder
+from ...agreement.queries import AgreementOverview, agreement_overview, analyst_agreement
+from ...agreement.report import AgreementReport, CodeAgreement
 from ...errors import QualcodeError
-from ...store.models import Codebook, Coder
 from ..registry import ScreenEntry, register_headline, register_screen
 from ..widgets.kappa_bar import band_colour, format_stat, kappa_bar
 from .. import bindings as keys
 from ..widgets.columns import fit_columns, literal
-from ..widgets.lead_screen import ANALYST_ROLES, LeadScreen, next_in
+from ..widgets.lead_screen import LeadScreen, next_in
 
 BAR_WIDTH = 20
 CODE_WIDTH = 48
@@ -46,15 +42,6 @@ class AgreementChoice:
         coders = "all coders" if self.coders is None else " & ".join(self.coders)
         round_ = "latest round" if self.round is None else f"round {self.round}"
         return f"{coders} · {round_}"
-
-
-@dataclass
-class DashboardData:
-    report: AgreementReport
-    codebooks: list[str]
-    codebook_kind: str
-    coders: list[str]
-    rounds: list[int]
 
 
 def coder_choices(coders: list[str]) -> list[tuple[str, ...] | None]:
@@ -101,7 +88,7 @@ class AgreementDashboard(LeadScreen):
         super().__init__()
         self.choice = choice or AgreementChoice()
         self.ascending = True
-        self.data: DashboardData | None = None
+        self.data: AgreementOverview | None = None
         self.rows: list[CodeAgreement] = []
 
     def compose(self) -> ComposeResult:
@@ -112,16 +99,12 @@ class AgreementDashboard(LeadScreen):
         yield Footer()
 
     # -- reading ------------------------------------------------------------------------------
-    def read(self, session: Session) -> DashboardData:
+    def read(self) -> AgreementOverview:
         choice = self.choice
-        cb = get_codebook(session, choice.codebook)
-        report = agreement_report(session, self.app.coder_name, codebook=cb.name, round=choice.round, level=choice.level,
-                                  coders=list(choice.coders) if choice.coders else None)
-        names = [c.name for c in session.exec(select(Codebook).order_by(Codebook.id)).scalars()]
-        coders = [c.name for c in session.exec(select(Coder).where(Coder.role == "coder").order_by(Coder.name)).scalars()]
-        return DashboardData(report, names, cb.kind, coders, rounds_in_use(session))
+        return agreement_overview(self.app.project, self.app.coder_name, codebook=choice.codebook, round=choice.round,
+                                  level=choice.level, coders=list(choice.coders) if choice.coders else None)
 
-    def show(self, content: DashboardData) -> None:
+    def show(self, content: AgreementOverview) -> None:
         self.data = content
         report = content.report
         self.query_one("#agreement-headline", Static).update(headline_text(report))
@@ -202,13 +185,10 @@ class AgreementDashboard(LeadScreen):
 def agreement_headline(project, viewer: str) -> str | None:
     """The home screen's line for a lead or auditor: pooled kappa of the active codebook."""
     try:
-        with project.read() as s:
-            if find_coder(s, viewer).role not in ANALYST_ROLES:
-                return None
-            report = agreement_report(s, viewer)
-    except QualcodeError:
+        report = analyst_agreement(project, viewer)
+    except QualcodeError:  # no codebook, too few coders: no headline
         return None
-    if not report.units or report.pooled_kappa is None:
+    if report is None or not report.units or report.pooled_kappa is None:
         return None
     return (f"Agreement: pooled κ = {format_stat(report.pooled_kappa)} ({report.landis_koch}) "
             f"over {report.units} segments, coders {', '.join(report.coders)}")

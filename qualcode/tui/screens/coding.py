@@ -16,8 +16,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, LoadingIndicator, Static
 
 from ...codebook.lookup import code_paths
-from ...coding.blinding import may_see_all
 from ...coding.service import TranscriptWork
+from ...coding.queries import look_up_viewer
 from ...coding.views import others_by_segment
 from ...errors import QualcodeError
 from .. import bindings
@@ -90,8 +90,7 @@ class CodingScreen(Screen):
         app = self.app
         try:
             work_ = TranscriptWork(app.project, app.coder_name, self.transcript_id, codebook=self.codebook_name)
-            with app.project.read() as s:
-                sees_all = may_see_all(s, app.coder_name)
+            sees_all = look_up_viewer(app.project, app.coder_name).sees_all
         except QualcodeError as exc:
             self.post_message(self.Loaded(None, False, str(exc)))
             return
@@ -471,8 +470,7 @@ class CodingScreen(Screen):
     @work(thread=True, exclusive=True, group="blinding")
     def check_blinding(self) -> None:
         app = self.app
-        with app.project.read() as s:
-            self.post_message(self.BlindingChecked(may_see_all(s, app.coder_name)))
+        self.post_message(self.BlindingChecked(look_up_viewer(app.project, app.coder_name).sees_all))
 
     def on_coding_screen_blinding_checked(self, message: BlindingChecked) -> None:
         """Blinding changed elsewhere: hide other coders' codes at once, or allow showing them."""

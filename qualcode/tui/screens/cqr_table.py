@@ -7,24 +7,16 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.text import Text
-from sqlalchemy import select
-from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Static
 
-from ...store.models import Codebook, Coder, ConsensusDecision
-from ...synthesis.cqr import CqrTable, cqr_table
 from ...synthesis.labels import MISCELLANEOUS
-from ...synthesis.layers import CONSENSUS
-from ...synthesis.units import case_attribute_names, speaker_attribute_names
+from ...synthesis.queries import CqrView, cqr_view
 from ..registry import ScreenEntry, register_screen
 from .. import bindings as keys
 from ..widgets.columns import literal
 from ..widgets.lead_screen import LeadScreen, next_in
 from .evidence import EvidenceScreen
-
-CASE_UNITS = ("transcript", "case", "speaker")
-
 
 @dataclass(frozen=True)
 class CqrChoice:
@@ -33,28 +25,6 @@ class CqrChoice:
     case_unit: str = "transcript"
     groups: str | None = None
     order: str = "codebook"
-
-
-@dataclass
-class CqrContent:
-    table: CqrTable
-    codebooks: list[str]
-    layers: list[str]
-    units: list[str]
-    groups: list[str]
-
-
-def default_codebook(session: Session) -> str | None:
-    """A CQR codebook if the project has one (the active one first), else the active codebook."""
-    books = list(session.exec(select(Codebook).order_by(Codebook.active.desc(), Codebook.id)).scalars())
-    cqr = [b for b in books if b.kind == "cqr"]
-    return (cqr or books)[0].name if books else None
-
-
-def available_layers(session: Session) -> list[str]:
-    coders = [c.name for c in session.exec(select(Coder).where(Coder.role == "coder").order_by(Coder.name)).scalars()]
-    has_consensus = session.exec(select(ConsensusDecision.id).where(ConsensusDecision.present == True).limit(1)).first()  # noqa: E712
-    return ([CONSENSUS] if has_consensus is not None else []) + coders
 
 
 class CqrTableScreen(LeadScreen):
@@ -69,7 +39,7 @@ class CqrTableScreen(LeadScreen):
     def __init__(self, choice: CqrChoice | None = None) -> None:
         super().__init__()
         self.choice = choice or CqrChoice()
-        self.content: CqrContent | None = None
+        self.content: CqrView | None = None
         self.records: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
@@ -78,19 +48,14 @@ class CqrTableScreen(LeadScreen):
         yield Static("", id="cqr-note")
         yield Footer()
 
-    def read(self, session: Session) -> CqrContent:
+    def read(self) -> CqrView:
         c = self.choice
-        codebook = c.codebook or default_codebook(session)
-        layers = available_layers(session)
-        layer = c.layer or (layers[0] if layers else None)
-        table = cqr_table(session, codebook=codebook, layer=layer, case_unit=c.case_unit, groups=c.groups, order=c.order,
-                          viewer=self.app.coder_name)
-        self.choice = replace(c, codebook=table.data.codebook.name, layer=layer)
-        codebooks = [b.name for b in session.exec(select(Codebook).order_by(Codebook.id)).scalars()]
-        units = list(CASE_UNITS) + case_attribute_names(session)
-        return CqrContent(table, codebooks, layers, units, speaker_attribute_names(session) + case_attribute_names(session))
+        view = cqr_view(self.app.project, self.app.coder_name, codebook=c.codebook, layer=c.layer, case_unit=c.case_unit,
+                        groups=c.groups, order=c.order)
+        self.choice = replace(c, codebook=view.codebook, layer=view.layer)
+        return view
 
-    def show(self, content: CqrContent) -> None:
+    def show(self, content: CqrView) -> None:
         self.content = content
         cqr = content.table
         title = Text()

@@ -3,45 +3,21 @@ screen, ``e`` picks it as an exemplar quote for the code (lead only)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
 from rich.text import Text
-from sqlalchemy import select
-from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from ...store.models import Segment
+from ...codebook.queries import codebook_of_code
 from ...synthesis.annotations import add_exemplar
-from ...synthesis.evidence import segment_details
+from ...synthesis.queries import EvidenceRow, evidence_rows
 from .. import bindings as keys
 from ..widgets.columns import fit_columns, literal, text_width
 from ..widgets.lead_screen import LeadScreen
 
 EXCERPT = 70
-
-
-@dataclass
-class EvidenceRow:
-    segment_id: int
-    transcript_id: int
-    case: str
-    transcript: str
-    position: int
-    speaker: str
-    text: str
-
-
-def evidence_rows(session: Session, segment_ids: list[int]) -> list[EvidenceRow]:
-    details = segment_details(session, segment_ids)
-    ids = [int(s) for s in details["segment_id"]]
-    transcript_of = dict(session.exec(select(Segment.id, Segment.transcript_id).where(Segment.id.in_(ids))).all()) if ids else {}
-    return [EvidenceRow(int(r.segment_id), int(transcript_of[int(r.segment_id)]), "" if pd.isna(r.case) else r.case,
-                        r.transcript, int(r.position), "" if pd.isna(r.speaker) else r.speaker, r.text)
-            for r in details.itertuples(index=False)]
 
 
 def excerpt(text: str, width: int = EXCERPT) -> str:
@@ -76,13 +52,11 @@ class EvidenceScreen(LeadScreen):
             yield Static("", id="evidence-detail")
         yield Footer()
 
-    def read(self, session: Session) -> list[EvidenceRow]:
+    def read(self) -> list[EvidenceRow]:
+        project = self.app.project
         if self.code_id is not None:  # open transcripts in the codebook the evidence counts
-            from ...store.models import Code, Codebook
-
-            code = session.get(Code, self.code_id)
-            self.codebook_name = session.get(Codebook, code.codebook_id).name if code else None
-        return evidence_rows(session, self.segment_ids)
+            self.codebook_name = codebook_of_code(project, self.code_id)
+        return evidence_rows(project, self.segment_ids)
 
     def show(self, content: list[EvidenceRow]) -> None:
         self.rows = content
@@ -137,7 +111,7 @@ class EvidenceScreen(LeadScreen):
         if row is None or self.code_id is None or not self.is_lead:
             return
         lead, code_id, segment_id = self.app.coder_name, self.code_id, row.segment_id
-        self.submit("exemplar", lambda s: add_exemplar(s, lead, code_id, segment_id).id, row)
+        self.submit("exemplar", add_exemplar, lead, code_id, segment_id, context=row)
 
     def written(self, kind: str, result: Any, context: Any) -> None:
         self.notify(f"exemplar picked: {context.transcript} #{context.position}", markup=False)

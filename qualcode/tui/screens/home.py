@@ -12,8 +12,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from ...coding.blinding import find_coder, is_blinded, may_see_all
 from ...coding.progress import TranscriptProgress, progress_overview
+from ...coding.queries import look_up_viewer
 from ...errors import QualcodeError
 from .. import bindings
 from ..registry import ScreenEntry, headlines, register_screen
@@ -62,15 +62,12 @@ class HomeScreen(Screen):
         app = self.app
         try:
             rows = progress_overview(app.project, app.coder_name)
-            with app.project.read() as s:
-                sees_all = may_see_all(s, app.coder_name)
-                blinded = is_blinded(s)
-                lead = find_coder(s, app.coder_name).role == "lead"
-            lines = [line for h in headlines() if sees_all for line in [h(app.project, app.coder_name)] if line]
+            viewer = look_up_viewer(app.project, app.coder_name)
+            lines = [line for h in headlines() if viewer.sees_all for line in [h(app.project, app.coder_name)] if line]
         except QualcodeError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
-        self.post_message(self.Overview(rows, lead, blinded, lines))
+        self.post_message(self.Overview(rows, viewer.is_lead, viewer.blinded, lines))
 
     def on_home_screen_overview(self, message: Overview) -> None:
         self.rows, self.is_lead, self.blinded, self.loaded = message.rows, message.lead, message.blinded, True

@@ -8,23 +8,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.text import Text
-from sqlalchemy import select
-from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from ...coding.blinding import find_coder
-from ...store.models import Memo
 from ...synthesis.annotations import set_cell_memo, set_pattern
-from ...synthesis.matrix import MatrixColumn, MatrixRow, MemoMatrix, memo_matrix
-from ...synthesis.units import case_attribute_names, case_attribute_values
+from ...synthesis.matrix import MatrixColumn, MatrixRow, MemoMatrix
+from ...synthesis.queries import MatrixView, matrix_view, own_cell_memo
 from ..registry import ScreenEntry, register_screen
 from .. import bindings as keys
 from ..widgets.columns import fit_columns, literal, text_width
 from ..widgets.lead_screen import LeadScreen, next_in
 from ..widgets.pattern_dialog import PatternDialog
-from .cqr_table import available_layers
 from .dialogs import MemoDialog
 from .evidence import EvidenceScreen
 
@@ -43,28 +38,12 @@ class MatrixChoice:
     transpose: bool = False
 
 
-@dataclass
-class MatrixContent:
-    matrix: MemoMatrix
-    layers: list[str]
-    attributes: list[str]
-    case_attributes: dict[int, list[tuple[str, str]]]  # case id -> (attribute, value), for the detail pane
-
-
 @dataclass(frozen=True)
 class Spot:
     """What the cursor is on: a cell (row and case), or a row's pattern (case None)."""
 
     row: MatrixRow
     column: MatrixColumn | None
-
-
-def own_memo_text(session: Session, viewer: str, code_id: int, case_id: int) -> str:
-    """The viewer's own memo on a cell (what ``m`` edits; other authors' memos are shown, not edited)."""
-    me = find_coder(session, viewer)
-    memo = session.exec(select(Memo).where(Memo.kind == "cell", Memo.code_id == code_id, Memo.case_id == case_id,
-                                           Memo.coder_id == me.id)).scalars().first()
-    return memo.text if memo else ""
 
 
 def cell_summary(matrix: MemoMatrix, row: MatrixRow, column: MatrixColumn) -> Text:
@@ -99,7 +78,7 @@ class MemoMatrixScreen(LeadScreen):
     def __init__(self, choice: MatrixChoice | None = None) -> None:
         super().__init__()
         self.choice = choice or MatrixChoice()
-        self.content: MatrixContent | None = None
+        self.content: MatrixView | None = None
         self.grid: list[list[Spot]] = []
 
     def compose(self) -> ComposeResult:
@@ -109,19 +88,13 @@ class MemoMatrixScreen(LeadScreen):
             yield Static("", id="matrix-detail")
         yield Footer()
 
-    def read(self, session: Session) -> MatrixContent:
-        layers = available_layers(session)
-        layer = self.choice.layer or (layers[0] if layers else None)
-        matrix = memo_matrix(session, layer=layer, cell=CELL_PARTS, order_by=self.choice.order_by, viewer=self.app.coder_name)
-        self.choice = replace(self.choice, layer=layer)
-        names = case_attribute_names(session)
-        case_attributes: dict[int, list[tuple[str, str]]] = {}
-        for name in names:
-            for case_id, value in case_attribute_values(session, name).items():
-                case_attributes.setdefault(case_id, []).append((name, value))
-        return MatrixContent(matrix, layers, names, case_attributes)
+    def read(self) -> MatrixView:
+        view = matrix_view(self.app.project, self.app.coder_name, layer=self.choice.layer, order_by=self.choice.order_by,
+                           cell=CELL_PARTS)
+        self.choice = replace(self.choice, layer=view.layer)
+        return view
 
-    def show(self, content: MatrixContent) -> None:
+    def show(self, content: MatrixView) -> None:
         self.content = content
         m = content.matrix
         title = Text()
@@ -234,12 +207,11 @@ class MemoMatrixScreen(LeadScreen):
         if spot is None or spot.column is None or not self.is_lead:
             return
         lead, code_id, case_id = self.app.coder_name, spot.row.code_id, spot.column.case_id
-        with self.app.project.read() as s:
-            current = own_memo_text(s, lead, code_id, case_id)
+        current = own_cell_memo(self.app.project, lead, code_id, case_id)
 
         def save(text: str | None) -> None:
             if text is not None:
-                self.submit("memo", lambda s: set_cell_memo(s, lead, code_id, case_id, text))
+                self.submit("memo", set_cell_memo, lead, code_id, case_id, text)
 
         self.app.push_screen(MemoDialog(Text(f"Memo: {spot.row.path} at {spot.column.name}"), current), save)
 
@@ -251,7 +223,7 @@ class MemoMatrixScreen(LeadScreen):
 
         def save(answer: tuple[str | None, str] | None) -> None:
             if answer is not None:
-                self.submit("pattern", lambda s: set_pattern(s, lead, row.code_id, answer[0], answer[1]))
+                self.submit("pattern", set_pattern, lead, row.code_id, answer[0], answer[1])
 
         self.app.push_screen(PatternDialog(Text(f"Pattern across cases: {row.path}"), row.pattern, row.pattern_note), save)
 

@@ -12,15 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.text import Text
-from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
 from ...agreement.decisions import decide, flag_for_revision, reconciliation_memo
-from ...agreement.queue import QueueItem, disagreement_queue
+from ...agreement.queries import reconciliation_queue
+from ...agreement.queue import QueueItem
 from ...coding.rounds import open_round
-from ...store.models import Segment
 from ..registry import ScreenEntry, register_screen
 from .. import bindings as keys
 from ..widgets.columns import fit_columns, literal, text_width
@@ -53,6 +52,7 @@ class QueueRow:
 class QueueContent:
     rows: list[QueueRow]
     coders: list[str] = field(default_factory=list)
+    transcript_of: dict[int, int] = field(default_factory=dict)  # segment id -> transcript id
 
 
 def queue_rows(items: list[QueueItem]) -> list[QueueRow]:
@@ -122,6 +122,7 @@ class ReconcileQueue(LeadScreen):
         self.rows: list[QueueRow] = []
         self.shown: list[QueueRow] = []
         self.coders: list[str] = []
+        self.transcript_of: dict[int, int] = {}
         self.show_decided = False
 
     def compose(self) -> ComposeResult:
@@ -132,17 +133,14 @@ class ReconcileQueue(LeadScreen):
         yield Footer()
 
     # -- reading ------------------------------------------------------------------------------
-    def read(self, session: Session) -> QueueContent:
+    def read(self) -> QueueContent:
         c = self.choice
-        items = disagreement_queue(session, self.app.coder_name, codebook=c.codebook, round=c.round, code=c.code,
-                                   coders=list(c.coders) if c.coders else None, include_decided=True)
-        coders = list(c.coders) if c.coders else sorted({name for i in items for name in i.codes_by_coder}
-                                                         | {n for i in items for d in i.disputed
-                                                            for n in d["applied_by"] + d["omitted_by"]})
-        return QueueContent(queue_rows(items), coders)
+        queue = reconciliation_queue(self.app.project, self.app.coder_name, codebook=c.codebook, round=c.round,
+                                     code=c.code, coders=list(c.coders) if c.coders else None)
+        return QueueContent(queue_rows(queue.items), queue.coders, queue.transcript_of)
 
     def show(self, content: QueueContent) -> None:
-        self.rows, self.coders = content.rows, content.coders
+        self.rows, self.coders, self.transcript_of = content.rows, content.coders, content.transcript_of
         self.fill_table()
 
     def fill_table(self, keep: QueueRow | None = None) -> None:
@@ -210,13 +208,8 @@ class ReconcileQueue(LeadScreen):
             return
         lead, sid, code_id = self.app.coder_name, row.item.segment_id, row.dispute["code_id"]
         coders = list(self.choice.coders) if self.choice.coders else None
-        round_ = self.choice.round
-
-        def write(s: Session) -> dict[str, Any]:
-            d = decide(s, lead, sid, code_id, method, coders=coders, round=round_, **options)
-            return {"present": d.present, "method": d.method, "by": d.decided_by}
-
-        self.submit("decision", write, row)
+        self.submit("decision", decide, lead, sid, code_id, method, coders=coders, round=self.choice.round, **options,
+                    context=row)
 
     def action_take(self, number: int) -> None:
         if 1 <= number <= len(self.coders):
@@ -228,46 +221,47 @@ class ReconcileQueue(LeadScreen):
     def action_set_present(self, present: bool) -> None:
         self.queue_decision("manual", present=present)
 
-    def ask_then_write(self, kind: str, dialog, write, *, allow_empty: bool = False) -> None:
-        """Ask for a text in ``dialog``; the answer runs ``write(session, row, text)`` as one write."""
+    def ask_then_write(self, dialog, write, *, allow_empty: bool = False) -> None:
+        """Ask for a text in ``dialog``; the answer goes to ``write(row, text)``, which submits the write."""
         row = self.current
         if row is None or not self.is_lead:
             return
 
         def answered(text: str | None) -> None:
             if text is not None and (allow_empty or text.strip()):
-                self.submit(kind, lambda s: write(s, row, text.strip()), row)
+                write(row, text.strip())
 
         self.app.push_screen(dialog(row), answered)
 
     def action_memo(self) -> None:
         lead = self.app.coder_name
         self.ask_then_write(
-            "memo",
             lambda row: MemoDialog(Text(f"Reconciliation memo: {row.dispute['path']} on {transcript_name(row.item)}"
                                         f" #{row.item.position}")),
-            lambda s, row, text: reconciliation_memo(s, lead, row.item.segment_id, text, code_id=row.dispute["code_id"]).text)
+            lambda row, text: self.submit("memo", reconciliation_memo, lead, row.item.segment_id, text,
+                                          code_id=row.dispute["code_id"], context=row))
 
     def action_flag(self) -> None:
         lead = self.app.coder_name
         self.ask_then_write(
-            "flag",
             lambda row: PromptDialog(Text(f"Flag {row.dispute['path']} for revision: what should change?"),
                                      placeholder="e.g. add an exclusion for …"),
-            lambda s, row, text: flag_for_revision(s, lead, row.dispute["code_id"], text, segment_id=row.item.segment_id).text)
+            lambda row, text: self.submit("flag", flag_for_revision, lead, row.dispute["code_id"], text,
+                                          segment_id=row.item.segment_id, context=row))
 
     def action_second_round(self) -> None:
         lead = self.app.coder_name
         self.ask_then_write(
-            "round",
             lambda row: PromptDialog(Text(f"Send {transcript_name(row.item)} to a new round: a note for the coders"),
                                      placeholder="why this transcript is recoded"),
-            lambda s, row, note: open_round(s, lead, [s.get(Segment, row.item.segment_id).transcript_id], note),
+            lambda row, note: self.submit("round", open_round, lead, [self.transcript_of[row.item.segment_id]], note,
+                                          context=row),
             allow_empty=True)
 
     def written(self, kind: str, result: Any, context: Any) -> None:
         row: QueueRow = context
-        if kind == "decision":
+        if kind == "decision":  # the consensus decision as the queue describes decisions
+            result = {"present": result.present, "method": result.method, "by": result.decided_by}
             row.dispute["decision"] = result
             index = self.shown.index(row) if row in self.shown else -1
             if index >= 0:
@@ -278,7 +272,7 @@ class ReconcileQueue(LeadScreen):
                         markup=False)
         elif kind == "memo":
             row.item.memos.append({"kind": "reconciliation", "coder": self.app.coder_name, "code_id": row.dispute["code_id"],
-                                   "round": None, "text": result})
+                                   "round": None, "text": result.text})
             self.notify("reconciliation memo saved")
         elif kind == "flag":
             self.notify(f"{row.dispute['path']} flagged for revision", markup=False)
@@ -311,9 +305,7 @@ class ReconcileQueue(LeadScreen):
         row = self.current
         if row is None:
             return
-        with self.app.project.read() as s:
-            transcript_id = s.get(Segment, row.item.segment_id).transcript_id
-        self.app.open_transcript(transcript_id, row.item.position, codebook=self.choice.codebook)
+        self.app.open_transcript(self.transcript_of[row.item.segment_id], row.item.position, codebook=self.choice.codebook)
 
 register_screen(ScreenEntry("queue", "Reconciliation queue",
                             "Disagreements one by one: take a coder's codes, union, intersection, memo, flag, round 2",

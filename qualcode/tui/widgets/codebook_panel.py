@@ -7,8 +7,7 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import Static, Tree
 
-from ...store.models import Code
-from .code_style import CodeLook
+from .code_style import CodeLook, ShownCode
 
 
 class CodebookTree(Tree[int]):
@@ -24,7 +23,7 @@ class CodebookTree(Tree[int]):
             super().__init__()
             self.code_id = code_id
 
-    def __init__(self, codes: list[Code], looks: dict[int, CodeLook], **kw) -> None:
+    def __init__(self, codes: list[ShownCode], looks: dict[int, CodeLook], **kw) -> None:
         super().__init__("codebook", **kw)
         self.show_root = False
         self.auto_expand = False
@@ -40,12 +39,12 @@ class CodebookTree(Tree[int]):
         self.clear()
         self._node_of_code = {}
         ids = {c.id for c in self.codes}
-        children: dict[int | None, list[Code]] = {}
+        children: dict[int | None, list[ShownCode]] = {}
         for code in self.codes:
             parent = code.parent_id if code.parent_id in ids else None
             children.setdefault(parent, []).append(code)
 
-        def add(node, code: Code) -> None:
+        def add(node, code: ShownCode) -> None:
             kids = children.get(code.id, [])
             label = self.label_for(code)
             child = node.add(label, data=code.id, expand=True) if kids else node.add_leaf(label, data=code.id)
@@ -57,7 +56,7 @@ class CodebookTree(Tree[int]):
             add(self.root, code)
         self.root.expand()
 
-    def label_for(self, code: Code) -> Text:
+    def label_for(self, code: ShownCode) -> Text:
         look = self.looks[code.id]
         label = Text()
         label.append("■ ", style=look.swatch)
@@ -83,7 +82,7 @@ class CodebookTree(Tree[int]):
             self.post_message(self.CodeHighlighted(event.node.data))
 
 
-def code_details(code: Code, path: str, memo: str = "") -> Text:
+def code_details(code: ShownCode, path: str, memo: str = "") -> Text:
     """Definition, inclusion and exclusion rules and example of one code."""
     text = Text()
     text.append(path + "\n", style="bold")

@@ -7,21 +7,19 @@ single writer thread, so decisions stay ordered and off the UI thread.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
-from sqlmodel import Session
 from textual import events, work
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable
 
-from ...coding.blinding import find_coder
+from ...coding.queries import look_up_viewer
 from ...errors import BlindingError, QualcodeError
+from ...store.enums import ANALYST_ROLES
 from ..writer import Written
-
-ANALYST_ROLES = ("lead", "auditor")
-
 
 def next_in(options: list, current: Any) -> Any:
     """The option after ``current`` (wrapping round), for keys that cycle a choice."""
@@ -29,8 +27,9 @@ def next_in(options: list, current: Any) -> Any:
 
 
 class LeadScreen(Screen):
-    """Subclasses implement ``read(session)`` (in a worker thread) and ``show(content)``;
-    what they show is decided by ``choice``, a frozen dataclass that ``rechoose`` changes."""
+    """Subclasses implement ``read()`` (in a worker thread: it asks the core's query functions,
+    given ``self.app.project``) and ``show(content)``; what they show is decided by ``choice``,
+    a frozen dataclass that ``rechoose`` changes."""
 
     choice: Any = None
     previous_choice: Any = None
@@ -59,7 +58,7 @@ class LeadScreen(Screen):
     def on_mount(self) -> None:
         self.load()
 
-    def read(self, session: Session) -> Any:
+    def read(self) -> Any:
         raise NotImplementedError
 
     def show(self, content: Any) -> None:
@@ -70,11 +69,10 @@ class LeadScreen(Screen):
         app = self.app
         role = None
         try:
-            with app.project.read() as s:
-                role = find_coder(s, app.coder_name).role
-                if role not in ANALYST_ROLES:
-                    raise BlindingError(f"{self.what} is for the lead analyst (and auditors); {app.coder_name} is a {role}")
-                content = self.read(s)
+            role = look_up_viewer(app.project, app.coder_name).role
+            if role not in ANALYST_ROLES:
+                raise BlindingError(f"{self.what} is for the lead analyst (and auditors); {app.coder_name} is a {role}")
+            content = self.read()
         except QualcodeError as exc:
             self.post_message(self.Loaded(None, role, str(exc)))
             return
@@ -126,13 +124,14 @@ class LeadScreen(Screen):
             self.choice, self.previous_choice = self.previous_choice, None
 
     # -- writes -------------------------------------------------------------------------------
-    def submit(self, kind: str, write: Callable[[Session], Any], context: Any = None) -> None:
-        """Queue ``write(session)`` as one transaction; ``written(kind, result, context)`` follows."""
+    def submit(self, kind: str, write: Callable[..., Any], *args: Any, context: Any = None, **options: Any) -> None:
+        """Queue the core's ``write(session, *args, **options)`` as one transaction;
+        ``written(kind, result, context)`` follows."""
         project = self.app.project
 
         def run() -> Any:
             with project.transaction() as s:
-                return write(s)
+                return write(s, *args, **options)
 
         self.writes_pending += 1
         self.app.writer.submit(self, kind, run, context)

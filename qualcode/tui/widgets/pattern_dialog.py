@@ -9,9 +9,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Select, TextArea
 
-from ...store.models import PATTERN_LABELS
+from ...store.enums import PatternLabel
 from .. import bindings as keys
 
+PATTERN_LABELS = tuple(label.value for label in PatternLabel)
 NO_PATTERN = "none"
 
 
