@@ -1,13 +1,19 @@
 """Shared fixtures: projects on SQLite (always) and PostgreSQL (when configured).
 
 PostgreSQL tests run when ``QUALCODE_TEST_POSTGRES`` holds a server URL (``.ci/run``
-sets it); each test gets a schema of its own, dropped afterwards.
+sets it); each test gets a schema of its own, dropped afterwards, so tests running in
+parallel (pytest-xdist workers) never share tables.
+
+The demo study takes seconds to build: it is built once per test process (``demo_file``)
+and each test that uses it opens a copy of its own (``demo_copy``).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -84,3 +90,54 @@ def any_project(request, tmp_path):
     p = Project(target, create=True)
     yield p
     p.close()
+
+
+@contextmanager
+def _exclusive(lock_path: Path):
+    """Holds an exclusive lock on ``lock_path`` (parallel workers wait for each other); a no-op without fcntl."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: each worker then builds in its own folder, see demo_file
+        yield
+        return
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory) -> Path:
+    """The demo study, built once per test run. Never open it: open ``demo_copy`` (or copy it).
+
+    Parallel workers (pytest-xdist) share one build in the run's common temporary folder: the
+    first to need it builds it under a lock, the others wait for it and then reuse it.
+    """
+    from qualcode.demo import build_demo
+
+    base = tmp_path_factory.getbasetemp()
+    shared = os.environ.get("PYTEST_XDIST_WORKER") and os.name == "posix"
+    folder = (base.parent if shared else base) / "demo-study"
+    folder.mkdir(exist_ok=True)
+    path, built = folder / "demo.db", folder / "built"
+    with _exclusive(folder / "lock"):
+        if not built.exists():
+            path.unlink(missing_ok=True)  # a build cut short
+            build_demo(path).close()
+            built.touch()
+    return path
+
+
+def copy_demo(demo_file: Path, folder: Path) -> Path:
+    """A private copy of the demo study's file in ``folder`` (named demo.db, as built)."""
+    target = folder / "demo.db"
+    shutil.copy(demo_file, target)
+    return target
+
+
+@pytest.fixture
+def demo_copy(demo_file, tmp_path) -> Path:
+    """The path of this test's own copy of the demo study."""
+    return copy_demo(demo_file, tmp_path)

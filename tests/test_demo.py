@@ -9,15 +9,18 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from qualcode.cli.main import cli
-from qualcode.demo import PROFILES, SAMPLES, build_demo
+from qualcode.demo import PROFILES, SAMPLES
+from qualcode.project import Project
 from qualcode.store.models import (
     Codebook, ConsensusDecision, Memo, RoundTranscript, Segment, SegmentStatus, Transcript,
 )
 
+from .conftest import copy_demo
+
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    p = build_demo(tmp_path_factory.mktemp("demo") / "demo.db")
+def demo(demo_file, tmp_path_factory):
+    p = Project(copy_demo(demo_file, tmp_path_factory.mktemp("demo")))
     p.user = "lee"
     yield p
     p.close()

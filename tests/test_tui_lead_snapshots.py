@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from qualcode.demo import build_demo
+from qualcode.project import Project
 from qualcode.tui.app import create_app
 from qualcode.tui.screens.agreement_dashboard import AgreementDashboard
 from qualcode.tui.screens.cqr_table import CqrTableScreen
@@ -60,8 +60,8 @@ def test_evidence_list(lead_app, snap_compare):
     assert snap_compare(lead_app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_cqr_table(tmp_path, snap_compare):
-    project = build_demo(tmp_path / "demo.db")
+def test_cqr_table(demo_copy, snap_compare):
+    project = Project(demo_copy)
     app = create_app(project, "lee", settings=Settings())
     try:
         assert snap_compare(app, terminal_size=SIZE, run_before=opening("cqr", CqrTableScreen, "down", "right"))
@@ -74,8 +74,8 @@ NARROW = (80, 24)
 
 
 @pytest.fixture
-def demo_lead(tmp_path):
-    project = build_demo(tmp_path / "demo.db")
+def demo_lead(demo_copy):
+    project = Project(demo_copy)
     yield create_app(project, "lee", settings=Settings())
     project.close()
 

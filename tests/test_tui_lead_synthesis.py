@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import select
 from textual.widgets import DataTable, Select, TextArea
 
-from qualcode.demo import build_demo
 from qualcode.project import Project
 from qualcode.store.models import AuditEvent, Exemplar, Memo, Segment
 from qualcode.synthesis.cqr import cqr_table
@@ -42,13 +41,6 @@ def anyio_backend():
 @pytest.fixture
 def study(project):
     return (project, *build_study(project))
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    build_demo(path).close()
-    return path
 
 
 @pytest.fixture
