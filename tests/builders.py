@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
+
 from qualcode.project import Project
 from qualcode.store.models import Case, Code, Codebook, Coder, Segment, Speaker, Transcript
 
@@ -22,13 +24,12 @@ CODES = [
 ]
 
 
-def build_transcript(project: Project, title: str = "Lee interview", case: str = "Northside Elementary",
-                     turns=TURNS) -> int:
+def build_transcript(
+    project: Project, title: str = "Lee interview", case: str = "Northside Elementary", turns=TURNS
+) -> int:
     """One transcript with one segment per turn; returns its id."""
     with project.transaction() as s:
-        from sqlalchemy import select
-
-        case_row = s.exec(select(Case).where(Case.name == case)).scalars().first()
+        case_row = s.exec(select(Case).where(Case.name == case)).first()
         if case_row is None:
             case_row = Case(name=case)
             s.add(case_row)
@@ -41,7 +42,9 @@ def build_transcript(project: Project, title: str = "Lee interview", case: str =
             parts.append(line)
             pos += len(line) + 1
         text = "\n".join(parts)
-        t = Transcript(title=title, kind="interview", case_id=case_row.id, content_hash=str(hash((title, text))), text=text)
+        t = Transcript(
+            title=title, kind="interview", case_id=case_row.id, content_hash=str(hash((title, text))), text=text
+        )
         s.add(t)
         s.flush()
         speakers = {}
@@ -56,7 +59,9 @@ def build_transcript(project: Project, title: str = "Lee interview", case: str =
         return t.id
 
 
-def build_codebook(project: Project, name: str = "Conditions", codes=CODES, kind: str = "provisional") -> dict[str, int]:
+def build_codebook(
+    project: Project, name: str = "Conditions", codes=CODES, kind: str = "provisional"
+) -> dict[str, int]:
     """An active flat codebook; returns ``{key: code id}``."""
     with project.transaction() as s:
         cb = Codebook(name=name, kind=kind, active=True)
