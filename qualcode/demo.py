@@ -15,7 +15,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
+from sqlmodel import select
 
 from .codebook.formats import read_codebook
 from .codebook.lookup import CodeResolver
@@ -119,12 +120,12 @@ def simulate_codings(project: Project, rng: random.Random) -> None:
     key = _key_rows()
     segments = _segments_by_file(project)
     with project.read() as s:
-        seven = s.exec(select(Codebook).where(Codebook.kind == "provisional")).scalars().first()
-        cqr = s.exec(select(Codebook).where(Codebook.kind == "cqr")).scalars().first()
+        seven = s.exec(select(Codebook).where(Codebook.kind == "provisional")).first()
+        cqr = s.exec(select(Codebook).where(Codebook.kind == "cqr")).first()
         seven_codes = CodeResolver(s, seven)
         cqr_codes = CodeResolver(s, cqr)
-        coders = {c.name: c.id for c in s.exec(select(Coder)).scalars()}
-        texts = {Path(t.source_name).name: t.text for t in s.exec(select(Transcript)).scalars()}
+        coders = {c.name: c.id for c in s.exec(select(Coder))}
+        texts = {Path(t.source_name).name: t.text for t in s.exec(select(Transcript))}
     gold: dict[tuple[str, int], tuple[list[int], list[int]]] = {}
     for row in key:
         seven_ids = [seven_codes.resolve(k).id for k in row["codes"].split(";") if k.strip()]
@@ -186,7 +187,7 @@ def reconcile_some(project: Project, rng: random.Random) -> None:
     """The lead accepts agreed codes, then settles about two thirds of the disagreements."""
     coder_names = [p.name for p in PROFILES]
     with project.read() as s:
-        codebooks = list(s.exec(select(Codebook)).scalars())
+        codebooks = list(s.exec(select(Codebook)))
     for cb in codebooks:
         with project.transaction() as s:
             accept_agreed(s, LEAD, codebook=cb.name, coders=coder_names)
@@ -230,9 +231,9 @@ PATTERNS = {
 def write_cross_case_notes(project: Project) -> None:
     """Cell memos, row pattern judgements and a few picked exemplars for the matrix."""
     with project.transaction() as s:
-        cb = s.exec(select(Codebook).where(Codebook.kind == "provisional")).scalars().first()
+        cb = s.exec(select(Codebook).where(Codebook.kind == "provisional")).first()
         codes = CodeResolver(s, cb)
-        cases = list(s.exec(select(Case)).scalars())
+        cases = list(s.exec(select(Case)))
         for (key, fragment), text in CELL_MEMOS.items():
             case = next((c for c in cases if fragment.lower() in c.name.lower()), None)
             if case is not None:
@@ -246,7 +247,7 @@ def write_cross_case_notes(project: Project) -> None:
             first = s.exec(
                 select(ConsensusDecision.segment_id).where(ConsensusDecision.code_id == code.id, ConsensusDecision.present == True)  # noqa: E712
                 .order_by(ConsensusDecision.segment_id)
-            ).scalars().first()
+            ).first()
             if first is not None:
                 seg = s.get(Segment, first)
                 text = s.get(Transcript, seg.transcript_id).text
@@ -264,7 +265,7 @@ def second_round(project: Project) -> None:
         if not counts:
             return
         title = max(sorted(counts), key=counts.get)
-        tid = s.exec(select(Transcript.id).where(Transcript.title == title)).scalars().first()
+        tid = s.exec(select(Transcript.id).where(Transcript.title == title)).first()
     with project.transaction() as s:
         open_round(s, LEAD, [tid], note="Recode after the reconciliation meeting: SA and SI kept splitting.")
 

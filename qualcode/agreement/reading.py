@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, Text, cast, func, select
-from sqlmodel import Session
+from sqlalchemy import BigInteger, Text, cast, func
+from sqlmodel import Session, select
 
 
 def packed(high, low, base: int):
@@ -48,9 +48,12 @@ def int_groups(session: Session, value, *keys, where: tuple | list = ()) -> list
     stmt = select(*keys, joined(session, value)).where(*where)
     if keys:
         stmt = stmt.group_by(*keys)
-    return [(*row[:-1], parse_ints(row[-1])) for row in session.exec(stmt).all()]
+    rows = session.exec(stmt).all()
+    if not keys:  # sqlmodel returns a lone selected column as bare values, not rows
+        return [(parse_ints(text),) for text in rows]
+    return [(*row[:-1], parse_ints(row[-1])) for row in rows]
 
 
 def max_id(session: Session, column) -> int:
     """The largest value of an integer key column (0 when the table is empty)."""
-    return int(session.exec(select(func.max(column))).scalar() or 0)
+    return int(session.exec(select(func.max(column))).one() or 0)

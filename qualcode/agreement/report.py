@@ -15,8 +15,7 @@ from itertools import combinations
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..codebook.lookup import get_codebook
 from ..coding.blinding import require_reader
@@ -394,8 +393,8 @@ def _slice_names(session: Session, by: str, keys: np.ndarray) -> dict[int, str]:
 
 
 def rounds_in_use(session: Session) -> list[int]:
-    coded = {r for (r,) in session.exec(select(Coding.round).distinct()).all()}
-    finished = {r for (r,) in session.exec(select(SegmentStatus.round).distinct()).all()}
+    coded = set(session.exec(select(Coding.round).distinct()).all())
+    finished = set(session.exec(select(SegmentStatus.round).distinct()).all())
     return sorted(coded | finished)
 
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..errors import QualcodeError
 from ..store import audit
@@ -152,10 +151,10 @@ def merge_codes(session: Session, codebook: Codebook, actor: str, source: Code, 
     before = audit.row_dict(source)
     report = MergeReport()
 
-    codings = list(session.exec(select(Coding).where(Coding.code_id == source.id)).scalars())
+    codings = list(session.exec(select(Coding).where(Coding.code_id == source.id)))
     existing = {
         (c.segment_id, c.coder_id, c.round): c
-        for c in session.exec(select(Coding).where(Coding.code_id == target.id)).scalars()
+        for c in session.exec(select(Coding).where(Coding.code_id == target.id))
     }
     for coding in codings:
         kept = existing.get((coding.segment_id, coding.coder_id, coding.round))
@@ -170,8 +169,8 @@ def merge_codes(session: Session, codebook: Codebook, actor: str, source: Code, 
         report.codings_combined.append({**audit.row_dict(coding), "kept_id": kept.id})
         session.delete(coding)
 
-    decisions = {d.segment_id: d for d in session.exec(select(ConsensusDecision).where(ConsensusDecision.code_id == target.id)).scalars()}
-    for decision in list(session.exec(select(ConsensusDecision).where(ConsensusDecision.code_id == source.id)).scalars()):
+    decisions = {d.segment_id: d for d in session.exec(select(ConsensusDecision).where(ConsensusDecision.code_id == target.id))}
+    for decision in list(session.exec(select(ConsensusDecision).where(ConsensusDecision.code_id == source.id))):
         kept = decisions.get(decision.segment_id)
         if kept is None:
             decision.code_id = target.id
@@ -185,7 +184,7 @@ def merge_codes(session: Session, codebook: Codebook, actor: str, source: Code, 
         session.delete(decision)
 
     for model_class, counter in ((Memo, "memos_moved"), (Exemplar, "exemplars_moved")):
-        for row in session.exec(select(model_class).where(model_class.code_id == source.id)).scalars():
+        for row in session.exec(select(model_class).where(model_class.code_id == source.id)):
             row.code_id = target.id
             session.add(row)
             setattr(report, counter, getattr(report, counter) + 1)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..errors import QualcodeError
 from ..store.models import Code, Codebook
@@ -14,7 +13,7 @@ PATH_SEP = " > "
 def get_codebook(session: Session, name: str | None = None) -> Codebook:
     """The named codebook (exact name, else a unique case-insensitive prefix), or the active one."""
     if name:
-        books = list(session.exec(select(Codebook)).scalars())
+        books = list(session.exec(select(Codebook)))
         exact = [cb for cb in books if cb.name == name] or [cb for cb in books if cb.name.casefold() == name.casefold()]
         hits = exact or [cb for cb in books if cb.name.casefold().startswith(name.casefold())]
         if len(hits) == 1:
@@ -22,7 +21,7 @@ def get_codebook(session: Session, name: str | None = None) -> Codebook:
         if hits:
             raise QualcodeError(f"codebook {name!r} is ambiguous: {', '.join(sorted(cb.name for cb in hits))}")
         raise QualcodeError(f"unknown codebook {name!r} (see `qualcode codebook list`)")
-    cb = session.exec(select(Codebook).where(Codebook.active == True)).scalars().first()  # noqa: E712
+    cb = session.exec(select(Codebook).where(Codebook.active == True)).first()  # noqa: E712
     if cb is None:
         raise QualcodeError("no active codebook (load one with `qualcode codebook load FILE`)")
     return cb
@@ -51,7 +50,7 @@ class CodeResolver:
 
     def __init__(self, session: Session, codebook: Codebook, include_retired: bool = False):
         stmt = select(Code).where(Code.codebook_id == codebook.id)
-        self.codes = list(session.exec(stmt).scalars())
+        self.codes = list(session.exec(stmt))
         self.by_id = {c.id: c for c in self.codes}
         self.paths = code_paths(self.codes)
         live = [c for c in self.codes if include_retired or c.status == "active"]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..errors import QualcodeError
 from ..store import audit
@@ -17,14 +16,14 @@ SNAPSHOT_FIELDS = ("guid", *COMPARED_FIELDS, "status", "position")
 
 def codes_of(session: Session, codebook: Codebook) -> list[Code]:
     stmt = select(Code).where(Code.codebook_id == codebook.id).order_by(Code.position, Code.id)
-    return list(session.exec(stmt).scalars())
+    return list(session.exec(stmt))
 
 
 def store_model(session: Session, model: CodebookModel, actor: str, source_name: str = "") -> Codebook:
     """Write a validated model as a new codebook (version 1); the first codebook becomes active."""
-    if session.exec(select(Codebook).where(Codebook.name == model.name)).scalars().first() is not None:
+    if session.exec(select(Codebook).where(Codebook.name == model.name)).first() is not None:
         raise QualcodeError(f"a codebook named {model.name!r} is already loaded (load under another name with --name)")
-    has_active = session.exec(select(Codebook).where(Codebook.active == True)).scalars().first() is not None  # noqa: E712
+    has_active = session.exec(select(Codebook).where(Codebook.active == True)).first() is not None  # noqa: E712
     codebook = Codebook(name=model.name, kind=model.kind, description=model.description, active=not has_active,
                         version=1, source_name=source_name)
     session.add(codebook)
@@ -92,11 +91,11 @@ def write_version(session: Session, codebook: Codebook, change: str, summary: st
 
 def versions_of(session: Session, codebook: Codebook) -> list[CodebookVersion]:
     stmt = select(CodebookVersion).where(CodebookVersion.codebook_id == codebook.id).order_by(CodebookVersion.number)
-    return list(session.exec(stmt).scalars())
+    return list(session.exec(stmt))
 
 
 def list_codebooks(session: Session) -> list[Codebook]:
-    return list(session.exec(select(Codebook).order_by(Codebook.name)).scalars())
+    return list(session.exec(select(Codebook).order_by(Codebook.name)))
 
 
 def activate(session: Session, codebook: Codebook, actor: str) -> None:

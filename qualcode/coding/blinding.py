@@ -6,8 +6,7 @@ Every reader of codings, memos and core ideas (TUI, CLI, exports, notebooks) ask
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..errors import BlindingError, QualcodeError
 from ..store import audit
@@ -22,7 +21,7 @@ def is_blinded(session: Session) -> bool:
 
 
 def find_coder(session: Session, name: str) -> Coder:
-    coder = session.exec(select(Coder).where(Coder.name == name)).scalars().first()
+    coder = session.exec(select(Coder).where(Coder.name == name)).first()
     if coder is None:
         raise QualcodeError(f"unknown coder {name!r} (add one with `qualcode coders add {name}`)")
     return coder

@@ -17,8 +17,7 @@ import csv
 import io
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..codebook.lookup import CodeResolver, get_codebook
 from ..errors import BlindingError, InputError, QualcodeError, located
@@ -73,11 +72,11 @@ def _import_rows(session: Session, path: Path, text: str, actor: str, importer: 
         raise InputError(located(path, f"missing column(s): {', '.join(missing)}", 1))
     cb = get_codebook(session, codebook)
     resolver = CodeResolver(session, cb)
-    case_names = {c.id: c.name.casefold() for c in session.exec(select(Case)).scalars()}
+    case_names = {c.id: c.name.casefold() for c in session.exec(select(Case))}
     titles: dict[str, list[Transcript]] = {}
-    for t in session.exec(select(Transcript)).scalars():
+    for t in session.exec(select(Transcript)):
         titles.setdefault(t.title.casefold(), []).append(t)
-    coders = {c.name: c for c in session.exec(select(Coder)).scalars()}
+    coders = {c.name: c for c in session.exec(select(Coder))}
     segments: dict[tuple[int, int], Segment] = {}
     errors: list[str] = []
     rows = []
@@ -97,7 +96,7 @@ def _import_rows(session: Session, path: Path, text: str, actor: str, importer: 
             position = _int(row["segment"], "segment")
             key = (transcript.id, position)
             if key not in segments:
-                seg = session.exec(select(Segment).where(Segment.transcript_id == transcript.id, Segment.position == position)).scalars().first()
+                seg = session.exec(select(Segment).where(Segment.transcript_id == transcript.id, Segment.position == position)).first()
                 if seg is None:
                     raise QualcodeError(f"segment {position} is out of range for {transcript.title!r}")
                 segments[key] = seg
@@ -130,7 +129,7 @@ def _write_rows(session: Session, actor: str, rows: list, consensus: bool) -> in
             written += 1
             continue
         exists = session.exec(select(Coding).where(Coding.segment_id == seg.id, Coding.code_id == code.id,
-                                                   Coding.coder_id == coder.id, Coding.round == round_)).scalars().first()
+                                                   Coding.coder_id == coder.id, Coding.round == round_)).first()
         if exists is None:
             coding = Coding(segment_id=seg.id, code_id=code.id, coder_id=coder.id, round=round_, quote_start=start, quote_end=end)
             session.add(coding)
@@ -145,9 +144,9 @@ def _write_rows(session: Session, actor: str, rows: list, consensus: bool) -> in
 def _mark_done(session: Session, finished: set[tuple[int, int, int]]) -> None:
     """Importing a coder's codings for a transcript marks its every segment done for them in that round."""
     for transcript_id, coder_id, round_ in finished:
-        seg_ids = [sid for (sid,) in session.exec(select(Segment.id).where(Segment.transcript_id == transcript_id)).all()]
-        have = {sid for (sid,) in session.exec(select(SegmentStatus.segment_id).where(
-            SegmentStatus.coder_id == coder_id, SegmentStatus.round == round_, SegmentStatus.segment_id.in_(seg_ids))).all()}
+        seg_ids = list(session.exec(select(Segment.id).where(Segment.transcript_id == transcript_id)).all())
+        have = set(session.exec(select(SegmentStatus.segment_id).where(
+            SegmentStatus.coder_id == coder_id, SegmentStatus.round == round_, SegmentStatus.segment_id.in_(seg_ids))).all())
         for sid in seg_ids:
             if sid not in have:
                 session.add(SegmentStatus(segment_id=sid, coder_id=coder_id, round=round_))
@@ -163,8 +162,8 @@ def export_codings(session: Session, viewer: str | None, *, layer: str | None = 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*REQUIRED, *OPTIONAL])
-    cases = {c.id: c.name for c in session.exec(select(Case)).scalars()}
-    code_rows = {c.id: c for c in session.exec(select(Code)).scalars()}
+    cases = {c.id: c.name for c in session.exec(select(Case))}
+    code_rows = {c.id: c for c in session.exec(select(Code))}
     by_codebook: dict[int, CodeResolver] = {}
 
     def code_label(code_id: int) -> str:

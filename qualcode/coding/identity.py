@@ -11,8 +11,7 @@ from __future__ import annotations
 import getpass
 import os
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..errors import BlindingError, InputError
 from ..store import audit
@@ -35,7 +34,7 @@ def check_identity(session: Session, name: str | None) -> None:
     the command reports them)."""
     if not name:
         return
-    coder = session.exec(select(Coder).where(Coder.name == name)).scalars().first()
+    coder = session.exec(select(Coder).where(Coder.name == name)).first()
     if coder is None or not coder.login:
         return
     login = current_login()

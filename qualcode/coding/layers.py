@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, and_, func, union_all
+from sqlalchemy import and_, func, union_all
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import Select
 
 from ..store.models import Code, Coder, Coding, ConsensusDecision, Segment, SegmentStatus
 from .blinding import find_coder

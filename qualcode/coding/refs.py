@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..errors import QualcodeError
 from ..store.models import Case, Segment, Transcript
@@ -75,7 +74,7 @@ class SegmentRefs:
         except QualcodeError as exc:
             raise QualcodeError(f"segment {ref!r}: {exc}") from None
         segment = self.session.exec(select(Segment).where(
-            Segment.transcript_id == transcript_id, Segment.position == int(position))).scalars().first()
+            Segment.transcript_id == transcript_id, Segment.position == int(position))).first()
         if segment is None:
             raise QualcodeError(f"segment {ref!r}: there is no segment {int(position)} in {name.strip()!r}")
         return segment

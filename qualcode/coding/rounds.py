@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from ..errors import QualcodeError
 from ..store import audit
@@ -15,7 +15,7 @@ def current_round(session: Session, transcript_id: int) -> int:
     """The round in which coders now code ``transcript_id`` (the latest opened for it)."""
     latest = session.exec(
         select(func.max(RoundTranscript.round)).where(RoundTranscript.transcript_id == transcript_id)
-    ).scalar()
+    ).one()
     return int(latest or 1)
 
 
@@ -48,7 +48,7 @@ def open_round(session: Session, lead: str, transcript_ids: list[int], note: str
     if behind:
         title = session.get(Transcript, behind[0]).title
         raise QualcodeError(f"{title!r} is in round {current[behind[0]]} already: a new round must come after it")
-    round_row = session.exec(select(Round).where(Round.number == number)).scalars().first()
+    round_row = session.exec(select(Round).where(Round.number == number)).first()
     if round_row is None:
         round_row = Round(number=number, opened_by=lead, note=note)
         session.add(round_row)
@@ -63,7 +63,7 @@ def open_round(session: Session, lead: str, transcript_ids: list[int], note: str
     for tid in transcript_ids:
         exists = session.exec(
             select(RoundTranscript).where(RoundTranscript.round == number, RoundTranscript.transcript_id == tid)
-        ).scalars().first()
+        ).first()
         if exists is None:
             link = RoundTranscript(round=number, transcript_id=tid)
             session.add(link)

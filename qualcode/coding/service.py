@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..errors import QualcodeError
 from ..store.access import Access
@@ -74,14 +74,14 @@ class TranscriptWork:
             self.case_name = s.get(Case, self.transcript.case_id).name if self.transcript.case_id else ""
             self.round = current_round(s, transcript_id)
             if codebook:
-                self.codebook = s.exec(select(Codebook).where(Codebook.name == codebook)).scalars().first()
+                self.codebook = s.exec(select(Codebook).where(Codebook.name == codebook)).first()
             else:
-                self.codebook = s.exec(select(Codebook).where(Codebook.active == True)).scalars().first()  # noqa: E712
+                self.codebook = s.exec(select(Codebook).where(Codebook.active == True)).first()  # noqa: E712
             self.codes: list[Code] = []
             if self.codebook is not None:
                 self.codes = list(s.exec(
                     select(Code).where(Code.codebook_id == self.codebook.id, Code.status == "active").order_by(Code.position, Code.id)
-                ).scalars())
+                ))
             rows = s.exec(
                 select(Segment.id, Segment.position, Segment.start, Segment.end, Speaker.label, Speaker.role, Speaker.pseudonym, Segment.time_start)
                 .outerjoin(Speaker, Speaker.id == Segment.speaker_id)
@@ -105,7 +105,7 @@ class TranscriptWork:
             self.done: set[int] = set(s.exec(
                 select(SegmentStatus.segment_id).join(Segment, Segment.id == SegmentStatus.segment_id)
                 .where(Segment.transcript_id == transcript_id, SegmentStatus.coder_id == self.coder.id, SegmentStatus.round == self.round)
-            ).scalars())
+            ))
             self.memos: dict[tuple[str, int], str] = {}
             # Segment memos and core ideas belong to a round (a recode starts clean); code memos do not.
             for kind, sid, cid, text in s.exec(
@@ -237,7 +237,7 @@ class TranscriptWork:
         return session.exec(select(Coding).where(
             Coding.segment_id == segment_id, Coding.code_id == code_id,
             Coding.coder_id == self.coder.id, Coding.round == self.round,
-        )).scalars().first()
+        )).first()
 
     def _insert_coding(self, segment_id: int, code_id: int, quote: tuple[int, int] | None = None) -> None:
         with self.project.transaction() as s:
@@ -288,7 +288,7 @@ class TranscriptWork:
             row = s.exec(select(SegmentStatus).where(
                 SegmentStatus.segment_id == segment_id, SegmentStatus.coder_id == self.coder.id,
                 SegmentStatus.round == self.round,
-            )).scalars().first()
+            )).first()
             if done and row is None:
                 row = SegmentStatus(segment_id=segment_id, coder_id=self.coder.id, round=self.round)
                 s.add(row)
@@ -308,7 +308,7 @@ class TranscriptWork:
                 stmt = stmt.where(Memo.code_id == code_id)
             else:
                 stmt = stmt.where(Memo.segment_id == segment_id, Memo.round == self.round)
-            row = s.exec(stmt).scalars().first()
+            row = s.exec(stmt).first()
             if not text.strip():
                 if row is not None:
                     audit.record(s, self.coder.name, "memo.delete", row, before=row)

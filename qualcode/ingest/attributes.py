@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..errors import InputError, located
 from ..store import audit
@@ -85,7 +84,7 @@ def read_case_attributes(path: Path) -> list[AttributeValue]:
 def store_case_attributes(session: Session, path: Path, values: list[AttributeValue], actor: str,
                           create_cases: bool = False) -> tuple[int, int]:
     """Insert or replace attributes; returns (cases touched, values written). Unknown cases fail."""
-    cases = {c.name: c for c in session.exec(select(Case)).scalars()}
+    cases = {c.name: c for c in session.exec(select(Case))}
     for v in values:
         if v.case not in cases:
             if not create_cases:
@@ -93,7 +92,7 @@ def store_case_attributes(session: Session, path: Path, values: list[AttributeVa
             cases[v.case] = Case(name=v.case)
             session.add(cases[v.case])
     session.flush()
-    existing = {(a.case_id, a.name): a for a in session.exec(select(CaseAttribute)).scalars()}
+    existing = {(a.case_id, a.name): a for a in session.exec(select(CaseAttribute))}
     for v in values:
         case_id = cases[v.case].id
         row = existing.get((case_id, v.name))

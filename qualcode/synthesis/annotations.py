@@ -6,8 +6,7 @@ work, so only a lead may write them (``require_lead``); coders write segment mem
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..coding.blinding import require_lead
 from ..coding.refs import find_segment  # noqa: F401  (re-exported: `matrix exemplar` resolves SEGMENT with it)
@@ -22,7 +21,7 @@ def _upsert_memo(session: Session, actor: str, kind: str, code_id: int, case_id:
     author = require_lead(session, actor or None, f"writing {kind} memos in the matrix")
     stmt = select(Memo).where(Memo.kind == kind, Memo.code_id == code_id, Memo.coder_id == author.id)
     stmt = stmt.where(Memo.case_id.is_(None) if case_id is None else Memo.case_id == case_id)
-    memo = session.exec(stmt).scalars().first()
+    memo = session.exec(stmt).first()
     before = audit.row_dict(memo)
     if not text.strip() and not label:
         if memo is None:
@@ -84,8 +83,8 @@ def remove_exemplar(session: Session, actor: str, exemplar_id: int) -> None:
 
 
 def find_case(session: Session, name: str) -> Case:
-    case = session.exec(select(Case).where(Case.name == name)).scalars().first()
+    case = session.exec(select(Case).where(Case.name == name)).first()
     if case is None:
-        known = ", ".join(sorted(session.exec(select(Case.name)).scalars())) or "none yet"
+        known = ", ".join(sorted(session.exec(select(Case.name)))) or "none yet"
         raise QualcodeError(f"unknown case {name!r} (cases: {known})")
     return case

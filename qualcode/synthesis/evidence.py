@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..store.models import Case, Segment, Speaker, Transcript
 

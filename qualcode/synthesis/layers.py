@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from ..codebook.lookup import get_codebook
 from ..coding.blinding import find_coder, visible_coder_ids, may_see_all

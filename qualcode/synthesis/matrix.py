@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import or_, select
-from sqlmodel import Session
+from sqlalchemy import or_
+from sqlmodel import Session, select
 
 from ..codebook.lookup import CodeResolver
 from ..coding.blinding import visible_coder_ids
@@ -248,7 +248,7 @@ def _visible_memo_authors(session: Session, viewer: str | None) -> set[int] | No
 
 
 def _analyst_ids(session: Session) -> set[int]:
-    return set(session.exec(select(Coder.id).where(Coder.role.in_(("lead", "auditor")))).scalars())
+    return set(session.exec(select(Coder.id).where(Coder.role.in_(("lead", "auditor")))))
 
 
 def _memos(session: Session, kind: str, code_ids: set[int], visible: set[int] | None):
@@ -263,7 +263,7 @@ def _ordered_cases(session: Session, order_by: str | None) -> list[MatrixColumn]
     cases = list(session.exec(select(Case.id, Case.name)).all())
     if not order_by:
         return [MatrixColumn(cid, name) for cid, name in sorted(cases, key=lambda c: c[1].casefold())]
-    attrs = session.exec(select(CaseAttribute).where(CaseAttribute.name == order_by)).scalars().all()
+    attrs = session.exec(select(CaseAttribute).where(CaseAttribute.name == order_by)).all()
     if not attrs:
         known = ", ".join(case_attribute_names(session)) or "none yet"
         raise QualcodeError(f"unknown case attribute {order_by!r} for --order-by (attributes: {known})")
@@ -320,7 +320,7 @@ def _add_quotes(session, data, row_ids, case_ids, cell_at, max_quotes) -> None:
     exemplars = session.exec(
         select(Exemplar).where(Exemplar.code_id.in_(row_ids), Exemplar.chosen_by.in_(leads))
         .order_by(Exemplar.created_at, Exemplar.id)
-    ).scalars().all()
+    ).all()
     marked = _marked_spans(session, data, row_ids)
     exemplar_transcripts = dict(session.exec(
         select(Segment.id, Segment.transcript_id).where(Segment.id.in_({e.segment_id for e in exemplars}))

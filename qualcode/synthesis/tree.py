@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..codebook.lookup import PATH_SEP
 from ..store.models import Code, Codebook
@@ -31,7 +30,7 @@ class CodeTree:
         self.codebook = codebook
         codes = list(session.exec(
             select(Code).where(Code.codebook_id == codebook.id, Code.status != "retired")
-        ).scalars())
+        ))
         children: dict[int | None, list[Code]] = {}
         for code in codes:
             children.setdefault(code.parent_id, []).append(code)

@@ -11,8 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..errors import QualcodeError
 from ..store.models import Case, CaseAttribute, Speaker, Transcript
@@ -69,12 +68,12 @@ def _sorted_values(values) -> list[str]:
 
 
 def case_attribute_names(session: Session) -> list[str]:
-    return _sorted_values(session.exec(select(CaseAttribute.name).distinct()).scalars())
+    return _sorted_values(session.exec(select(CaseAttribute.name).distinct()))
 
 
 def speaker_attribute_names(session: Session) -> list[str]:
     keys = {"role"}
-    for attrs in session.exec(select(Speaker.attributes)).scalars():
+    for attrs in session.exec(select(Speaker.attributes)):
         keys.update((attrs or {}).keys())
     return sorted(keys)
 
