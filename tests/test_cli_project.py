@@ -38,7 +38,9 @@ def test_import_list_show_and_status(run, tmp_path):
 
     listing = json.loads(run("transcripts", "list", "--format", "json").output)
     assert [(t["title"], t["case"], t["kind"], t["segments"], t["speakers"]) for t in listing] == [
-        ("a", "Lincoln", "interview", 2, 2), ("b", "Lincoln", "interview", 1, 1)]
+        ("a", "Lincoln", "interview", 2, 2),
+        ("b", "Lincoln", "interview", 1, 1),
+    ]
     shown = json.loads(run("transcripts", "show", "a", "--format", "json").output)
     assert [(r["speaker"], r["text"]) for r in shown] == [("Interviewer", "Why?"), ("P1", "Time. [laughs]")]
     assert run("transcripts", "show", "a", "--text").output == "Interviewer: Why?\nP1: Time. [laughs]\n\n"
@@ -81,7 +83,9 @@ def test_speakers_set_and_list(run, tmp_path):
     assert result.exit_code == 0, result.output
     speakers = json.loads(run("speakers", "list", "--format", "json").output)
     assert [(s["label"], s["role"], s["pseudonym"], s["segments"]) for s in speakers] == [
-        ("P1", "unknown", None, 2), ("P2", "coach", "Coach R", 1)]
+        ("P1", "unknown", None, 2),
+        ("P2", "coach", "Coach R", 1),
+    ]
     missing = run("speakers", "set", "fg", "P9", "--role", "coach")
     assert missing.exit_code == 2 and "no speaker 'P9'" in missing.stderr
 
@@ -94,7 +98,10 @@ def test_cases_import_attributes_and_list(run, tmp_path):
     assert cases == [{"case": "Lincoln", "transcripts": 1, "level": "elementary", "survey_SV": 3.5}]
     repeated = write(tmp_path / "twice.csv", "case,level,survey_SV\nLincoln,middle,4\nLincoln,high,5\n")
     result = run("cases", "import-attributes", str(repeated))
-    assert result.exit_code == 2 and result.stderr == f"error: {repeated}:3: case 'Lincoln' has a second row (first at line 2)\n"
+    assert (
+        result.exit_code == 2
+        and result.stderr == f"error: {repeated}:3: case 'Lincoln' has a second row (first at line 2)\n"
+    )
     assert json.loads(run("cases", "list", "--format", "json").output) == cases  # nothing changed
     unknown = write(tmp_path / "u.csv", "case,level\nNowhere,high\n")
     result = run("cases", "import-attributes", str(unknown))
@@ -160,9 +167,10 @@ def test_init_cannot_add_a_second_lead_without_the_lead(tmp_path):
 
 
 def test_status_while_blinded_counts_only_a_coders_own_codings(run, any_project):
-    from tests.builders import add_coders, build_codebook, build_transcript
-    from qualcode.store.models import Coder, Coding, Segment
     from sqlalchemy import select
+
+    from qualcode.store.models import Coder, Coding, Segment
+    from tests.builders import add_coders, build_codebook, build_transcript
 
     build_transcript(any_project)
     codes = build_codebook(any_project)

@@ -31,15 +31,23 @@ def run(tmp_path):
 
 
 def test_load_list_activate_and_show(run):
-    assert "loaded 'Seven conditions of collective leadership': 8 codes, provisional (active)" in run("codebook", "load", str(CODEBOOKS / "seven_conditions.yaml")).stdout
+    assert (
+        "loaded 'Seven conditions of collective leadership': 8 codes, provisional (active)"
+        in run("codebook", "load", str(CODEBOOKS / "seven_conditions.yaml")).stdout
+    )
     run("codebook", "load", str(CODEBOOKS / "cqr_collaboration.yaml"))
     listed = json.loads(run("codebook", "list", "--format", "json").stdout)
     assert [(r["codebook"], r["active"], r["codes"]) for r in listed] == [
-        ("CQR: collaboration in a mathematics leadership program", "", 39), (SEVEN, "yes", 8)]
+        ("CQR: collaboration in a mathematics leadership program", "", 39),
+        (SEVEN, "yes", 8),
+    ]
     run("codebook", "activate", "CQR: collaboration in a mathematics leadership program")
     shown = json.loads(run("codebook", "show", "--format", "json").stdout)
     assert shown["kind"] == "cqr" and len(shown["codes"]) == 39
-    assert shown["codes"][1]["path"] == "Collaboration between administrators and participants > Administrators provide support"
+    assert (
+        shown["codes"][1]["path"]
+        == "Collaboration between administrators and participants > Administrators provide support"
+    )
     seven = run("codebook", "show", "--codebook", SEVEN, "--format", "yaml").stdout
     assert "name: Shared vision and strategy" in seven and "hotkey: '1'" in seven
     assert run("codebook", "show", "--codebook", SEVEN, "--format", "md").stdout.count("\n## ") == 8
@@ -69,7 +77,10 @@ def test_export_appendices(run, tmp_path):
 
 def test_changes_and_diff(run):
     run("codebook", "load", str(CODEBOOKS / "seven_conditions.yaml"))
-    assert "version 2: added 'Policy context'" in run("codebook", "add", "Policy context", "--brief", "District and state policy", "--hotkey", "9").stdout
+    assert (
+        "version 2: added 'Policy context'"
+        in run("codebook", "add", "Policy context", "--brief", "District and state policy", "--hotkey", "9").stdout
+    )
     run("codebook", "rename", "RC", "Resources")
     run("codebook", "move", "CE", "--to", "OI")
     run("codebook", "merge", "SI", "--into", "SA")
@@ -80,12 +91,17 @@ def test_changes_and_diff(run):
     assert [h["change"] for h in history] == ["load", "add", "rename", "move", "merge", "split", "retire", "edit"]
     diff = json.loads(run("codebook", "diff", "--format", "json").stdout)
     kinds = sorted((c["change"], c["code"]) for c in diff["changes"])
-    assert kinds == sorted([
-        ("added", "Policy context"), ("renamed", "Resources"),
-        ("moved", "Orientation toward improvement > Collective efficacy"),
-        ("merged", "Shared influence"), ("retired", "Work design"), ("added", "Team structures"),
-        ("definition changed", "Supportive norms and relationships"),
-    ])
+    assert kinds == sorted(
+        [
+            ("added", "Policy context"),
+            ("renamed", "Resources"),
+            ("moved", "Orientation toward improvement > Collective efficacy"),
+            ("merged", "Shared influence"),
+            ("retired", "Work design"),
+            ("added", "Team structures"),
+            ("definition changed", "Supportive norms and relationships"),
+        ]
+    )
     partial = json.loads(run("codebook", "diff", "--from", "2", "--to", "3", "--format", "json").stdout)
     assert partial["changes"] == [{"change": "renamed", "code": "Resources", "detail": "from 'Resources and capacity'"}]
 

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from docx import Document
 
 from qualcode.cli.main import cli
+
 from .test_synthesis_study import D1, D2, SCHOOLS, add_memos, build_study
 
 # Category rows of the CQR table (transcript cases, N = 10), by hand; Staff turnover (single case) is in the note.
@@ -32,6 +33,7 @@ def run(project, project_path):
         if ok:
             assert result.exit_code == 0, result.output
         return result
+
     return invoke
 
 
@@ -63,18 +65,27 @@ def test_cqr_json_and_evidence(run):
     data = json.loads(run("table", "cqr", "--case-unit", "case", "-f", "json").output)
     assert data["n_cases"] == 5
     assert {r["category"]: r["cases"] for r in data["rows"]}["Lack of buy-in"] == 3
-    evidence = list(csv.DictReader(io.StringIO(
-        run("table", "cqr", "--evidence", "--code", "Lack of buy-in", "--case-unit", "case", "--case", "Adams",
-            "-f", "csv").output)))
+    args = ("table", "cqr", "--evidence", "--code", "Lack of buy-in", "--case-unit", "case", "--case", "Adams")
+    evidence = list(csv.DictReader(io.StringIO(run(*args, "-f", "csv").output)))
     assert [(r["transcript"], r["position"], r["role"]) for r in evidence] == [
-        ("T1", "1", "interviewer"), ("T1", "2", "teacher"), ("T2", "2", "teacher")]
+        ("T1", "1", "interviewer"),
+        ("T1", "2", "teacher"),
+        ("T2", "2", "teacher"),
+    ]
 
 
 def test_matrix_csv_transposed_and_ordered(run):
-    rows = list(csv.reader(io.StringIO(run("matrix", "--rows", "cases", "--order-by", "enrollment", "-f", "csv").output)))
-    assert [r[0] for r in rows[1:]] == ["Cole (enrollment = 90)", "Adams (enrollment = 300)",
-                                        "Dunn (enrollment = 450)", "Baker (enrollment = 1200)", "Evans (enrollment = –)",
-                                        "Pattern"]
+    rows = list(
+        csv.reader(io.StringIO(run("matrix", "--rows", "cases", "--order-by", "enrollment", "-f", "csv").output))
+    )
+    assert [r[0] for r in rows[1:]] == [
+        "Cole (enrollment = 90)",
+        "Adams (enrollment = 300)",
+        "Dunn (enrollment = 450)",
+        "Baker (enrollment = 1200)",
+        "Evans (enrollment = –)",
+        "Pattern",
+    ]
     assert rows[0][4] == D2 and rows[2][4] == "5 segments, 4 participants"  # Adams
 
 
@@ -120,8 +131,11 @@ def test_heatmap_png_and_svg(run, tmp_path):
 
 
 def test_matrix_writes_are_for_the_lead(run):
-    for args in (("memo", "Time constraints", "Cole", "Mine."), ("pattern", "Time constraints", "divergence"),
-                 ("exemplar", "Time constraints", "T5:6")):
+    for args in (
+        ("memo", "Time constraints", "Cole", "Mine."),
+        ("pattern", "Time constraints", "divergence"),
+        ("exemplar", "Time constraints", "T5:6"),
+    ):
         refused = run("matrix", *args, "--as", "ana", ok=False)
         assert refused.exit_code == 2 and "for the lead analyst; ana is a coder" in refused.output
     ambiguous_free = run("matrix", "exemplar", "Time constraints", "Cole/T5:6", "--as", "lee")

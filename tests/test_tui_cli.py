@@ -46,12 +46,15 @@ def test_unblind_is_for_the_lead_and_audited(study):
 
 def test_rounds_open_and_list(study):
     project, path, tid, other = study
-    result = run("rounds", "open", "Lee interview", "Westfield Middle/Team meeting", "--note", "after reconciliation",
-                 "-p", path, "--as", "lead")
+    transcripts = ("Lee interview", "Westfield Middle/Team meeting")
+    result = run("rounds", "open", *transcripts, "--note", "after reconciliation", "-p", path, "--as", "lead")
     assert result.exit_code == 0, result.output
     assert "round 2 opened for 2 transcripts" in result.output
     with project.read() as s:
-        assert sorted((r.round, r.transcript_id) for r in s.exec(select(RoundTranscript)).scalars()) == [(2, tid), (2, other)]
+        assert sorted((r.round, r.transcript_id) for r in s.exec(select(RoundTranscript)).scalars()) == [
+            (2, tid),
+            (2, other),
+        ]
     listed = run("rounds", "list", "-p", path, "-f", "json")
     data = json.loads(listed.output)
     assert [r["round"] for r in data] == [1, 2]
@@ -86,8 +89,8 @@ def test_settings_file_is_read_and_checked(tmp_path, monkeypatch):
     path.write_text('[keys]\ntoggle_dome = "x"\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"settings.toml: \[keys\] toggle_dome: no such binding"):
         load_settings()
-    path.write_text('[keys\n', encoding="utf-8")
-    with pytest.raises(InputError, match="settings.toml: not valid TOML"):
+    path.write_text("[keys\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"settings\.toml: not valid TOML"):
         load_settings()
     monkeypatch.setenv("QUALCODE_SETTINGS", str(tmp_path / "absent.toml"))
     assert load_settings().keys == {}
