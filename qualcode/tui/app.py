@@ -90,7 +90,7 @@ class QualcodeApp(App):
         if screen_id == "home":
             self.show_home()
             return
-        self.push_screen(screen_entry(screen_id).factory(self))
+        self.push_screen(screen_entry(screen_id).factory())
 
     def action_open_screen(self, screen_id: str) -> None:
         """For key bindings (``app.open_screen('agreement')``)."""

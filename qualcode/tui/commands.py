@@ -12,7 +12,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from ..codebook.queries import active_codes
 from ..coding.progress import progress_overview
 from ..coding.queries import look_up_viewer
-from .registry import registered_screens
+from .registry import SCREENS
+from .typed import workbench_app
 
 if TYPE_CHECKING:
     from .app import QualcodeApp
@@ -37,7 +38,7 @@ def palette_entries(app: "QualcodeApp") -> list[Entry]:
     for code in active_codes(project):
         label = f"Code: {code.key} {code.path}" if code.key else f"Code: {code.path}"
         entries.append(Entry(label, code.brief[:80], partial(app.show_code, code.id)))
-    for screen in registered_screens():
+    for screen in SCREENS:
         if not screen.lead_only or standing.is_analyst:
             entries.append(Entry(f"Screen: {screen.title}", screen.help, partial(app.open_screen, screen.id)))
     if standing.is_lead:
@@ -52,7 +53,7 @@ def palette_entries(app: "QualcodeApp") -> list[Entry]:
 
 class JumpProvider(Provider):
     async def startup(self) -> None:
-        self.entries = await asyncio.to_thread(palette_entries, self.app)
+        self.entries = await asyncio.to_thread(palette_entries, workbench_app(self))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)

@@ -1,21 +1,21 @@
-"""Screens the app can open by name: the home and coding screens register here, and so
-does any later screen (agreement dashboard, reconciliation queue, matrices) by adding a
-module under ``qualcode/tui/screens/`` that calls ``register_screen`` at import.
+"""The screens the app opens by name, and the lines a lead's home screen shows under its title.
 
-The command palette lists every registered screen the viewer may open.
+Both are explicit tuples: a new screen is one more ``ScreenEntry`` in ``SCREENS`` (the command
+palette lists every entry the viewer may open; key bindings open them by id). Each factory
+imports its screen when it is first opened, so starting the workbench loads only the home and
+coding screens, not the agreement and synthesis code behind the lead's screens.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING
 
 from textual.screen import Screen
 
 if TYPE_CHECKING:
-    from .app import QualcodeApp
+    from ..project import Project
 
 
 @dataclass(frozen=True)
@@ -23,53 +23,77 @@ class ScreenEntry:
     id: str
     title: str
     help: str
-    factory: Callable[["QualcodeApp"], Screen]
+    factory: Callable[[], Screen]
     lead_only: bool = False  # listed only for a lead (or an auditor)
 
 
-_SCREENS: dict[str, ScreenEntry] = {}
+def _home() -> Screen:
+    from .screens.home import HomeScreen
 
-# Lines the home screen shows a lead under the title, e.g. the current agreement:
-# each takes (project, viewer) and returns a line or None; runs in a worker thread.
-Headline = Callable[[Any, str], "str | None"]
-_HEADLINES: list[Headline] = []
+    return HomeScreen()
 
 
-def register_headline(headline: Headline) -> Headline:
-    _HEADLINES.append(headline)
-    return headline
+def _help() -> Screen:
+    from .screens.help import HelpScreen
+
+    return HelpScreen()
 
 
-def headlines() -> list[Headline]:
-    load_screen_modules()
-    return list(_HEADLINES)
+def _agreement() -> Screen:
+    from .screens.agreement_dashboard import AgreementDashboard
+
+    return AgreementDashboard()
 
 
-def register_screen(entry: ScreenEntry) -> ScreenEntry:
-    _SCREENS[entry.id] = entry
-    return entry
+def _queue() -> Screen:
+    from .screens.reconcile_queue import ReconcileQueue
+
+    return ReconcileQueue()
 
 
-def registered_screens() -> list[ScreenEntry]:
-    load_screen_modules()
-    return list(_SCREENS.values())
+def _cqr() -> Screen:
+    from .screens.cqr_table import CqrTableScreen
+
+    return CqrTableScreen()
+
+
+def _matrix() -> Screen:
+    from .screens.memo_matrix import MemoMatrixScreen
+
+    return MemoMatrixScreen()
+
+
+SCREENS: tuple[ScreenEntry, ...] = (  # in the order the command palette lists them
+    ScreenEntry("help", "Help", "Every key binding", _help),
+    ScreenEntry("home", "Home", "Transcripts by case with coding progress", _home),
+    ScreenEntry("agreement", "Agreement dashboard",
+                "Per-code kappa with bars, pooled kappa, Fleiss and alpha; Enter shows a code's disagreements",
+                _agreement, lead_only=True),
+    ScreenEntry("cqr", "CQR table",
+                "Domains and categories with blocks, cases and frequency labels; Enter shows the evidence",
+                _cqr, lead_only=True),
+    ScreenEntry("matrix", "Memo matrix",
+                "Codes by cases with counts, memos and quotes; cell memos, row patterns, evidence",
+                _matrix, lead_only=True),
+    ScreenEntry("queue", "Reconciliation queue",
+                "Disagreements one by one: take a coder's codes, union, intersection, memo, flag, round 2",
+                _queue, lead_only=True),
+)
 
 
 def screen_entry(screen_id: str) -> ScreenEntry:
-    load_screen_modules()
-    return _SCREENS[screen_id]
+    return next(entry for entry in SCREENS if entry.id == screen_id)
 
 
-_loaded = False
+# A line under the home screen's title for a lead or auditor: given (project, viewer), a line
+# or None; read in a worker thread.
+Headline = Callable[["Project", str], "str | None"]
 
 
-def load_screen_modules() -> None:
-    """Import every module of ``qualcode.tui.screens`` once, so each can register itself."""
-    global _loaded
-    if _loaded:
-        return
-    from . import screens
+def _agreement_headline(project: Project, viewer: str) -> str | None:
+    from .screens.agreement_dashboard import agreement_headline
 
-    for module in pkgutil.iter_modules(screens.__path__):
-        importlib.import_module(f"{screens.__name__}.{module.name}")
-    _loaded = True
+    return agreement_headline(project, viewer)
+
+
+HEADLINES: tuple[Headline, ...] = (_agreement_headline,)

@@ -1,1 +1,1 @@
-"""Screens of the workbench; each module may register itself in ``qualcode.tui.registry``."""
+"""Screens of the workbench; ``qualcode.tui.registry.SCREENS`` lists those the app opens by name."""

@@ -17,7 +17,6 @@ from textual.widgets import DataTable, Footer, Static
 from ...agreement.queries import AgreementOverview, agreement_overview, analyst_agreement
 from ...agreement.report import AgreementReport, CodeAgreement
 from ...errors import QualcodeError
-from ..registry import ScreenEntry, register_headline, register_screen
 from ..widgets.kappa_bar import band_colour, format_stat, kappa_bar
 from .. import bindings as keys
 from ..widgets.columns import fit_columns, literal
@@ -192,9 +191,3 @@ def agreement_headline(project, viewer: str) -> str | None:
         return None
     return (f"Agreement: pooled κ = {format_stat(report.pooled_kappa)} ({report.landis_koch}) "
             f"over {report.units} segments, coders {', '.join(report.coders)}")
-
-
-register_headline(agreement_headline)
-register_screen(ScreenEntry("agreement", "Agreement dashboard",
-                            "Per-code kappa with bars, pooled kappa, Fleiss and alpha; Enter shows a code's disagreements",
-                            factory=lambda app: AgreementDashboard(), lead_only=True))

@@ -12,7 +12,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, LoadingIndicator, Static
 
 from ...codebook.lookup import code_paths
@@ -24,6 +23,7 @@ from .. import bindings
 from ..widgets.code_style import code_looks
 from ..widgets.codebook_panel import CodebookTree, CodeDetails, code_details
 from ..widgets.transcript_view import Overlay, TranscriptView
+from ..typed import WorkbenchScreen
 from ..writer import Written
 from .dialogs import CodePicker, MemoDialog, PickerEntry, PromptDialog, QuoteChoice, QuoteDialog
 
@@ -31,7 +31,7 @@ from .dialogs import CodePicker, MemoDialog, PickerEntry, PromptDialog, QuoteCho
 PENDING_MARKER_DELAY_S = 0.03
 
 
-class CodingScreen(Screen):
+class CodingScreen(WorkbenchScreen[None]):
     BINDINGS = bindings.bindings("coding")
 
     class Loaded(Message):
@@ -498,4 +498,3 @@ class CodingScreen(Screen):
             self.app.pop_screen()
         else:
             self.app.show_home()
-

@@ -12,7 +12,6 @@ from textual.widgets import DataTable, Footer, Static
 
 from ...synthesis.labels import MISCELLANEOUS
 from ...synthesis.queries import CqrView, cqr_view
-from ..registry import ScreenEntry, register_screen
 from .. import bindings as keys
 from ..widgets.columns import literal
 from ..widgets.lead_screen import LeadScreen, next_in
@@ -132,7 +131,3 @@ class CqrTableScreen(LeadScreen):
         groups = self.content.table.groups if self.content else []
         index = column - 4
         return groups[index] if 0 <= index < len(groups) else None
-
-
-register_screen(ScreenEntry("cqr", "CQR table", "Domains and categories with blocks, cases and frequency labels; Enter shows the evidence",
-                            factory=lambda app: CqrTableScreen(), lead_only=True))

@@ -10,11 +10,10 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from .. import bindings
-from ..registry import ScreenEntry, register_screen
+from ..typed import WorkbenchModalScreen
 
 
 def key_display(keys: str, display: Callable[[Binding], str]) -> str:
@@ -39,12 +38,9 @@ def help_text(keymap: dict[str, str], display: Callable[[Binding], str]) -> Grou
     return Group(*parts)
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(WorkbenchModalScreen[None]):
     BINDINGS = bindings.bindings("help")
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Static(help_text(self.app.keymap_settings, self.app.get_key_display), id="help-text")
-
-
-register_screen(ScreenEntry("help", "Help", "Every key binding", factory=lambda app: HelpScreen()))

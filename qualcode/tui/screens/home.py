@@ -9,14 +9,14 @@ from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ...coding.progress import TranscriptProgress, progress_overview
 from ...coding.queries import look_up_viewer
 from ...errors import QualcodeError
 from .. import bindings
-from ..registry import ScreenEntry, headlines, register_screen
+from ..registry import HEADLINES
+from ..typed import WorkbenchScreen
 from ..writer import Written
 from ..widgets.columns import fit_columns, literal, text_width
 from .dialogs import ConfirmDialog, PromptDialog
@@ -27,7 +27,7 @@ def progress_cell(done: int, total: int) -> Text:
     return Text(f"{done}/{total}", style=style)
 
 
-class HomeScreen(Screen):
+class HomeScreen(WorkbenchScreen[None]):
     BINDINGS = bindings.bindings("home")
 
     class Overview(Message):
@@ -63,7 +63,7 @@ class HomeScreen(Screen):
         try:
             rows = progress_overview(app.project, app.coder_name)
             viewer = look_up_viewer(app.project, app.coder_name)
-            lines = [line for h in headlines() if viewer.sees_all for line in [h(app.project, app.coder_name)] if line]
+            lines = [line for h in HEADLINES if viewer.sees_all for line in [h(app.project, app.coder_name)] if line]
         except QualcodeError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
@@ -175,6 +175,3 @@ class HomeScreen(Screen):
         elif message.kind == "blinding":
             self.notify("project blinded" if message.result else "project unblinded")
         self.load()
-
-
-register_screen(ScreenEntry("home", "Home", "Transcripts by case with coding progress", factory=lambda app: HomeScreen()))

@@ -15,7 +15,6 @@ from textual.widgets import DataTable, Footer, Static
 from ...synthesis.annotations import set_cell_memo, set_pattern
 from ...synthesis.matrix import MatrixColumn, MatrixRow, MemoMatrix
 from ...synthesis.queries import MatrixView, matrix_view, own_cell_memo
-from ..registry import ScreenEntry, register_screen
 from .. import bindings as keys
 from ..widgets.columns import fit_columns, literal, text_width
 from ..widgets.lead_screen import LeadScreen, next_in
@@ -242,8 +241,3 @@ class MemoMatrixScreen(LeadScreen):
         else:
             ids, what = m.segment_ids(spot.row.code_id, spot.column.case_id), f"{spot.row.path} at {spot.column.name}"
         self.app.push_screen(EvidenceScreen(f"{what} ({m.data.layer.description})", ids, spot.row.code_id))
-
-
-register_screen(ScreenEntry("matrix", "Memo matrix",
-                            "Codes by cases with counts, memos and quotes; cell memos, row patterns, evidence",
-                            factory=lambda app: MemoMatrixScreen(), lead_only=True))

@@ -20,7 +20,6 @@ from ...agreement.decisions import decide, flag_for_revision, reconciliation_mem
 from ...agreement.queries import reconciliation_queue
 from ...agreement.queue import QueueItem
 from ...coding.rounds import open_round
-from ..registry import ScreenEntry, register_screen
 from .. import bindings as keys
 from ..widgets.columns import fit_columns, literal, text_width
 from ..widgets.lead_screen import LeadScreen
@@ -306,7 +305,3 @@ class ReconcileQueue(LeadScreen):
         if row is None:
             return
         self.app.open_transcript(self.transcript_of[row.item.segment_id], row.item.position, codebook=self.choice.codebook)
-
-register_screen(ScreenEntry("queue", "Reconciliation queue",
-                            "Disagreements one by one: take a coder's codes, union, intersection, memo, flag, round 2",
-                            factory=lambda app: ReconcileQueue(), lead_only=True))

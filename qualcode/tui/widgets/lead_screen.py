@@ -13,12 +13,12 @@ from typing import Any
 
 from textual import events, work
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable
 
 from ...coding.queries import look_up_viewer
 from ...errors import BlindingError, QualcodeError
 from ...store.enums import ANALYST_ROLES
+from ..typed import WorkbenchScreen
 from ..writer import Written
 
 def next_in(options: list, current: Any) -> Any:
@@ -26,7 +26,7 @@ def next_in(options: list, current: Any) -> Any:
     return options[(options.index(current) + 1) % len(options)] if current in options else options[0]
 
 
-class LeadScreen(Screen):
+class LeadScreen(WorkbenchScreen[None]):
     """Subclasses implement ``read()`` (in a worker thread: it asks the core's query functions,
     given ``self.app.project``) and ``show(content)``; what they show is decided by ``choice``,
     a frozen dataclass that ``rechoose`` changes."""
