@@ -16,8 +16,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
-
 from ..table import Table
 
 DEFAULT_FLOAT_SPEC = ".2f"
@@ -31,13 +29,15 @@ def normalize(value: Any) -> Any:
     """One plain Python value per cell: numpy/pandas scalars unwrapped, missing values as None."""
     if value is None:
         return None
-    pd = sys.modules.get("pandas")  # a pandas value can reach here only once pandas is loaded
+    # A numpy or pandas value can reach here only once its library is loaded: a listing need not load either.
+    pd = sys.modules.get("pandas")
     if pd is not None:
         if value is pd.NA or value is pd.NaT:
             return None
         if isinstance(value, pd.Timestamp):
             value = value.to_pydatetime()
-    if isinstance(value, np.generic):
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, Decimal):
         value = float(value)

@@ -9,13 +9,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-
-import matplotlib
-import numpy as np
-import pandas as pd
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from ..errors import QualcodeError
+
+# matplotlib and pandas load only when a figure is drawn: importing this module (plot_format) stays cheap.
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 PLOT_FORMATS = {".png": "png", ".svg": "svg"}
 DPI = 150
@@ -40,6 +41,8 @@ def _short(label: object) -> str:
 def _save(figure: Figure, path: Path, fmt: str) -> Path:
     # Fixed metadata and hash salt make SVG output byte-identical from run to run;
     # real text (not glyph outlines) keeps SVG labels searchable and editable.
+    import matplotlib
+
     metadata = {"Date": None} if fmt == "svg" else {}
     with matplotlib.rc_context({"svg.hashsalt": "qualcode", "svg.fonttype": "none"}):
         figure.savefig(path, format=fmt, dpi=DPI, bbox_inches="tight", metadata=metadata)
@@ -62,6 +65,10 @@ def heatmap(
     ``annotate`` writes each count in its cell (default: when there are at most
     ``ANNOTATE_MAX_CELLS`` cells).
     """
+    import numpy as np
+    import pandas as pd
+    from matplotlib.figure import Figure
+
     path = Path(path)
     fmt = plot_format(path)
     counts = frame.apply(pd.to_numeric, errors="coerce").fillna(0)
@@ -123,6 +130,8 @@ def bar_chart(
     of label to value (e.g. ``{"substantial": 0.61, "almost perfect": 0.81}``).
     Codes whose value is missing or NaN (undefined agreement) are listed last as "n/a".
     """
+    from matplotlib.figure import Figure
+
     path = Path(path)
     fmt = plot_format(path)
     if not values:

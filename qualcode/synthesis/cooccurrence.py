@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 from sqlmodel import Session
 
 from ..table import Table
 from .layers import load_coded
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MEASURES = ("count", "jaccard")
 
@@ -20,6 +24,8 @@ def cooccurrence(session: Session, *, codebook: str | None = None, layer: str | 
     ``jaccard``: both / either, 1 on the diagonal of any code that was used.
     Codes are counted as applied, without rolling up to parents.
     """
+    import pandas as pd
+
     data = load_coded(session, codebook=codebook, layer=layer, viewer=viewer)
     code_ids = [c.id for c in data.tree.codes]
     position = data.tree.positions(data.codings.code_id)

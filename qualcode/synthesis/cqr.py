@@ -8,9 +8,9 @@ any code beneath it, and the cases (of the chosen case unit) in which it occurs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from sqlmodel import Session
 
 from ..codebook.lookup import PATH_SEP
@@ -21,6 +21,9 @@ from .labels import MISCELLANEOUS, FrequencyRule, parse_rule
 from .layers import CodedData, load_coded
 from .tree import Rolled
 from .units import CaseUnit, resolve_case_unit
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ORDERS = ("codebook", "count")
 
@@ -70,6 +73,8 @@ class CqrTable:
 
     def evidence(self, code_id: int | None = None, unit: str | None = None, group: str | None = None) -> pd.DataFrame:
         """(row_code_id, segment_id, unit[, group]) of every entry behind the table, a row, a case or a group."""
+        import pandas as pd
+
         mask = self._entries(code_id, unit, group)
         labels = np.array(list(self.unit.universe) + [None], dtype=object)  # position -1 -> no unit
         frame = pd.DataFrame({"row_code_id": self.rolled.row_code_id[mask],
@@ -122,6 +127,8 @@ def cqr_table(
     groups: str | None = None, labels: str | None = None, order: str = "codebook", viewer: str | None = None,
 ) -> CqrTable:
     """Count the CQR table from one layer; ``groups`` names a speaker or case attribute."""
+    import pandas as pd
+
     data = load_coded(session, codebook=codebook, layer=layer, viewer=viewer)
     unit = resolve_case_unit(session, case_unit)
     rule = parse_rule(labels)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlmodel import Session, select
 
 from ..store.models import Case, Segment, Speaker, Transcript
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EVIDENCE_COLUMNS = ["segment_id", "case", "transcript", "position", "speaker", "role", "start", "end", "text"]
 
@@ -21,6 +24,8 @@ def transcript_texts(session: Session, transcript_ids: Iterable[int]) -> dict[in
 
 def segment_details(session: Session, segment_ids: Iterable[int]) -> pd.DataFrame:
     """One row per segment, in transcript order, with where it is, who spoke and what was said."""
+    import pandas as pd
+
     ids = sorted({int(s) for s in segment_ids})
     if not ids:
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)

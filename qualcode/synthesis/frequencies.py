@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 from sqlmodel import Session
 
 from ..table import Table
 from .layers import load_coded
 from .units import resolve_case_unit
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def code_frequencies(session: Session, *, codebook: str | None = None, layer: str | None = None,
                      case_unit: str = "case", viewer: str | None = None) -> pd.DataFrame:
     """Codes (rows, by path, codebook order) by units (columns), plus a Total column."""
+    import pandas as pd
+
     data = load_coded(session, codebook=codebook, layer=layer, viewer=viewer)
     unit = resolve_case_unit(session, case_unit)
     rolled = data.tree.rollup(data.codings)

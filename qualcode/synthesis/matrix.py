@@ -8,9 +8,9 @@ pattern judgement (convergence, divergence, contradiction) and its note.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
@@ -25,6 +25,9 @@ from .evidence import transcript_texts
 from .layers import CodedData, load_coded
 from .tree import Rolled
 from .units import NON_PARTICIPANT_ROLES, case_attribute_names, case_attribute_values
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CELL_PARTS = ("count", "memo", "quotes")
 DEFAULT_CELL = ("count", "memo")
@@ -102,6 +105,8 @@ class MemoMatrix:
 
     def counts(self) -> pd.DataFrame:
         """Segments per code (rows, by path) and case (columns)."""
+        import pandas as pd
+
         return pd.DataFrame(
             [[self.cell(r.code_id, c.case_id).segments for c in self.columns] for r in self.rows],
             index=[r.path for r in self.rows], columns=[c.name for c in self.columns],
@@ -125,6 +130,8 @@ class MemoMatrix:
 
     def evidence(self, case_id: int | None = None) -> pd.DataFrame:
         """(row_code_id, case_id, segment_id) of every entry behind the matrix, or behind one case."""
+        import pandas as pd
+
         mask = self._entries(case_id=case_id)
         return pd.DataFrame({"row_code_id": self.rolled.row_code_id[mask],
                              "case_id": self.rolled.column("case_id")[mask],
