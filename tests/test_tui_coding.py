@@ -429,3 +429,23 @@ async def test_a_bug_in_a_write_is_logged_with_its_traceback_and_the_user_told_w
         assert screen.writes_pending == 0
     logged = log_file.read_text()
     assert "Traceback" in logged and "KeyError: 'missing'" in logged and "in buggy" in logged
+
+
+async def test_the_theme_colours_the_transcript(study):
+    """The transcript's colours come from the theme: the settings file's, and a theme chosen later."""
+    project, tid, _ = study
+
+    def current_background(screen) -> str:
+        strip = screen.view.render_virtual_line(screen.view.segment_lines(screen.view.current)[0])
+        return {seg.style.bgcolor.get_truecolor().hex for seg in strip if seg.style and seg.style.bgcolor}.pop()
+
+    app = app_for(project, "ana", tid, settings=Settings(theme="textual-light"))
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        assert current_background(screen) == "#9cb1c0"  # textual-light's primary-muted
+        app.theme = "nord"
+        await pilot.pause()
+        assert current_background(screen) == "#495e6b"
+        app.theme = "textual-dark"  # the default theme keeps the workbench's own colours
+        await pilot.pause()
+        assert current_background(screen) == "#26323f"

@@ -19,6 +19,7 @@ from .screens.coding import CodingScreen
 from .screens.help import HelpScreen
 from .screens.home import HomeScreen
 from .settings import Settings, load_settings
+from .widgets.transcript_view import transcript_theme_variables
 from .writer import Writer
 
 
@@ -40,6 +41,11 @@ class QualcodeApp(App):
         self.home: HomeScreen | None = None
         self.last_position: dict[int, int] = {}  # transcript id -> segment position the coder left at
         self.undo_histories: dict[int, UndoHistory] = {}  # transcript id -> its undo/redo, for the session
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """The transcript's colours for the current theme (see ``transcript_theme_variables``)."""
+        theme = self.current_theme
+        return transcript_theme_variables(theme.name, theme.to_color_system().generate())
 
     @property
     def keymap_settings(self) -> dict[str, str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.color import Color
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -26,15 +27,31 @@ HEADER, TEXT, OTHERS, GAP = range(4)
 GUTTER = 2
 INDENT = 2
 
-CURRENT_BG = Style(bgcolor="#26323f")
-CURRENT_BAR = Style(color="#5fafff", bold=True)
-SPEAKER = Style(bold=True)
-ROLE = Style(color="#8a8a8a", italic=True)
-MARK_DONE = Style(color="#5fd75f", bold=True)
-MARK_MEMO = Style(color="#d7af5f")
-PENDING = Style(dim=True, italic=True)
-OTHERS_STYLE = Style(color="#8a8a8a")
-MATCH = Style(reverse=True)
+# The transcript's colours are theme variables (set in the view's CSS below): Textual's default
+# dark theme gets the workbench's own, any other theme colours the transcript from its palette.
+TUNED_FOR_DEFAULT_THEME = {
+    "transcript-current": "#26323f",
+    "transcript-bar": "#5fafff",
+    "transcript-muted": "#8a8a8a",
+    "transcript-done": "#5fd75f",
+    "transcript-memo": "#d7af5f",
+}
+DEFAULT_THEME = "textual-dark"
+
+
+def transcript_theme_variables(theme_name: str, theme_colours: dict[str, str]) -> dict[str, str]:
+    """The transcript's theme variables for ``theme_name``, whose generated colour variables
+    (``$primary``, ``$success``, ...) are ``theme_colours``."""
+    if theme_name == DEFAULT_THEME:
+        return dict(TUNED_FOR_DEFAULT_THEME)
+    foreground, surface = Color.parse(theme_colours["foreground"]), Color.parse(theme_colours["surface"])
+    return {
+        "transcript-current": theme_colours["primary-muted"],
+        "transcript-bar": theme_colours["primary"],
+        "transcript-muted": foreground.blend(surface, 0.45).hex,  # opaque: the Line API draws no alpha
+        "transcript-done": theme_colours["success"],
+        "transcript-memo": theme_colours["warning"],
+    }
 
 
 @dataclass
@@ -57,8 +74,29 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
     Its keys are the coding screen's (moving by segment), not ScrollView's line scrolling.
     """
 
+    COMPONENT_CLASSES = {
+        "transcript-view--current",  # the current segment's background
+        "transcript-view--current-bar",  # the bar in the gutter beside it
+        "transcript-view--speaker",
+        "transcript-view--role",  # the speaker's role and the segment's number
+        "transcript-view--done",  # the done mark
+        "transcript-view--memo",  # the memo and core idea marks
+        "transcript-view--pending",  # a code or mark not yet saved
+        "transcript-view--others",  # other coders' names (the lead's side-by-side view)
+        "transcript-view--match",  # a search match
+    }
+
     DEFAULT_CSS = """
     TranscriptView { background: $surface; }
+    TranscriptView > .transcript-view--current { background: $transcript-current; }
+    TranscriptView > .transcript-view--current-bar { color: $transcript-bar; text-style: bold; }
+    TranscriptView > .transcript-view--speaker { text-style: bold; }
+    TranscriptView > .transcript-view--role { color: $transcript-muted; text-style: italic; }
+    TranscriptView > .transcript-view--done { color: $transcript-done; text-style: bold; }
+    TranscriptView > .transcript-view--memo { color: $transcript-memo; }
+    TranscriptView > .transcript-view--pending { text-style: dim italic; }
+    TranscriptView > .transcript-view--others { color: $transcript-muted; }
+    TranscriptView > .transcript-view--match { text-style: reverse; }
     """
 
     class SegmentClicked(Message):
@@ -158,6 +196,11 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
             self.refresh_lines(first, last - first)
 
     # -- drawing --------------------------------------------------------------------------
+    def _look(self, part: str) -> Style:
+        """The style of one part of the transcript, from the view's component classes (cached by Textual
+        until the theme or the CSS changes)."""
+        return self.get_component_rich_style(f"transcript-view--{part}", partial=True)
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         return self.render_virtual_line(int(self.scroll_y) + y).adjust_cell_length(width)
@@ -169,8 +212,8 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         seg_index, kind, a, b = self._lines[index]
         seg = self.work.segments[seg_index]
         current = seg_index == self.current
-        base = CURRENT_BG if current else Style()
-        gutter = [Segment("▌ ", CURRENT_BAR + base) if current else Segment(" " * GUTTER)]
+        base = self._look("current") if current else Style()
+        gutter = [Segment("▌ ", self._look("current-bar") + base) if current else Segment(" " * GUTTER)]
         if kind == HEADER:
             body = self._header(seg)
         elif kind == TEXT:
@@ -189,15 +232,15 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         # The segment's state (done, memos, codes) comes before the speaker, so that a narrow
         # terminal crops the name rather than what the coder needs to see.
         work, overlay = self.work, self.overlay
-        out = [Segment(f"{seg.position:>4} ", ROLE)]
+        out = [Segment(f"{seg.position:>4} ", self._look("role"))]
         if seg.id in overlay.pending_done:
-            out.append(Segment("… ", PENDING))
+            out.append(Segment("… ", self._look("pending")))
         elif seg.id in work.done:
-            out.append(Segment("✓ ", MARK_DONE))
+            out.append(Segment("✓ ", self._look("done")))
         if work.memo(seg.id):
-            out.append(Segment("✎ ", MARK_MEMO))
+            out.append(Segment("✎ ", self._look("memo")))
         if work.core_idea(seg.id):
-            out.append(Segment("◆ ", MARK_MEMO))
+            out.append(Segment("◆ ", self._look("memo")))
         saved = work.applied.get(seg.id, ())
         pending = overlay.pending_codes.get(seg.id, {})
         for code in work.codes:
@@ -209,12 +252,12 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
             elif wanted is not None and wanted != is_saved:
                 # in flight: shown apart from saved chips until the write commits
                 marker = "+" if wanted else "−"
-                out += [Segment(f"{marker}{look.label}…", PENDING + look.swatch), Segment(" ")]
+                out += [Segment(f"{marker}{look.label}…", self._look("pending") + look.swatch), Segment(" ")]
             elif wanted is not None and is_saved:
                 out += [Segment(f" {look.label} ", look.chip), Segment(" ")]
-        out.append(Segment(seg.speaker or "(no speaker)", SPEAKER))
+        out.append(Segment(seg.speaker or "(no speaker)", self._look("speaker")))
         if seg.role and seg.role != "unknown":
-            out.append(Segment(f" ({seg.role})", ROLE))
+            out.append(Segment(f" ({seg.role})", self._look("role")))
         return out
 
     def _text(self, seg, a: int, b: int) -> list[Segment]:
@@ -231,11 +274,12 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
                 styles[k] = self.looks[code_id].quote
         query = self.overlay.search.casefold()
         if query:
+            match = self._look("match")
             line = text[a:b].casefold()
             hit = line.find(query)
             while hit >= 0:
                 for k in range(hit, min(hit + len(query), b - a)):
-                    styles[k] = (styles[k] or Style()) + MATCH
+                    styles[k] = (styles[k] or Style()) + match
                 hit = line.find(query, hit + 1)
         out: list[Segment] = []
         run_start = 0
@@ -251,7 +295,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         if n >= len(names):
             return []
         name = names[n]
-        out = [Segment(" " * INDENT), Segment(f"{name}: ", OTHERS_STYLE)]
+        out = [Segment(" " * INDENT), Segment(f"{name}: ", self._look("others"))]
         for code in self.work.codes:
             if code.id in coders[name]:
                 look = self.looks[code.id]
