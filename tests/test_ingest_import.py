@@ -70,23 +70,6 @@ def test_failure_inside_the_transaction_leaves_nothing(any_project, tmp_path, mo
     assert counts(any_project) == {"Case": 0, "Transcript": 0, "Speaker": 0, "Segment": 0}
 
 
-def test_a_batch_pauses_the_cyclic_collector_and_restores_it(any_project, tmp_path):
-    import gc
-
-    from qualcode.ingest.writer import TranscriptWriter
-
-    assert gc.isenabled()
-    with TranscriptWriter(any_project):
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    gc.disable()  # a caller that had it off keeps it off
-    try:
-        import_paths(any_project, [write(tmp_path, "x.txt", INTERVIEW)], ImportOptions(case="C"))
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-
-
 def test_a_write_that_fails_mid_batch_leaves_the_writer_usable(any_project, tmp_path):
     from qualcode.ingest.writer import TranscriptWriter
 

@@ -10,7 +10,6 @@ same as through the ORM.
 
 from __future__ import annotations
 
-import gc
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Optional, Sequence
 
@@ -124,7 +123,6 @@ class TranscriptWriter:
     def __init__(self, project) -> None:
         self.project = project
         self.connection = None  # the pool's DB-API connection while the batch is open
-        self._gc_was_enabled = False
 
     def __enter__(self) -> "TranscriptWriter":
         engine = self.project.write_engine
@@ -134,16 +132,9 @@ class TranscriptWriter:
         self._sql = _statements(dialect)
         self.integrity_errors = (sa_exc.IntegrityError, dialect.loaded_dbapi.IntegrityError)
         self._copy_segments = _copy_statement(Segment.__table__, SEGMENT_COLUMNS, dialect)
-        # A batch allocates hundreds of thousands of short-lived row tuples and makes no reference
-        # cycles: the cyclic collector is paused for the batch only and restored by __exit__ on
-        # every path (tests/test_ingest_import.py holds it to that).
-        self._gc_was_enabled = gc.isenabled()
-        gc.disable()
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._gc_was_enabled:
-            gc.enable()
         self.connection.close()  # back to the pool (rolled back there if a transaction was left open)
         self.connection = None
 
