@@ -23,7 +23,9 @@ def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tupl
 
 
 def test_every_command_is_documented_and_has_help():
-    docs = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").glob("*.md"))
+    # The guides, that is: the generated cli-reference.md lists every command by construction.
+    guides = [p for p in (ROOT / "docs").glob("*.md") if p.name != "cli-reference.md"]
+    docs = "\n".join(p.read_text(encoding="utf-8") for p in guides)
     # `qualcode -p study.db --as lee table cqr` documents `table cqr` too.
     docs = re.sub(r"qualcode((?: (?:-p|--project|--as) \S+)+) ", "qualcode ", docs)
     paths = command_paths(cli)
