@@ -17,7 +17,7 @@ Conventions
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Literal, Sequence, cast, overload
 
 import numpy as np
 
@@ -25,12 +25,16 @@ WEIGHTINGS = (None, "linear", "quadratic")
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
 
+@overload
+def kappa_from_parts(p_o: float, p_e: float) -> float: ...
+@overload
+def kappa_from_parts(p_o: np.ndarray, p_e: np.ndarray) -> np.ndarray: ...
 def kappa_from_parts(p_o: float | np.ndarray, p_e: float | np.ndarray) -> float | np.ndarray:
     """The chance-corrected form every coefficient here shares: (p_o - p_e) / (1 - p_e); NaN where p_e = 1."""
-    p_o = np.asarray(p_o, dtype=float)
-    p_e = np.asarray(p_e, dtype=float)
+    observed = np.asarray(p_o, dtype=float)
+    chance = np.asarray(p_e, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        k = np.where(p_e < 1.0, (p_o - p_e) / (1.0 - p_e), np.nan)
+        k = np.where(chance < 1.0, (observed - chance) / (1.0 - chance), np.nan)
     return float(k) if k.ndim == 0 else k
 
 
@@ -44,39 +48,36 @@ def _missing(labels: Sequence[Any]) -> np.ndarray:
 
 
 def _paired(a: Sequence[Any], b: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
-    labels_a, labels_b = a, b
-    a = np.asarray(a)
-    b = np.asarray(b)
-    if a.shape != b.shape or a.ndim != 1:
+    x = np.asarray(a)
+    y = np.asarray(b)
+    if x.shape != y.shape or x.ndim != 1:
         raise ValueError("two label sequences of the same length are needed")
-    if a.size == 0:
+    if x.size == 0:
         raise ValueError("no units to compare")
     # A missing label is neither agreement nor disagreement: refuse it rather than guess
     # (percent agreement would count it as a disagreement and kappa would drop it).
-    missing = np.flatnonzero(_missing(labels_a) | _missing(labels_b))
+    missing = np.flatnonzero(_missing(a) | _missing(b))
     if missing.size:
         shown = ", ".join(str(i) for i in missing[:5]) + (", ..." if missing.size > 5 else "")
         raise ValueError(f"missing labels (None or NaN) at unit(s) {shown}: drop incomplete units first")
-    return a, b
+    return x, y
 
 
 def percent_agreement(a: Sequence[Any], b: Sequence[Any]) -> float:
     """Share of units on which two coders gave the same label."""
-    a, b = _paired(a, b)
-    return float(np.mean(a == b))
+    x, y = _paired(a, b)
+    return float(np.mean(x == y))
 
 
 def confusion_matrix(a: Sequence[Any], b: Sequence[Any], labels: Sequence[Any] | None = None) -> np.ndarray:
     """Counts ``m[i, j]`` of units coder A labelled ``labels[i]`` and coder B ``labels[j]``."""
-    a, b = _paired(a, b)
-    if labels is None:
-        labels = np.unique(np.concatenate([a, b]))
-    labels = list(labels)
-    index = {v: i for i, v in enumerate(labels)}
-    keep = np.array([x in index and y in index for x, y in zip(a.tolist(), b.tolist())])
-    ia = np.array([index[x] for x in a[keep].tolist()], dtype=int)
-    ib = np.array([index[y] for y in b[keep].tolist()], dtype=int)
-    m = np.zeros((len(labels), len(labels)))
+    x, y = _paired(a, b)
+    names = list(labels) if labels is not None else list(np.unique(np.concatenate([x, y])))
+    index = {v: i for i, v in enumerate(names)}
+    keep = np.array([u in index and v in index for u, v in zip(x.tolist(), y.tolist())])
+    ia = np.array([index[u] for u in x[keep].tolist()], dtype=np.int64)
+    ib = np.array([index[v] for v in y[keep].tolist()], dtype=np.int64)
+    m = np.zeros((len(names), len(names)))
     np.add.at(m, (ia, ib), 1)
     return m
 
@@ -138,9 +139,8 @@ def pooled_kappa(a: np.ndarray, b: np.ndarray) -> float:
 def ratings_to_table(ratings: np.ndarray, categories: Sequence[Any] | None = None) -> np.ndarray:
     """Subjects x raters ratings (NaN = missing) to a subjects x categories count table."""
     r = np.asarray(ratings, dtype=float)
-    if categories is None:
-        categories = np.unique(r[~np.isnan(r)])
-    return np.stack([(r == c).sum(axis=1) for c in categories], axis=1).astype(float)
+    values = categories if categories is not None else np.unique(r[~np.isnan(r)])
+    return np.stack([(r == c).sum(axis=1) for c in values], axis=1).astype(float)
 
 
 def _count_table(table: np.ndarray) -> np.ndarray:
@@ -212,7 +212,8 @@ def krippendorff_alpha(data: np.ndarray, level: str = "nominal") -> float:
         return float("nan")  # one value only: no variation, alpha undefined
     if not ((~np.isnan(d)).sum(axis=0) >= 2).any():
         return float("nan")  # no unit coded by two coders: nothing pairable, alpha undefined
-    return float(krippendorff.alpha(reliability_data=d, level_of_measurement=level))
+    measured = cast(Literal["nominal", "ordinal", "interval", "ratio"], level)  # checked against LEVELS above
+    return float(krippendorff.alpha(reliability_data=d, level_of_measurement=measured))
 
 
 class Interval(tuple):

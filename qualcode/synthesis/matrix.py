@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..codebook.lookup import CodeResolver
 from ..coding.blinding import visible_coder_ids
@@ -95,10 +95,10 @@ class MemoMatrix:
     counted: CellCounts
     data: CodedData
     parts: tuple[str, ...]
+    # The (row code, segment) entries behind the counts, kept as arrays for the evidence.
+    rolled: Rolled = field(repr=False)
     attribute_specs: tuple[str, ...] = ()
     order_by: str | None = None
-    # The (row code, segment) entries behind the counts, kept as arrays for the evidence.
-    rolled: Rolled | None = field(default=None, repr=False)
 
     def cell(self, code_id: int, case_id: int) -> MatrixCell:
         return self.cells.get((code_id, case_id)) or self.counted.new_cell(code_id, case_id)
@@ -240,7 +240,7 @@ def memo_matrix(
             for case_id, value in case_attribute_values(session, name).items():
                 if case_id in case_ids:
                     cell_at(row.code_id, case_id).attributes[name] = value
-    return MemoMatrix(rows, columns, cells, counted, data, parts, attribute_specs, order_by, rolled)
+    return MemoMatrix(rows, columns, cells, counted, data, parts, rolled, attribute_specs, order_by)
 
 
 def _visible_memo_authors(session: Session, viewer: str | None) -> set[int] | None:
@@ -255,14 +255,14 @@ def _visible_memo_authors(session: Session, viewer: str | None) -> set[int] | No
 
 
 def _analyst_ids(session: Session) -> set[int]:
-    return set(session.exec(select(Coder.id).where(Coder.role.in_(("lead", "auditor")))))
+    return set(session.exec(select(Coder.id).where(col(Coder.role).in_(("lead", "auditor")))))
 
 
 def _memos(session: Session, kind: str, code_ids: set[int], visible: set[int] | None):
-    stmt = (select(Memo, Coder.name).outerjoin(Coder, Coder.id == Memo.coder_id)
-            .where(Memo.kind == kind, Memo.code_id.in_(code_ids)).order_by(Memo.updated_at, Memo.id))
+    stmt = (select(Memo, Coder.name).outerjoin(Coder, col(Coder.id) == Memo.coder_id)
+            .where(Memo.kind == kind, col(Memo.code_id).in_(code_ids)).order_by(col(Memo.updated_at), col(Memo.id)))
     if visible is not None:
-        stmt = stmt.where(or_(Memo.coder_id.is_(None), Memo.coder_id.in_(visible)))
+        stmt = stmt.where(or_(col(Memo.coder_id).is_(None), col(Memo.coder_id).in_(visible)))
     return session.exec(stmt).all()
 
 
@@ -309,8 +309,8 @@ def _count_cells(session: Session, rolled: Rolled, rows: list[MatrixRow],
     column_of_case = {c.case_id: j for j, c in enumerate(columns)}
     segments = rolled.per_row_and(IdMap.of(column_of_case.items(), missing=-1).lookup(rolled.column("case_id")), width)
     # A participant belongs to one transcript, so to one case: count distinct (row, speaker) pairs in its column.
-    people = session.exec(select(Speaker.id, Transcript.case_id).join(Transcript, Transcript.id == Speaker.transcript_id)
-                          .where(or_(Speaker.role.is_(None), Speaker.role.not_in(NON_PARTICIPANT_ROLES)))).all()
+    people = session.exec(select(Speaker.id, Transcript.case_id).join(Transcript, col(Transcript.id) == Speaker.transcript_id)
+                          .where(or_(col(Speaker.role).is_(None), col(Speaker.role).not_in(NON_PARTICIPANT_ROLES)))).all()
     column_of_person = IdMap.of(((sid, column_of_case.get(cid, -1)) for sid, cid in people), missing=-1)
     speakers = rolled.column("speaker_id")
     counted = column_of_person.lookup(speakers) >= 0
@@ -325,12 +325,12 @@ def _add_quotes(session, data, row_ids, case_ids, cell_at, max_quotes) -> None:
     # Picked exemplars are the lead's choices, shown to everyone who may read the matrix.
     leads = select(Coder.name).where(Coder.role == "lead")
     exemplars = session.exec(
-        select(Exemplar).where(Exemplar.code_id.in_(row_ids), Exemplar.chosen_by.in_(leads))
-        .order_by(Exemplar.created_at, Exemplar.id)
+        select(Exemplar).where(col(Exemplar.code_id).in_(row_ids), col(Exemplar.chosen_by).in_(leads))
+        .order_by(col(Exemplar.created_at), col(Exemplar.id))
     ).all()
     marked = _marked_spans(session, data, row_ids)
     exemplar_transcripts = dict(session.exec(
-        select(Segment.id, Segment.transcript_id).where(Segment.id.in_({e.segment_id for e in exemplars}))
+        select(Segment.id, Segment.transcript_id).where(col(Segment.id).in_({e.segment_id for e in exemplars}))
     ).all()) if exemplars else {}
     texts = transcript_texts(session, [m[5] for m in marked] + list(exemplar_transcripts.values()))
     for ex in exemplars:
@@ -357,7 +357,7 @@ def _marked_spans(session: Session, data: CodedData, row_ids: set[int]) -> list[
         select(layer.c.code_id, layer.c.segment_id, Transcript.case_id, layer.c.quote_start, layer.c.quote_end,
                Segment.transcript_id)
         .join(Segment, Segment.id == layer.c.segment_id).join(Transcript, Transcript.id == Segment.transcript_id)
-        .where(layer.c.quote_start.is_not(None), layer.c.quote_end.is_not(None), Transcript.case_id.is_not(None))
+        .where(layer.c.quote_start.is_not(None), layer.c.quote_end.is_not(None), col(Transcript.case_id).is_not(None))
     ).all()
     tree = data.tree
     spans = sorted((s for s in spans if s[0] in tree.order), key=lambda s: (s[1], tree.order[s[0]]))
