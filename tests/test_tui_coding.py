@@ -12,7 +12,15 @@ from qualcode.tui.settings import Settings
 from qualcode.tui.widgets.transcript_view import TranscriptView
 
 from .builders import TURNS, add_coders, build_codebook, build_transcript
-from .tui_builders import TERMINAL_SIZE, anyio_backend, app_for, wait_until, build_cqr_codebook, coding_screen, settle, transcript_lines  # noqa: F401 (a fixture)
+from .tui_builders import (
+    TERMINAL_SIZE,
+    anyio_backend,  # noqa: F401  (a fixture: the Pilot tests run on asyncio)
+    app_for,
+    build_cqr_codebook,
+    coding_screen,
+    settle,
+    transcript_lines,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -29,7 +37,6 @@ def codings(project, coder_id=None):
     with project.read() as s:
         rows = s.exec(select(Coding)).scalars().all()
     return sorted((r.segment_id, r.code_id) for r in rows)
-
 
 
 async def test_hotkey_codes_shows_pending_until_committed_and_uncodes(study):
@@ -78,6 +85,7 @@ async def test_undo_and_redo_several_steps_in_order(study):
 
 async def test_undo_reaches_back_past_a_visit_home_but_not_into_a_new_round(study):
     from qualcode.coding.rounds import open_round
+
     from .tui_builders import home_screen
 
     project, tid, codes = study
@@ -182,7 +190,7 @@ async def test_quote_span_selected_with_the_keyboard(study):
         row = s.exec(select(Coding)).scalars().one()
     text = screen.work.text
     assert (row.segment_id, row.code_id) == (seg.id, codes["SA"])
-    assert text[row.quote_start:row.quote_end] == "protects that time"
+    assert text[row.quote_start : row.quote_end] == "protects that time"
 
 
 async def test_code_picker_filters_and_toggles(study):
@@ -327,7 +335,7 @@ async def test_bracketed_text_in_notices_is_shown_literally(project):
 
 
 async def test_reopening_a_transcript_returns_to_where_you_left_off(study):
-    project, tid, codes = study
+    project, _tid, _codes = study
     app = app_for(project, "ana")
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         from .tui_builders import home_screen

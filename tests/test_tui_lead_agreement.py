@@ -85,8 +85,12 @@ async def test_dashboard_sorts_codes_by_kappa_and_drills_into_the_queue(study):
         from textual.widgets import DataTable, Static
 
         rows = cell_texts(screen.query_one(DataTable))
-        assert [r[0] for r in rows] == ["Supportive administration", "Work design", "Shared vision and strategy",
-                                        "Supportive norms and relationships"]
+        assert [r[0] for r in rows] == [
+            "Supportive administration",
+            "Work design",
+            "Shared vision and strategy",
+            "Supportive norms and relationships",
+        ]
         assert [r[2] for r in rows] == ["-0.25", "0.55", "1.00", "–"]
         assert [r[6] for r in rows] == ["2", "1", "0", "0"]
         assert [r[7] for r in rows] == ["poor", "moderate", "almost perfect", ""]
@@ -102,7 +106,8 @@ async def test_dashboard_sorts_codes_by_kappa_and_drills_into_the_queue(study):
         queue = app.screen
         assert queue.choice.code == "Work design"
         assert [(r.item.position, r.dispute["path"], r.dispute["applied_by"]) for r in queue.shown] == [
-            (2, "Work design", ["ana"])]
+            (2, "Work design", ["ana"])
+        ]
 
 
 async def test_queue_decisions_write_the_consensus_with_method_and_audit(study):
@@ -112,7 +117,10 @@ async def test_queue_decisions_write_the_consensus_with_method_and_audit(study):
         queue = await opened(app, pilot, "queue", ReconcileQueue)
         # segment 1: SA by ana; segment 2: SA by ben, WD by ana (transcript order, then codebook order)
         assert [(r.item.position, r.dispute["path"]) for r in queue.shown] == [
-            (1, "Supportive administration"), (2, "Supportive administration"), (2, "Work design")]
+            (1, "Supportive administration"),
+            (2, "Supportive administration"),
+            (2, "Work design"),
+        ]
         assert queue.coders == ["ana", "ben"]
         await pilot.press("2")  # take ben's codes: ben did not apply SA on segment 1
         await settle(app, pilot)
@@ -122,8 +130,10 @@ async def test_queue_decisions_write_the_consensus_with_method_and_audit(study):
         await settle(app, pilot)
         assert [str(r.decision and r.decision["method"]) for r in queue.shown] == ["take:ben", "union", "manual"]
         with project.read() as s:
-            decisions = {(d.segment_id, d.code_id): (d.present, d.method, d.decided_by)
-                         for d in s.exec(select(ConsensusDecision)).scalars()}
+            decisions = {
+                (d.segment_id, d.code_id): (d.present, d.method, d.decided_by)
+                for d in s.exec(select(ConsensusDecision)).scalars()
+            }
             events = list(s.exec(select(AuditEvent).where(AuditEvent.action == "consensus.decide")).scalars())
         rows = queue.shown
         assert decisions == {
@@ -136,7 +146,9 @@ async def test_queue_decisions_write_the_consensus_with_method_and_audit(study):
         queue.load()
         await wait_until(pilot, lambda: queue.loaded)
         await pilot.pause(0.1)
-        assert len(queue.shown) == 3 and all("✓" in str(queue.query_one("#queue-items").get_row_at(i)[5]) for i in range(3))
+        assert len(queue.shown) == 3 and all(
+            "✓" in str(queue.query_one("#queue-items").get_row_at(i)[5]) for i in range(3)
+        )
 
 
 async def test_memo_flag_and_round_two_from_the_queue(study):
@@ -165,7 +177,11 @@ async def test_memo_flag_and_round_two_from_the_queue(study):
         actions = [e.action for e in s.exec(select(AuditEvent)).scalars()]
     memo = memos["reconciliation"]
     assert (memo.text, memo.segment_id, memo.code_id, memo.transcript_id) == (
-        "SA needs a named administrator", segment_id, codes["SA"], tid)
+        "SA needs a named administrator",
+        segment_id,
+        codes["SA"],
+        tid,
+    )
     assert memo.case_id is not None
     flag = memos["revision_flag"]
     assert (flag.text, flag.code_id, flag.label) == ("add an exclusion", codes["SA"], "open")
@@ -204,7 +220,9 @@ async def test_a_coder_cannot_open_the_lead_screens(study):
 
 async def test_the_lead_home_screen_shows_pooled_kappa(study):
     project, _, _ = study
-    assert agreement_headline(project, "lee") == "Agreement: pooled κ = 0.52 (moderate) over 5 segments, coders ana, ben"
+    assert (
+        agreement_headline(project, "lee") == "Agreement: pooled κ = 0.52 (moderate) over 5 segments, coders ana, ben"
+    )
     app = create_app(project, "lee", settings=Settings())
     async with app.run_test(size=SIZE) as pilot:
         home = await home_screen(app, pilot)
@@ -246,7 +264,7 @@ async def test_home_keys_open_the_lead_screens_and_lead_keys_obey_the_settings_f
         screen = app.screen
         await pilot.press("z")  # remapped from "o": highest kappa first
         await pilot.pause()
-        assert [r[2] for r in cell_texts(screen.query_one(DataTable))][0] == "1.00"
+        assert next(r[2] for r in cell_texts(screen.query_one(DataTable))) == "1.00"
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
     from rich.console import Console
@@ -331,8 +349,9 @@ async def test_prompts_say_how_to_save_and_the_round_names_the_case(project):
             await wait_until(pilot, lambda: isinstance(app.screen, PromptDialog))
             assert "enter save · escape cancel" in labels()
             if key == "R":
-                assert labels()[0] == ("Send Northside Elementary/Principal interview to a new round: "
-                                       "a note for the coders")
+                assert labels()[0] == (
+                    "Send Northside Elementary/Principal interview to a new round: a note for the coders"
+                )
             await pilot.press("escape")
             await wait_until(pilot, lambda: app.screen is queue)
         await pilot.press("escape")

@@ -26,8 +26,17 @@ from qualcode.tui.screens.memo_matrix import MemoMatrixScreen
 from qualcode.tui.settings import Settings
 from qualcode.tui.widgets.pattern_dialog import PatternDialog
 
-from .test_tui_lead_agreement import (BRACKETED_TITLE, BRACKETED_TURNS, LONG_TITLE, SIZE, build_disputed, build_study,
-                                      cell_texts, opened, rendered_lines)
+from .test_tui_lead_agreement import (
+    BRACKETED_TITLE,
+    BRACKETED_TURNS,
+    LONG_TITLE,
+    SIZE,
+    build_disputed,
+    build_study,
+    cell_texts,
+    opened,
+    rendered_lines,
+)
 from .tui_builders import coding_screen, settle, wait_until
 
 pytestmark = pytest.mark.anyio
@@ -77,7 +86,10 @@ async def test_matrix_counts_memo_and_pattern_are_saved(study):
         actions = [e.action for e in s.exec(select(AuditEvent)).scalars()]
     assert (memos["cell"].text, memos["cell"].code_id) == ("Planning time named by all", codes["SV"])
     assert (memos["pattern"].label, memos["pattern"].text, memos["pattern"].code_id) == (
-        "contradiction", "teachers and coach disagree", codes["SV"])
+        "contradiction",
+        "teachers and coach disagree",
+        codes["SV"],
+    )
     assert {"memo.cell.write", "memo.pattern.write"} <= set(actions)
 
 
@@ -90,7 +102,9 @@ async def test_evidence_picks_an_exemplar_and_opens_the_coding_screen_at_the_seg
         await wait_until(pilot, lambda: isinstance(app.screen, EvidenceScreen) and app.screen.loaded)
         evidence = app.screen
         assert [(r.transcript, r.position, r.speaker) for r in evidence.rows] == [
-            ("Lee interview", 1, "Interviewer"), ("Lee interview", 2, "Ms. Lee")]
+            ("Lee interview", 1, "Interviewer"),
+            ("Lee interview", 2, "Ms. Lee"),
+        ]
         await pilot.press("down", "e")
         await settle(app, pilot)
         await pilot.press("enter")
@@ -100,7 +114,12 @@ async def test_evidence_picks_an_exemplar_and_opens_the_coding_screen_at_the_seg
         exemplar = s.exec(select(Exemplar)).scalars().one()
         segment = s.get(Segment, exemplar.segment_id)
     assert (exemplar.code_id, segment.position, exemplar.start, exemplar.end, exemplar.chosen_by) == (
-        codes["SV"], 2, segment.start, segment.end, "lee")
+        codes["SV"],
+        2,
+        segment.start,
+        segment.end,
+        "lee",
+    )
 
 
 async def test_an_auditor_may_read_the_matrix_but_not_write(study):
@@ -124,7 +143,9 @@ async def test_cqr_table_shows_the_counted_table_and_its_evidence(demo):
         assert screen.choice.layer == "consensus" and expected.data.codebook.kind == "cqr"
         rows = cell_texts(screen.query_one(DataTable))
         frame = expected.frame
-        assert [r[1:4] for r in rows] == [[str(b), str(c), lab] for b, c, lab in zip(frame.blocks, frame.cases, frame.label)]
+        assert [r[1:4] for r in rows] == [
+            [str(b), str(c), lab] for b, c, lab in zip(frame.blocks, frame.cases, frame.label)
+        ]
         await pilot.press("down", "enter")  # the first category
         await wait_until(pilot, lambda: isinstance(app.screen, EvidenceScreen) and app.screen.loaded)
         assert sorted(r.segment_id for r in app.screen.rows) == expected.segment_ids(int(frame.code_id[1]))
@@ -169,8 +190,10 @@ async def test_the_evidence_list_shows_bracketed_text_literally(project):
         evidence = await evidence_of_every_segment(app, pilot, project, tid)
         lines = rendered_lines(evidence.query_one(DataTable))
         assert any(BRACKETED_TITLE in line and "What happened at the meeting? [crosstalk]" in line for line in lines)
-        assert any("Ms. Lee [inaudible 00:12:03]" in line and "We just [laughs] then [/laugh] moved on." in line
-                   for line in lines)
+        assert any(
+            "Ms. Lee [inaudible 00:12:03]" in line and "We just [laughs] then [/laugh] moved on." in line
+            for line in lines
+        )
         assert "SV [laughs] at Northside [/laugh]" in str(evidence.query_one("#evidence-title").content)
 
 
@@ -191,8 +214,12 @@ async def test_matrix_keeps_patterns_order_values_and_case_attributes_in_view(de
     async with app.run_test(size=SIZE) as pilot:
         screen = await opened(app, pilot, "matrix", MemoMatrixScreen)
         await pilot.press("o")  # cases ordered by the first attribute, district
-        await wait_until(pilot, lambda: screen.choice.order_by == "district" and screen.loaded
-                         and screen.content.matrix.order_by == "district")
+        await wait_until(
+            pilot,
+            lambda: (
+                screen.choice.order_by == "district" and screen.loaded and screen.content.matrix.order_by == "district"
+            ),
+        )
         await pilot.pause()
         table = screen.query_one(DataTable)
         lines = rendered_lines(table)

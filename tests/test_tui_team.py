@@ -12,7 +12,16 @@ from qualcode.tui.commands import palette_entries
 from qualcode.tui.screens.home import HomeScreen
 
 from .builders import add_coders, build_codebook, build_transcript
-from .tui_builders import TERMINAL_SIZE, anyio_backend, app_for, coding_screen, home_screen, settle, transcript_lines, wait_until  # noqa: F401 (a fixture)
+from .tui_builders import (
+    TERMINAL_SIZE,
+    anyio_backend,  # noqa: F401  (a fixture: the Pilot tests run on asyncio)
+    app_for,
+    coding_screen,
+    home_screen,
+    settle,
+    transcript_lines,
+    wait_until,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -31,7 +40,6 @@ def team(project):
     return project, tid, codes
 
 
-
 def home_cells(screen: HomeScreen) -> tuple[list[str], list[list[str]]]:
     from qualcode.tui.screens.home import DataTable
 
@@ -42,7 +50,7 @@ def home_cells(screen: HomeScreen) -> tuple[list[str], list[list[str]]]:
 
 
 async def test_a_coder_sees_only_their_own_codes_and_progress(team):
-    project, tid, _ = team
+    project, _tid, _ = team
     app = app_for(project, "ana")
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         home = await home_screen(app, pilot)
@@ -61,7 +69,7 @@ async def test_a_coder_sees_only_their_own_codes_and_progress(team):
 
 
 async def test_the_lead_sees_every_coder_side_by_side(team):
-    project, tid, _ = team
+    project, _tid, _ = team
     app = app_for(project, "lead")
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         home = await home_screen(app, pilot)
@@ -82,7 +90,7 @@ async def test_the_lead_sees_every_coder_side_by_side(team):
 
 
 async def test_the_lead_unblinds_from_the_home_screen_and_it_is_audited(team):
-    project, tid, codes = team
+    project, tid, _codes = team
     app = app_for(project, "lead")
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         await home_screen(app, pilot)
@@ -91,7 +99,9 @@ async def test_the_lead_unblinds_from_the_home_screen_and_it_is_audited(team):
         await wait_until(pilot, lambda: not app.home.blinded)
     with project.read() as s:
         assert s.get(Meta, "blinded").value == "0"
-        assert [e.actor for e in s.exec(select(AuditEvent).where(AuditEvent.action == "project.unblind")).scalars()] == ["lead"]
+        assert [
+            e.actor for e in s.exec(select(AuditEvent).where(AuditEvent.action == "project.unblind")).scalars()
+        ] == ["lead"]
     # once unblinded, ana's screen may show ben's codes side by side
     app = app_for(project, "ana", tid)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
@@ -113,7 +123,7 @@ async def test_a_coder_cannot_use_lead_actions(team):
 
 
 async def test_round_two_opened_by_the_lead_gives_coders_a_fresh_transcript(team):
-    project, tid, codes = team
+    project, tid, _codes = team
     app = app_for(project, "lead")
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         await home_screen(app, pilot)
@@ -151,7 +161,10 @@ async def test_command_palette_jumps_to_a_transcript_and_a_code(team):
         await pilot.press("enter")
         screen = await coding_screen(app, pilot)
         assert screen.work.transcript.id == tid
-        await pilot.press("ctrl+p", *"Code: WD", )
+        await pilot.press(
+            "ctrl+p",
+            *"Code: WD",
+        )
         await pilot.pause(0.5)
         await pilot.press("enter")
         await pilot.pause()
@@ -184,7 +197,7 @@ async def test_a_write_after_the_lead_opened_a_new_round_is_refused_and_shown(te
     from qualcode.coding.rounds import open_round
     from qualcode.store.models import Coding
 
-    project, tid, codes = team
+    project, tid, _codes = team
     app = app_for(project, "ana", tid)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         screen = await coding_screen(app, pilot)

@@ -20,8 +20,28 @@ from qualcode.store.models import Code, Codebook
 
 from .builders import build_transcript
 
-WORDS = ("we", "planned", "the", "unit", "together", "and", "our", "coach", "watched", "a", "lesson",
-         "then", "talked", "about", "student", "work", "before", "the", "next", "meeting")
+WORDS = (
+    "we",
+    "planned",
+    "the",
+    "unit",
+    "together",
+    "and",
+    "our",
+    "coach",
+    "watched",
+    "a",
+    "lesson",
+    "then",
+    "talked",
+    "about",
+    "student",
+    "work",
+    "before",
+    "the",
+    "next",
+    "meeting",
+)
 
 
 def long_turns(count: int, chars: int) -> list[tuple[str, str, str]]:
@@ -61,13 +81,21 @@ def build_cqr_codebook(project: Project, name: str = "CQR test") -> dict[str, in
         s.add(cb)
         s.flush()
         for d, (domain, categories) in enumerate(CQR_DOMAINS):
-            dom = Code(codebook_id=cb.id, guid=f"dom-{d}", name=domain, position=d, definition=f"Talk about {domain.lower()}.")
+            dom = Code(
+                codebook_id=cb.id, guid=f"dom-{d}", name=domain, position=d, definition=f"Talk about {domain.lower()}."
+            )
             s.add(dom)
             s.flush()
             ids[domain] = dom.id
             for c, category in enumerate(categories):
-                cat = Code(codebook_id=cb.id, parent_id=dom.id, guid=f"cat-{d}-{c}", name=category, position=c,
-                           hotkey=str(hotkey % 10))
+                cat = Code(
+                    codebook_id=cb.id,
+                    parent_id=dom.id,
+                    guid=f"cat-{d}-{c}",
+                    name=category,
+                    position=c,
+                    hotkey=str(hotkey % 10),
+                )
                 hotkey += 1
                 s.add(cat)
                 s.flush()
@@ -83,8 +111,14 @@ def build_many_codes(project: Project, count: int = 60, name: str = "Big codeboo
         s.flush()
         ids = []
         for i in range(count):
-            code = Code(codebook_id=cb.id, guid=f"big-{i}", name=f"Code number {i + 1}", key=f"C{i + 1}", position=i,
-                        hotkey=str((i + 1) % 10) if i < 10 else None)
+            code = Code(
+                codebook_id=cb.id,
+                guid=f"big-{i}",
+                name=f"Code number {i + 1}",
+                key=f"C{i + 1}",
+                position=i,
+                hotkey=str((i + 1) % 10) if i < 10 else None,
+            )
             s.add(code)
             s.flush()
             ids.append(code.id)
@@ -107,6 +141,7 @@ def app_for(project, coder: str, transcript_id: int | None = None, settings=None
     from qualcode.tui.settings import Settings
 
     return create_app(project, coder, transcript_id=transcript_id, settings=settings or Settings(), **options)
+
 
 async def wait_until(pilot, condition, timeout: float = 15.0) -> None:
     import time

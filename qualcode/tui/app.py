@@ -29,8 +29,15 @@ class QualcodeApp(App):
     COMMANDS = App.COMMANDS | {JumpProvider}
     BINDINGS = bindings.bindings("app")
 
-    def __init__(self, project: Project, coder: str, *, transcript_id: int | None = None,
-                 settings: Settings | None = None, side_by_side: bool | None = None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        coder: str,
+        *,
+        transcript_id: int | None = None,
+        settings: Settings | None = None,
+        side_by_side: bool | None = None,
+    ) -> None:
         super().__init__()
         self.project = project
         self.coder_name = coder
@@ -58,23 +65,30 @@ class QualcodeApp(App):
             if self.settings.theme in self.available_themes:
                 self.theme = self.settings.theme
             else:
-                self.notify(f"unknown theme {self.settings.theme!r} in the settings file", severity="warning", markup=False)
+                self.notify(
+                    f"unknown theme {self.settings.theme!r} in the settings file", severity="warning", markup=False
+                )
         self.home = HomeScreen()
         self.push_screen(self.home)
         if self.start_transcript_id is not None:
             self.open_transcript(self.start_transcript_id)
 
     # -- navigation (the palette and the screens call these) ------------------------------
-    def open_transcript(self, transcript_id: int, segment_position: int | None = None, *,
-                        codebook: str | None = None) -> None:
+    def open_transcript(
+        self, transcript_id: int, segment_position: int | None = None, *, codebook: str | None = None
+    ) -> None:
         """Open the coding screen; from a lead screen (evidence, queue) it opens on top, with every
         coder's codes shown, and escape returns there."""
         from_lead_screen = not isinstance(self.screen, (CodingScreen, HomeScreen))
         if segment_position is None:
             segment_position = self.last_position.get(transcript_id)  # back where you left off
-        screen = CodingScreen(transcript_id, segment_position=segment_position,
-                              side_by_side=self.side_by_side or from_lead_screen, codebook=codebook,
-                              back_to_previous=from_lead_screen)
+        screen = CodingScreen(
+            transcript_id,
+            segment_position=segment_position,
+            side_by_side=self.side_by_side or from_lead_screen,
+            codebook=codebook,
+            back_to_previous=from_lead_screen,
+        )
         if isinstance(self.screen, CodingScreen):
             self.switch_screen(screen)
         else:
@@ -135,8 +149,14 @@ class QualcodeApp(App):
         self.writer.close()
 
 
-def create_app(project: Project, coder: str, *, transcript_id: int | None = None, settings: Settings | None = None,
-               side_by_side: bool | None = None) -> QualcodeApp:
+def create_app(
+    project: Project,
+    coder: str,
+    *,
+    transcript_id: int | None = None,
+    settings: Settings | None = None,
+    side_by_side: bool | None = None,
+) -> QualcodeApp:
     """The workbench for ``coder`` on ``project`` (the CLI, the demo and the tests all use this).
 
     ``settings`` defaults to the user's settings file; ``transcript_id`` opens that transcript

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -26,13 +27,19 @@ class Entry:
     run: Callable[[], object]
 
 
-def palette_entries(app: "QualcodeApp") -> list[Entry]:
+def palette_entries(app: QualcodeApp) -> list[Entry]:
     """Everything the palette offers this viewer (read in a worker thread)."""
     project, viewer = app.project, app.coder_name
     rows = progress_overview(project, viewer)
     standing = look_up_viewer(project, viewer)
-    entries = [Entry(f"Transcript: {r.title} ({r.case})", f"round {r.round}, {r.segments} segments",
-                     partial(app.open_transcript, r.transcript_id)) for r in rows]
+    entries = [
+        Entry(
+            f"Transcript: {r.title} ({r.case})",
+            f"round {r.round}, {r.segments} segments",
+            partial(app.open_transcript, r.transcript_id),
+        )
+        for r in rows
+    ]
     for case in dict.fromkeys(r.case for r in rows):
         entries.append(Entry(f"Case: {case}", "show its transcripts on the home screen", partial(app.show_home, case)))
     for code in active_codes(project):
@@ -43,11 +50,21 @@ def palette_entries(app: "QualcodeApp") -> list[Entry]:
             entries.append(Entry(f"Screen: {screen.title}", screen.help, partial(app.open_screen, screen.id)))
     if standing.is_lead:
         if standing.blinded:
-            entries.append(Entry("Lead: unblind the project", "every coder then sees everyone's codings",
-                                 partial(app.set_blinding, False, None)))
+            entries.append(
+                Entry(
+                    "Lead: unblind the project",
+                    "every coder then sees everyone's codings",
+                    partial(app.set_blinding, False, None),
+                )
+            )
         else:
-            entries.append(Entry("Lead: blind the project again", "coders see only their own codings",
-                                 partial(app.set_blinding, True, None)))
+            entries.append(
+                Entry(
+                    "Lead: blind the project again",
+                    "coders see only their own codings",
+                    partial(app.set_blinding, True, None),
+                )
+            )
     return entries
 
 

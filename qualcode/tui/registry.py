@@ -66,18 +66,34 @@ def _matrix() -> Screen:
 SCREENS: tuple[ScreenEntry, ...] = (  # in the order the command palette lists them
     ScreenEntry("help", "Help", "Every key binding", _help),
     ScreenEntry("home", "Home", "Transcripts by case with coding progress", _home),
-    ScreenEntry("agreement", "Agreement dashboard",
-                "Per-code kappa with bars, pooled kappa, Fleiss and alpha; Enter shows a code's disagreements",
-                _agreement, lead_only=True),
-    ScreenEntry("cqr", "CQR table",
-                "Domains and categories with blocks, cases and frequency labels; Enter shows the evidence",
-                _cqr, lead_only=True),
-    ScreenEntry("matrix", "Memo matrix",
-                "Codes by cases with counts, memos and quotes; cell memos, row patterns, evidence",
-                _matrix, lead_only=True),
-    ScreenEntry("queue", "Reconciliation queue",
-                "Disagreements one by one: take a coder's codes, union, intersection, memo, flag, round 2",
-                _queue, lead_only=True),
+    ScreenEntry(
+        "agreement",
+        "Agreement dashboard",
+        "Per-code kappa with bars, pooled kappa, Fleiss and alpha; Enter shows a code's disagreements",
+        _agreement,
+        lead_only=True,
+    ),
+    ScreenEntry(
+        "cqr",
+        "CQR table",
+        "Domains and categories with blocks, cases and frequency labels; Enter shows the evidence",
+        _cqr,
+        lead_only=True,
+    ),
+    ScreenEntry(
+        "matrix",
+        "Memo matrix",
+        "Codes by cases with counts, memos and quotes; cell memos, row patterns, evidence",
+        _matrix,
+        lead_only=True,
+    ),
+    ScreenEntry(
+        "queue",
+        "Reconciliation queue",
+        "Disagreements one by one: take a coder's codes, union, intersection, memo, flag, round 2",
+        _queue,
+        lead_only=True,
+    ),
 )
 
 

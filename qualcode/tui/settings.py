@@ -1,12 +1,12 @@
 """The user's settings file: ``$QUALCODE_SETTINGS`` or ``~/.config/qualcode/settings.toml``.
 
-    [keys]                 # binding id = key(s), see `qualcode code --help` and docs/workbench.md
-    toggle_done = "x"
-    undo = "u,ctrl+z"
+[keys]                 # binding id = key(s), see `qualcode code --help` and docs/workbench.md
+toggle_done = "x"
+undo = "u,ctrl+z"
 
-    [display]
-    theme = "textual-dark"
-    side_by_side = false   # the lead starts with every coder's codes shown
+[display]
+theme = "textual-dark"
+side_by_side = false   # the lead starts with every coder's codes shown
 """
 
 from __future__ import annotations
@@ -54,9 +54,11 @@ def load_settings(path: Path | None = None) -> Settings:
     keys = data.get("keys", {})
     for binding_id, key in keys.items():
         if binding_id not in KNOWN_IDS:
-            raise InputError(located(path, f"[keys] {binding_id}: no such binding (known: {', '.join(sorted(KNOWN_IDS))})"))
+            raise InputError(
+                located(path, f"[keys] {binding_id}: no such binding (known: {', '.join(sorted(KNOWN_IDS))})")
+            )
         if not isinstance(key, str) or not key.strip():
-            raise InputError(located(path, f"[keys] {binding_id}: give the key as a string, e.g. \"x\" or \"u,ctrl+z\""))
+            raise InputError(located(path, f'[keys] {binding_id}: give the key as a string, e.g. "x" or "u,ctrl+z"'))
     display = data.get("display", {})
     for name, value in display.items():
         expected = DISPLAY_OPTIONS.get(name)

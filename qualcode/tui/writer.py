@@ -12,10 +12,11 @@ screen says so, and where the log is.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -28,8 +29,15 @@ class Written(Message):
     """A queued write finished: ``error`` is None when it committed; ``log`` is where an
     unexpected error's traceback went."""
 
-    def __init__(self, ticket: int, kind: str, result: Any = None, error: BaseException | None = None,
-                 context: Any = None, log: Path | None = None):
+    def __init__(
+        self,
+        ticket: int,
+        kind: str,
+        result: Any = None,
+        error: BaseException | None = None,
+        context: Any = None,
+        log: Path | None = None,
+    ):
         super().__init__()
         self.ticket = ticket
         self.kind = kind
@@ -45,8 +53,10 @@ class Written(Message):
             return None
         if isinstance(self.error, QualcodeError):
             return f"not saved: {self.error}"
-        return (f"not saved: an unexpected error ({type(self.error).__name__}), a bug in qualcode;"
-                f" the details are in {self.log}")
+        return (
+            f"not saved: an unexpected error ({type(self.error).__name__}), a bug in qualcode;"
+            f" the details are in {self.log}"
+        )
 
 
 @dataclass

@@ -17,9 +17,9 @@ from textual.widgets import DataTable, Footer, Static
 from ...agreement.queries import AgreementOverview, agreement_overview, analyst_agreement
 from ...agreement.report import AgreementReport, CodeAgreement
 from ...errors import QualcodeError
-from ..widgets.kappa_bar import band_colour, format_stat, kappa_bar
 from .. import bindings as keys
 from ..widgets.columns import fit_columns, literal
+from ..widgets.kappa_bar import band_colour, format_stat, kappa_bar
 from ..widgets.lead_screen import LeadScreen, next_in
 
 BAR_WIDTH = 20
@@ -58,7 +58,7 @@ def sorted_codes(per_code: list[CodeAgreement], ascending: bool) -> list[CodeAgr
 
 def short_path(path: str, width: int = CODE_WIDTH) -> str:
     """Long category paths keep their end (the category), which tells them apart."""
-    return path if len(path) <= width else "…" + path[-(width - 1):]
+    return path if len(path) <= width else "…" + path[-(width - 1) :]
 
 
 def headline_text(report: AgreementReport) -> Text:
@@ -67,8 +67,10 @@ def headline_text(report: AgreementReport) -> Text:
     text.append(format_stat(report.pooled_kappa), style="bold " + band_colour(report.landis_koch))
     if report.landis_koch:
         text.append(f" ({report.landis_koch})", style=band_colour(report.landis_koch))
-    text.append(f" · Fleiss κ {format_stat(report.fleiss_kappa)} · Krippendorff α {format_stat(report.krippendorff_alpha)}"
-                f" · AC1 {format_stat(report.gwet_ac1)} · {report.units} segments finished by all")
+    text.append(
+        f" · Fleiss κ {format_stat(report.fleiss_kappa)} · Krippendorff α {format_stat(report.krippendorff_alpha)}"
+        f" · AC1 {format_stat(report.gwet_ac1)} · {report.units} segments finished by all"
+    )
     return text
 
 
@@ -100,8 +102,14 @@ class AgreementDashboard(LeadScreen):
     # -- reading ------------------------------------------------------------------------------
     def read(self) -> AgreementOverview:
         choice = self.choice
-        return agreement_overview(self.app.project, self.app.coder_name, codebook=choice.codebook, round=choice.round,
-                                  level=choice.level, coders=list(choice.coders) if choice.coders else None)
+        return agreement_overview(
+            self.app.project,
+            self.app.coder_name,
+            codebook=choice.codebook,
+            round=choice.round,
+            level=choice.level,
+            coders=list(choice.coders) if choice.coders else None,
+        )
 
     def show(self, content: AgreementOverview) -> None:
         self.data = content
@@ -109,11 +117,15 @@ class AgreementDashboard(LeadScreen):
         self.query_one("#agreement-headline", Static).update(headline_text(report))
         choice = Text()
         choice.append(report.codebook, style="italic")
-        choice.append(f" · level {report.level} · {self.choice.describe()} · compared: {', '.join(report.coders)}"
-                      f" · sorted by κ {'lowest' if self.ascending else 'highest'} first")
+        choice.append(
+            f" · level {report.level} · {self.choice.describe()} · compared: {', '.join(report.coders)}"
+            f" · sorted by κ {'lowest' if self.ascending else 'highest'} first"
+        )
         self.query_one("#agreement-choice", Static).update(choice)
-        pairs = " · ".join(f"{' & '.join(p.coders)} pooled κ {format_stat(p.pooled_kappa)} (n = {p.units})"
-                           for p in report.pooled_kappa_pairs)
+        pairs = " · ".join(
+            f"{' & '.join(p.coders)} pooled κ {format_stat(p.pooled_kappa)} (n = {p.units})"
+            for p in report.pooled_kappa_pairs
+        )
         self.query_one("#agreement-pairs", Static).update(Text(f"{pairs} · Enter: the code's disagreements"))
         self.fill_table()
 
@@ -124,15 +136,34 @@ class AgreementDashboard(LeadScreen):
         self.rows = sorted_codes(self.data.report.per_code, self.ascending) if self.data else []
         widest = max([len(short_path(r.path)) for r in self.rows] + [4])
         # At 80 columns the code names and the bar give way first; the figures stay whole.
-        fit_columns(table, [("Code", min(widest, CODE_WIDTH), 15), ("Kappa", BAR_WIDTH, 4), ("κ", STAT_WIDTH, STAT_WIDTH),
-                            ("Fleiss", STAT_WIDTH, STAT_WIDTH), ("α", STAT_WIDTH, STAT_WIDTH), ("AC1", STAT_WIDTH, STAT_WIDTH),
-                            ("Disagree", 8, 8), ("Landis & Koch", 14, 11)], self.app.size.width)
+        fit_columns(
+            table,
+            [
+                ("Code", min(widest, CODE_WIDTH), 15),
+                ("Kappa", BAR_WIDTH, 4),
+                ("κ", STAT_WIDTH, STAT_WIDTH),
+                ("Fleiss", STAT_WIDTH, STAT_WIDTH),
+                ("α", STAT_WIDTH, STAT_WIDTH),
+                ("AC1", STAT_WIDTH, STAT_WIDTH),
+                ("Disagree", 8, 8),
+                ("Landis & Koch", 14, 11),
+            ],
+            self.app.size.width,
+        )
         bar_width = table.ordered_columns[1].width
         for r in self.rows:
             band = r.landis_koch
-            table.add_row(literal(short_path(r.path)), kappa_bar(r.cohen_kappa, band, bar_width), format_stat(r.cohen_kappa),
-                          format_stat(r.fleiss_kappa), format_stat(r.krippendorff_alpha), format_stat(r.gwet_ac1),
-                          str(r.disagreements), literal(band, band_colour(band)), key=str(r.code_id))
+            table.add_row(
+                literal(short_path(r.path)),
+                kappa_bar(r.cohen_kappa, band, bar_width),
+                format_stat(r.cohen_kappa),
+                format_stat(r.fleiss_kappa),
+                format_stat(r.krippendorff_alpha),
+                format_stat(r.gwet_ac1),
+                str(r.disagreements),
+                literal(band, band_colour(band)),
+                key=str(r.code_id),
+            )
         if self.rows:
             table.move_cursor(row=min(keep, len(self.rows) - 1))
         table.focus()
@@ -176,8 +207,12 @@ class AgreementDashboard(LeadScreen):
     def open_queue(self, code_row: CodeAgreement | None) -> None:
         from .reconcile_queue import QueueChoice, ReconcileQueue
 
-        choice = QueueChoice(codebook=self.data.report.codebook if self.data else None, coders=self.choice.coders,
-                             round=self.choice.round, code=code_row.path if code_row else None)
+        choice = QueueChoice(
+            codebook=self.data.report.codebook if self.data else None,
+            coders=self.choice.coders,
+            round=self.choice.round,
+            code=code_row.path if code_row else None,
+        )
         self.app.push_screen(ReconcileQueue(choice))
 
 
@@ -189,5 +224,7 @@ def agreement_headline(project, viewer: str) -> str | None:
         return None
     if report is None or not report.units or report.pooled_kappa is None:
         return None
-    return (f"Agreement: pooled κ = {format_stat(report.pooled_kappa)} ({report.landis_koch}) "
-            f"over {report.units} segments, coders {', '.join(report.coders)}")
+    return (
+        f"Agreement: pooled κ = {format_stat(report.pooled_kappa)} ({report.landis_koch}) "
+        f"over {report.units} segments, coders {', '.join(report.coders)}"
+    )

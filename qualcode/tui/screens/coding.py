@@ -15,18 +15,17 @@ from textual.message import Message
 from textual.widgets import Footer, LoadingIndicator, Static
 
 from ...codebook.lookup import code_paths
-from ...coding.service import TranscriptWork
 from ...coding.queries import look_up_viewer
+from ...coding.service import TranscriptWork
 from ...coding.views import others_by_segment
 from ...errors import QualcodeError
 from .. import bindings
+from ..typed import WorkbenchScreen
 from ..widgets.code_style import code_looks
 from ..widgets.codebook_panel import CodebookTree, CodeDetails, code_details
 from ..widgets.transcript_view import Overlay, TranscriptView
-from ..typed import WorkbenchScreen
 from ..writer import Written
 from .dialogs import CodePicker, MemoDialog, PickerEntry, PromptDialog, QuoteChoice, QuoteDialog
-
 
 PENDING_MARKER_DELAY_S = 0.03
 
@@ -53,8 +52,15 @@ class CodingScreen(WorkbenchScreen[None]):
 
     BLINDING_CHECK_SECONDS = 3.0  # the lead may blind or unblind from another process
 
-    def __init__(self, transcript_id: int, *, segment_position: int | None = None, side_by_side: bool = False,
-                 codebook: str | None = None, back_to_previous: bool = False) -> None:
+    def __init__(
+        self,
+        transcript_id: int,
+        *,
+        segment_position: int | None = None,
+        side_by_side: bool = False,
+        codebook: str | None = None,
+        back_to_previous: bool = False,
+    ) -> None:
         super().__init__()
         self.transcript_id = transcript_id
         self.start_position = segment_position
@@ -116,8 +122,10 @@ class CodingScreen(WorkbenchScreen[None]):
         await self.query_one("#coding-loading").remove()
         # The status line sits under the transcript column only: a move then repaints that
         # column alone (the compositor redraws the box around what changed).
-        await body.mount(Vertical(view, Static("", id="segment-status"), id="transcript-pane"),
-                         Vertical(tree, details, id="codebook-pane"))
+        await body.mount(
+            Vertical(view, Static("", id="segment-status"), id="transcript-pane"),
+            Vertical(tree, details, id="codebook-pane"),
+        )
         view.focus()
         if self.start_position is not None:
             index = next((i for i, s in enumerate(work_.segments) if s.position == self.start_position), 0)
@@ -209,7 +217,9 @@ class CodingScreen(WorkbenchScreen[None]):
         if not code.applicable:
             self.notify(f"{code.name} is a grouping: apply one of its codes", severity="warning", markup=False)
             return
-        wanted_now = self.overlay.pending_codes.get(seg.id, {}).get(code_id, code_id in self.work.applied.get(seg.id, ()))
+        wanted_now = self.overlay.pending_codes.get(seg.id, {}).get(
+            code_id, code_id in self.work.applied.get(seg.id, ())
+        )
         self.overlay.pending_codes.setdefault(seg.id, {})[code_id] = not wanted_now
         key = (seg.id, code_id)
         self.in_flight[key] = self.in_flight.get(key, 0) + 1
@@ -354,8 +364,7 @@ class CodingScreen(WorkbenchScreen[None]):
             return
         applied = self.work.applied.get(seg.id, set())
         entries = [
-            PickerEntry(c.id, self.paths[c.id], c.key or "", c.id in applied)
-            for c in self.work.codes if c.applicable
+            PickerEntry(c.id, self.paths[c.id], c.key or "", c.id in applied) for c in self.work.codes if c.applicable
         ]
         self.app.push_screen(CodePicker(entries), lambda code_id: code_id is not None and self.toggle_code(code_id))
 
@@ -370,15 +379,21 @@ class CodingScreen(WorkbenchScreen[None]):
         seg = self.current_segment
         if seg is not None:
             work_ = self.work
-            self._memo(f"Memo on segment {seg.position} ({seg.speaker})", work_.memo(seg.id),
-                       lambda text: work_.set_memo(seg.id, text))
+            self._memo(
+                f"Memo on segment {seg.position} ({seg.speaker})",
+                work_.memo(seg.id),
+                lambda text: work_.set_memo(seg.id, text),
+            )
 
     def action_core_idea(self) -> None:
         seg = self.current_segment
         if seg is not None:
             work_ = self.work
-            self._memo(f"Core idea of block {seg.position} ({seg.speaker})", work_.core_idea(seg.id),
-                       lambda text: work_.set_core_idea(seg.id, text))
+            self._memo(
+                f"Core idea of block {seg.position} ({seg.speaker})",
+                work_.core_idea(seg.id),
+                lambda text: work_.set_core_idea(seg.id, text),
+            )
 
     def code_in_focus(self) -> int | None:
         """The highlighted code in the panel, else the first code on the current segment."""
@@ -396,8 +411,11 @@ class CodingScreen(WorkbenchScreen[None]):
             self.notify("highlight a code in the codebook first (tab, then arrows)", severity="warning")
             return
         work_ = self.work
-        self._memo(f"Memo on the code {self.paths[code_id]}", work_.code_memo(code_id),
-                   lambda text: work_.set_code_memo(code_id, text))
+        self._memo(
+            f"Memo on the code {self.paths[code_id]}",
+            work_.code_memo(code_id),
+            lambda text: work_.set_code_memo(code_id, text),
+        )
 
     def action_quote(self) -> None:
         seg = self.current_segment
@@ -415,10 +433,16 @@ class CodingScreen(WorkbenchScreen[None]):
             if choice is not None:
                 self.queue("quote", lambda: work_.set_quote(seg.id, choice.code_id, choice.start, choice.end))
 
-        self.app.push_screen(QuoteDialog(
-            work_.segment_text(seg), seg.start, [(self.paths[c.id], c.id) for c in candidates], chosen,
-            work_.quotes.get((seg.id, chosen)),
-        ), done)
+        self.app.push_screen(
+            QuoteDialog(
+                work_.segment_text(seg),
+                seg.start,
+                [(self.paths[c.id], c.id) for c in candidates],
+                chosen,
+                work_.quotes.get((seg.id, chosen)),
+            ),
+            done,
+        )
 
     # -- codebook details and the lead's side-by-side view ----------------------------------
     def action_toggle_details(self) -> None:
@@ -458,7 +482,11 @@ class CodingScreen(WorkbenchScreen[None]):
     @work(thread=True, exclusive=True, group="others")
     def load_others(self) -> None:
         work_ = self.work
-        self.post_message(self.OthersLoaded(others_by_segment(self.app.project, self.app.coder_name, work_.transcript.id, work_.round)))
+        self.post_message(
+            self.OthersLoaded(
+                others_by_segment(self.app.project, self.app.coder_name, work_.transcript.id, work_.round)
+            )
+        )
 
     def on_coding_screen_others_loaded(self, message: OthersLoaded) -> None:
         if not self.side_by_side:

@@ -17,6 +17,7 @@ from ..widgets.columns import literal
 from ..widgets.lead_screen import LeadScreen, next_in
 from .evidence import EvidenceScreen
 
+
 @dataclass(frozen=True)
 class CqrChoice:
     codebook: str | None = None
@@ -32,7 +33,9 @@ class CqrTableScreen(LeadScreen):
     DEFAULT_CSS = """
     CqrTableScreen #cqr-title { height: auto; padding: 0 1; background: $primary-background; }
     CqrTableScreen #cqr-table { height: 1fr; }
-    CqrTableScreen #cqr-note { height: auto; max-height: 8; padding: 0 1; color: $text-muted; border-top: solid $panel; }
+    CqrTableScreen #cqr-note {
+        height: auto; max-height: 8; padding: 0 1; color: $text-muted; border-top: solid $panel;
+    }
     """
 
     def __init__(self, choice: CqrChoice | None = None) -> None:
@@ -49,8 +52,15 @@ class CqrTableScreen(LeadScreen):
 
     def read(self) -> CqrView:
         c = self.choice
-        view = cqr_view(self.app.project, self.app.coder_name, codebook=c.codebook, layer=c.layer, case_unit=c.case_unit,
-                        groups=c.groups, order=c.order)
+        view = cqr_view(
+            self.app.project,
+            self.app.coder_name,
+            codebook=c.codebook,
+            layer=c.layer,
+            case_unit=c.case_unit,
+            groups=c.groups,
+            order=c.order,
+        )
         self.choice = replace(c, codebook=view.codebook, layer=view.layer)
         return view
 
@@ -59,8 +69,9 @@ class CqrTableScreen(LeadScreen):
         cqr = content.table
         title = Text()
         title.append(f"CQR table · {cqr.data.codebook.name}", style="bold")
-        title.append(f" · {cqr.data.layer.description} · cases: {cqr.unit.name} (N = {cqr.n_cases})"
-                     f" · order: {self.choice.order}")
+        title.append(
+            f" · {cqr.data.layer.description} · cases: {cqr.unit.name} (N = {cqr.n_cases}) · order: {self.choice.order}"
+        )
         if self.choice.groups:
             title.append(f" · groups: {self.choice.groups}")
         self.query_one("#cqr-title", Static).update(title)
@@ -81,8 +92,9 @@ class CqrTableScreen(LeadScreen):
             else:
                 name = Text("  " * r["depth"] + r["category"].rsplit(" > ", 1)[-1])
             label = Text(r["label"], style="dim italic" if r["label"] == MISCELLANEOUS else "")
-            table.add_row(name, str(r["blocks"]), str(r["cases"]), label, *(str(r[g]) for g in cqr.groups),
-                          key=str(r["code_id"]))
+            table.add_row(
+                name, str(r["blocks"]), str(r["cases"]), label, *(str(r[g]) for g in cqr.groups), key=str(r["code_id"])
+            )
         if self.records:
             table.move_cursor(row=min(keep.row, len(self.records) - 1), column=min(keep.column, len(table.columns) - 1))
         table.focus()
@@ -123,8 +135,13 @@ class CqrTableScreen(LeadScreen):
         if group is not None:
             what = f"{row['path']}: {row[group]} blocks from {group} ({cqr.data.layer.description})"
         else:
-            what = f"{row['path']}: {row['blocks']} blocks in {row['cases']} {cqr.unit.name} cases ({cqr.data.layer.description})"
-        self.app.push_screen(EvidenceScreen(what, cqr.segment_ids(int(row["code_id"]), group=group), int(row["code_id"])))
+            what = (
+                f"{row['path']}: {row['blocks']} blocks in {row['cases']} {cqr.unit.name} cases"
+                f" ({cqr.data.layer.description})"
+            )
+        self.app.push_screen(
+            EvidenceScreen(what, cqr.segment_ids(int(row["code_id"]), group=group), int(row["code_id"]))
+        )
 
     def group_at(self, column: int) -> str | None:
         """The group whose column is at ``column`` (they follow Domain / category, Blocks, Cases, Label)."""

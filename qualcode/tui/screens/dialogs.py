@@ -162,8 +162,14 @@ class QuoteDialog(ModalScreen[QuoteChoice | None]):
 
     BINDINGS = bindings.bindings("editor")
 
-    def __init__(self, segment_text: str, segment_start: int, codes: list[tuple[str, int]], code_id: int | None,
-                 span: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self,
+        segment_text: str,
+        segment_start: int,
+        codes: list[tuple[str, int]],
+        code_id: int | None,
+        span: tuple[int, int] | None = None,
+    ) -> None:
         super().__init__()
         self.segment_text = segment_text
         self.segment_start = segment_start
@@ -176,8 +182,10 @@ class QuoteDialog(ModalScreen[QuoteChoice | None]):
             yield Label("Narrow the coding to a quote: select the words, then ctrl+s", classes="dialog-title")
             yield Select(self.codes, value=self.code_id, allow_blank=False, id="quote-code")
             yield TextArea(self.segment_text, read_only=True, soft_wrap=True, id="quote-text")
-            yield Label("shift+arrows / shift+ctrl+arrows or drag with the mouse to select · ctrl+s save · escape cancel",
-                        classes="dialog-help")
+            yield Label(
+                "shift+arrows / shift+ctrl+arrows or drag with the mouse to select · ctrl+s save · escape cancel",
+                classes="dialog-help",
+            )
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)

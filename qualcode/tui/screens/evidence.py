@@ -69,14 +69,21 @@ class EvidenceScreen(LeadScreen):
         rows = self.rows
         excerpts = [excerpt(r.text) for r in rows]
         # Natural width, then the least a column is cut to when the screen is narrow.
-        fit_columns(table, [("Case", text_width((r.case for r in rows), "Case"), 10),
-                            ("Transcript", text_width((r.transcript for r in rows), "Transcript"), 16),
-                            ("#", text_width((r.position for r in rows), "#"), 3),
-                            ("Speaker", text_width((r.speaker for r in rows), "Speaker"), 8),
-                            ("Text", text_width(excerpts, "Text"), 30)], self.app.size.width)
+        fit_columns(
+            table,
+            [
+                ("Case", text_width((r.case for r in rows), "Case"), 10),
+                ("Transcript", text_width((r.transcript for r in rows), "Transcript"), 16),
+                ("#", text_width((r.position for r in rows), "#"), 3),
+                ("Speaker", text_width((r.speaker for r in rows), "Speaker"), 8),
+                ("Text", text_width(excerpts, "Text"), 30),
+            ],
+            self.app.size.width,
+        )
         for i, (r, text) in enumerate(zip(rows, excerpts)):
-            table.add_row(literal(r.case), literal(r.transcript), str(r.position), literal(r.speaker), literal(text),
-                          key=str(i))
+            table.add_row(
+                literal(r.case), literal(r.transcript), str(r.position), literal(r.speaker), literal(text), key=str(i)
+            )
         table.focus()
         self.show_detail()
 

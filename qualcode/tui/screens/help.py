@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.binding import Binding
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -22,8 +22,11 @@ def key_display(keys: str, display: Callable[[Binding], str]) -> str:
 
 
 def help_text(keymap: dict[str, str], display: Callable[[Binding], str]) -> Group:
-    parts: list = [Text.assemble(("qualcode keys", "bold underline"),
-                                 "  (change them by id in the [keys] table of the settings file)\n")]
+    parts: list = [
+        Text.assemble(
+            ("qualcode keys", "bold underline"), "  (change them by id in the [keys] table of the settings file)\n"
+        )
+    ]
     for scope, title in bindings.SCOPE_TITLES.items():
         table = Table(title=title, title_style="bold", title_justify="left", box=None, expand=True, padding=(0, 1))
         table.add_column("Key", style="bold cyan", no_wrap=True, ratio=2)

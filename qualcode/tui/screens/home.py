@@ -17,8 +17,8 @@ from ...errors import QualcodeError
 from .. import bindings
 from ..registry import HEADLINES
 from ..typed import WorkbenchScreen
-from ..writer import Written
 from ..widgets.columns import fit_columns, literal, text_width
+from ..writer import Written
 from .dialogs import ConfirmDialog, PromptDialog
 
 
@@ -74,8 +74,10 @@ class HomeScreen(WorkbenchScreen[None]):
         title = Text()
         title.append("qualcode", style="bold")
         title.append(f" · {self.app.coder_name}")
-        title.append(" · blinded" if self.blinded else " · unblinded: every coder sees everyone's codes",
-                     style="" if self.blinded else "bold yellow")
+        title.append(
+            " · blinded" if self.blinded else " · unblinded: every coder sees everyone's codes",
+            style="" if self.blinded else "bold yellow",
+        )
         for line in message.lines:
             title.append("\n" + line)
         if not self.rows:
@@ -92,22 +94,32 @@ class HomeScreen(WorkbenchScreen[None]):
         table.clear(columns=True)
         coders = sorted({name for row in self.rows for name in row.done})
         progress_width = max([len(f"{r.segments}/{r.segments}") for r in self.rows] + [3])
-        fit_columns(table, [
-            ("Case", text_width((r.case for r in self.rows), "Case"), 8),
-            ("Transcript", text_width((r.title for r in self.rows), "Transcript"), 14),
-            ("Kind", text_width((r.kind for r in self.rows), "Kind"), 9),
-            ("Round", text_width((r.round for r in self.rows), "Round"), 5),
-            ("Segments", text_width((r.segments for r in self.rows), "Segments"), 8),
-            *((name, max(len(name), progress_width), max(len(name), progress_width)) for name in coders),
-        ], self.app.size.width)
+        fit_columns(
+            table,
+            [
+                ("Case", text_width((r.case for r in self.rows), "Case"), 8),
+                ("Transcript", text_width((r.title for r in self.rows), "Transcript"), 14),
+                ("Kind", text_width((r.kind for r in self.rows), "Kind"), 9),
+                ("Round", text_width((r.round for r in self.rows), "Round"), 5),
+                ("Segments", text_width((r.segments for r in self.rows), "Segments"), 8),
+                *((name, max(len(name), progress_width), max(len(name), progress_width)) for name in coders),
+            ],
+            self.app.size.width,
+        )
         last_case = None
         for row in self.rows:
             case = literal(row.case, "bold") if row.case != last_case else Text("")
             last_case = row.case
             # titles as written: a plain string would be read as markup ("[laughs]" vanishes, "[/laugh]" crashes)
-            table.add_row(case, literal(row.title), literal(row.kind), str(row.round), str(row.segments),
-                          *(progress_cell(row.done.get(name, 0), row.segments) for name in coders),
-                          key=str(row.transcript_id))
+            table.add_row(
+                case,
+                literal(row.title),
+                literal(row.kind),
+                str(row.round),
+                str(row.segments),
+                *(progress_cell(row.done.get(name, 0), row.segments) for name in coders),
+                key=str(row.transcript_id),
+            )
         if self.rows:
             table.move_cursor(row=min(keep, len(self.rows) - 1))
 
@@ -156,14 +168,22 @@ class HomeScreen(WorkbenchScreen[None]):
                 self.app.open_round([row.transcript_id], note, self)
 
         name = f"{row.case}/{row.title}" if row.case else row.title
-        self.app.push_screen(PromptDialog(Text(f"Open round {row.round + 1} for {name}: a note for the coders"),
-                                          placeholder="why this transcript is recoded"), done)
+        self.app.push_screen(
+            PromptDialog(
+                Text(f"Open round {row.round + 1} for {name}: a note for the coders"),
+                placeholder="why this transcript is recoded",
+            ),
+            done,
+        )
 
     def action_toggle_blinding(self) -> None:
         if not self.is_lead:
             return
-        question = ("Unblind the project? Every coder will see everyone's codings." if self.blinded
-                    else "Blind the project again? Coders will see only their own codings.")
+        question = (
+            "Unblind the project? Every coder will see everyone's codings."
+            if self.blinded
+            else "Blind the project again? Coders will see only their own codings."
+        )
         self.app.push_screen(ConfirmDialog(question), lambda yes: yes and self.app.set_blinding(not self.blinded, self))
 
     def on_written(self, message: Written) -> None:

@@ -88,8 +88,13 @@ class MemoMatrixScreen(LeadScreen):
         yield Footer()
 
     def read(self) -> MatrixView:
-        view = matrix_view(self.app.project, self.app.coder_name, layer=self.choice.layer, order_by=self.choice.order_by,
-                           cell=CELL_PARTS)
+        view = matrix_view(
+            self.app.project,
+            self.app.coder_name,
+            layer=self.choice.layer,
+            order_by=self.choice.order_by,
+            cell=CELL_PARTS,
+        )
         self.choice = replace(self.choice, layer=view.layer)
         return view
 
@@ -167,8 +172,11 @@ class MemoMatrixScreen(LeadScreen):
             text.append(spot.row.path, style="bold")
             if spot.column is None:
                 text.append(" · pattern\n")
-                text.append_text(pattern_summary(spot.row) if (spot.row.pattern or spot.row.pattern_note)
-                                 else Text("no judgement yet (p to write one)", style="dim"))
+                text.append_text(
+                    pattern_summary(spot.row)
+                    if (spot.row.pattern or spot.row.pattern_note)
+                    else Text("no judgement yet (p to write one)", style="dim")
+                )
             else:
                 text.append(f" × {m.column_header(spot.column)}\n")
                 text.append(m.cell_text(m.cell(spot.row.code_id, spot.column.case_id)) or "nothing coded here")
@@ -224,7 +232,9 @@ class MemoMatrixScreen(LeadScreen):
             if answer is not None:
                 self.submit("pattern", set_pattern, lead, row.code_id, answer[0], answer[1])
 
-        self.app.push_screen(PatternDialog(Text(f"Pattern across cases: {row.path}"), row.pattern, row.pattern_note), save)
+        self.app.push_screen(
+            PatternDialog(Text(f"Pattern across cases: {row.path}"), row.pattern, row.pattern_note), save
+        )
 
     def written(self, kind: str, result: Any, context: Any) -> None:
         self.notify("cell memo saved" if kind == "memo" else "pattern saved")

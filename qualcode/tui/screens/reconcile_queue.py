@@ -105,6 +105,7 @@ def item_details(row: QueueRow, coders: list[str]) -> Text:
             text.append(" ".join(dispute[key].split()))
     return text
 
+
 class ReconcileQueue(LeadScreen):
     BINDINGS = keys.bindings("reconcile")
     what = "the reconciliation queue"
@@ -134,8 +135,14 @@ class ReconcileQueue(LeadScreen):
     # -- reading ------------------------------------------------------------------------------
     def read(self) -> QueueContent:
         c = self.choice
-        queue = reconciliation_queue(self.app.project, self.app.coder_name, codebook=c.codebook, round=c.round,
-                                     code=c.code, coders=list(c.coders) if c.coders else None)
+        queue = reconciliation_queue(
+            self.app.project,
+            self.app.coder_name,
+            codebook=c.codebook,
+            round=c.round,
+            code=c.code,
+            coders=list(c.coders) if c.coders else None,
+        )
         return QueueContent(queue_rows(queue.items), queue.coders, queue.transcript_of)
 
     def show(self, content: QueueContent) -> None:
@@ -150,15 +157,28 @@ class ReconcileQueue(LeadScreen):
         applied = [", ".join(r.dispute["applied_by"]) for r in rows]
         # Decisions change in place, so their column is as wide as the widest one could be.
         decision_width = max([DECISION_WIDTH] + [len(f"✓ present (take:{name})") for name in self.coders])
-        fit_columns(table, [("Transcript", text_width((r.item.transcript for r in rows), "Transcript"), 16),
-                            ("#", text_width((r.item.position for r in rows), "#"), 3),
-                            ("Case", text_width((r.item.case or "" for r in rows), "Case"), 10),
-                            ("Code", text_width((r.dispute["path"] for r in rows), "Code"), 16),
-                            ("Applied by", text_width(applied, "Applied by"), 10),
-                            ("Decision", decision_width, decision_width)], self.app.size.width)
+        fit_columns(
+            table,
+            [
+                ("Transcript", text_width((r.item.transcript for r in rows), "Transcript"), 16),
+                ("#", text_width((r.item.position for r in rows), "#"), 3),
+                ("Case", text_width((r.item.case or "" for r in rows), "Case"), 10),
+                ("Code", text_width((r.dispute["path"] for r in rows), "Code"), 16),
+                ("Applied by", text_width(applied, "Applied by"), 10),
+                ("Decision", decision_width, decision_width),
+            ],
+            self.app.size.width,
+        )
         for i, (r, by) in enumerate(zip(rows, applied)):
-            table.add_row(literal(r.item.transcript), str(r.item.position), literal(r.item.case or ""),
-                          literal(r.dispute["path"]), literal(by), decision_text(r.decision), key=str(i))
+            table.add_row(
+                literal(r.item.transcript),
+                str(r.item.position),
+                literal(r.item.case or ""),
+                literal(r.dispute["path"]),
+                literal(by),
+                decision_text(r.decision),
+                key=str(i),
+            )
         if keep is not None and keep in self.shown:
             table.move_cursor(row=self.shown.index(keep))
         table.focus()
@@ -207,8 +227,18 @@ class ReconcileQueue(LeadScreen):
             return
         lead, sid, code_id = self.app.coder_name, row.item.segment_id, row.dispute["code_id"]
         coders = list(self.choice.coders) if self.choice.coders else None
-        self.submit("decision", decide, lead, sid, code_id, method, coders=coders, round=self.choice.round, **options,
-                    context=row)
+        self.submit(
+            "decision",
+            decide,
+            lead,
+            sid,
+            code_id,
+            method,
+            coders=coders,
+            round=self.choice.round,
+            **options,
+            context=row,
+        )
 
     def action_take(self, number: int) -> None:
         if 1 <= number <= len(self.coders):
@@ -235,27 +265,50 @@ class ReconcileQueue(LeadScreen):
     def action_memo(self) -> None:
         lead = self.app.coder_name
         self.ask_then_write(
-            lambda row: MemoDialog(Text(f"Reconciliation memo: {row.dispute['path']} on {transcript_name(row.item)}"
-                                        f" #{row.item.position}")),
-            lambda row, text: self.submit("memo", reconciliation_memo, lead, row.item.segment_id, text,
-                                          code_id=row.dispute["code_id"], context=row))
+            lambda row: MemoDialog(
+                Text(f"Reconciliation memo: {row.dispute['path']} on {transcript_name(row.item)} #{row.item.position}")
+            ),
+            lambda row, text: self.submit(
+                "memo",
+                reconciliation_memo,
+                lead,
+                row.item.segment_id,
+                text,
+                code_id=row.dispute["code_id"],
+                context=row,
+            ),
+        )
 
     def action_flag(self) -> None:
         lead = self.app.coder_name
         self.ask_then_write(
-            lambda row: PromptDialog(Text(f"Flag {row.dispute['path']} for revision: what should change?"),
-                                     placeholder="e.g. add an exclusion for …"),
-            lambda row, text: self.submit("flag", flag_for_revision, lead, row.dispute["code_id"], text,
-                                          segment_id=row.item.segment_id, context=row))
+            lambda row: PromptDialog(
+                Text(f"Flag {row.dispute['path']} for revision: what should change?"),
+                placeholder="e.g. add an exclusion for …",
+            ),
+            lambda row, text: self.submit(
+                "flag",
+                flag_for_revision,
+                lead,
+                row.dispute["code_id"],
+                text,
+                segment_id=row.item.segment_id,
+                context=row,
+            ),
+        )
 
     def action_second_round(self) -> None:
         lead = self.app.coder_name
         self.ask_then_write(
-            lambda row: PromptDialog(Text(f"Send {transcript_name(row.item)} to a new round: a note for the coders"),
-                                     placeholder="why this transcript is recoded"),
-            lambda row, note: self.submit("round", open_round, lead, [self.transcript_of[row.item.segment_id]], note,
-                                          context=row),
-            allow_empty=True)
+            lambda row: PromptDialog(
+                Text(f"Send {transcript_name(row.item)} to a new round: a note for the coders"),
+                placeholder="why this transcript is recoded",
+            ),
+            lambda row, note: self.submit(
+                "round", open_round, lead, [self.transcript_of[row.item.segment_id]], note, context=row
+            ),
+            allow_empty=True,
+        )
 
     def written(self, kind: str, result: Any, context: Any) -> None:
         row: QueueRow = context
@@ -267,11 +320,20 @@ class ReconcileQueue(LeadScreen):
                 table = self.query_one(DataTable)
                 table.update_cell_at((index, 5), decision_text(result))
                 self.move_to_next_open(index)
-            self.notify(f"{row.dispute['path']}: {'present' if result['present'] else 'absent'} ({result['method']})",
-                        markup=False)
+            self.notify(
+                f"{row.dispute['path']}: {'present' if result['present'] else 'absent'} ({result['method']})",
+                markup=False,
+            )
         elif kind == "memo":
-            row.item.memos.append({"kind": "reconciliation", "coder": self.app.coder_name, "code_id": row.dispute["code_id"],
-                                   "round": None, "text": result.text})
+            row.item.memos.append(
+                {
+                    "kind": "reconciliation",
+                    "coder": self.app.coder_name,
+                    "code_id": row.dispute["code_id"],
+                    "round": None,
+                    "text": result.text,
+                }
+            )
             self.notify("reconciliation memo saved")
         elif kind == "flag":
             self.notify(f"{row.dispute['path']} flagged for revision", markup=False)
@@ -293,8 +355,10 @@ class ReconcileQueue(LeadScreen):
             if code is not None:
                 self.rechoose(code=code.strip() or None)
 
-        self.app.push_screen(PromptDialog("Show one code (name, key or path; empty for every code)",
-                                          value=self.choice.code or ""), chosen)
+        self.app.push_screen(
+            PromptDialog("Show one code (name, key or path; empty for every code)", value=self.choice.code or ""),
+            chosen,
+        )
 
     def action_toggle_decided(self) -> None:
         self.show_decided = not self.show_decided
@@ -304,4 +368,6 @@ class ReconcileQueue(LeadScreen):
         row = self.current
         if row is None:
             return
-        self.app.open_transcript(self.transcript_of[row.item.segment_id], row.item.position, codebook=self.choice.codebook)
+        self.app.open_transcript(
+            self.transcript_of[row.item.segment_id], row.item.position, codebook=self.choice.codebook
+        )

@@ -21,6 +21,7 @@ from ...store.enums import ANALYST_ROLES
 from ..typed import WorkbenchScreen
 from ..writer import Written
 
+
 def next_in(options: list, current: Any) -> Any:
     """The option after ``current`` (wrapping round), for keys that cycle a choice."""
     return options[(options.index(current) + 1) % len(options)] if current in options else options[0]
@@ -82,7 +83,9 @@ class LeadScreen(WorkbenchScreen[None]):
         message.stop()
         self.role = message.role
         if message.role not in ANALYST_ROLES:
-            self.notify(message.error or f"{self.what} is for the lead analyst", severity="error", timeout=8, markup=False)
+            self.notify(
+                message.error or f"{self.what} is for the lead analyst", severity="error", timeout=8, markup=False
+            )
             if self.is_current:
                 self.dismiss()
             return

@@ -31,13 +31,20 @@ class PatternDialog(ModalScreen[tuple[str | None, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             # a Text is shown as written; a plain string would be read as markup
-            yield Label(Text(self.title_text) if isinstance(self.title_text, str) else self.title_text,
-                        classes="dialog-title")
-            yield Select([(name, name) for name in (*PATTERN_LABELS, NO_PATTERN)], value=self.label, allow_blank=False,
-                         id="pattern-label")
+            yield Label(
+                Text(self.title_text) if isinstance(self.title_text, str) else self.title_text, classes="dialog-title"
+            )
+            yield Select(
+                [(name, name) for name in (*PATTERN_LABELS, NO_PATTERN)],
+                value=self.label,
+                allow_blank=False,
+                id="pattern-label",
+            )
             yield TextArea(self.note, id="pattern-note", soft_wrap=True)
-            yield Label("tab to move · ctrl+s save · escape cancel (none with an empty note deletes the judgement)",
-                        classes="dialog-help")
+            yield Label(
+                "tab to move · ctrl+s save · escape cancel (none with an empty note deletes the judgement)",
+                classes="dialog-help",
+            )
 
     def on_mount(self) -> None:
         self.query_one(Select).focus()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -64,7 +65,7 @@ class Overlay:
     search: str = ""
 
     @classmethod
-    def empty(cls) -> "Overlay":
+    def empty(cls) -> Overlay:
         return cls({}, set(), {})
 
 
@@ -74,7 +75,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
     Its keys are the coding screen's (moving by segment), not ScrollView's line scrolling.
     """
 
-    COMPONENT_CLASSES = {
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
         "transcript-view--current",  # the current segment's background
         "transcript-view--current-bar",  # the bar in the gutter beside it
         "transcript-view--speaker",
@@ -285,7 +286,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         run_start = 0
         for k in range(1, b - a + 1):
             if k == b - a or styles[k] is not styles[run_start]:
-                out.append(Segment(text[a + run_start:a + k], styles[run_start]))
+                out.append(Segment(text[a + run_start : a + k], styles[run_start]))
                 run_start = k
         return out
 
