@@ -28,33 +28,46 @@ def log_path() -> Path:
 
 
 _handler: logging.Handler | None = None
+_handler_path: Path | None = None  # where _handler writes (None: stderr)
 
 
 def configure(level: str | None = None) -> Path:
     """Send qualcode's log records to :func:`log_path` at ``level`` (once per process; a later
     call only changes the level). Returns the log file's path."""
-    global _handler
+    global _handler, _handler_path
     name = (level or os.environ.get("QUALCODE_LOG_LEVEL") or DEFAULT_LEVEL).lower()
     if name not in LEVELS:
         from .errors import QualcodeError
 
         raise QualcodeError(f"unknown log level {name!r} (choose from {', '.join(LEVELS)})")
-    path = log_path()
     if _handler is None:
+        path = log_path()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             _handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+            _handler_path = path
         except OSError:  # a read-only home: log to stderr rather than not at all
             _handler = logging.StreamHandler()
         _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(_handler)
         logger.propagate = False
     logger.setLevel(name.upper())
-    return path
+    return _handler_path or Path("<stderr>")
 
 
 def log_unexpected(exc: BaseException, context: str) -> Path:
-    """Log a programming error with its traceback; returns where, to tell the user."""
-    path = configure() if _handler is None else log_path()
+    """Log a programming error with its traceback; returns where it went (the file the handler
+    really writes to, even if the environment changed since), to tell the user."""
+    if _handler is None:
+        configure()
     logger.error("%s: unexpected %s", context, type(exc).__name__, exc_info=(type(exc), exc, exc.__traceback__))
-    return path
+    return _handler_path or Path("<stderr>")
+
+
+def reset() -> None:
+    """Forget the handler, so the next :func:`configure` reads the environment again (tests)."""
+    global _handler, _handler_path
+    if _handler is not None:
+        logger.removeHandler(_handler)
+        _handler.close()
+    _handler, _handler_path = None, None

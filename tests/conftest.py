@@ -26,6 +26,34 @@ CODEBOOKS = ROOT / "codebooks"
 PG_URL = os.environ.get("QUALCODE_TEST_POSTGRES")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _log_outside_home(tmp_path_factory):
+    """Unexpected errors raised on purpose by tests are logged under the run's temp folder,
+    never into the user's ~/.local/state (subprocesses inherit the variable too)."""
+    previous = os.environ.get("QUALCODE_LOG")
+    os.environ["QUALCODE_LOG"] = str(tmp_path_factory.mktemp("state") / "qualcode.log")
+    yield
+    if previous is None:
+        os.environ.pop("QUALCODE_LOG", None)
+    else:
+        os.environ["QUALCODE_LOG"] = previous
+
+
+@pytest.fixture
+def log_file(tmp_path, monkeypatch):
+    """A fresh log handler writing to a file of this test's own."""
+    import qualcode.log
+
+    path = tmp_path / "state" / "qualcode.log"
+    monkeypatch.setenv("QUALCODE_LOG", str(path))
+    monkeypatch.delenv("QUALCODE_LOG_LEVEL", raising=False)
+    qualcode.log.reset()
+    level = qualcode.log.logger.level
+    yield path
+    qualcode.log.reset()
+    qualcode.log.logger.setLevel(level)
+
+
 @pytest.fixture
 def corpora() -> Path:
     """``../shared/corpora``; tests that read it skip where it is absent."""

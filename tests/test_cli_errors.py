@@ -12,21 +12,6 @@ import qualcode.log as qlog
 from qualcode.cli.main import cli
 
 
-@pytest.fixture
-def log_file(tmp_path, monkeypatch):
-    """A fresh log handler writing to a file of this test's own."""
-    path = tmp_path / "state" / "qualcode.log"
-    monkeypatch.setenv("QUALCODE_LOG", str(path))
-    monkeypatch.delenv("QUALCODE_LOG_LEVEL", raising=False)
-    monkeypatch.setattr(qlog, "_handler", None)
-    monkeypatch.setattr(qlog.logger, "handlers", [])
-    level = qlog.logger.level
-    yield path
-    for handler in qlog.logger.handlers:
-        handler.close()
-    qlog.logger.setLevel(level)
-
-
 def run(*args: str):
     return CliRunner().invoke(cli, list(args))
 

@@ -380,24 +380,6 @@ async def test_closed_coding_screens_are_collected(study):
         assert alive == []
 
 
-@pytest.fixture
-def log_file(tmp_path, monkeypatch):
-    """Unexpected errors logged to a file of this test's own."""
-    import logging
-
-    import qualcode.log
-
-    path = tmp_path / "state" / "qualcode.log"
-    monkeypatch.setenv("QUALCODE_LOG", str(path))
-    monkeypatch.setattr(qualcode.log, "_handler", None)
-    yield path
-    logger = logging.getLogger(qualcode.log.LOGGER_NAME)
-    for handler in list(logger.handlers):
-        if handler is qualcode.log._handler:
-            logger.removeHandler(handler)
-            handler.close()
-
-
 def shown_notices(app) -> str:
     from textual.widgets._toast import Toast
 
