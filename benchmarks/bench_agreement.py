@@ -38,20 +38,30 @@ def build(path: Path, segments: int) -> None:
     now = "2024-05-01 00:00:00"
     con.execute("INSERT INTO qc_case (id, name, description, created_at) VALUES (1, 'Case', '', ?)", (now,))
     n_transcripts = segments // SEGMENTS_PER_TRANSCRIPT
+    per = SEGMENTS_PER_TRANSCRIPT
     con.executemany(
-        "INSERT INTO qc_transcript (id, title, kind, case_id, source_name, source_format, content_hash, unit, text, created_at)"
-        " VALUES (?, ?, 'interview', 1, '', '', '', 'turn', ?, ?)",
-        [(t + 1, f"Transcript {t + 1}", "x" * SEGMENTS_PER_TRANSCRIPT, now) for t in range(n_transcripts)])
-    con.executemany("INSERT INTO qc_segment (id, transcript_id, position, start, \"end\", unit) VALUES (?, ?, ?, ?, ?, 'turn')",
-                    [(i + 1, i // SEGMENTS_PER_TRANSCRIPT + 1, i % SEGMENTS_PER_TRANSCRIPT + 1, i % SEGMENTS_PER_TRANSCRIPT,
-                      i % SEGMENTS_PER_TRANSCRIPT + 1) for i in range(segments)])
-    con.execute("INSERT INTO qc_codebook (id, name, kind, description, active, version, source_name, created_at)"
-                " VALUES (1, 'Bench', 'provisional', '', 1, 1, '', ?)", (now,))
-    con.executemany("INSERT INTO qc_code (id, codebook_id, guid, name, brief, definition, inclusion, exclusion, example, applicable,"
-                    " position, status, created_version) VALUES (?, 1, ?, ?, '', '', '', '', '', 1, ?, 'active', 1)",
-                    [(k + 1, f"g{k}", f"Code {k + 1}", k) for k in range(CODES)])
-    con.executemany("INSERT INTO qc_coder (id, name, role, created_at) VALUES (?, ?, ?, ?)",
-                    [(c + 1, f"coder{c + 1}", "coder", now) for c in range(CODERS)] + [(CODERS + 1, "lead", "lead", now)])
+        "INSERT INTO qc_transcript (id, title, kind, case_id, source_name, source_format, content_hash, unit, text,"
+        " created_at) VALUES (?, ?, 'interview', 1, '', '', '', 'turn', ?, ?)",
+        [(t + 1, f"Transcript {t + 1}", "x" * SEGMENTS_PER_TRANSCRIPT, now) for t in range(n_transcripts)],
+    )
+    con.executemany(
+        "INSERT INTO qc_segment (id, transcript_id, position, start, \"end\", unit) VALUES (?, ?, ?, ?, ?, 'turn')",
+        [(i + 1, i // per + 1, i % per + 1, i % per, i % per + 1) for i in range(segments)],
+    )
+    con.execute(
+        "INSERT INTO qc_codebook (id, name, kind, description, active, version, source_name, created_at)"
+        " VALUES (1, 'Bench', 'provisional', '', 1, 1, '', ?)",
+        (now,),
+    )
+    con.executemany(
+        "INSERT INTO qc_code (id, codebook_id, guid, name, brief, definition, inclusion, exclusion, example,"
+        " applicable, position, status, created_version) VALUES (?, 1, ?, ?, '', '', '', '', '', 1, ?, 'active', 1)",
+        [(k + 1, f"g{k}", f"Code {k + 1}", k) for k in range(CODES)],
+    )
+    con.executemany(
+        "INSERT INTO qc_coder (id, name, role, created_at) VALUES (?, ?, ?, ?)",
+        [(c + 1, f"coder{c + 1}", "coder", now) for c in range(CODERS)] + [(CODERS + 1, "lead", "lead", now)],
+    )
     # A shared "truth" per segment and code; each coder copies it with 10% noise, so agreement is realistic.
     truth = rng.random((segments, CODES)) < DENSITY
     rows = []
@@ -61,10 +71,14 @@ def build(path: Path, segments: int) -> None:
         seg, code = np.nonzero(mine)
         rows.append(np.column_stack([seg + 1, code + 1, np.full(seg.size, c + 1)]))
     allrows = np.concatenate(rows)
-    con.executemany("INSERT INTO qc_coding (segment_id, code_id, coder_id, round, created_at) VALUES (?, ?, ?, 1, ?)",
-                    ((int(s), int(k), int(c), now) for s, k, c in allrows))
-    con.executemany("INSERT INTO qc_segment_status (segment_id, coder_id, round, done_at) VALUES (?, ?, 1, ?)",
-                    ((s + 1, c + 1, now) for c in range(CODERS) for s in range(segments)))
+    con.executemany(
+        "INSERT INTO qc_coding (segment_id, code_id, coder_id, round, created_at) VALUES (?, ?, ?, 1, ?)",
+        ((int(s), int(k), int(c), now) for s, k, c in allrows),
+    )
+    con.executemany(
+        "INSERT INTO qc_segment_status (segment_id, coder_id, round, done_at) VALUES (?, ?, 1, ?)",
+        ((s + 1, c + 1, now) for c in range(CODERS) for s in range(segments)),
+    )
     con.commit()
     con.close()
 
@@ -82,7 +96,8 @@ def baseline(path: Path) -> float:
     start = time.perf_counter()
     with Project(path) as p, p.read() as s:
         base = max_id(s, Code.id) + 1
-        for _coder, _round, values in int_groups(s, packed(Coding.segment_id, Coding.code_id, base), Coding.coder_id, Coding.round):
+        pairs = packed(Coding.segment_id, Coding.code_id, base)
+        for _coder, _round, values in int_groups(s, pairs, Coding.coder_id, Coding.round):
             unpack(values, base)
     return time.perf_counter() - start
 
@@ -98,6 +113,7 @@ def plain_read(path: Path) -> float:
 
 def full_report(path: Path) -> tuple[float, dict]:
     from click.testing import CliRunner
+
     from qualcode.cli.main import cli
 
     start = time.perf_counter()
@@ -113,8 +129,9 @@ def naive(path: Path, segments: int) -> float:
 
     The codings are read once; the per-code work is timed on NAIVE_CODES codes and scaled to all codes.
     """
-    import krippendorff
     from itertools import combinations
+
+    import krippendorff
     from sklearn.metrics import cohen_kappa_score
     from statsmodels.stats.inter_rater import fleiss_kappa
 
@@ -157,10 +174,24 @@ def main() -> None:
         base = median_time(lambda: baseline(path))
         plain = plain_read(path)
         by_hand = naive(path, segments)
-        print(f"codings read baseline (bulk read into numpy): {base:.2f} s; the same read row by row (fetchall): {plain:.2f} s")
-        print(f"qualcode agreement --format json: {wall:.2f} s (pooled kappa {report['pooled_kappa']:.3f}, units {report['units']})")
-        print(f"by hand (sklearn/statsmodels/krippendorff per code, {NAIVE_CODES} codes scaled to {CODES}): {by_hand:.1f} s")
-        print(json.dumps({"wall_s": round(wall, 3), "ratio": round(wall / base, 2), "speedup_vs_naive": round(by_hand / wall, 1)}))
+        print(
+            f"codings read baseline (bulk read into numpy): {base:.2f} s;"
+            f" the same read row by row (fetchall): {plain:.2f} s"
+        )
+        print(
+            f"qualcode agreement --format json: {wall:.2f} s"
+            f" (pooled kappa {report['pooled_kappa']:.3f}, units {report['units']})"
+        )
+        print(
+            f"by hand (sklearn/statsmodels/krippendorff per code, {NAIVE_CODES} codes scaled to {CODES}):"
+            f" {by_hand:.1f} s"
+        )
+        figures = {
+            "wall_s": round(wall, 3),
+            "ratio": round(wall / base, 2),
+            "speedup_vs_naive": round(by_hand / wall, 1),
+        }
+        print(json.dumps(figures))
 
 
 if __name__ == "__main__":

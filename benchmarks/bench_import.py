@@ -29,17 +29,39 @@ import json
 import random
 import re
 import resource
-import statistics
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-WORDS = ("we", "planning", "coach", "the", "students", "data", "time", "team", "lesson", "and", "a", "to",
-         "principal", "shared", "goals", "trust", "math", "feedback", "meeting", "together", "really", "think")
+WORDS = (
+    "we",
+    "planning",
+    "coach",
+    "the",
+    "students",
+    "data",
+    "time",
+    "team",
+    "lesson",
+    "and",
+    "a",
+    "to",
+    "principal",
+    "shared",
+    "goals",
+    "trust",
+    "math",
+    "feedback",
+    "meeting",
+    "together",
+    "really",
+    "think",
+)
 SPEAKERS = ("Interviewer", "P1", "P2", "Coach Reyes", "Ms. Park")
 TURN_RE = re.compile(r"^([^\n:]{1,40}):[ \t]+", re.MULTILINE)
 
@@ -70,38 +92,63 @@ def baseline(folder: Path, db: Path) -> tuple[float, float, int]:
         "CREATE TABLE qc_case (id INTEGER PRIMARY KEY, name TEXT, description TEXT, created_at TEXT);"
         "CREATE TABLE qc_transcript (id INTEGER PRIMARY KEY, title TEXT, kind TEXT, case_id INT, date TEXT,"
         " source_name TEXT, source_format TEXT, content_hash TEXT, unit TEXT, text TEXT, created_at TEXT);"
-        "CREATE TABLE qc_speaker (id INTEGER PRIMARY KEY, transcript_id INT, label TEXT, role TEXT, pseudonym TEXT, attributes TEXT);"
-        "CREATE TABLE qc_segment (id INTEGER PRIMARY KEY, transcript_id INT, position INT, start INT, \"end\" INT,"
+        "CREATE TABLE qc_speaker (id INTEGER PRIMARY KEY, transcript_id INT, label TEXT, role TEXT, pseudonym TEXT,"
+        " attributes TEXT);"
+        'CREATE TABLE qc_segment (id INTEGER PRIMARY KEY, transcript_id INT, position INT, start INT, "end" INT,'
         " speaker_id INT, unit TEXT, time_start REAL, time_end REAL);"
         "CREATE TABLE qc_audit (id INTEGER PRIMARY KEY, at TEXT, actor TEXT, action TEXT, entity TEXT, entity_id INT,"
-        " \"before\" TEXT, \"after\" TEXT);"
+        ' "before" TEXT, "after" TEXT);'
     )
     segments = 0
     with conn:
-        now = str(datetime.now(timezone.utc).replace(tzinfo=None))
+        now = str(datetime.now(UTC).replace(tzinfo=None))
         conn.execute("INSERT INTO qc_case VALUES (1, 'bench', '', ?)", (now,))
         for tid, path in enumerate(sorted(folder.glob("*.txt")), start=1):
             text = path.read_text(encoding="utf-8")
             digest = hashlib.sha256(text.encode()).hexdigest()
-            now = str(datetime.now(timezone.utc).replace(tzinfo=None))
-            conn.execute("INSERT INTO qc_transcript VALUES (?, ?, 'interview', 1, NULL, ?, 'txt', ?, 'turn', ?, ?)",
-                         (tid, path.stem, path.name, digest, text, now))
+            now = str(datetime.now(UTC).replace(tzinfo=None))
+            conn.execute(
+                "INSERT INTO qc_transcript VALUES (?, ?, 'interview', 1, NULL, ?, 'txt', ?, 'turn', ?, ?)",
+                (tid, path.stem, path.name, digest, text, now),
+            )
             labels = list(TURN_RE.finditer(text))
             speaker_ids: dict[str, int] = {}
             for m in labels:
                 if m.group(1) not in speaker_ids:
-                    cur = conn.execute("INSERT INTO qc_speaker (transcript_id, label, role, pseudonym, attributes)"
-                                       " VALUES (?, ?, 'unknown', NULL, '{}')", (tid, m.group(1)))
+                    cur = conn.execute(
+                        "INSERT INTO qc_speaker (transcript_id, label, role, pseudonym, attributes)"
+                        " VALUES (?, ?, 'unknown', NULL, '{}')",
+                        (tid, m.group(1)),
+                    )
                     speaker_ids[m.group(1)] = cur.lastrowid
-            rows = [(tid, i, m.end(), labels[i].start() if i < len(labels) else len(text), speaker_ids[m.group(1)])
-                    for i, m in enumerate(labels, start=1)]
-            conn.executemany("INSERT INTO qc_segment (transcript_id, position, start, \"end\", speaker_id, unit,"
-                             " time_start, time_end) VALUES (?, ?, ?, ?, ?, 'turn', NULL, NULL)", rows)
-            conn.execute("INSERT INTO qc_audit (at, actor, action, entity, entity_id, \"before\", \"after\")"
-                         " VALUES (?, '', 'transcript.import', 'qc_transcript', ?, 'null', ?)",
-                         (now, tid, json.dumps({"title": path.stem, "case": "bench", "kind": "interview",
-                                                "source_name": path.name, "content_hash": digest,
-                                                "segments": len(rows), "speakers": len(speaker_ids)})))
+            rows = [
+                (tid, i, m.end(), labels[i].start() if i < len(labels) else len(text), speaker_ids[m.group(1)])
+                for i, m in enumerate(labels, start=1)
+            ]
+            conn.executemany(
+                'INSERT INTO qc_segment (transcript_id, position, start, "end", speaker_id, unit,'
+                " time_start, time_end) VALUES (?, ?, ?, ?, ?, 'turn', NULL, NULL)",
+                rows,
+            )
+            conn.execute(
+                'INSERT INTO qc_audit (at, actor, action, entity, entity_id, "before", "after")'
+                " VALUES (?, '', 'transcript.import', 'qc_transcript', ?, 'null', ?)",
+                (
+                    now,
+                    tid,
+                    json.dumps(
+                        {
+                            "title": path.stem,
+                            "case": "bench",
+                            "kind": "interview",
+                            "source_name": path.name,
+                            "content_hash": digest,
+                            "segments": len(rows),
+                            "speakers": len(speaker_ids),
+                        }
+                    ),
+                ),
+            )
             segments += len(rows)
     conn.close()
     return time.perf_counter() - started, time.process_time() - cpu_started, segments
@@ -145,7 +192,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="a tenth of the size (100 transcripts)")
     parser.add_argument("--project", help="database URL to import into (default: a temporary SQLite file)")
-    parser.add_argument("--repeat", type=int, default=5, help="runs of each side; the best of each is compared (default 5)")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="runs of each side; the best of each is compared (default 5)"
+    )
     args = parser.parse_args()
     files = 100 if args.small else 1000
     engine = "postgresql" if args.project and "://" in args.project else "sqlite"
@@ -174,19 +223,36 @@ def main() -> None:
             qc_runs.append((wall_s, cpu_s))
     print(f"transcripts: {files} (~8,000 words each), segments: {segments}, engine: {engine}, runs: {len(qc_runs)}")
     for n, ((b_s, b_cpu), (q_s, q_cpu)) in enumerate(zip(base_runs, qc_runs), start=1):
-        print(f"  run {n}: baseline {b_s:.2f} s (cpu {b_cpu:.2f}), qualcode {q_s:.2f} s (cpu {q_cpu:.2f}), ratio {q_s / b_s:.2f}")
+        print(
+            f"  run {n}: baseline {b_s:.2f} s (cpu {b_cpu:.2f}), qualcode {q_s:.2f} s (cpu {q_cpu:.2f}),"
+            f" ratio {q_s / b_s:.2f}"
+        )
     base_s, base_cpu = min(r[0] for r in base_runs), min(r[1] for r in base_runs)
     wall_s, cpu_s = min(r[0] for r in qc_runs), min(r[1] for r in qc_runs)
     median_ratio = statistics.median(q[0] / b[0] for b, q in zip(base_runs, qc_runs))
     rate = segments / wall_s
     print(f"baseline (regex + sqlite3 executemany), best: {base_s:.2f} s (cpu {base_cpu:.2f} s)")
-    print(f"qualcode import, best: {wall_s:.2f} s (cpu {cpu_s:.2f} s), {rate:,.0f} segments/s, peak RSS {peak_rss_mb():.0f} MB")
-    print(f"ratio (best to best): {wall_s / base_s:.2f} (target <= 2.0); median of per-run ratios {median_ratio:.2f}; "
-          f"cpu ratio {cpu_s / base_cpu:.2f}"
-          + (" (the database server's work is not in the cpu figure)" if engine == "postgresql" else ""))
-    print(json.dumps({"ratio": round(wall_s / base_s, 3), "peak_rss_mb": round(peak_rss_mb(), 1),
-                      "segments_per_s": round(rate, 1), "wall_s": round(wall_s, 3),
-                      "median_run_ratio": round(median_ratio, 3), "runs": len(qc_runs)}))
+    print(
+        f"qualcode import, best: {wall_s:.2f} s (cpu {cpu_s:.2f} s), {rate:,.0f} segments/s,"
+        f" peak RSS {peak_rss_mb():.0f} MB"
+    )
+    print(
+        f"ratio (best to best): {wall_s / base_s:.2f} (target <= 2.0); median of per-run ratios {median_ratio:.2f}; "
+        f"cpu ratio {cpu_s / base_cpu:.2f}"
+        + (" (the database server's work is not in the cpu figure)" if engine == "postgresql" else "")
+    )
+    print(
+        json.dumps(
+            {
+                "ratio": round(wall_s / base_s, 3),
+                "peak_rss_mb": round(peak_rss_mb(), 1),
+                "segments_per_s": round(rate, 1),
+                "wall_s": round(wall_s, 3),
+                "median_run_ratio": round(median_ratio, 3),
+                "runs": len(qc_runs),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

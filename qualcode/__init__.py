@@ -10,4 +10,4 @@ def open_project(target=None, *, create=False, user=None):
     return _open(target, create=create, user=user)
 
 
-__all__ = ["open_project", "__version__"]
+__all__ = ["__version__", "open_project"]

@@ -11,9 +11,7 @@ from sqlalchemy import func, select
 from qualcode.cli.main import cli
 from qualcode.demo import PROFILES, SAMPLES
 from qualcode.project import Project
-from qualcode.store.models import (
-    Codebook, ConsensusDecision, Memo, RoundTranscript, Segment, SegmentStatus, Transcript,
-)
+from qualcode.store.models import Codebook, ConsensusDecision, Memo, RoundTranscript, Segment, SegmentStatus, Transcript
 
 from .conftest import copy_demo
 
