@@ -4,29 +4,38 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
+from textual.command import Provider
 
-from ..coding.blinding import set_blinded
 from ..coding.queries import claim_viewer
-from ..coding.rounds import open_round
-from ..coding.service import UndoHistory
-from ..project import Project
 from . import bindings
-from .commands import JumpProvider
 from .registry import screen_entry
-from .screens.coding import CodingScreen
-from .screens.help import HelpScreen
 from .screens.home import HomeScreen
 from .settings import Settings, load_settings
 from .widgets.transcript_view import transcript_theme_variables
 from .writer import Writer
 
+if TYPE_CHECKING:
+    from ..coding.service import UndoHistory
+    from ..project import Project
+
+# Start-up loads only what the home screen shows: the coding screen, help, the palette's jump
+# commands and the lead's writes are imported when first used.
+
+
+def jump_provider() -> type[Provider]:
+    """The palette's jump commands, imported when the palette first opens."""
+    from .commands import JumpProvider
+
+    return JumpProvider
+
 
 class QualcodeApp(App):
     CSS_PATH = str(Path(__file__).with_name("qualcode.tcss"))
     TITLE = "qualcode"
-    COMMANDS = App.COMMANDS | {JumpProvider}
+    COMMANDS = App.COMMANDS | {jump_provider}
     BINDINGS = bindings.bindings("app")
 
     def __init__(
@@ -79,6 +88,8 @@ class QualcodeApp(App):
     ) -> None:
         """Open the coding screen; from a lead screen (evidence, queue) it opens on top, with every
         coder's codes shown, and escape returns there."""
+        from .screens.coding import CodingScreen
+
         from_lead_screen = not isinstance(self.screen, (CodingScreen, HomeScreen))
         if segment_position is None:
             segment_position = self.last_position.get(transcript_id)  # back where you left off
@@ -101,6 +112,8 @@ class QualcodeApp(App):
             self.home.select_case(case)
 
     def show_code(self, code_id: int) -> None:
+        from .screens.coding import CodingScreen
+
         if isinstance(self.screen, CodingScreen):
             self.screen.show_code(code_id)
         else:
@@ -117,11 +130,15 @@ class QualcodeApp(App):
         self.open_screen(screen_id)
 
     def action_show_help(self) -> None:
+        from .screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     # -- lead actions (queued like every other write) -------------------------------------
     def set_blinding(self, blinded: bool, target=None) -> None:
+        from ..coding.blinding import set_blinded
+
         def write() -> bool:
             with self.project.transaction() as s:
                 set_blinded(s, self.coder_name, blinded)
@@ -130,6 +147,8 @@ class QualcodeApp(App):
         self.writer.submit(target or self.home, "blinding", write)
 
     def open_round(self, transcript_ids: list[int], note: str, target=None) -> None:
+        from ..coding.rounds import open_round
+
         def write() -> int:
             with self.project.transaction() as s:
                 return open_round(s, self.coder_name, transcript_ids, note)

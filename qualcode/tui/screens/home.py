@@ -19,7 +19,6 @@ from ..registry import HEADLINES
 from ..typed import WorkbenchScreen
 from ..widgets.columns import fit_columns, literal, text_width
 from ..writer import Written
-from .dialogs import ConfirmDialog, PromptDialog
 
 
 def progress_cell(done: int, total: int) -> Text:
@@ -162,6 +161,7 @@ class HomeScreen(WorkbenchScreen[None]):
         row = self.selected
         if row is None or not self.is_lead:
             return
+        from .dialogs import PromptDialog  # the dialogs load when a lead first needs one, not at start-up
 
         def done(note: str | None) -> None:
             if note is not None:
@@ -179,6 +179,8 @@ class HomeScreen(WorkbenchScreen[None]):
     def action_toggle_blinding(self) -> None:
         if not self.is_lead:
             return
+        from .dialogs import ConfirmDialog
+
         question = (
             "Unblind the project? Every coder will see everyone's codings."
             if self.blinded
