@@ -58,7 +58,7 @@ def _decode(data: bytes, encoding: str, source: object) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputError(located(source, f"undecodable bytes (not UTF-8, UTF-16 or cp1252)", line)) from None
+        raise InputError(located(source, "undecodable bytes (not UTF-8, UTF-16 or cp1252)", line)) from None
 
 
 def normalise(text: str) -> str:

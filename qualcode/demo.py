@@ -18,18 +18,28 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlmodel import select
 
+from .agreement.decisions import accept_agreed, decide, flag_for_revision, reconciliation_memo
+from .agreement.queue import disagreement_queue
 from .codebook.formats import read_codebook
 from .codebook.lookup import CodeResolver
 from .codebook.persist import activate, store_model
-from .agreement.decisions import accept_agreed, decide, flag_for_revision, reconciliation_memo
-from .agreement.queue import disagreement_queue
 from .coding.rounds import open_round
 from .errors import QualcodeError
 from .ingest.attributes import read_case_attributes, store_case_attributes
 from .ingest.importer import ImportOptions, import_paths
 from .project import Project
 from .store.models import (
-    AuditEvent, Case, Code, Codebook, Coder, Coding, Meta, Segment, SegmentStatus, Transcript, utcnow,
+    AuditEvent,
+    Case,
+    Code,
+    Codebook,
+    Coder,
+    Coding,
+    Meta,
+    Segment,
+    SegmentStatus,
+    Transcript,
+    utcnow,
 )
 from .synthesis.annotations import add_exemplar, set_cell_memo, set_pattern
 
@@ -57,8 +67,14 @@ PROFILES = (
 
 # Codes coders confuse in practice (both directions).
 CONFUSABLE = {
-    "SA": ("SI", "RC"), "SI": ("SA", "SN"), "WD": ("RC",), "RC": ("WD", "SA"),
-    "SN": ("CE", "SI"), "CE": ("SN",), "SV": ("OI",), "OI": ("SV", "CE"),
+    "SA": ("SI", "RC"),
+    "SI": ("SA", "SN"),
+    "WD": ("RC",),
+    "RC": ("WD", "SA"),
+    "SN": ("CE", "SI"),
+    "CE": ("SN",),
+    "SV": ("OI",),
+    "OI": ("SV", "CE"),
 }
 
 # What the lead writes where the coders split (keyed by seven-condition key).
@@ -110,7 +126,7 @@ def _first_sentence(text: str, start: int, end: int) -> tuple[int, int]:
     chunk = text[start:end]
     for stop in (". ", "? ", "! "):
         i = chunk.find(stop)
-        if 20 <= i:
+        if i >= 20:
             return start, start + i + 1
     return start, end
 
@@ -166,13 +182,30 @@ def simulate_codings(project: Project, rng: random.Random) -> None:
                         chosen.add(rng.choice(cqr_siblings.get(parent, [c])))
                 for code_id in sorted(chosen):
                     quote = _first_sentence(texts[fname], a, b) if rng.random() < 0.25 else (None, None)
-                    codings.append({"segment_id": sid, "code_id": code_id, "coder_id": cid, "round": 1,
-                                    "quote_start": quote[0], "quote_end": quote[1], "created_at": now})
+                    codings.append(
+                        {
+                            "segment_id": sid,
+                            "code_id": code_id,
+                            "coder_id": cid,
+                            "round": 1,
+                            "quote_start": quote[0],
+                            "quote_end": quote[1],
+                            "created_at": now,
+                        }
+                    )
                 statuses.append({"segment_id": sid, "coder_id": cid, "round": 1, "done_at": now})
     for row in codings:
-        events.append({"at": now, "actor": _name(coders, row["coder_id"]), "action": "coding.apply",
-                       "entity": "qc_coding", "entity_id": None, "before": None,
-                       "after": {k: v for k, v in row.items() if k != "created_at"}})
+        events.append(
+            {
+                "at": now,
+                "actor": _name(coders, row["coder_id"]),
+                "action": "coding.apply",
+                "entity": "qc_coding",
+                "entity_id": None,
+                "before": None,
+                "after": {k: v for k, v in row.items() if k != "created_at"},
+            }
+        )
     with project.transaction() as s:
         s.execute(insert(Coding), codings)
         s.execute(insert(SegmentStatus), statuses)
@@ -199,8 +232,15 @@ def reconcile_some(project: Project, rng: random.Random) -> None:
                 for dispute in item.disputed:
                     votes = len(dispute["applied_by"])
                     method = "take" if votes >= 2 else "intersection"
-                    decide(s, LEAD, item.segment_id, dispute["code_id"], method,
-                           coder=dispute["applied_by"][0] if method == "take" else None, coders=coder_names)
+                    decide(
+                        s,
+                        LEAD,
+                        item.segment_id,
+                        dispute["code_id"],
+                        method,
+                        coder=dispute["applied_by"][0] if method == "take" else None,
+                        coders=coder_names,
+                    )
                     code = s.get(Code, dispute["code_id"])
                     note = RECONCILIATION_NOTES.get(code.key or "")
                     if note and n % 3 == 0:
@@ -245,7 +285,8 @@ def write_cross_case_notes(project: Project) -> None:
 
         for code in codes.codes:
             first = s.exec(
-                select(ConsensusDecision.segment_id).where(ConsensusDecision.code_id == code.id, ConsensusDecision.present == True)  # noqa: E712
+                select(ConsensusDecision.segment_id)
+                .where(ConsensusDecision.code_id == code.id, ConsensusDecision.present == True)  # noqa: E712
                 .order_by(ConsensusDecision.segment_id)
             ).first()
             if first is not None:

@@ -39,8 +39,10 @@ class Table:
         return [dict(zip(self.columns, row)) for row in self.rows]
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, **kw: Any) -> "Table":
+    def from_frame(cls, frame: pd.DataFrame, **kw: Any) -> Table:
         import pandas as pd
 
-        rows = [[None if (isinstance(v, float) and pd.isna(v)) else v for v in row] for row in frame.itertuples(index=False)]
+        rows = [
+            [None if (isinstance(v, float) and pd.isna(v)) else v for v in row] for row in frame.itertuples(index=False)
+        ]
         return cls(columns=[str(c) for c in frame.columns], rows=rows, **kw)

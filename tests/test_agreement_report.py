@@ -17,8 +17,15 @@ from qualcode.store.models import Case, Code, Codebook, Coder, Coding, Segment, 
 KEYS = ("SV", "SA", "RC")
 
 
-def build_study(project, codings: dict[str, dict[int, set[str]]], done: dict[str, set[int]], *, rounds=None,
-                segments: int = 6, kind: str = "provisional") -> dict:
+def build_study(
+    project,
+    codings: dict[str, dict[int, set[str]]],
+    done: dict[str, set[int]],
+    *,
+    rounds=None,
+    segments: int = 6,
+    kind: str = "provisional",
+) -> dict:
     """One case, one transcript of ``segments`` segments, coders with role coder plus a lead and an auditor.
 
     ``codings[coder][position]`` = code keys; ``done[coder]`` = positions marked done (round 1 unless
@@ -48,14 +55,27 @@ def build_study(project, codings: dict[str, dict[int, set[str]]], done: dict[str
         s.flush()
         codes = {}
         for pos, key in enumerate(KEYS):
-            c = Code(codebook_id=cb.id, guid=key, name={"SV": "Shared vision and strategy", "SA": "Supportive administration",
-                                                         "RC": "Resources and capacity"}[key], key=key, position=pos,
-                     definition=f"Definition of {key}")
+            c = Code(
+                codebook_id=cb.id,
+                guid=key,
+                name={
+                    "SV": "Shared vision and strategy",
+                    "SA": "Supportive administration",
+                    "RC": "Resources and capacity",
+                }[key],
+                key=key,
+                position=pos,
+                definition=f"Definition of {key}",
+            )
             s.add(c)
             s.flush()
             codes[key] = c.id
         coders = {}
-        for name, role in [*((n, "coder") for n in sorted(set(codings) | set(done))), ("lead", "lead"), ("audrey", "auditor")]:
+        for name, role in [
+            *((n, "coder") for n in sorted(set(codings) | set(done))),
+            ("lead", "lead"),
+            ("audrey", "auditor"),
+        ]:
             c = Coder(name=name, role=role)
             s.add(c)
             s.flush()
@@ -63,7 +83,11 @@ def build_study(project, codings: dict[str, dict[int, set[str]]], done: dict[str
         for name, by_pos in codings.items():
             for pos, keys in by_pos.items():
                 for key in keys:
-                    s.add(Coding(segment_id=segs[pos], code_id=codes[key], coder_id=coders[name], round=rounds.get(name, 1)))
+                    s.add(
+                        Coding(
+                            segment_id=segs[pos], code_id=codes[key], coder_id=coders[name], round=rounds.get(name, 1)
+                        )
+                    )
         for name, positions in done.items():
             for pos in positions:
                 s.add(SegmentStatus(segment_id=segs[pos], coder_id=coders[name], round=rounds.get(name, 1)))
@@ -126,6 +150,7 @@ def test_the_latest_round_every_coder_started_counts_unless_a_round_is_given(any
     def recode(name: str) -> None:
         with any_project.transaction() as s:
             from sqlalchemy import select
+
             coder = s.exec(select(Coder).where(Coder.name == name)).scalars().one()
             seg1 = s.exec(select(Segment).where(Segment.position == 1)).scalars().one()
             seg2 = s.exec(select(Segment).where(Segment.position == 2)).scalars().one()
@@ -143,7 +168,9 @@ def test_the_latest_round_every_coder_started_counts_unless_a_round_is_given(any
 
     recode("ann")
     latest = {row["key"]: row for row in report_of(any_project)["per_code"]}
-    assert latest["SV"]["p_o"] == pytest.approx(1.0) and latest["SA"]["p_o"] == pytest.approx(1.0)  # nobody applied SA in round 2
+    assert latest["SV"]["p_o"] == pytest.approx(1.0) and latest["SA"]["p_o"] == pytest.approx(
+        1.0
+    )  # nobody applied SA in round 2
     first = {row["key"]: row for row in report_of(any_project, round=1)["per_code"]}
     assert first["SV"]["p_o"] == pytest.approx(0.5)
     assert report_of(any_project, by="round")["slices"][1]["units"] == 2
@@ -223,7 +250,9 @@ def test_agreement_command_table_and_slices(project, project_path):
     from qualcode.cli.main import cli
 
     build_study(project, CODINGS, DONE)
-    result = CliRunner().invoke(cli, ["agreement", "-p", str(project_path), "--as", "lead", "--format", "csv", "--by", "case"])
+    result = CliRunner().invoke(
+        cli, ["agreement", "-p", str(project_path), "--as", "lead", "--format", "csv", "--by", "case"]
+    )
     assert result.exit_code == 0, result.output
     assert "Lincoln Elementary" in result.output and "0.75" in result.output
 

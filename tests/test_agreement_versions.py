@@ -7,7 +7,7 @@ segments 1-4 in March and segments 5-8 in April. Statistics are worked out by ha
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -16,15 +16,27 @@ from qualcode.store.models import CodebookVersion, Coding, SegmentStatus
 
 from .test_agreement_report import build_study, report_of
 
-V1, V2 = datetime(2024, 3, 1, tzinfo=timezone.utc), datetime(2024, 4, 1, tzinfo=timezone.utc)
-MARCH, APRIL = datetime(2024, 3, 15, tzinfo=timezone.utc), datetime(2024, 4, 15, tzinfo=timezone.utc)
-FEBRUARY = datetime(2024, 2, 20, tzinfo=timezone.utc)
+V1, V2 = datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 4, 1, tzinfo=UTC)
+MARCH, APRIL = datetime(2024, 3, 15, tzinfo=UTC), datetime(2024, 4, 15, tzinfo=UTC)
+FEBRUARY = datetime(2024, 2, 20, tzinfo=UTC)
 
 # (coder, position) -> code keys, with when they were coded and marked done.
-MARCH_CODINGS = {("ann", 1): {"SV"}, ("ann", 2): {"SV"}, ("ann", 3): {"SA"},
-                 ("ben", 1): {"SV"}, ("ben", 2): {"SA"}, ("ben", 3): {"SA"}}
-APRIL_CODINGS = {("ann", 5): {"SV"}, ("ann", 6): {"SA"}, ("ann", 8): {"RC"},
-                 ("ben", 5): {"SV"}, ("ben", 6): {"SA"}, ("ben", 8): {"RC"}}
+MARCH_CODINGS = {
+    ("ann", 1): {"SV"},
+    ("ann", 2): {"SV"},
+    ("ann", 3): {"SA"},
+    ("ben", 1): {"SV"},
+    ("ben", 2): {"SA"},
+    ("ben", 3): {"SA"},
+}
+APRIL_CODINGS = {
+    ("ann", 5): {"SV"},
+    ("ann", 6): {"SA"},
+    ("ann", 8): {"RC"},
+    ("ben", 5): {"SV"},
+    ("ben", 6): {"SA"},
+    ("ben", 8): {"RC"},
+}
 
 
 def build_versioned_study(project, *, with_versions: bool = True) -> dict:
@@ -36,8 +48,14 @@ def build_versioned_study(project, *, with_versions: bool = True) -> dict:
         for when, codings, positions in ((MARCH, MARCH_CODINGS, range(1, 5)), (APRIL, APRIL_CODINGS, range(5, 9))):
             for (coder, pos), keys in codings.items():
                 for key in keys:
-                    s.add(Coding(segment_id=ids["segments"][pos], code_id=ids["codes"][key], coder_id=ids["coders"][coder],
-                                 created_at=when))
+                    s.add(
+                        Coding(
+                            segment_id=ids["segments"][pos],
+                            code_id=ids["codes"][key],
+                            coder_id=ids["coders"][coder],
+                            created_at=when,
+                        )
+                    )
             for coder in ("ann", "ben"):
                 for pos in positions:
                     s.add(SegmentStatus(segment_id=ids["segments"][pos], coder_id=ids["coders"][coder], done_at=when))
@@ -66,7 +84,14 @@ def test_each_version_compares_the_work_done_while_it_was_in_force(any_project):
 def test_codings_older_than_the_first_version_count_in_it(any_project):
     ids = build_versioned_study(any_project)
     with any_project.transaction() as s:
-        s.add(Coding(segment_id=ids["segments"][4], code_id=ids["codes"]["RC"], coder_id=ids["coders"]["ann"], created_at=FEBRUARY))
+        s.add(
+            Coding(
+                segment_id=ids["segments"][4],
+                code_id=ids["codes"]["RC"],
+                coder_id=ids["coders"]["ann"],
+                created_at=FEBRUARY,
+            )
+        )
     first = report_of(any_project, by="version")["slices"][0]
     # RC now: ann 0001, ben 0000 on segments 1-4 -> p_o 3/4, p_e .25 * 0 + .75 * 1 = .75.
     # Pooled: mean p_o (3/4 + 3/4 + 3/4) = .75, mean p_e (.5 + .5 + .75) / 3 = 7/12 -> (.75 - 7/12) / (5/12) = .4.
@@ -84,9 +109,13 @@ def test_agreement_command_by_version(project, project_path):
     from qualcode.cli.main import cli
 
     build_versioned_study(project)
-    result = CliRunner().invoke(cli, ["agreement", "-p", str(project_path), "--as", "lead", "--by", "version", "--format", "json"])
+    result = CliRunner().invoke(
+        cli, ["agreement", "-p", str(project_path), "--as", "lead", "--by", "version", "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     assert [s["pooled_kappa"] for s in json.loads(result.output)["slices"]] == pytest.approx([0.5, 1.0])
-    table = CliRunner().invoke(cli, ["agreement", "-p", str(project_path), "--as", "lead", "--by", "version", "--format", "csv"])
+    table = CliRunner().invoke(
+        cli, ["agreement", "-p", str(project_path), "--as", "lead", "--by", "version", "--format", "csv"]
+    )
     assert table.exit_code == 0, table.output
     assert table.output.splitlines()[0].startswith("Version,") and "0.50" in table.output

@@ -13,7 +13,15 @@ from qualcode.codebook.formats import read_codebook
 from qualcode.codebook.lookup import CodeResolver, get_codebook
 from qualcode.errors import QualcodeError
 from qualcode.store.models import (
-    AuditEvent, Code, Coder, Coding, ConsensusDecision, Exemplar, Memo, Segment, Transcript,
+    AuditEvent,
+    Code,
+    Coder,
+    Coding,
+    ConsensusDecision,
+    Exemplar,
+    Memo,
+    Segment,
+    Transcript,
 )
 
 CODEBOOKS = Path(__file__).resolve().parent.parent / "codebooks"
@@ -44,19 +52,24 @@ def coded(any_project):
         s.flush()
         sv, sa, wd = code(s, "SV"), code(s, "SA"), code(s, "WD")
         plan = [  # (segment, coder, code)
-            (0, ann, sv), (0, ann, sa),  # ann has both codes of a later merge on one segment
-            (1, ann, sa), (1, ben, sv),
-            (2, ben, sa), (2, ben, wd),
+            (0, ann, sv),
+            (0, ann, sa),  # ann has both codes of a later merge on one segment
+            (1, ann, sa),
+            (1, ben, sv),
+            (2, ben, sa),
+            (2, ben, wd),
             (3, ann, wd),
         ]
         s.add_all([Coding(segment_id=segments[i].id, coder_id=c.id, code_id=k.id, round=1) for i, c, k in plan])
-        s.add_all([
-            ConsensusDecision(segment_id=segments[0].id, code_id=sv.id, present=False),
-            ConsensusDecision(segment_id=segments[0].id, code_id=sa.id, present=True),
-            ConsensusDecision(segment_id=segments[1].id, code_id=sa.id, present=True),
-            Memo(kind="code", code_id=sa.id, text="watch the overlap with SI"),
-            Exemplar(code_id=sa.id, segment_id=segments[2].id, start=8, end=12),
-        ])
+        s.add_all(
+            [
+                ConsensusDecision(segment_id=segments[0].id, code_id=sv.id, present=False),
+                ConsensusDecision(segment_id=segments[0].id, code_id=sa.id, present=True),
+                ConsensusDecision(segment_id=segments[1].id, code_id=sa.id, present=True),
+                Memo(kind="code", code_id=sa.id, text="watch the overlap with SI"),
+                Exemplar(code_id=sa.id, segment_id=segments[2].id, start=8, end=12),
+            ]
+        )
     return project
 
 
@@ -64,7 +77,9 @@ def coding_rows(s):
     """Every coding as (segment position, coder, code name), independent of ids."""
     rows = s.exec(
         select(Segment.position, Coder.name, Code.name)
-        .join(Coding, Coding.segment_id == Segment.id).join(Coder, Coder.id == Coding.coder_id).join(Code, Code.id == Coding.code_id)
+        .join(Coding, Coding.segment_id == Segment.id)
+        .join(Coder, Coder.id == Coding.coder_id)
+        .join(Code, Code.id == Coding.code_id)
     ).all()
     return sorted(tuple(r) for r in rows)
 
@@ -105,7 +120,9 @@ def test_rename_keeps_the_code_and_its_codings(coded):
         changes.rename_code(s, get_codebook(s), "lead", sa, "Administrative support")
     with coded.read() as s:
         after = coding_rows(s)
-        assert after == sorted((p, c, "Administrative support" if k == "Supportive administration" else k) for p, c, k in before)
+        assert after == sorted(
+            (p, c, "Administrative support" if k == "Supportive administration" else k) for p, c, k in before
+        )
         assert code(s, "Administrative support").key == "SA"
         assert get_codebook(s).version == 2
 
@@ -121,12 +138,17 @@ def test_merge_moves_codings_consensus_memos_and_exemplars_without_losing_any(co
         # Every (segment, coder) that had SA or SV now has SV exactly once; WD untouched.
         assert coding_rows(s) == [
             (1, "ann", "Shared vision and strategy"),
-            (2, "ann", "Shared vision and strategy"), (2, "ben", "Shared vision and strategy"),
-            (3, "ben", "Shared vision and strategy"), (3, "ben", "Work design"),
+            (2, "ann", "Shared vision and strategy"),
+            (2, "ben", "Shared vision and strategy"),
+            (3, "ben", "Shared vision and strategy"),
+            (3, "ben", "Work design"),
             (4, "ann", "Work design"),
         ]
-        decisions = s.exec(select(Segment.position, ConsensusDecision.code_id, ConsensusDecision.present)
-                           .join(Segment, Segment.id == ConsensusDecision.segment_id)).all()
+        decisions = s.exec(
+            select(Segment.position, ConsensusDecision.code_id, ConsensusDecision.present).join(
+                Segment, Segment.id == ConsensusDecision.segment_id
+            )
+        ).all()
         # SA was present on segment 1 where SV was absent: the merged code is present there.
         assert sorted(tuple(d) for d in decisions) == [(1, sv.id, True), (2, sv.id, True)]
         assert s.exec(select(Memo.code_id)).scalars().all() == [sv.id]
@@ -140,9 +162,13 @@ def test_merge_moves_codings_consensus_memos_and_exemplars_without_losing_any(co
 def test_merge_moves_sub_codes_and_refuses_merging_into_a_descendant(any_project):
     load(any_project, "cqr_collaboration.yaml")
     with pytest.raises(QualcodeError, match="own sub-code"), any_project.transaction() as s:
-        changes.merge_codes(s, get_codebook(s), "lead", code(s, "Pre-program collaboration"), code(s, "Isolated classrooms"))
+        changes.merge_codes(
+            s, get_codebook(s), "lead", code(s, "Pre-program collaboration"), code(s, "Isolated classrooms")
+        )
     with any_project.transaction() as s:
-        changes.merge_codes(s, get_codebook(s), "lead", code(s, "Pre-program collaboration"), code(s, "Barriers to collaboration"))
+        changes.merge_codes(
+            s, get_codebook(s), "lead", code(s, "Pre-program collaboration"), code(s, "Barriers to collaboration")
+        )
     with any_project.read() as s:
         assert code(s, "Isolated classrooms").parent_id == code(s, "Barriers to collaboration").id
         assert get_codebook(s).version == 2  # the refused merge left no version behind
@@ -164,14 +190,30 @@ def test_move_add_retire_and_refusals(any_project):
     load(any_project, "cqr_collaboration.yaml")
     with any_project.transaction() as s:
         cb = get_codebook(s)
-        changes.add_code(s, cb, "lead", "Scheduling conflicts", code(s, "Barriers to collaboration"), 0,
-                         brief="Schedules that clash", color="#ABC")
+        changes.add_code(
+            s,
+            cb,
+            "lead",
+            "Scheduling conflicts",
+            code(s, "Barriers to collaboration"),
+            0,
+            brief="Schedules that clash",
+            color="#ABC",
+        )
         changes.move_code(s, cb, "lead", code(s, "Time constraints"), code(s, "Conditions for effective collaboration"))
         retired = changes.retire_code(s, cb, "lead", code(s, "Teacher leadership"))
         assert len(retired) == 3
     refusals = [
-        ("under itself", lambda s, cb: changes.move_code(s, cb, "lead", code(s, "Barriers to collaboration"), code(s, "Lack of buy-in"))),
-        ("duplicate code name 'Lack of buy-in'", lambda s, cb: changes.add_code(s, cb, "lead", "Lack of buy-in", code(s, "Barriers to collaboration"))),
+        (
+            "under itself",
+            lambda s, cb: changes.move_code(
+                s, cb, "lead", code(s, "Barriers to collaboration"), code(s, "Lack of buy-in")
+            ),
+        ),
+        (
+            "duplicate code name 'Lack of buy-in'",
+            lambda s, cb: changes.add_code(s, cb, "lead", "Lack of buy-in", code(s, "Barriers to collaboration")),
+        ),
         ("bad colour", lambda s, cb: changes.edit_code(s, cb, "lead", code(s, "Staff turnover"), color="teal")),
     ]
     for message, change in refusals:
@@ -180,7 +222,12 @@ def test_move_add_retire_and_refusals(any_project):
     with any_project.read() as s:
         model = persist.model_from_store(s, get_codebook(s))
         barriers = next(d for d in model.codes if d.name == "Barriers to collaboration")
-        assert [c.name for c in barriers.children] == ["Scheduling conflicts", "Variation between groups", "Lack of buy-in", "Staff turnover"]
+        assert [c.name for c in barriers.children] == [
+            "Scheduling conflicts",
+            "Variation between groups",
+            "Lack of buy-in",
+            "Staff turnover",
+        ]
         assert barriers.children[0].color == "#aabbcc"
         assert "Teacher leadership" not in [d.name for d in model.codes]
         assert get_codebook(s).version == 4
@@ -213,7 +260,11 @@ def test_diff_reports_every_kind_of_change(any_project):
         assert found == {
             ("added", "Policy context", ""),
             ("renamed", "Resources", "from 'Resources and capacity'"),
-            ("moved", "Orientation toward improvement > Collective efficacy", "from the top level to Orientation toward improvement"),
+            (
+                "moved",
+                "Orientation toward improvement > Collective efficacy",
+                "from the top level to Orientation toward improvement",
+            ),
             ("merged", "Shared influence", "into Supportive administration"),
             ("retired", "Work design", ""),
             ("definition changed", "Supportive norms and relationships", "definition"),

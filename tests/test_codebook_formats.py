@@ -16,15 +16,31 @@ from qualcode.codebook.refi import describe, parse_description
 CODEBOOKS = Path(__file__).resolve().parent.parent / "codebooks"
 
 SEVEN = [
-    ("SV", "Shared vision and strategy"), ("SA", "Supportive administration"), ("RC", "Resources and capacity"),
-    ("WD", "Work design"), ("SN", "Supportive norms and relationships"), ("SI", "Shared influence"),
-    ("OI", "Orientation toward improvement"), ("CE", "Collective efficacy"),
+    ("SV", "Shared vision and strategy"),
+    ("SA", "Supportive administration"),
+    ("RC", "Resources and capacity"),
+    ("WD", "Work design"),
+    ("SN", "Supportive norms and relationships"),
+    ("SI", "Shared influence"),
+    ("OI", "Orientation toward improvement"),
+    ("CE", "Collective efficacy"),
 ]
 CQR_CATEGORIES = {
-    "Collaboration between administrators and participants": ["Administrators provide support", "Administrators provide autonomy", "Administrators set expectations"],
-    "Collaboration between coaches and participants": ["Coaches model instruction", "Coaches give feedback", "Coaches build trust"],
+    "Collaboration between administrators and participants": [
+        "Administrators provide support",
+        "Administrators provide autonomy",
+        "Administrators set expectations",
+    ],
+    "Collaboration between coaches and participants": [
+        "Coaches model instruction",
+        "Coaches give feedback",
+        "Coaches build trust",
+    ],
     "Collaboration among participants": ["Shared planning", "Peer observation", "Informal exchange"],
-    "Collaboration between coaches and non-participants": ["Coaches reach beyond the program", "Limited contact with non-participants"],
+    "Collaboration between coaches and non-participants": [
+        "Coaches reach beyond the program",
+        "Limited contact with non-participants",
+    ],
     "Site-to-site collaboration": ["Cross-site visits", "Shared resources across sites"],
     "Pre-program collaboration": ["Limited collaboration", "Isolated classrooms"],
     "Barriers to collaboration": ["Variation between groups", "Lack of buy-in", "Time constraints", "Staff turnover"],
@@ -56,7 +72,12 @@ def test_cqr_codebook_has_eleven_domains_with_their_categories():
 
 def test_four_drivers_codebook():
     model = read_codebook(CODEBOOKS / "four_drivers.yaml")
-    assert [c.name for c in model.codes] == ["Clarity of focus", "Shared leadership", "Collective expertise", "Continuous improvement"]
+    assert [c.name for c in model.codes] == [
+        "Clarity of focus",
+        "Shared leadership",
+        "Collective expertise",
+        "Continuous improvement",
+    ]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -85,12 +106,29 @@ def test_every_format_round_trips_the_shipped_codebooks(tmp_path, name, fmt, suf
 
 def _tricky_model() -> CodebookModel:
     """Texts that could break a format: several lines, labels inside text, quotes, commas, unicode."""
-    child = CodeNode(name="Sub, with comma", brief='Quote "inside"', definition="Line one\nWhen to use: not a label here",
-                     example="Naïve — “curly” ✓", applicable=True, hotkey="x")
-    return CodebookModel(name="Tricky", kind="cqr", codes=[
-        CodeNode(name="Domain", key="D", definition="Para one.\n\nPara two.", applicable=False, color="#a1b2c3", children=[child]),
-        CodeNode(name="Other > not a path", inclusion="yes", exclusion="no"),
-    ])
+    child = CodeNode(
+        name="Sub, with comma",
+        brief='Quote "inside"',
+        definition="Line one\nWhen to use: not a label here",
+        example="Naïve — “curly” ✓",
+        applicable=True,
+        hotkey="x",
+    )
+    return CodebookModel(
+        name="Tricky",
+        kind="cqr",
+        codes=[
+            CodeNode(
+                name="Domain",
+                key="D",
+                definition="Para one.\n\nPara two.",
+                applicable=False,
+                color="#a1b2c3",
+                children=[child],
+            ),
+            CodeNode(name="Other > not a path", inclusion="yes", exclusion="no"),
+        ],
+    )
 
 
 @pytest.mark.parametrize("fmt,suffix", [("yaml", ".yaml"), ("xlsx", ".xlsx"), ("qdc", ".qdc")])
@@ -125,12 +163,26 @@ def test_qdc_export_validates_against_the_refi_schema(refi_schemas):
 
 
 def test_description_convention():
-    node = CodeNode(name="x", brief="b", definition="d1\nd2", inclusion="i", exclusion="e", example="ex", key="K", hotkey="3")
+    node = CodeNode(
+        name="x", brief="b", definition="d1\nd2", inclusion="i", exclusion="e", example="ex", key="K", hotkey="3"
+    )
     text = describe(node)
-    assert text == "Brief definition: b\nFull definition: d1\nd2\nWhen to use: i\nWhen not to use: e\nExample: ex\nKey: K\nHotkey: 3"
-    assert parse_description(text) == {"brief": "b", "definition": "d1\nd2", "inclusion": "i", "exclusion": "e",
-                                       "example": "ex", "key": "K", "hotkey": "3"}
-    assert parse_description("A plain note from NVivo.\nSecond line.") == {"definition": "A plain note from NVivo.\nSecond line."}
+    assert (
+        text == "Brief definition: b\nFull definition: d1\nd2\nWhen to use: i\nWhen not to use: e\nExample: ex\n"
+        "Key: K\nHotkey: 3"
+    )
+    assert parse_description(text) == {
+        "brief": "b",
+        "definition": "d1\nd2",
+        "inclusion": "i",
+        "exclusion": "e",
+        "example": "ex",
+        "key": "K",
+        "hotkey": "3",
+    }
+    assert parse_description("A plain note from NVivo.\nSecond line.") == {
+        "definition": "A plain note from NVivo.\nSecond line."
+    }
 
 
 def test_qdc_import_tolerates_braced_guids_empty_sets_and_no_descriptions(tmp_path):
@@ -138,18 +190,25 @@ def test_qdc_import_tolerates_braced_guids_empty_sets_and_no_descriptions(tmp_pa
     path.write_text(
         '<?xml version="1.0" encoding="utf-8"?>\n'
         '<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="Some tool">\n'
-        ' <Codes>\n'
+        " <Codes>\n"
         '  <Code guid="{0A1B2C3D-0000-4000-8000-000000000001}" name="Parent" isCodable="false" color="#ABC">\n'
         '   <Code guid="0a1b2c3d-0000-4000-8000-000000000002" name="Child" isCodable="true">\n'
-        '    <Description>Written by another tool.</Description>\n'
-        '   </Code>\n'
-        '  </Code>\n'
-        ' </Codes>\n'
-        ' <Sets/>\n'
-        '</CodeBook>\n', encoding="utf-8")
+        "    <Description>Written by another tool.</Description>\n"
+        "   </Code>\n"
+        "  </Code>\n"
+        " </Codes>\n"
+        " <Sets/>\n"
+        "</CodeBook>\n",
+        encoding="utf-8",
+    )
     model = read_codebook(path)
     parent = model.codes[0]
-    assert (parent.name, parent.guid, parent.applicable, parent.color) == ("Parent", "0a1b2c3d-0000-4000-8000-000000000001", False, "#aabbcc")
+    assert (parent.name, parent.guid, parent.applicable, parent.color) == (
+        "Parent",
+        "0a1b2c3d-0000-4000-8000-000000000001",
+        False,
+        "#aabbcc",
+    )
     assert (parent.children[0].name, parent.children[0].definition) == ("Child", "Written by another tool.")
     assert model.warnings == []
 
@@ -181,13 +240,19 @@ def test_spreadsheet_headers_match_aliases_case_insensitively_and_report_unknown
     path = tmp_path / "team.csv"
     path.write_text(
         "Code,Parent Code,Short Definition,Definition,When to Use,WHEN NOT TO USE,Examples,Color,Shortcut,Reviewer\n"
-        "Barriers,,Obstacles,Anything that hinders,Named obstacles,Helps,\"We lack time\",#ff0000,b,Ann\n"
-        "Time,Barriers,Too little time,Time is short,No common period,Protected time,\"Ten minutes left\",,t,Ben\n",
-        encoding="utf-8")
+        'Barriers,,Obstacles,Anything that hinders,Named obstacles,Helps,"We lack time",#ff0000,b,Ann\n'
+        'Time,Barriers,Too little time,Time is short,No common period,Protected time,"Ten minutes left",,t,Ben\n',
+        encoding="utf-8",
+    )
     model = read_codebook(path)
     barriers = model.codes[0]
     assert (barriers.brief, barriers.definition, barriers.inclusion, barriers.exclusion, barriers.example) == (
-        "Obstacles", "Anything that hinders", "Named obstacles", "Helps", "We lack time")
+        "Obstacles",
+        "Anything that hinders",
+        "Named obstacles",
+        "Helps",
+        "We lack time",
+    )
     assert (barriers.color, barriers.hotkey) == ("#ff0000", "b")
     assert [c.name for c in barriers.children] == ["Time"]
     assert len(model.warnings) == 1 and "'Reviewer'" in model.warnings[0] and "team.csv" in model.warnings[0]

@@ -26,29 +26,68 @@ def write(tmp_path, name: str, text: str):
 
 # (file name, content, the one problem expected after "<path>")
 ONE_PROBLEM = {
-    "duplicate sibling names (yaml)": ("cb.yaml", "name: x\ncodes:\n  - name: Trust\n  - name: Time\n  - name: trust\n",
-                                       ":5: duplicate code name 'trust' at the top level (line 3)"),
-    "duplicate sibling names (csv)": ("cb.csv", "code,parent\nBarriers,\nTime,Barriers\nTime,Barriers\n",
-                                      ": row 4: duplicate code name 'Time' under 'Barriers' (row 3)"),
-    "unknown parent (csv)": ("cb.csv", "code,parent\nBarriers,\nTime,Barrier\n",
-                             ": row 3: parent 'Barrier' of 'Time' is not a code in this codebook"),
-    "unknown parent (yaml)": ("cb.yaml", "name: x\ncodes:\n  - name: A\n  - name: B\n    parent: Nowhere\n",
-                              ":4: parent 'Nowhere' of 'B' is not a code in this codebook"),
-    "own parent": ("cb.yaml", "name: x\ncodes:\n  - name: Root\n  - name: Loop\n    parent: Loop\n",
-                   ":4: parents form a cycle: Loop > Loop"),
-    "empty name (yaml)": ("cb.yaml", "name: x\ncodes:\n  - name: Fine\n  - name: '  '\n    brief: nameless\n",
-                          ":4: a code has an empty name"),
-    "empty name (csv)": ("cb.csv", "code,brief definition\nFine,ok\n,no name here\n", ": row 3: a code has an empty name"),
-    "clashing hotkeys": ("cb.yaml", "name: x\ncodes:\n  - name: A\n    hotkey: 1\n    codes:\n      - name: A1\n        hotkey: '1'\n",
-                         ":6: hotkey '1' of 'A1' is already used by 'A' (line 3)"),
-    "clashing keys": ("cb.csv", "code,key\nShared vision,SV\nSupport,sv\n",
-                      ": row 3: key 'sv' of 'Support' is already used by 'Shared vision' (row 2)"),
-    "empty codebook (yaml)": ("cb.yaml", "name: Nothing yet\nkind: provisional\ncodes: []\n", ": the codebook is empty: it has no codes"),
+    "duplicate sibling names (yaml)": (
+        "cb.yaml",
+        "name: x\ncodes:\n  - name: Trust\n  - name: Time\n  - name: trust\n",
+        ":5: duplicate code name 'trust' at the top level (line 3)",
+    ),
+    "duplicate sibling names (csv)": (
+        "cb.csv",
+        "code,parent\nBarriers,\nTime,Barriers\nTime,Barriers\n",
+        ": row 4: duplicate code name 'Time' under 'Barriers' (row 3)",
+    ),
+    "unknown parent (csv)": (
+        "cb.csv",
+        "code,parent\nBarriers,\nTime,Barrier\n",
+        ": row 3: parent 'Barrier' of 'Time' is not a code in this codebook",
+    ),
+    "unknown parent (yaml)": (
+        "cb.yaml",
+        "name: x\ncodes:\n  - name: A\n  - name: B\n    parent: Nowhere\n",
+        ":4: parent 'Nowhere' of 'B' is not a code in this codebook",
+    ),
+    "own parent": (
+        "cb.yaml",
+        "name: x\ncodes:\n  - name: Root\n  - name: Loop\n    parent: Loop\n",
+        ":4: parents form a cycle: Loop > Loop",
+    ),
+    "empty name (yaml)": (
+        "cb.yaml",
+        "name: x\ncodes:\n  - name: Fine\n  - name: '  '\n    brief: nameless\n",
+        ":4: a code has an empty name",
+    ),
+    "empty name (csv)": (
+        "cb.csv",
+        "code,brief definition\nFine,ok\n,no name here\n",
+        ": row 3: a code has an empty name",
+    ),
+    "clashing hotkeys": (
+        "cb.yaml",
+        "name: x\ncodes:\n  - name: A\n    hotkey: 1\n    codes:\n      - name: A1\n        hotkey: '1'\n",
+        ":6: hotkey '1' of 'A1' is already used by 'A' (line 3)",
+    ),
+    "clashing keys": (
+        "cb.csv",
+        "code,key\nShared vision,SV\nSupport,sv\n",
+        ": row 3: key 'sv' of 'Support' is already used by 'Shared vision' (row 2)",
+    ),
+    "empty codebook (yaml)": (
+        "cb.yaml",
+        "name: Nothing yet\nkind: provisional\ncodes: []\n",
+        ": the codebook is empty: it has no codes",
+    ),
     "empty codebook (csv)": ("cb.csv", "code,parent\n", ": the codebook is empty: it has no codes"),
     "a cycle and nothing else (csv)": ("cb.csv", "code,parent\nA,B\nB,A\n", ": row 2: parents form a cycle: A > B > A"),
-    "an unknown parent and nothing else (csv)": ("cb.csv", "code,parent\nTime,Barriers\n",
-                                                 ": row 2: parent 'Barriers' of 'Time' is not a code in this codebook"),
-    "unknown kind": ("cb.yaml", "name: x\nkind: grounded\ncodes: [{name: A}]\n", ": unknown codebook kind 'grounded' (use provisional or cqr)"),
+    "an unknown parent and nothing else (csv)": (
+        "cb.csv",
+        "code,parent\nTime,Barriers\n",
+        ": row 2: parent 'Barriers' of 'Time' is not a code in this codebook",
+    ),
+    "unknown kind": (
+        "cb.yaml",
+        "name: x\nkind: grounded\ncodes: [{name: A}]\n",
+        ": unknown codebook kind 'grounded' (use provisional or cqr)",
+    ),
 }
 
 
@@ -60,7 +99,11 @@ def test_each_problem_names_the_file_and_line_or_row(tmp_path, case):
 
 
 def test_same_name_under_different_parents_is_fine(tmp_path):
-    path = write(tmp_path, "cb.yaml", "name: x\ncodes:\n  - name: A\n    codes: [{name: Other}]\n  - name: B\n    codes: [{name: Other}]\n")
+    path = write(
+        tmp_path,
+        "cb.yaml",
+        "name: x\ncodes:\n  - name: A\n    codes: [{name: Other}]\n  - name: B\n    codes: [{name: Other}]\n",
+    )
     assert read_codebook(path).count() == 4
 
 
@@ -85,18 +128,22 @@ def test_good_colours_are_normalised(tmp_path, colour, normal):
 
 
 def test_every_problem_is_collected(tmp_path):
-    path = write(tmp_path, "cb.yaml", (
-        "name: x\n"
-        "codes:\n"
-        "  - name: A\n"           # 3
-        "    hotkey: q\n"
-        "  - name: A\n"           # 5 duplicate
-        "  - name: B\n"           # 6
-        "    hotkey: q\n"         # clash
-        "    color: blue\n"       # bad colour
-        "  - name: C\n"           # 9
-        "    parent: Z\n"         # unknown parent
-    ))
+    path = write(
+        tmp_path,
+        "cb.yaml",
+        (
+            "name: x\n"
+            "codes:\n"
+            "  - name: A\n"  # 3
+            "    hotkey: q\n"
+            "  - name: A\n"  # 5 duplicate
+            "  - name: B\n"  # 6
+            "    hotkey: q\n"  # clash
+            "    color: blue\n"  # bad colour
+            "  - name: C\n"  # 9
+            "    parent: Z\n"  # unknown parent
+        ),
+    )
     found = problems(path)
     assert len(found) == 4
     assert [p.split(":")[1] for p in found] == ["9", "5", "6", "6"]

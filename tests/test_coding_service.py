@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import select
 
 from qualcode.coding import blinding
-from qualcode.coding.rounds import open_round
 from qualcode.coding.progress import progress_overview
+from qualcode.coding.rounds import open_round
 from qualcode.coding.service import TranscriptWork
 from qualcode.errors import BlindingError, QualcodeError
 from qualcode.store.models import AuditEvent, Coding, Memo, SegmentStatus
 
-from .builders import TURNS, add_coders, build_codebook, build_transcript
+from .builders import add_coders, build_codebook, build_transcript
 
 
 @pytest.fixture
@@ -63,8 +63,11 @@ def test_a_new_view_adopts_the_history_unless_the_codebook_changed(setup):
     first.set_memo(seg, "a note")
     second = TranscriptWork(project, "ana", tid)
     assert second.adopt(first.history)
-    assert [second.undo() for _ in range(3)] == ["segment memo", "quote for Shared vision and strategy",
-                                                "apply Shared vision and strategy"]
+    assert [second.undo() for _ in range(3)] == [
+        "segment memo",
+        "quote for Shared vision and strategy",
+        "apply Shared vision and strategy",
+    ]
     assert stored_codings(project) == []
     assert second.memo(seg) == "" and not second.applied.get(seg)
     assert second.redo() == "apply Shared vision and strategy"
@@ -91,7 +94,7 @@ def test_every_coding_change_is_audited(setup):
 
 
 def test_done_marks_next_uncoded_and_search(setup):
-    project, tid, codes = setup
+    project, tid, _codes = setup
     work = TranscriptWork(project, "ana", tid)
     ids = [s.id for s in work.segments]
     work.set_done(ids[0])
@@ -121,9 +124,12 @@ def test_memos_core_ideas_and_quotes(setup):
     with project.read() as s:
         memos = {m.kind: m.text for m in s.exec(select(Memo)).scalars()}
         coding = s.exec(select(Coding)).scalars().one()
-    assert memos == {"segment": "Time protection is the principal's lever.",
-                     "core_idea": "Principal protects collaboration time", "code": "Includes protecting time."}
-    assert project_text(project, tid)[coding.quote_start:coding.quote_end] == "protects that time"
+    assert memos == {
+        "segment": "Time protection is the principal's lever.",
+        "core_idea": "Principal protects collaboration time",
+        "code": "Includes protecting time.",
+    }
+    assert project_text(project, tid)[coding.quote_start : coding.quote_end] == "protects that time"
     with pytest.raises(QualcodeError, match="not inside"):
         work.set_quote(seg.id, codes["SA"], seg.start - 5, seg.start + 3)
     work.undo()  # the quote (which also applied the code)
@@ -154,9 +160,8 @@ def test_blinding_hides_other_coders_until_the_lead_unblinds(setup):
     assert lead.others(seg) == {"ana": {codes["SV"]}, "ben": {codes["WD"]}}
     assert [p.done for p in progress_overview(project, "ana")] == [{"ana": 0}]
     assert progress_overview(project, "lead")[0].done == {"ana": 0, "ben": 0}  # the lead has coded nothing
-    with pytest.raises(BlindingError):
-        with project.transaction() as s:
-            blinding.set_blinded(s, "ana", False)
+    with pytest.raises(BlindingError), project.transaction() as s:
+        blinding.set_blinded(s, "ana", False)
     with project.transaction() as s:
         blinding.set_blinded(s, "lead", False)
     assert ana.others(seg) == {"ben": {codes["WD"]}}
@@ -168,9 +173,8 @@ def test_round_two_recodes_blind_and_keeps_round_one(setup):
     seg = ana.segments[1].id
     ana.toggle(seg, codes["SV"])
     ana.set_done(seg)
-    with pytest.raises(BlindingError):
-        with project.transaction() as s:
-            open_round(s, "ana", [tid])
+    with pytest.raises(BlindingError), project.transaction() as s:
+        open_round(s, "ana", [tid])
     with project.transaction() as s:
         assert open_round(s, "lead", [tid], note="recode after reconciliation") == 2
     ana2 = TranscriptWork(project, "ana", tid)
@@ -224,9 +228,8 @@ def test_a_new_round_must_come_after_the_current_one(any_project):
     with any_project.transaction() as s:
         assert open_round(s, "lead", [t1], note="recode A") == 2
         assert open_round(s, "lead", [t1], note="again") == 3
-    with pytest.raises(QualcodeError, match="'First' is in round 3 already"):
-        with any_project.transaction() as s:
-            open_round(s, "lead", [t1], number=2)
+    with pytest.raises(QualcodeError, match="'First' is in round 3 already"), any_project.transaction() as s:
+        open_round(s, "lead", [t1], number=2)
     with any_project.transaction() as s:  # another transcript joins round 2, with its own note kept
         assert open_round(s, "lead", [t2], number=2, note="recode B") == 2
     with any_project.read() as s:

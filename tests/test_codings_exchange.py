@@ -14,7 +14,7 @@ from qualcode.errors import InputError
 from qualcode.store.models import Coding, ConsensusDecision, SegmentStatus
 
 sys.path.insert(0, str(Path(__file__).parent))  # the study builder lives beside this file
-from test_agreement_report import build_study  # noqa: E402
+from test_agreement_report import build_study
 
 
 def write(tmp_path, text: str) -> Path:
@@ -25,9 +25,12 @@ def write(tmp_path, text: str) -> Path:
 
 def test_import_marks_transcripts_done_and_export_round_trips(any_project, tmp_path):
     build_study(any_project, {"ann": {}}, {"ann": set()}, segments=3)
-    path = write(tmp_path, "transcript,segment,coder,code,round,start,end\n"
-                           "Principal interview,1,ann,Shared vision and strategy,,,\n"
-                           "Principal interview,3,ann,SA,,27,33\n")
+    path = write(
+        tmp_path,
+        "transcript,segment,coder,code,round,start,end\n"
+        "Principal interview,1,ann,Shared vision and strategy,,,\n"
+        "Principal interview,3,ann,SA,,27,33\n",
+    )
     with any_project.transaction() as s:
         assert import_codings(s, path, "lead") == 2
     with any_project.read() as s:
@@ -43,12 +46,15 @@ def test_import_marks_transcripts_done_and_export_round_trips(any_project, tmp_p
 
 def test_every_bad_row_is_reported_and_nothing_is_written(any_project, tmp_path):
     build_study(any_project, {"ann": {}}, {"ann": set()}, segments=3)
-    path = write(tmp_path, "transcript,segment,coder,code\n"
-                           "Principal interview,1,ann,SV\n"
-                           "Nowhere,1,ann,SV\n"
-                           "Principal interview,9,ann,SV\n"
-                           "Principal interview,2,zed,SV\n"
-                           "Principal interview,2,ann,Not a code\n")
+    path = write(
+        tmp_path,
+        "transcript,segment,coder,code\n"
+        "Principal interview,1,ann,SV\n"
+        "Nowhere,1,ann,SV\n"
+        "Principal interview,9,ann,SV\n"
+        "Principal interview,2,zed,SV\n"
+        "Principal interview,2,ann,Not a code\n",
+    )
     with any_project.transaction() as s, pytest.raises(InputError) as err:
         import_codings(s, path, "lead")
     message = str(err.value)
@@ -92,7 +98,10 @@ def test_codings_commands(project, project_path, tmp_path):
     result = CliRunner().invoke(cli, ["codings", "import", str(bad), "-p", str(project_path), "--as", "lead"])
     assert result.exit_code == 2 and "codings.csv:2:" in result.output
     good = write(tmp_path, "transcript,segment,coder,code\nPrincipal interview,1,ann,SV\n")
-    assert CliRunner().invoke(cli, ["codings", "import", str(good), "-p", str(project_path), "--as", "lead"]).exit_code == 0
+    assert (
+        CliRunner().invoke(cli, ["codings", "import", str(good), "-p", str(project_path), "--as", "lead"]).exit_code
+        == 0
+    )
     out = CliRunner().invoke(cli, ["codings", "export", "-p", str(project_path), "--as", "lead"])
     assert "Principal interview,1,ann,Shared vision and strategy,Lincoln Elementary,1" in out.output
 
@@ -104,7 +113,10 @@ def test_a_case_column_tells_apart_transcripts_of_the_same_title(any_project, tm
     build_study(any_project, {"ann": {}}, {"ann": set()}, segments=3)
     build_transcript(any_project, title="Principal interview", case="Hillcrest Middle")
     ambiguous = write(tmp_path, "transcript,segment,coder,code\nPrincipal interview,1,ann,SV\n")
-    with any_project.transaction() as s, pytest.raises(InputError, match=r"ambiguous transcript .*\(add a case column\)"):
+    with (
+        any_project.transaction() as s,
+        pytest.raises(InputError, match=r"ambiguous transcript .*\(add a case column\)"),
+    ):
         import_codings(s, ambiguous, "lead")
     chosen = write(tmp_path, "transcript,case,segment,coder,code\nPrincipal interview,Hillcrest Middle,2,ann,SV\n")
     with any_project.transaction() as s:
@@ -126,8 +138,13 @@ def test_a_coder_imports_only_their_own_rows(any_project, tmp_path):
     own = write(tmp_path, "transcript,segment,coder,code\nPrincipal interview,1,ann,SV\n")
     with any_project.transaction() as s:
         assert import_codings(s, own, "ann") == 1
-    others = write(tmp_path, "transcript,segment,coder,code\nPrincipal interview,1,ann,SA\nPrincipal interview,2,ben,SV\n")
-    with any_project.transaction() as s, pytest.raises(InputError, match=r"codings.csv:3: a row for coder 'ben'") as err:
+    others = write(
+        tmp_path, "transcript,segment,coder,code\nPrincipal interview,1,ann,SA\nPrincipal interview,2,ben,SV\n"
+    )
+    with (
+        any_project.transaction() as s,
+        pytest.raises(InputError, match=r"codings.csv:3: a row for coder 'ben'") as err,
+    ):
         import_codings(s, others, "ann")
     assert "codings.csv:2:" not in str(err.value)
     with any_project.transaction() as s, pytest.raises(BlindingError, match="--as NAME"):
@@ -144,7 +161,9 @@ def test_codings_import_refuses_other_coders_and_no_identity(project, project_pa
     path = write(tmp_path, "transcript,segment,coder,code\nPrincipal interview,1,ben,SV\n")
     as_ann = CliRunner().invoke(cli, ["codings", "import", str(path), "-p", str(project_path), "--as", "ann"])
     assert as_ann.exit_code == 2 and "a row for coder 'ben'" in as_ann.output
-    anonymous = CliRunner().invoke(cli, ["codings", "import", str(path), "-p", str(project_path)], env={"QUALCODE_USER": None})
+    anonymous = CliRunner().invoke(
+        cli, ["codings", "import", str(path), "-p", str(project_path)], env={"QUALCODE_USER": None}
+    )
     assert anonymous.exit_code == 2 and "--as NAME" in anonymous.output
     assert coding_count(project) == 0
 
@@ -155,11 +174,16 @@ def test_a_latin1_file_imports_and_a_binary_file_is_one_line_error(any_project, 
     build_study(any_project, {"ann": {}}, {"ann": set()}, segments=3)
     build_transcript(any_project, title="Principal interview", case="Escuela Peñalosa")
     path = tmp_path / "codings.csv"
-    path.write_bytes("transcript,case,segment,coder,code\nPrincipal interview,Escuela Peñalosa,2,ann,SV\n".encode("latin-1"))
+    path.write_bytes(
+        "transcript,case,segment,coder,code\nPrincipal interview,Escuela Peñalosa,2,ann,SV\n".encode("latin-1")
+    )
     with any_project.transaction() as s:
         assert import_codings(s, path, "lead") == 1
     with any_project.read() as s:
-        assert export_codings(s, "lead").splitlines()[1] == "Principal interview,2,ann,Shared vision and strategy,Escuela Peñalosa,1,,"
+        assert (
+            export_codings(s, "lead").splitlines()[1]
+            == "Principal interview,2,ann,Shared vision and strategy,Escuela Peñalosa,1,,"
+        )
     binary = tmp_path / "codings.xlsx"
     binary.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" * 20)
     with any_project.transaction() as s, pytest.raises(InputError, match=r"codings.xlsx: binary file, not text"):
@@ -195,5 +219,7 @@ def test_codings_export_command_errors(project, project_path):
     build_study(project, {"ann": {1: {"SV"}}, "ben": {1: {"SA"}}}, {"ann": {1}, "ben": {1}})
     hidden = CliRunner().invoke(cli, ["codings", "export", "--coder", "ben", "-p", str(project_path), "--as", "ann"])
     assert hidden.exit_code == 2 and "blinded" in hidden.output
-    unknown = CliRunner().invoke(cli, ["codings", "export", "--coder", "nobody", "-p", str(project_path), "--as", "lead"])
+    unknown = CliRunner().invoke(
+        cli, ["codings", "export", "--coder", "nobody", "-p", str(project_path), "--as", "lead"]
+    )
     assert unknown.exit_code == 2 and "unknown coder 'nobody'" in unknown.output

@@ -22,8 +22,13 @@ PER_CODER = 200
 
 def run_coders(target: str, transcript_id: int) -> list[subprocess.CompletedProcess]:
     procs = [
-        subprocess.Popen([sys.executable, "-m", "tests.tui_builders", target, name, str(transcript_id), str(PER_CODER)],
-                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.tui_builders", target, name, str(transcript_id), str(PER_CODER)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in CODERS
     ]
     results = []

@@ -16,8 +16,15 @@ from .conftest import CODEBOOKS, SAMPLES
 BIRCHWOOD = "Birchwood Elementary"
 # ana and ben code the Birchwood principal interview (32 turns): SV and SA on a few turns.
 CODINGS = [
-    ("ana", 2, "SV"), ("ana", 4, "SV"), ("ana", 6, "SV"), ("ana", 10, "SA"),
-    ("ben", 2, "SV"), ("ben", 4, "SV"), ("ben", 8, "SV"), ("ben", 10, "SA"), ("ben", 12, "SA"),
+    ("ana", 2, "SV"),
+    ("ana", 4, "SV"),
+    ("ana", 6, "SV"),
+    ("ana", 10, "SA"),
+    ("ben", 2, "SV"),
+    ("ben", 4, "SV"),
+    ("ben", 8, "SV"),
+    ("ben", 10, "SA"),
+    ("ben", 12, "SA"),
 ]
 
 
@@ -39,7 +46,8 @@ def study(tmp_path_factory):
     run("-p", db, "--as", "lee", "coders", "add", "ana")
     run("-p", db, "--as", "lee", "coders", "add", "ben")
     rows = "transcript,case,segment,coder,code\n" + "".join(
-        f"Principal interview,{BIRCHWOOD},{seg},{coder},{code}\n" for coder, seg, code in CODINGS)
+        f"Principal interview,{BIRCHWOOD},{seg},{coder},{code}\n" for coder, seg, code in CODINGS
+    )
     path = folder / "codings.csv"
     path.write_text(rows, encoding="utf-8")
     run("-p", db, "--as", "lee", "codings", "import", str(path))
@@ -90,7 +98,11 @@ def test_blinding_holds_in_reports_and_exports(study):
 def test_consensus_tables_and_exports_carry_the_same_counts(study):
     folder, db = study
     run("reconcile", "accept-agreed", "--as", "lee", "-p", db)  # SV on 2 and 4, SA on 10
-    table = list(csv.DictReader(io.StringIO(run("table", "cqr", "--case-unit", "case", "--format", "csv", "--as", "lee", "-p", db).output)))
+    table = list(
+        csv.DictReader(
+            io.StringIO(run("table", "cqr", "--case-unit", "case", "--format", "csv", "--as", "lee", "-p", db).output)
+        )
+    )
     counts = {r["Domain"]: (int(r["Blocks"]), int(r["Cases"])) for r in table}
     assert counts["Shared vision and strategy"] == (2, 1)
     assert counts["Supportive administration"] == (1, 1)
@@ -104,7 +116,11 @@ def test_consensus_tables_and_exports_carry_the_same_counts(study):
     body = {row[0]: row[2:4] for row in cells[1:]}
     assert body["Shared vision and strategy"] == ["2", "1"]
 
-    matrix = list(csv.reader(io.StringIO(run("matrix", "--cell", "count,survey_SV", "--format", "csv", "--as", "lee", "-p", db).output)))
+    matrix = list(
+        csv.reader(
+            io.StringIO(run("matrix", "--cell", "count,survey_SV", "--format", "csv", "--as", "lee", "-p", db).output)
+        )
+    )
     header, rows = matrix[0], {r[0]: r for r in matrix[1:]}
     cell = rows["Shared vision and strategy"][header.index(BIRCHWOOD)]
     with open(SAMPLES / "case_attributes.csv", encoding="utf-8") as fh:

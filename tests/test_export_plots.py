@@ -59,10 +59,24 @@ def test_bar_order_sorts_and_puts_undefined_last():
 
 
 def test_bar_chart_svg_with_reference_lines(tmp_path):
-    kappas = {"Shared vision and strategy": 0.86, "Work design": 0.41, "Collective efficacy": -0.05, "Shared influence": None}
+    kappas = {
+        "Shared vision and strategy": 0.86,
+        "Work design": 0.41,
+        "Collective efficacy": -0.05,
+        "Shared influence": None,
+    }
     path = bar_chart(kappas, tmp_path / "kappa.svg", title="Per-code agreement", reference={"substantial": 0.61})
     texts = _svg_texts(path)
-    for label in ["Per-code agreement", "Shared vision and strategy", "Work design", "0.86", "0.41", "-0.05", "n/a", "substantial"]:
+    for label in [
+        "Per-code agreement",
+        "Shared vision and strategy",
+        "Work design",
+        "0.86",
+        "0.41",
+        "-0.05",
+        "n/a",
+        "substantial",
+    ]:
         assert label in texts
 
 

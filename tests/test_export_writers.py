@@ -8,22 +8,20 @@ import json
 import re
 import shutil
 import subprocess
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from qualcode.errors import QualcodeError
-from qualcode.table import Table
 from qualcode.export.writers import FORMATS, format_for_path, render, write
+from qualcode.table import Table
 
 W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 SPECIAL = "R&D: 50% of $5 #1 a_b {c} ~d ^e \\f"
 # Written by hand from the LaTeX rules, not produced by the writer.
-SPECIAL_LATEX = (
-    r"R\&D: 50\% of \$5 \#1 a\_b \{c\} \textasciitilde{}d \textasciicircum{}e \textbackslash{}f"
-)
+SPECIAL_LATEX = r"R\&D: 50\% of \$5 \#1 a\_b \{c\} \textasciitilde{}d \textasciicircum{}e \textbackslash{}f"
 DOMAIN = "Collaboration between administrators and participants"
 COLUMNS = ["Category", "Blocks", "Cases", "Label", "Kappa"]
 
@@ -66,7 +64,13 @@ def test_csv_keeps_full_precision_and_no_title(cqr_table):
 
 def test_json_records(cqr_table):
     records = json.loads(render(cqr_table, "json"))
-    assert records[1] == {"Category": "Administrators provide support", "Blocks": 17, "Cases": 4, "Label": "general", "Kappa": 6 / 7}
+    assert records[1] == {
+        "Category": "Administrators provide support",
+        "Blocks": 17,
+        "Cases": 4,
+        "Label": "general",
+        "Kappa": 6 / 7,
+    }
     assert records[0]["Blocks"] is None
 
 
@@ -136,9 +140,15 @@ def test_latex_long_text_wraps_in_paragraph_column():
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 def test_latex_compiles_with_only_booktabs(cqr_table, tmp_path):
-    document = "\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n" + render(cqr_table, "latex") + "\\end{document}\n"
+    document = (
+        "\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n"
+        + render(cqr_table, "latex")
+        + "\\end{document}\n"
+    )
     (tmp_path / "t.tex").write_text(document, encoding="utf-8")
-    result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "t.tex"], cwd=tmp_path, capture_output=True, timeout=120)
+    result = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "t.tex"], cwd=tmp_path, capture_output=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout.decode(errors="replace")[-2000:]
 
 
@@ -174,9 +184,10 @@ def test_docx_has_horizontal_rules_only(cqr_table):
     tbl = table._tbl
     for edge in tbl.iter():
         side = edge.tag.replace(W_NS, "")
-        if edge.getparent() is not None and edge.getparent().tag in (f"{W_NS}tblBorders", f"{W_NS}tcBorders"):
-            if side in ("left", "right", "start", "end", "insideV"):
-                assert edge.get(f"{W_NS}val") in ("nil", "none"), side
+        parent = edge.getparent()
+        in_borders = parent is not None and parent.tag in (f"{W_NS}tblBorders", f"{W_NS}tcBorders")
+        if in_borders and side in ("left", "right", "start", "end", "insideV"):
+            assert edge.get(f"{W_NS}val") in ("nil", "none"), side
     table_borders = tbl.tblPr.find(f"{W_NS}tblBorders")
     assert table_borders.find(f"{W_NS}top").get(f"{W_NS}val") == "single"
     assert table_borders.find(f"{W_NS}bottom").get(f"{W_NS}val") == "single"
@@ -199,7 +210,11 @@ def test_docx_cell_line_breaks():
 def test_docx_opens_in_libreoffice(cqr_table, tmp_path):
     source = tmp_path / "t.docx"
     source.write_bytes(render(cqr_table, "docx"))
-    subprocess.run(["soffice", "--headless", "--convert-to", "html", "--outdir", str(tmp_path), str(source)], check=True, timeout=180)
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "html", "--outdir", str(tmp_path), str(source)],
+        check=True,
+        timeout=180,
+    )
     html = (tmp_path / "t.html").read_text(errors="replace")
     assert "<table" in html and "Administrators provide support" in html
 
@@ -226,7 +241,7 @@ def test_xlsx_values_types_and_layout(cqr_table):
 def test_xlsx_formats_hint_and_dates():
     from openpyxl import load_workbook
 
-    when = datetime(2024, 3, 5, 14, 30, tzinfo=timezone.utc)
+    when = datetime(2024, 3, 5, 14, 30, tzinfo=UTC)
     table = Table(columns=["Share", "Day", "At"], rows=[[0.25, date(2024, 3, 5), when]])
     sheet = load_workbook(io.BytesIO(render(table, "xlsx", formats={"Share": ".1%"}))).active
     assert sheet["A2"].value == 0.25 and sheet["A2"].number_format == "0.0%"
@@ -275,9 +290,15 @@ def test_formats_override_per_column_default_and_callable(cqr_table):
 
 
 def test_frame_values_are_normalised():
-    frame = pd.DataFrame({"case": ["Adams", "Baker"], "count": np.array([3, 5], dtype=np.int64), "mean": [4.25, np.nan]})
+    frame = pd.DataFrame(
+        {"case": ["Adams", "Baker"], "count": np.array([3, 5], dtype=np.int64), "mean": [4.25, np.nan]}
+    )
     table = Table.from_frame(frame)
-    assert list(csv.reader(io.StringIO(render(table, "csv")))) == [["case", "count", "mean"], ["Adams", "3", "4.25"], ["Baker", "5", ""]]
+    assert list(csv.reader(io.StringIO(render(table, "csv")))) == [
+        ["case", "count", "mean"],
+        ["Adams", "3", "4.25"],
+        ["Baker", "5", ""],
+    ]
     assert json.loads(render(table, "json"))[1] == {"case": "Baker", "count": 5, "mean": None}
     md_rows = [_markdown_cells(line) for line in render(table, "md").splitlines() if line.startswith("|")]
     assert md_rows[2:] == [["Adams", "3", "4.25"], ["Baker", "5", ""]]

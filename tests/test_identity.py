@@ -19,8 +19,10 @@ from .builders import add_coders, build_codebook, build_transcript
 @pytest.fixture
 def login(monkeypatch):
     """Pretend this process runs as the given account."""
+
     def become(account: str) -> None:
         monkeypatch.setattr(identity, "current_login", lambda: account)
+
     become("ana-account")
     return become
 
@@ -45,15 +47,25 @@ def test_a_bound_coder_is_claimed_only_from_their_login(team, login):
         identity.check_identity(s, "ben")  # not bound: as before, a declaration
         identity.check_identity(s, "nobody-by-that-name")  # unknown names are the command's to report
     login("ben-account")
-    with team.read() as s, pytest.raises(BlindingError, match="ana is bound to the login 'ana-account'; this session runs as 'ben-account'"):
+    with (
+        team.read() as s,
+        pytest.raises(
+            BlindingError, match="ana is bound to the login 'ana-account'; this session runs as 'ben-account'"
+        ),
+    ):
         identity.check_identity(s, "ana")
 
 
 def test_the_cli_refuses_as_a_bound_coder_from_another_login(team, login):
     assert run(team, "--as", "ana", "status").exit_code == 0
     login("ben-account")
-    for args in (("--as", "ana", "status"), ("status", "--as", "ana"), ("agreement", "--as", "ana"),
-                 ("codings", "export", "--as", "ana"), ("frequencies", "--as", "ana")):
+    for args in (
+        ("--as", "ana", "status"),
+        ("status", "--as", "ana"),
+        ("agreement", "--as", "ana"),
+        ("codings", "export", "--as", "ana"),
+        ("frequencies", "--as", "ana"),
+    ):
         refused = run(team, *args)
         assert refused.exit_code == 2, (args, refused.output)
         assert refused.stderr == "error: ana is bound to the login 'ana-account'; this session runs as 'ben-account'\n"
@@ -96,8 +108,12 @@ def test_binding_is_the_leads_audited_job_and_cannot_lock_the_lead_out(team, log
     unbound = run(team, "coders", "set-login", "ben", "--as", "lee")
     assert unbound.exit_code == 0 and unbound.output == "ben is not bound to a login\n"
     with team.read() as s:
-        events = [(e.actor, e.before["login"], e.after["login"]) for e in
-                  s.exec(select(AuditEvent).where(AuditEvent.action == "coder.set_login").order_by(AuditEvent.id)).scalars()]
+        events = [
+            (e.actor, e.before["login"], e.after["login"])
+            for e in s.exec(
+                select(AuditEvent).where(AuditEvent.action == "coder.set_login").order_by(AuditEvent.id)
+            ).scalars()
+        ]
     assert events == [("lee", None, "ana-account"), ("lee", None, "ben-account"), ("lee", "ben-account", None)]
 
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import io
+import itertools
 
 import pytest
 
+from qualcode.decoding import decode_bytes
 from qualcode.errors import InputError
 from qualcode.ingest.csv_turns import parse_csv
-from qualcode.decoding import decode_bytes
 from qualcode.ingest.docx_parser import parse_docx
 from qualcode.ingest.markers import find_markers
 from qualcode.ingest.segmentation import segment
-from qualcode.ingest.speakers import compile_speaker_pattern, split_turns
+from qualcode.ingest.speakers import compile_speaker_pattern
 from qualcode.ingest.subtitles import parse_srt, parse_vtt
 from qualcode.ingest.txt import parse_text
 
@@ -62,7 +63,7 @@ turnover, honestly [laughs].
 
 
 def texts(parsed, unit="turn"):
-    return [(u.speaker, parsed.text[u.start:u.end]) for u in segment(parsed, unit)]
+    return [(u.speaker, parsed.text[u.start : u.end]) for u in segment(parsed, unit)]
 
 
 def test_plain_labels_name_p1_interviewer():
@@ -134,19 +135,22 @@ def test_srt():
     assert parsed.turns[1].time_start == 3.5
 
 
-@pytest.mark.parametrize("parser, text, line", [
-    (parse_vtt, "WEBVTT\n\n00:00:01.000 -> 00:00:02.000\nhello\n", 3),
-    (parse_vtt, "not a vtt\n", 1),
-    (parse_srt, "1\n00:00:01,000 --> 00:00:02,000\nok\n\nx\n00:00:03,000 --> 00:00:04,000\nno\n", 5),
-    (parse_srt, "1\n00:00:01 --> 00:00:02\nok\n", 2),
-])
+@pytest.mark.parametrize(
+    "parser, text, line",
+    [
+        (parse_vtt, "WEBVTT\n\n00:00:01.000 -> 00:00:02.000\nhello\n", 3),
+        (parse_vtt, "not a vtt\n", 1),
+        (parse_srt, "1\n00:00:01,000 --> 00:00:02,000\nok\n\nx\n00:00:03,000 --> 00:00:04,000\nno\n", 5),
+        (parse_srt, "1\n00:00:01 --> 00:00:02\nok\n", 2),
+    ],
+)
 def test_malformed_subtitles_name_the_line(parser, text, line):
     with pytest.raises(InputError, match=rf"^bad\.sub:{line}: "):
         parser(text, "bad.sub")
 
 
 def test_csv_turn_rows_with_timestamps():
-    parsed = parse_csv("speaker,text,timestamp\nAna,\"Hello, all.\",00:01\nBo,Hi.,1:02:03\n", "t.csv")
+    parsed = parse_csv('speaker,text,timestamp\nAna,"Hello, all.",00:01\nBo,Hi.,1:02:03\n', "t.csv")
     assert texts(parsed) == [("Ana", "Hello, all."), ("Bo", "Hi.")]
     assert [t.time_start for t in parsed.turns] == [1.0, 3723.0]
 
@@ -170,13 +174,15 @@ def _docx_bytes(paragraphs) -> bytes:
 
 
 def test_docx_bold_names_with_runs_split_at_arbitrary_points():
-    data = _docx_bytes([
-        [("Princ", True), ("ipal Ode", True), ("ll:", True), (" We gave te", False), ("ams an hour.", False)],
-        [("Coach", True), (" ", False), ("Kim", True), (" It mattered.", False)],
-        [("And it still does.", False)],
-        [("Speaker 3 00:41", True)],
-        [("Late words.", False)],
-    ])
+    data = _docx_bytes(
+        [
+            [("Princ", True), ("ipal Ode", True), ("ll:", True), (" We gave te", False), ("ams an hour.", False)],
+            [("Coach", True), (" ", False), ("Kim", True), (" It mattered.", False)],
+            [("And it still does.", False)],
+            [("Speaker 3 00:41", True)],
+            [("Late words.", False)],
+        ]
+    )
     parsed = parse_docx(data, "d.docx")
     assert texts(parsed) == [
         ("Principal Odell", "We gave teams an hour."),
@@ -196,13 +202,16 @@ def test_docx_that_is_not_a_zip():
         parse_docx(b"plain bytes", "d.docx")
 
 
-@pytest.mark.parametrize("data", [
-    "Ana: caf\u00e9 \u2013 done\r\nBo: ok\r\n".encode("utf-8"),
-    "\ufeffAna: caf\u00e9 \u2013 done\nBo: ok\n".encode("utf-8"),
-    "Ana: caf\u00e9 \u2013 done\r\nBo: ok\r\n".encode("utf-16"),
-    "Ana: caf\u00e9 \u2013 done\r\nBo: ok\r\n".encode("utf-16-le"),
-    "Ana: caf\u00e9 \u2013 done\rBo: ok\r".encode("cp1252"),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "Ana: caf\u00e9 \u2013 done\r\nBo: ok\r\n".encode("utf-8"),
+        "\ufeffAna: caf\u00e9 \u2013 done\nBo: ok\n".encode("utf-8"),
+        "Ana: caf\u00e9 \u2013 done\r\nBo: ok\r\n".encode("utf-16"),
+        "Ana: caf\u00e9 \u2013 done\r\nBo: ok\r\n".encode("utf-16-le"),
+        "Ana: caf\u00e9 \u2013 done\rBo: ok\r".encode("cp1252"),
+    ],
+)
 def test_encodings_and_line_endings_read_the_same(data):
     assert decode_bytes(data, "f.txt") == "Ana: caf\u00e9 \u2013 done\nBo: ok\n"
 
@@ -219,21 +228,27 @@ def test_find_markers():
     found = find_markers(text)
     assert [m.text for m in found] == ["[inaudible 00:12:03]", "[crosstalk]", "[Pallis 00:00:52]", "[laughs]"]
     assert [m.kind for m in found] == ["inaudible", "crosstalk", "guess", "laughs"]
-    assert all(text[m.start:m.end] == m.text for m in found)
+    assert all(text[m.start : m.end] == m.text for m in found)
 
 
 def test_sentence_units():
     parsed = parse_text("Ana: One thing. Another thing!\nBo: Is it? Yes.\n")
     assert texts(parsed, "sentence") == [
-        ("Ana", "One thing."), ("Ana", "Another thing!"), ("Bo", "Is it?"), ("Bo", "Yes."),
+        ("Ana", "One thing."),
+        ("Ana", "Another thing!"),
+        ("Bo", "Is it?"),
+        ("Bo", "Yes."),
     ]
 
 
 ALL_FORMATS = [
-    lambda: parse_text(REV), lambda: parse_text("[id1] a b.\n\nc d.\n[id2] e"),
+    lambda: parse_text(REV),
+    lambda: parse_text("[id1] a b.\n\nc d.\n[id2] e"),
     lambda: parse_text("no labels here.\n\nTwo paragraphs. Yes."),
-    lambda: parse_vtt(ZOOM_VTT, "z"), lambda: parse_vtt(TEAMS_VTT, "t"), lambda: parse_srt(SRT, "s"),
-    lambda: parse_csv("speaker,text\nA,\"x. y.\n\nz\"\nB,w\n", "c"),
+    lambda: parse_vtt(ZOOM_VTT, "z"),
+    lambda: parse_vtt(TEAMS_VTT, "t"),
+    lambda: parse_srt(SRT, "s"),
+    lambda: parse_csv('speaker,text\nA,"x. y.\n\nz"\nB,w\n', "c"),
     lambda: parse_docx(_docx_bytes([[("A:", True), (" one. two.", False)], [("three", False)]]), "d"),
 ]
 
@@ -245,15 +260,15 @@ def test_every_unit_is_the_text_between_its_offsets(make, unit):
     units = segment(parsed, unit)
     assert units
     for u in units:
-        piece = parsed.text[u.start:u.end]
+        piece = parsed.text[u.start : u.end]
         assert piece and piece == piece.strip()
     assert [u.start for u in units] == sorted(u.start for u in units)
     # Units never overlap and every turn's words are covered.
-    assert all(a.end <= b.start for a, b in zip(units, units[1:]))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(units))
     words = lambda s: "".join(s.split())  # noqa: E731
     for t in parsed.turns:
-        inside = "".join(parsed.text[u.start:u.end] for u in units if t.start <= u.start < t.end)
-        assert words(inside) == words(parsed.text[t.start:t.end])
+        inside = "".join(parsed.text[u.start : u.end] for u in units if t.start <= u.start < t.end)
+        assert words(inside) == words(parsed.text[t.start : t.end])
 
 
 def test_labels_at_the_very_start_and_back_to_back_otter_headers():

@@ -22,8 +22,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def kill_mid_run(target: str, transcript_id: int, after: int = 40) -> set[tuple[int, int]]:
     """Start a coder, SIGKILL it once it has reported ``after`` codings; return what it reported."""
-    proc = subprocess.Popen([sys.executable, "-m", "tests.tui_builders", target, "ana", str(transcript_id), "100000", "0.002"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.tui_builders", target, "ana", str(transcript_id), "100000", "0.002"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     reported: set[tuple[int, int]] = set()
     deadline = time.monotonic() + 120
     try:

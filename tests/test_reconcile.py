@@ -10,16 +10,16 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from qualcode.agreement.report import agreement_json as agreement_report
 from qualcode.agreement.decisions import accept_agreed, decide, flag_for_revision, reconciliation_memo
 from qualcode.agreement.queue import disagreement_queue
+from qualcode.agreement.report import agreement_json as agreement_report
 from qualcode.coding.layers import layer_codings
 from qualcode.coding.rounds import open_round
 from qualcode.errors import BlindingError
 from qualcode.store.models import AuditEvent, Coder, Coding, ConsensusDecision, Memo, RoundTranscript
 
 sys.path.insert(0, str(Path(__file__).parent))  # the study builder lives beside this file
-from test_agreement_report import CODINGS, DONE, build_study  # noqa: E402
+from test_agreement_report import CODINGS, DONE, build_study
 
 
 def test_queue_lists_each_disagreement_with_text_and_definitions(any_project):
@@ -31,7 +31,10 @@ def test_queue_lists_each_disagreement_with_text_and_definitions(any_project):
     assert item.text == "Turn 2 text. " and item.case == "Lincoln Elementary"
     assert item.disputed[0]["applied_by"] == ["ann"] and item.disputed[0]["omitted_by"] == ["ben"]
     assert item.disputed[0]["definition"] == "Definition of SV"
-    assert item.codes_by_coder == {"ann": ["Shared vision and strategy", "Supportive administration"], "ben": ["Supportive administration"]}
+    assert item.codes_by_coder == {
+        "ann": ["Shared vision and strategy", "Supportive administration"],
+        "ben": ["Supportive administration"],
+    }
     assert item.segment_id == ids["segments"][2]
 
 
@@ -51,10 +54,17 @@ def test_decisions_build_the_consensus_layer_and_leave_codings_alone(any_project
     with any_project.read() as s:
         layer = layer_codings(s, "consensus")
         assert sorted(zip(layer["segment_id"], layer["code_id"])) == sorted(
-            [(ids["segments"][1], sv), (seg2, sa), (ids["segments"][4], sa)])
+            [(ids["segments"][1], sv), (seg2, sa), (ids["segments"][4], sa)]
+        )
         assert len(s.exec(select(Coding)).scalars().all()) == before
         assert disagreement_queue(s, "lead") == []  # decided
-        decided = s.exec(select(ConsensusDecision).where(ConsensusDecision.segment_id == seg2, ConsensusDecision.code_id == sv)).scalars().one()
+        decided = (
+            s.exec(
+                select(ConsensusDecision).where(ConsensusDecision.segment_id == seg2, ConsensusDecision.code_id == sv)
+            )
+            .scalars()
+            .one()
+        )
         assert (decided.present, decided.method, decided.decided_by) == (False, "take:ben", "lead")
         actions = [e.action for e in s.exec(select(AuditEvent)).scalars()]
         assert actions.count("consensus.decide") == 4
@@ -115,8 +125,14 @@ def test_decisions_by_default_compare_the_coders_the_queue_compares(any_project)
     seg2, sv, sa = ids["segments"][2], ids["codes"]["SV"], ids["codes"]["SA"]
     ann, ben = ids["coders"]["ann"], ids["coders"]["ben"]
     with any_project.transaction() as s:
-        s.add_all([SegmentStatus(segment_id=seg2, coder_id=ann, round=2), Coding(segment_id=seg2, code_id=sa, coder_id=ann, round=2),
-                   SegmentStatus(segment_id=seg2, coder_id=ben, round=2), Coding(segment_id=seg2, code_id=sv, coder_id=ben, round=2)])
+        s.add_all(
+            [
+                SegmentStatus(segment_id=seg2, coder_id=ann, round=2),
+                Coding(segment_id=seg2, code_id=sa, coder_id=ann, round=2),
+                SegmentStatus(segment_id=seg2, coder_id=ben, round=2),
+                Coding(segment_id=seg2, code_id=sv, coder_id=ben, round=2),
+            ]
+        )
     with any_project.read() as s:
         shown = {(d["path"], tuple(d["applied_by"])) for i in disagreement_queue(s, "lead") for d in i.disputed}
     assert ("Shared vision and strategy", ("ben",)) in shown
@@ -135,7 +151,7 @@ def test_decisions_when_the_queue_compares_a_coder_with_the_consensus_layer(any_
 
 
 def test_layer_codings_for_a_coder_uses_the_latest_round(any_project):
-    ids = build_study(any_project, CODINGS, DONE)
+    build_study(any_project, CODINGS, DONE)
     with any_project.read() as s:
         ann = layer_codings(s, "ann")
     assert len(ann) == 5 and list(ann.columns) == ["segment_id", "code_id", "quote_start", "quote_end"]
@@ -144,12 +160,19 @@ def test_layer_codings_for_a_coder_uses_the_latest_round(any_project):
 def test_memo_flag_and_round_two(any_project):
     ids = build_study(any_project, CODINGS, DONE)
     with any_project.transaction() as s:
-        memo = reconciliation_memo(s, "lead", ids["segments"][2], "Vision talk here is about the district, not the school.", ids["codes"]["SV"])
+        memo = reconciliation_memo(
+            s, "lead", ids["segments"][2], "Vision talk here is about the district, not the school.", ids["codes"]["SV"]
+        )
         flag = flag_for_revision(s, "lead", ids["codes"]["SV"], "Say whether district vision counts.")
         number = open_round(s, "lead", [ids["transcript"]], note="recode after clarifying SV")
     with any_project.read() as s:
         memo = s.get(Memo, memo.id)
-        assert (memo.kind, memo.case_id, memo.transcript_id, memo.code_id) == ("reconciliation", ids["case"], ids["transcript"], ids["codes"]["SV"])
+        assert (memo.kind, memo.case_id, memo.transcript_id, memo.code_id) == (
+            "reconciliation",
+            ids["case"],
+            ids["transcript"],
+            ids["codes"]["SV"],
+        )
         assert s.get(Memo, flag.id).label == "open"
         assert number == 2
         assert [rt.transcript_id for rt in s.exec(select(RoundTranscript)).scalars()] == [ids["transcript"]]
@@ -171,7 +194,12 @@ def test_reconcile_commands(project, project_path):
     decided = run("reconcile", "decide", "Principal interview:2", "--take", "ann")
     assert decided.exit_code == 0, decided.output
     assert json.loads(run("reconcile", "queue", "--format", "json").output) == []
-    assert run("reconcile", "memo", "Principal interview:2", "Ann's reading fits the definition.", "--code", "SV").exit_code == 0
+    assert (
+        run(
+            "reconcile", "memo", "Principal interview:2", "Ann's reading fits the definition.", "--code", "SV"
+        ).exit_code
+        == 0
+    )
     assert run("reconcile", "flag", "SV", "Clarify district vision.").exit_code == 0
     assert run("reconcile", "round2", "Principal interview").exit_code == 0
     bad = run("reconcile", "decide", "Principal interview:2", "--union", "--take", "ann")
@@ -196,8 +224,11 @@ def test_segment_references_with_a_repeated_title(any_project):
 
     ids = two_principal_interviews(any_project)
     with any_project.read() as s:
-        with pytest.raises(QualcodeError, match=r"ambiguous transcript 'Principal interview': it is in cases "
-                                                r"Hillcrest Middle, Lincoln Elementary; write CASE/TITLE"):
+        with pytest.raises(
+            QualcodeError,
+            match=r"ambiguous transcript 'Principal interview': it is in cases "
+            r"Hillcrest Middle, Lincoln Elementary; write CASE/TITLE",
+        ):
             find_segment(s, "Principal interview:2")
         lincoln = find_segment(s, "Lincoln Elementary/Principal interview:2")
         hillcrest = find_segment(s, "hillcrest middle/principal interview:2")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import itertools
 import re
 from datetime import date
 from pathlib import Path
@@ -22,12 +23,20 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_transcripts"
 CONDITION_KEYS = ("SV", "SA", "RC", "WD", "SN", "SI", "OI", "CE")
 CQR_DOMAINS = {
     "Collaboration between administrators and participants": (
-        "Administrators provide support", "Administrators provide autonomy", "Administrators set expectations"),
+        "Administrators provide support",
+        "Administrators provide autonomy",
+        "Administrators set expectations",
+    ),
     "Collaboration between coaches and participants": (
-        "Coaches model instruction", "Coaches give feedback", "Coaches build trust"),
+        "Coaches model instruction",
+        "Coaches give feedback",
+        "Coaches build trust",
+    ),
     "Collaboration among participants": ("Shared planning", "Peer observation", "Informal exchange"),
     "Collaboration between coaches and non-participants": (
-        "Coaches reach beyond the program", "Limited contact with non-participants"),
+        "Coaches reach beyond the program",
+        "Limited contact with non-participants",
+    ),
     "Site-to-site collaboration": ("Cross-site visits", "Shared resources across sites"),
     "Pre-program collaboration": ("Limited collaboration", "Isolated classrooms"),
     "Barriers to collaboration": ("Variation between groups", "Lack of buy-in", "Time constraints", "Staff turnover"),
@@ -172,7 +181,9 @@ def test_plain_text_with_name_labels():
 
 
 def test_plain_text_with_p1_and_interviewer_labels():
-    assert any(re.search(r"^P1: \S", t, re.M) and re.search(r"^Interviewer: \S", t, re.M) for t in texts(".txt").values())
+    assert any(
+        re.search(r"^P1: \S", t, re.M) and re.search(r"^Interviewer: \S", t, re.M) for t in texts(".txt").values()
+    )
 
 
 def test_otter_layout_header_line_then_words():
@@ -183,7 +194,9 @@ def test_otter_layout_header_line_then_words():
 def test_rev_layout_padded_label_and_wrapped_continuation():
     rev = re.compile(r"^([A-Z][\w .'-]+:)( {2,})\S.*\n(?P<indent> +)\S", re.MULTILINE)
     assert any(
-        len(m.group(1)) + len(m.group(2)) == len(m.group("indent")) for t in texts(".txt").values() for m in rev.finditer(t)
+        len(m.group(1)) + len(m.group(2)) == len(m.group("indent"))
+        for t in texts(".txt").values()
+        for m in rev.finditer(t)
     )
 
 
@@ -197,7 +210,7 @@ def test_zoom_vtt_with_name_prefixes_and_one_thought_over_adjacent_cues():
     assert zoom
     speakers = [cue.split(":", 1)[0] for cue in cue_texts(zoom[0])]
     assert all(re.fullmatch(r"[^\s:][^:]{1,40}", s) for s in speakers)
-    assert any(a == b for a, b in zip(speakers, speakers[1:]))
+    assert any(a == b for a, b in itertools.pairwise(speakers))
 
 
 def test_teams_vtt_with_voice_tags():
@@ -242,7 +255,7 @@ def test_csv_one_row_per_turn():
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["speaker", "text", "timestamp"]
     assert all(re.fullmatch(r"\d\d:\d\d:\d\d", r["timestamp"]) and r["text"] for r in rows)
-    assert all(a["speaker"] != b["speaker"] for a, b in zip(rows, rows[1:]))
+    assert all(a["speaker"] != b["speaker"] for a, b in itertools.pairwise(rows))
 
 
 def test_utf8_with_bom_present():

@@ -35,8 +35,12 @@ def test_postgres_transcript_text_is_compressed_with_lz4_where_the_server_has_it
                 conn.execute(text("SET LOCAL default_toast_compression = lz4"))
         except Exception:
             pytest.skip("this PostgreSQL server has no lz4")
-        method = conn.execute(text("SELECT attcompression FROM pg_attribute "
-                                   "WHERE attrelid = 'qc_transcript'::regclass AND attname = 'text'")).scalar()
+        method = conn.execute(
+            text(
+                "SELECT attcompression FROM pg_attribute "
+                "WHERE attrelid = 'qc_transcript'::regclass AND attname = 'text'"
+            )
+        ).scalar()
         assert method == "l"
 
 
@@ -97,11 +101,10 @@ def test_old_project_is_upgraded_after_a_backup(project_path):
 
 
 def test_transaction_is_all_or_nothing(any_project):
-    with pytest.raises(RuntimeError):
-        with any_project.transaction() as s:
-            s.add(Coder(name="ana"))
-            s.flush()
-            raise RuntimeError("killed mid-write")
+    with pytest.raises(RuntimeError), any_project.transaction() as s:
+        s.add(Coder(name="ana"))
+        s.flush()
+        raise RuntimeError("killed mid-write")
     with any_project.read() as s:
         assert s.exec(select(Coder)).scalars().all() == []
 

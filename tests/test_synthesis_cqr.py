@@ -7,6 +7,7 @@ from qualcode.coding.blinding import set_blinded
 from qualcode.errors import BlindingError, QualcodeError
 from qualcode.store.models import ConsensusDecision
 from qualcode.synthesis.cqr import cqr_table
+
 from .test_synthesis_study import D1, D2, D3, build_study
 
 
@@ -42,8 +43,13 @@ def test_table_moves_single_case_categories_to_the_note(study):
     with project.read() as s:
         table = cqr_table(s, viewer="lee").table()
     assert table.columns == ["Domain", "Category", "Blocks", "Cases", "Label"]
-    assert [r[1] for r in table.rows if r[1]] == ["Administrators provide support", "Administrators provide autonomy",
-                                                  "Lack of buy-in", "Time constraints", "Leadership practice"]
+    assert [r[1] for r in table.rows if r[1]] == [
+        "Administrators provide support",
+        "Administrators provide autonomy",
+        "Lack of buy-in",
+        "Time constraints",
+        "Leadership practice",
+    ]
     assert table.rows[0] == [D1, "", 20, 10, ""]
     assert table.group_rows == {0, 3, 6}
     assert "Miscellaneous (single case): Barriers to collaboration > Staff turnover (T10; 2 blocks)." in table.note
@@ -99,7 +105,7 @@ def test_group_columns_count_blocks_per_role(study):
 
 def test_each_group_number_opens_to_its_own_segments(study):
     """Every number is traceable: a group column's count is the length of that group's evidence."""
-    project, st = study
+    project, _st = study
     with project.read() as s:
         result = cqr_table(s, viewer="lee", groups="role")
     for record in result.frame.to_dict("records"):
@@ -119,8 +125,17 @@ def test_order_by_count_keeps_categories_under_domains(study):
     with project.read() as s:
         result = cqr_table(s, viewer="lee", order="count")
     names = [p.split(" > ")[-1] for p in result.frame["path"]]
-    assert names == [D1, "Administrators provide support", "Administrators provide autonomy",
-                     D2, "Time constraints", "Lack of buy-in", "Staff turnover", D3, "Leadership practice"]
+    assert names == [
+        D1,
+        "Administrators provide support",
+        "Administrators provide autonomy",
+        D2,
+        "Time constraints",
+        "Lack of buy-in",
+        "Staff turnover",
+        D3,
+        "Leadership practice",
+    ]
 
 
 def test_hill1997_labels(study):
@@ -141,7 +156,7 @@ def test_evidence_behind_a_row(study):
 
 
 def test_coder_layer_uses_latest_round_and_blinding(study):
-    project, st = study
+    project, _st = study
     with project.read() as s:
         got = rows(cqr_table(s, layer="ana", viewer="lee"))
         assert got["Administrators provide support"] == (1, 1, "miscellaneous")  # T2; T1 was recoded in round 2
@@ -161,11 +176,9 @@ def test_coder_layer_uses_latest_round_and_blinding(study):
 
 def test_unknown_unit_and_missing_consensus(any_project):
     build_study(any_project)
-    with any_project.read() as s:
-        with pytest.raises(QualcodeError, match="unknown case unit 'district'"):
-            cqr_table(s, viewer="lee", case_unit="district")
+    with any_project.read() as s, pytest.raises(QualcodeError, match="unknown case unit 'district'"):
+        cqr_table(s, viewer="lee", case_unit="district")
     with any_project.transaction() as s:
         s.execute(delete(ConsensusDecision))
-    with any_project.read() as s:
-        with pytest.raises(QualcodeError, match="choose a coder's layer with --layer CODER"):
-            cqr_table(s, viewer="lee")
+    with any_project.read() as s, pytest.raises(QualcodeError, match="choose a coder's layer with --layer CODER"):
+        cqr_table(s, viewer="lee")

@@ -6,29 +6,48 @@ from qualcode.errors import QualcodeError
 from qualcode.synthesis.labels import MISCELLANEOUS, parse_rule
 
 
-@pytest.mark.parametrize("count, n, label", [
-    (12, 12, "general"),  # all
-    (11, 12, "general"),  # all but one
-    (10, 12, "typical"),
-    (7, 12, "typical"),  # more than half
-    (6, 12, "variant"),  # exactly half is not "more than half"
-    (2, 12, "variant"),
-    (1, 12, MISCELLANEOUS),  # a single case
-    (0, 12, ""),
-    (15, 15, "general"), (3, 15, "variant"), (2, 15, "variant"),  # N = 15: no "rare" yet
-    (16, 16, "general"), (15, 16, "general"), (14, 16, "typical"), (9, 16, "typical"),
-    (8, 16, "variant"),  # exactly half of 16
-    (4, 16, "variant"), (3, 16, "rare"), (2, 16, "rare"), (1, 16, MISCELLANEOUS),
-    (2, 2, "general"), (1, 2, MISCELLANEOUS),  # single case wins over "all but one"
-])
+@pytest.mark.parametrize(
+    "count, n, label",
+    [
+        (12, 12, "general"),  # all
+        (11, 12, "general"),  # all but one
+        (10, 12, "typical"),
+        (7, 12, "typical"),  # more than half
+        (6, 12, "variant"),  # exactly half is not "more than half"
+        (2, 12, "variant"),
+        (1, 12, MISCELLANEOUS),  # a single case
+        (0, 12, ""),
+        (15, 15, "general"),
+        (3, 15, "variant"),
+        (2, 15, "variant"),  # N = 15: no "rare" yet
+        (16, 16, "general"),
+        (15, 16, "general"),
+        (14, 16, "typical"),
+        (9, 16, "typical"),
+        (8, 16, "variant"),  # exactly half of 16
+        (4, 16, "variant"),
+        (3, 16, "rare"),
+        (2, 16, "rare"),
+        (1, 16, MISCELLANEOUS),
+        (2, 2, "general"),
+        (1, 2, MISCELLANEOUS),  # single case wins over "all but one"
+    ],
+)
 def test_hill2005(count, n, label):
     assert parse_rule("hill2005").label(count, n) == label
 
 
-@pytest.mark.parametrize("count, n, label", [
-    (8, 8, "general"), (7, 8, "typical"), (4, 8, "typical"),  # at least half
-    (3, 8, "variant"), (2, 8, "variant"), (1, 8, MISCELLANEOUS),
-])
+@pytest.mark.parametrize(
+    "count, n, label",
+    [
+        (8, 8, "general"),
+        (7, 8, "typical"),
+        (4, 8, "typical"),  # at least half
+        (3, 8, "variant"),
+        (2, 8, "variant"),
+        (1, 8, MISCELLANEOUS),
+    ],
+)
 def test_hill1997(count, n, label):
     assert parse_rule("hill1997").label(count, n) == label
 
@@ -46,7 +65,8 @@ def test_custom_rule_with_a_condition():
 def test_description_spells_out_the_ranges():
     assert parse_rule("hill2005").describe(16) == (
         "Frequency labels (Hill et al., 2005; N = 16 cases): general = 15–16 cases; typical = 9–14 cases; "
-        "variant = 4–8 cases; rare = 2–3 cases; a category found in a single case is listed as miscellaneous.")
+        "variant = 4–8 cases; rare = 2–3 cases; a category found in a single case is listed as miscellaneous."
+    )
 
 
 @pytest.mark.parametrize("spec", ["general >= lots", "typical", "general >= N-1; ; variant =>2", ""])

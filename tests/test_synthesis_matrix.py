@@ -9,6 +9,7 @@ from qualcode.synthesis.annotations import add_exemplar, set_cell_memo, set_patt
 from qualcode.synthesis.cooccurrence import cooccurrence
 from qualcode.synthesis.frequencies import code_frequencies
 from qualcode.synthesis.matrix import memo_matrix
+
 from .test_synthesis_study import D1, D2, SCHOOLS, add_memos, build_study
 
 
@@ -47,7 +48,7 @@ def test_memos_follow_blinding(study):
 
 
 def test_table_cells_pattern_and_transpose(study):
-    project, st = study
+    project, _st = study
     with project.read() as s:
         m = memo_matrix(s, cell=["count", "memo", "quotes"], viewer="lee")
     table = m.table()
@@ -79,9 +80,12 @@ def test_joint_display_attribute_by_code_key(study):
         m = memo_matrix(s, viewer="lee", codebook="Seven conditions", cell=["count", "survey"])
         templated = memo_matrix(s, viewer="lee", codebook="Seven conditions", cell=["survey_{key}"])
     assert m.table().rows[0][1:6] == [
-        "1 segment, 1 participant\nsurvey_SV = 4.2", "1 segment, 1 participant\nsurvey_SV = 3.1",
-        "0 segments, 0 participants\nsurvey_SV = 3.9", "0 segments, 0 participants\nsurvey_SV = 2.8",
-        "0 segments, 0 participants\nsurvey_SV = 4.6"]
+        "1 segment, 1 participant\nsurvey_SV = 4.2",
+        "1 segment, 1 participant\nsurvey_SV = 3.1",
+        "0 segments, 0 participants\nsurvey_SV = 3.9",
+        "0 segments, 0 participants\nsurvey_SV = 2.8",
+        "0 segments, 0 participants\nsurvey_SV = 4.6",
+    ]
     assert m.cell(st.code["SA"], st.case["Cole"]).attributes == {}  # there is no survey_SA
     assert templated.cell(st.code["SV"], st.case["Evans"]).attributes == {"survey_SV": "4.6"}
 
@@ -91,7 +95,8 @@ def test_evidence_of_a_cell(study):
     with project.read() as s:
         m = memo_matrix(s, viewer="lee")
     assert m.segment_ids(st.code["buy-in"], st.case["Adams"]) == sorted(
-        [st.segment[(1, 1)], st.segment[(1, 2)], st.segment[(2, 2)]])
+        [st.segment[(1, 1)], st.segment[(1, 2)], st.segment[(2, 2)]]
+    )
 
 
 def test_writes_are_audited_and_replace(study):
@@ -132,7 +137,11 @@ def test_cooccurrence_counts_and_jaccard(study):
     with project.read() as s:
         counts = cooccurrence(s, viewer="lee")
         jaccard = cooccurrence(s, viewer="lee", measure="jaccard")
-    support, buy_in, time = f"{D1} > Administrators provide support", f"{D2} > Lack of buy-in", f"{D2} > Time constraints"
+    support, buy_in, time = (
+        f"{D1} > Administrators provide support",
+        f"{D2} > Lack of buy-in",
+        f"{D2} > Time constraints",
+    )
     assert counts.loc[support, buy_in] == counts.loc[buy_in, support] == 5  # pos 2 of T1..T5
     assert counts.loc[buy_in, time] == 1  # T1 pos 2
     assert counts.loc[buy_in, buy_in] == 6
@@ -148,14 +157,26 @@ def test_only_the_analysts_patterns_and_exemplars_show(study):
     support = st.code["support"]
     with project.transaction() as s:
         seg = s.exec(select(Segment)).scalars().first()
-        s.add(Memo(kind="pattern", coder_id=st.coder["ana"], code_id=support, label="contradiction", text="ana thinks so"))
-        s.add(Exemplar(code_id=support, case_id=st.case["Adams"], segment_id=seg.id, start=seg.start,
-                       end=seg.start + 3, chosen_by="ana"))
+        s.add(
+            Memo(kind="pattern", coder_id=st.coder["ana"], code_id=support, label="contradiction", text="ana thinks so")
+        )
+        s.add(
+            Exemplar(
+                code_id=support,
+                case_id=st.case["Adams"],
+                segment_id=seg.id,
+                start=seg.start,
+                end=seg.start + 3,
+                chosen_by="ana",
+            )
+        )
     with project.read() as s:
         m = memo_matrix(s, cell=["count", "quotes"], viewer="lee")
     row = next(r for r in m.rows if r.code_id == support)
     assert (row.pattern, row.pattern_note) == ("convergence", "Every school describes support.")
-    picked = [(q.segment_id, q.end - q.start) for q in m.cell(support, st.case["Adams"]).quotes if q.source == "exemplar"]
+    picked = [
+        (q.segment_id, q.end - q.start) for q in m.cell(support, st.case["Adams"]).quotes if q.source == "exemplar"
+    ]
     assert (seg.id, 3) not in picked  # ana's 3-character pick is not shown
 
 
@@ -184,8 +205,9 @@ def test_only_the_lead_writes_into_the_matrix(study):
 
 def test_exemplar_segment_of_a_repeated_title_must_name_its_case(study):
     """T1 is Adams's; a second "T1" at Baker makes ``T1:2`` ambiguous instead of a silent pick."""
-    from .builders import build_transcript
     from qualcode.synthesis.annotations import find_segment
+
+    from .builders import build_transcript
 
     project, st = study
     build_transcript(project, title="T1", case="Baker")

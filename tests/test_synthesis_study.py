@@ -20,7 +20,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qualcode.store.models import (
-    Case, CaseAttribute, Code, Codebook, Coder, Coding, ConsensusDecision, Exemplar, Memo, Segment, Speaker, Transcript,
+    Case,
+    CaseAttribute,
+    Code,
+    Codebook,
+    Coder,
+    Coding,
+    ConsensusDecision,
+    Exemplar,
+    Memo,
+    Segment,
+    Speaker,
+    Transcript,
 )
 
 SCHOOLS = ["Adams", "Baker", "Cole", "Dunn", "Evans"]
@@ -28,16 +39,27 @@ LEVEL = {"Adams": "elementary", "Baker": "middle", "Cole": "high", "Dunn": "elem
 ENROLLMENT = {"Adams": "300", "Baker": "1200", "Cole": "90", "Dunn": "450"}  # Evans has none
 SURVEY_SV = {"Adams": "4.2", "Baker": "3.1", "Cole": "3.9", "Dunn": "2.8", "Evans": "4.6"}
 
-D1, D2, D3 = ("Collaboration between administrators and participants", "Barriers to collaboration",
-              "Teacher leadership")
+D1, D2, D3 = (
+    "Collaboration between administrators and participants",
+    "Barriers to collaboration",
+    "Teacher leadership",
+)
 CQR_TREE = {
     D1: ["Administrators provide support", "Administrators provide autonomy"],
     D2: ["Lack of buy-in", "Time constraints", "Staff turnover"],
     D3: ["Leadership practice"],
 }
-SHORT = {"support": "Administrators provide support", "autonomy": "Administrators provide autonomy",
-         "buy-in": "Lack of buy-in", "time": "Time constraints", "turnover": "Staff turnover",
-         "practice": "Leadership practice", "D1": D1, "D2": D2, "D3": D3}
+SHORT = {
+    "support": "Administrators provide support",
+    "autonomy": "Administrators provide autonomy",
+    "buy-in": "Lack of buy-in",
+    "time": "Time constraints",
+    "turnover": "Staff turnover",
+    "practice": "Leadership practice",
+    "D1": D1,
+    "D2": D2,
+    "D3": D3,
+}
 
 CONSENSUS = {
     "support": [(t, 2) for t in range(1, 11)],
@@ -77,31 +99,56 @@ def build_study(project) -> Study:
             s.flush()
             study.case[school] = case.id
             s.add(CaseAttribute(case_id=case.id, name="level", value=LEVEL[school]))
-            s.add(CaseAttribute(case_id=case.id, name="survey_SV", type="number", value=SURVEY_SV[school],
-                                number=float(SURVEY_SV[school])))
+            s.add(
+                CaseAttribute(
+                    case_id=case.id,
+                    name="survey_SV",
+                    type="number",
+                    value=SURVEY_SV[school],
+                    number=float(SURVEY_SV[school]),
+                )
+            )
             if school in ENROLLMENT:
-                s.add(CaseAttribute(case_id=case.id, name="enrollment", type="number", value=ENROLLMENT[school],
-                                    number=float(ENROLLMENT[school])))
+                s.add(
+                    CaseAttribute(
+                        case_id=case.id,
+                        name="enrollment",
+                        type="number",
+                        value=ENROLLMENT[school],
+                        number=float(ENROLLMENT[school]),
+                    )
+                )
         for t in range(1, 11):
             school = SCHOOLS[(t - 1) // 2]
             pieces = [segment_text(t, pos) for pos in range(1, 7)]
-            transcript = Transcript(title=f"T{t}", case_id=study.case[school], content_hash=f"h{t}",
-                                    text="\n".join(pieces))
+            transcript = Transcript(
+                title=f"T{t}", case_id=study.case[school], content_hash=f"h{t}", text="\n".join(pieces)
+            )
             s.add(transcript)
             s.flush()
             b_role = "coach" if t % 2 else "administrator"
             speakers = {}
-            for label, role, cohort in (("Interviewer", "interviewer", None), ("A", "teacher", "1"), ("B", b_role, "2")):
-                speaker = Speaker(transcript_id=transcript.id, label=label, role=role,
-                                  attributes={"cohort": cohort} if cohort else {})
+            for label, role, cohort in (
+                ("Interviewer", "interviewer", None),
+                ("A", "teacher", "1"),
+                ("B", b_role, "2"),
+            ):
+                speaker = Speaker(
+                    transcript_id=transcript.id, label=label, role=role, attributes={"cohort": cohort} if cohort else {}
+                )
                 s.add(speaker)
                 s.flush()
                 speakers[label] = speaker.id
             offset = 0
             for pos, piece in enumerate(pieces, start=1):
                 who = "Interviewer" if pos in (1, 3) else ("A" if pos in (2, 5) else "B")
-                seg = Segment(transcript_id=transcript.id, position=pos, start=offset, end=offset + len(piece),
-                              speaker_id=speakers[who])
+                seg = Segment(
+                    transcript_id=transcript.id,
+                    position=pos,
+                    start=offset,
+                    end=offset + len(piece),
+                    speaker_id=speakers[who],
+                )
                 s.add(seg)
                 s.flush()
                 study.segment[(t, pos)] = seg.id
@@ -119,13 +166,15 @@ def build_study(project) -> Study:
             s.flush()
             by_name[domain] = parent.id
             for c_pos, category in enumerate(categories):
-                child = Code(codebook_id=cqr.id, parent_id=parent.id, guid=f"d{d_pos}c{c_pos}", name=category,
-                             position=c_pos)
+                child = Code(
+                    codebook_id=cqr.id, parent_id=parent.id, guid=f"d{d_pos}c{c_pos}", name=category, position=c_pos
+                )
                 s.add(child)
                 s.flush()
                 by_name[category] = child.id
-        retired = Code(codebook_id=cqr.id, parent_id=by_name[D2], guid="old", name="Retired code", position=9,
-                       status="retired")
+        retired = Code(
+            codebook_id=cqr.id, parent_id=by_name[D2], guid="old", name="Retired code", position=9, status="retired"
+        )
         s.add(retired)
         for pos, key in enumerate(("SV", "SA")):
             code = Code(codebook_id=seven.id, guid=key, name=f"Condition {key}", key=key, position=pos)
@@ -162,15 +211,44 @@ def build_study(project) -> Study:
 
 def add_memos(project, study: Study) -> None:
     with project.transaction() as s:
-        s.add(Memo(kind="cell", coder_id=study.coder["lee"], code_id=study.code["support"],
-                   case_id=study.case["Adams"], text="Support is concrete at Adams."))
-        s.add(Memo(kind="cell", coder_id=study.coder["ben"], code_id=study.code["support"],
-                   case_id=study.case["Baker"], text="Ben's private note."))
-        s.add(Memo(kind="pattern", coder_id=study.coder["lee"], code_id=study.code["support"],
-                   label="convergence", text="Every school describes support."))
+        s.add(
+            Memo(
+                kind="cell",
+                coder_id=study.coder["lee"],
+                code_id=study.code["support"],
+                case_id=study.case["Adams"],
+                text="Support is concrete at Adams.",
+            )
+        )
+        s.add(
+            Memo(
+                kind="cell",
+                coder_id=study.coder["ben"],
+                code_id=study.code["support"],
+                case_id=study.case["Baker"],
+                text="Ben's private note.",
+            )
+        )
+        s.add(
+            Memo(
+                kind="pattern",
+                coder_id=study.coder["lee"],
+                code_id=study.code["support"],
+                label="convergence",
+                text="Every school describes support.",
+            )
+        )
         seg = study.segment[(1, 2)]
-        s.add(Exemplar(code_id=study.code["support"], case_id=study.case["Adams"], segment_id=seg,
-                       start=s.get(Segment, seg).start, end=s.get(Segment, seg).start + 7, chosen_by="lee"))
+        s.add(
+            Exemplar(
+                code_id=study.code["support"],
+                case_id=study.case["Adams"],
+                segment_id=seg,
+                start=s.get(Segment, seg).start,
+                end=s.get(Segment, seg).start + 7,
+                chosen_by="lee",
+            )
+        )
 
 
 def test_study_has_the_rows_it_was_built_with(any_project):

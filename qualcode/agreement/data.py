@@ -56,10 +56,18 @@ class AgreementData:
     extra: dict = field(default_factory=dict)
     coders_without_work: list[str] = field(default_factory=list)  # project coders left out by default
 
-    def subset(self, unit_mask: np.ndarray) -> "AgreementData":
+    def subset(self, unit_mask: np.ndarray) -> AgreementData:
         return AgreementData(
-            self.coders, self.codes, self.code_paths, self.segment_ids[unit_mask], self.transcript_ids[unit_mask],
-            self.case_ids[unit_mask], self.done[:, unit_mask], self.present[:, unit_mask], self.level, self.extra,
+            self.coders,
+            self.codes,
+            self.code_paths,
+            self.segment_ids[unit_mask],
+            self.transcript_ids[unit_mask],
+            self.case_ids[unit_mask],
+            self.done[:, unit_mask],
+            self.present[:, unit_mask],
+            self.level,
+            self.extra,
             self.coders_without_work,
         )
 
@@ -72,8 +80,9 @@ def coders_with_work(session: Session, round: int | None = None) -> set[int]:
     return set(session.exec(stmt).all())
 
 
-def coder_rows(session: Session, names: list[str] | None, round: int | None = None, *,
-               at_least: int = 2) -> tuple[list[Layer], list[str]]:
+def coder_rows(
+    session: Session, names: list[str] | None, round: int | None = None, *, at_least: int = 2
+) -> tuple[list[Layer], list[str]]:
     """The compared layers (coders, and ``consensus`` when named) and the project coders left out for having no work.
 
     By default: every coder with role "coder" who marked a segment done (in ``round``); when
@@ -149,8 +158,6 @@ def _level_columns(codes: list[Code], level: str) -> tuple[list[Code], np.ndarra
     return columns, mapping
 
 
-
-
 Window = tuple[datetime | None, datetime | None]
 
 
@@ -163,8 +170,10 @@ class Decisions:
     segment_ids: np.ndarray
     code_ids: np.ndarray | None = None
 
-    def keep(self, mask: np.ndarray) -> "Decisions":
-        return Decisions(self.coder_id, self.round, self.segment_ids[mask], None if self.code_ids is None else self.code_ids[mask])
+    def keep(self, mask: np.ndarray) -> Decisions:
+        return Decisions(
+            self.coder_id, self.round, self.segment_ids[mask], None if self.code_ids is None else self.code_ids[mask]
+        )
 
 
 def _in_window(column, between: Window | None) -> list:
@@ -185,15 +194,21 @@ def _segment_map(session: Session) -> tuple[np.ndarray, np.ndarray]:
     return transcript_of, case_of
 
 
-def _read_codings(session: Session, coder_ids: list[int], round: int | None, between: Window | None, code_base: int) -> list[Decisions]:
+def _read_codings(
+    session: Session, coder_ids: list[int], round: int | None, between: Window | None, code_base: int
+) -> list[Decisions]:
     where = [Coding.coder_id.in_(coder_ids), *_in_window(Coding.created_at, between)]
     if round is not None:
         where.append(Coding.round == round)
-    groups = int_groups(session, packed(Coding.segment_id, Coding.code_id, code_base), Coding.coder_id, Coding.round, where=where)
+    groups = int_groups(
+        session, packed(Coding.segment_id, Coding.code_id, code_base), Coding.coder_id, Coding.round, where=where
+    )
     return [Decisions(coder, rnd, *unpack(values, code_base)) for coder, rnd, values in groups]
 
 
-def _read_statuses(session: Session, coder_ids: list[int], round: int | None, between: Window | None) -> list[Decisions]:
+def _read_statuses(
+    session: Session, coder_ids: list[int], round: int | None, between: Window | None
+) -> list[Decisions]:
     where = [SegmentStatus.coder_id.in_(coder_ids), *_in_window(SegmentStatus.done_at, between)]
     if round is not None:
         where.append(SegmentStatus.round == round)
@@ -241,11 +256,24 @@ def round_that_counts(worked: dict[int, set[int]]) -> dict[int, int]:
     return {c: max(shared) if shared else max(rounds) for c, rounds in worked.items()}
 
 
-def _consensus(session: Session, code_base: int, between: Window | None, ours: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The consensus layer on the codes where ``ours`` is True: (segment ids it counts as done, present segment ids, their codes)."""
-    decided, present_segments, present_codes = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)]
-    for is_present, values in int_groups(session, packed(ConsensusDecision.segment_id, ConsensusDecision.code_id, code_base),
-                                         ConsensusDecision.present, where=_in_window(ConsensusDecision.decided_at, between)):
+def _consensus(
+    session: Session, code_base: int, between: Window | None, ours: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The consensus layer on the codes where ``ours`` is True.
+
+    Returns the segment ids it counts as done, the present segment ids and their codes.
+    """
+    decided, present_segments, present_codes = (
+        [np.empty(0, dtype=np.int64)],
+        [np.empty(0, dtype=np.int64)],
+        [np.empty(0, dtype=np.int64)],
+    )
+    for is_present, values in int_groups(
+        session,
+        packed(ConsensusDecision.segment_id, ConsensusDecision.code_id, code_base),
+        ConsensusDecision.present,
+        where=_in_window(ConsensusDecision.decided_at, between),
+    ):
         segments, codes = unpack(values, code_base)
         segments, codes = segments[ours[codes]], codes[ours[codes]]
         decided.append(segments)
@@ -257,11 +285,19 @@ def _consensus(session: Session, code_base: int, between: Window | None, ours: n
     finished_by_all = np.empty(0, dtype=np.int64)
     if everyone:
         counts = np.zeros(max_id(session, Segment.id) + 1, dtype=np.int64)
-        for _, segs in int_groups(session, SegmentStatus.segment_id, SegmentStatus.coder_id,
-                                  where=[SegmentStatus.coder_id.in_(everyone), *_in_window(SegmentStatus.done_at, between)]):
+        for _, segs in int_groups(
+            session,
+            SegmentStatus.segment_id,
+            SegmentStatus.coder_id,
+            where=[SegmentStatus.coder_id.in_(everyone), *_in_window(SegmentStatus.done_at, between)],
+        ):
             counts[np.unique(segs)] += 1
         finished_by_all = np.flatnonzero(counts == len(everyone))
-    return np.union1d(finished_by_all, np.concatenate(decided)), np.concatenate(present_segments), np.concatenate(present_codes)
+    return (
+        np.union1d(finished_by_all, np.concatenate(decided)),
+        np.concatenate(present_segments),
+        np.concatenate(present_codes),
+    )
 
 
 def load(
@@ -288,7 +324,7 @@ def load(
     statuses = _read_statuses(session, list(position), round, between)
     if round is None:  # which round counts depends on all the coders' work there, in any codebook
         kept = counting_rounds(codings + statuses, transcript_of, len(case_of))
-        codings, statuses = kept[:len(codings)], kept[len(codings):]
+        codings, statuses = kept[: len(codings)], kept[len(codings) :]
     codings = [g.keep(codebook_codes[g.code_ids]) for g in codings]
 
     used = np.zeros(code_base, dtype=bool)
@@ -328,7 +364,9 @@ def load(
 
     columns, mapping = _level_columns(codes, level)
     if level != "code":
-        present = (present.reshape(-1, n_codes).astype(np.uint8) @ mapping.astype(np.uint8) > 0).reshape(n_coders, n_units, len(columns))
+        present = (present.reshape(-1, n_codes).astype(np.uint8) @ mapping.astype(np.uint8) > 0).reshape(
+            n_coders, n_units, len(columns)
+        )
     transcript_ids = transcript_of[segment_ids]
     return AgreementData(
         coders=[c.name for c in chosen],

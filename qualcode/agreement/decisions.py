@@ -24,9 +24,12 @@ def _worked_rounds(session: Session, transcript_id: int, coder_ids: list[int]) -
     """``{coder id: rounds they coded or marked anything in}`` on one transcript."""
     worked: dict[int, set[int]] = {c: set() for c in coder_ids}
     for table in (Coding, SegmentStatus):
-        for coder_id, rnd in session.exec(select(table.coder_id, table.round).distinct()
-                                          .join(Segment, Segment.id == table.segment_id)
-                                          .where(table.coder_id.in_(coder_ids), Segment.transcript_id == transcript_id)).all():
+        for coder_id, rnd in session.exec(
+            select(table.coder_id, table.round)
+            .distinct()
+            .join(Segment, Segment.id == table.segment_id)
+            .where(table.coder_id.in_(coder_ids), Segment.transcript_id == transcript_id)
+        ).all():
             worked[coder_id].add(rnd)
     return worked
 
@@ -38,8 +41,9 @@ def _compared(session: Session, coders: list[str] | None, round: int | None) -> 
     return [c for c in chosen if not c.is_consensus]
 
 
-def _coder_applied(session: Session, coder: Layer, segment: Segment, code_id: int, round: int | None,
-                   compared: list[Layer]) -> Coding | None:
+def _coder_applied(
+    session: Session, coder: Layer, segment: Segment, code_id: int, round: int | None, compared: list[Layer]
+) -> Coding | None:
     """The coder's coding of ``code_id`` on the segment in the round that counts (or None).
 
     Without ``round``, the round that counts is the one the queue and the agreement report
@@ -50,12 +54,23 @@ def _coder_applied(session: Session, coder: Layer, segment: Segment, code_id: in
         round = round_that_counts(_worked_rounds(session, segment.transcript_id, ids)).get(coder.coder_id)
         if round is None:
             raise QualcodeError(f"{coder.name} has not coded this transcript")
-    finished = session.exec(select(SegmentStatus).where(SegmentStatus.segment_id == segment.id, SegmentStatus.coder_id == coder.coder_id,
-                                                        SegmentStatus.round == round)).first()
+    finished = session.exec(
+        select(SegmentStatus).where(
+            SegmentStatus.segment_id == segment.id,
+            SegmentStatus.coder_id == coder.coder_id,
+            SegmentStatus.round == round,
+        )
+    ).first()
     if finished is None:
         raise QualcodeError(f"{coder.name} has not finished this segment in round {round}")
-    return session.exec(select(Coding).where(Coding.segment_id == segment.id, Coding.coder_id == coder.coder_id,
-                                             Coding.code_id == code_id, Coding.round == round)).first()
+    return session.exec(
+        select(Coding).where(
+            Coding.segment_id == segment.id,
+            Coding.coder_id == coder.coder_id,
+            Coding.code_id == code_id,
+            Coding.round == round,
+        )
+    ).first()
 
 
 def decide(
@@ -89,7 +104,14 @@ def decide(
     elif method == "take":
         if not coder:
             raise QualcodeError("say whose codes to take (--take CODER)")
-        hit = _coder_applied(session, Layer.of_coder(find_coder(session, coder)), segment, code_id, round, _compared(session, coders, round))
+        hit = _coder_applied(
+            session,
+            Layer.of_coder(find_coder(session, coder)),
+            segment,
+            code_id,
+            round,
+            _compared(session, coders, round),
+        )
         present, label = hit is not None, f"take:{coder}"
         if hit is not None:
             quote = (hit.quote_start, hit.quote_end)
@@ -109,8 +131,14 @@ def decide(
     return write_decision(session, actor, segment_id, code_id, bool(present), label, round or 1, quote)
 
 
-def accept_agreed(session: Session, actor: str, *, codebook: str | None = None, coders: list[str] | None = None,
-                  round: int | None = None) -> int:
+def accept_agreed(
+    session: Session,
+    actor: str,
+    *,
+    codebook: str | None = None,
+    coders: list[str] | None = None,
+    round: int | None = None,
+) -> int:
     """Write "agreed" decisions for every (segment, code) all compared coders finished and applied.
 
     Agreement on absence needs no row (the layer is the present rows). Existing decisions
@@ -135,13 +163,29 @@ def accept_agreed(session: Session, actor: str, *, codebook: str | None = None, 
 
 # -- memos and flags (rounds: qualcode.coding.rounds.open_round) ----------------------------------
 
-def _memo(session: Session, actor: str, kind: str, text: str, *, segment: Segment | None = None, code_id: int | None = None,
-          label: str | None = None) -> Memo:
+
+def _memo(
+    session: Session,
+    actor: str,
+    kind: str,
+    text: str,
+    *,
+    segment: Segment | None = None,
+    code_id: int | None = None,
+    label: str | None = None,
+) -> Memo:
     lead = find_coder(session, actor)
     transcript = session.get(Transcript, segment.transcript_id) if segment else None
-    memo = Memo(kind=kind, coder_id=lead.id, segment_id=segment.id if segment else None, code_id=code_id,
-                case_id=transcript.case_id if transcript else None, transcript_id=transcript.id if transcript else None,
-                label=label, text=text)
+    memo = Memo(
+        kind=kind,
+        coder_id=lead.id,
+        segment_id=segment.id if segment else None,
+        code_id=code_id,
+        case_id=transcript.case_id if transcript else None,
+        transcript_id=transcript.id if transcript else None,
+        label=label,
+        text=text,
+    )
     session.add(memo)
     session.flush()
     audit.record(session, actor, f"memo.{kind}", memo)

@@ -55,18 +55,32 @@ def disagreement_queue(
     if len(units) == 0:
         return []
     seg_ids = sorted({int(data.segment_ids[u]) for u in units})
-    decisions = {(d.segment_id, d.code_id): d for d in session.exec(
-        select(ConsensusDecision).where(ConsensusDecision.segment_id.in_(seg_ids)))}
+    decisions = {
+        (d.segment_id, d.code_id): d
+        for d in session.exec(select(ConsensusDecision).where(ConsensusDecision.segment_id.in_(seg_ids)))
+    }
     segments = {s.id: s for s in session.exec(select(Segment).where(Segment.id.in_(seg_ids)))}
-    transcripts = {t.id: t for t in session.exec(
-        select(Transcript).where(Transcript.id.in_({s.transcript_id for s in segments.values()})))}
+    transcripts = {
+        t.id: t
+        for t in session.exec(select(Transcript).where(Transcript.id.in_({s.transcript_id for s in segments.values()})))
+    }
     cases = {c.id: c.name for c in session.exec(select(Case))}
     coder_names = {c.id: c.name for c in session.exec(select(Coder))}
     memos: dict[int, list[dict[str, Any]]] = {}
-    for m in session.exec(select(Memo).where(Memo.segment_id.in_(seg_ids), Memo.kind.in_(("segment", "reconciliation")))
-                          .order_by(Memo.created_at)):
-        memos.setdefault(m.segment_id, []).append({"kind": m.kind, "coder": coder_names.get(m.coder_id), "code_id": m.code_id,
-                                                    "round": m.round, "text": m.text})
+    for m in session.exec(
+        select(Memo)
+        .where(Memo.segment_id.in_(seg_ids), Memo.kind.in_(("segment", "reconciliation")))
+        .order_by(Memo.created_at)
+    ):
+        memos.setdefault(m.segment_id, []).append(
+            {
+                "kind": m.kind,
+                "coder": coder_names.get(m.coder_id),
+                "code_id": m.code_id,
+                "round": m.round,
+                "text": m.text,
+            }
+        )
     by_segment: dict[int, list[int]] = {}
     unit_of: dict[int, int] = {}
     for u, k in zip(units.tolist(), columns.tolist()):
@@ -82,22 +96,42 @@ def disagreement_queue(
             decision = decisions.get((sid, c.id))
             if decision is not None and decision.method != "agreed" and not include_decided:
                 continue
-            disputed.append({
-                "code_id": c.id, "path": data.code_paths[k], "definition": c.definition, "inclusion": c.inclusion,
-                "exclusion": c.exclusion,
-                "applied_by": [data.coders[i] for i in range(len(data.coders)) if data.done[i, u] and data.present[i, u, k]],
-                "omitted_by": [data.coders[i] for i in range(len(data.coders)) if data.done[i, u] and not data.present[i, u, k]],
-                "decision": None if decision is None else {"present": decision.present, "method": decision.method, "by": decision.decided_by},
-            })
+            disputed.append(
+                {
+                    "code_id": c.id,
+                    "path": data.code_paths[k],
+                    "definition": c.definition,
+                    "inclusion": c.inclusion,
+                    "exclusion": c.exclusion,
+                    "applied_by": [
+                        data.coders[i] for i in range(len(data.coders)) if data.done[i, u] and data.present[i, u, k]
+                    ],
+                    "omitted_by": [
+                        data.coders[i] for i in range(len(data.coders)) if data.done[i, u] and not data.present[i, u, k]
+                    ],
+                    "decision": None
+                    if decision is None
+                    else {"present": decision.present, "method": decision.method, "by": decision.decided_by},
+                }
+            )
         if not disputed:
             continue
         seg = segments[sid]
         t = transcripts[seg.transcript_id]
-        items.append(QueueItem(
-            segment_id=sid, transcript=t.title, position=seg.position, case=cases.get(t.case_id), text=t.text[seg.start:seg.end],
-            disputed=disputed,
-            codes_by_coder={data.coders[i]: [data.code_paths[k] for k in np.nonzero(data.present[i, u])[0]]
-                            for i in range(len(data.coders)) if data.done[i, u]},
-            memos=memos.get(sid, []),
-        ))
+        items.append(
+            QueueItem(
+                segment_id=sid,
+                transcript=t.title,
+                position=seg.position,
+                case=cases.get(t.case_id),
+                text=t.text[seg.start : seg.end],
+                disputed=disputed,
+                codes_by_coder={
+                    data.coders[i]: [data.code_paths[k] for k in np.nonzero(data.present[i, u])[0]]
+                    for i in range(len(data.coders))
+                    if data.done[i, u]
+                },
+                memos=memos.get(sid, []),
+            )
+        )
     return sorted(items, key=lambda i: (i.transcript, i.position))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import combinations
 from typing import Any
 
@@ -20,8 +20,8 @@ from sqlmodel import Session, select
 from ..codebook.lookup import get_codebook
 from ..coding.blinding import require_reader
 from ..errors import QualcodeError
-from ..table import Table
 from ..store.models import Case, Codebook, CodebookVersion, Coding, SegmentStatus, Transcript
+from ..table import Table
 from . import binary
 from .data import AgreementData, load
 from .statistics import cicchetti, kappa_from_parts, landis_koch, percentile_interval
@@ -43,10 +43,16 @@ def _stats(data: AgreementData, weights: np.ndarray | None = None) -> dict[str, 
         mask = done[i] & done[j]
         w = None if weights is None else weights[..., mask]
         p_o, p_e = binary.pair_parts(x[i][mask], x[j][mask], w)
-        out["pairs"].append({
-            "index": (i, j), "units": int(mask.sum()), "p_o": p_o, "p_e": p_e, "kappa": kappa_from_parts(p_o, p_e),
-            "pooled": kappa_from_parts(p_o.mean(axis=-1), p_e.mean(axis=-1)) if p_o.shape[-1] else np.nan,
-        })
+        out["pairs"].append(
+            {
+                "index": (i, j),
+                "units": int(mask.sum()),
+                "p_o": p_o,
+                "p_e": p_e,
+                "kappa": kappa_from_parts(p_o, p_e),
+                "pooled": kappa_from_parts(p_o.mean(axis=-1), p_e.mean(axis=-1)) if p_o.shape[-1] else np.nan,
+            }
+        )
     all_done = done.all(axis=0)
     out["applied"] = applied = x.sum(axis=0, dtype=np.min_scalar_type(len(data.coders)))  # (units, codes)
     out["finished"] = finished = done.sum(axis=0)
@@ -54,8 +60,12 @@ def _stats(data: AgreementData, weights: np.ndarray | None = None) -> dict[str, 
     parts = binary.multi_parts(applied[all_done], len(data.coders), w)
     out["multi"] = parts
     out["kappas"] = binary.kappas(parts)
-    out["fleiss_pooled"] = kappa_from_parts(parts["p_o"].mean(axis=-1), parts["fleiss"].mean(axis=-1)) if applied.shape[1] else np.nan
-    out["ac1_pooled"] = kappa_from_parts(parts["p_o"].mean(axis=-1), parts["ac1"].mean(axis=-1)) if applied.shape[1] else np.nan
+    out["fleiss_pooled"] = (
+        kappa_from_parts(parts["p_o"].mean(axis=-1), parts["fleiss"].mean(axis=-1)) if applied.shape[1] else np.nan
+    )
+    out["ac1_pooled"] = (
+        kappa_from_parts(parts["p_o"].mean(axis=-1), parts["ac1"].mean(axis=-1)) if applied.shape[1] else np.nan
+    )
     a = binary.alpha_parts(applied, finished, weights)
     out["alpha"] = binary.alpha_from_parts(a["o01"], a["n0"], a["n1"])
     out["alpha_pooled"] = binary.alpha_from_parts(a["o01"].sum(axis=-1), a["n0"].sum(axis=-1), a["n1"].sum(axis=-1))
@@ -71,7 +81,9 @@ def _bootstrap(data: AgreementData, resamples: int, seed: int, confidence: float
     """Percentile intervals from ``resamples`` seeded resamples of the units."""
     rng = np.random.default_rng(seed)
     n = len(data.segment_ids)
-    keep: dict[str, list[np.ndarray]] = {k: [] for k in ("pooled", "fleiss", "alpha", "code_kappa", "code_fleiss", "code_alpha", "code_ac1")}
+    keep: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("pooled", "fleiss", "alpha", "code_kappa", "code_fleiss", "code_alpha", "code_ac1")
+    }
     for start in range(0, resamples, CI_CHUNK):
         b = min(CI_CHUNK, resamples - start)
         draws = rng.integers(0, n, size=(b, n))
@@ -91,12 +103,23 @@ def _bootstrap(data: AgreementData, resamples: int, seed: int, confidence: float
         return [_num(v) for v in percentile_interval(values, confidence)]
 
     per_code = [
-        {name: interval(joined[f"code_{key}"][:, k]) for name, key in
-         (("cohen_kappa", "kappa"), ("fleiss_kappa", "fleiss"), ("gwet_ac1", "ac1"), ("krippendorff_alpha", "alpha"))}
+        {
+            name: interval(joined[f"code_{key}"][:, k])
+            for name, key in (
+                ("cohen_kappa", "kappa"),
+                ("fleiss_kappa", "fleiss"),
+                ("gwet_ac1", "ac1"),
+                ("krippendorff_alpha", "alpha"),
+            )
+        }
         for k in range(len(data.codes))
     ]
-    return {"pooled_kappa": interval(joined["pooled"]), "fleiss_kappa": interval(joined["fleiss"]),
-            "krippendorff_alpha": interval(joined["alpha"]), "per_code": per_code}
+    return {
+        "pooled_kappa": interval(joined["pooled"]),
+        "fleiss_kappa": interval(joined["fleiss"]),
+        "krippendorff_alpha": interval(joined["alpha"]),
+        "per_code": per_code,
+    }
 
 
 Interval = list[float | None]  # [low, high] of a percentile bootstrap interval; None where undefined
@@ -110,8 +133,12 @@ class CodeIntervals:
     krippendorff_alpha: Interval
 
     def to_json(self) -> dict[str, Any]:
-        return {"cohen_kappa": self.cohen_kappa, "fleiss_kappa": self.fleiss_kappa, "gwet_ac1": self.gwet_ac1,
-                "krippendorff_alpha": self.krippendorff_alpha}
+        return {
+            "cohen_kappa": self.cohen_kappa,
+            "fleiss_kappa": self.fleiss_kappa,
+            "gwet_ac1": self.gwet_ac1,
+            "krippendorff_alpha": self.krippendorff_alpha,
+        }
 
 
 @dataclass
@@ -125,7 +152,13 @@ class PairAgreement:
     cohen_kappa: float | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"coders": self.coders, "units": self.units, "p_o": self.p_o, "p_e": self.p_e, "cohen_kappa": self.cohen_kappa}
+        return {
+            "coders": self.coders,
+            "units": self.units,
+            "p_o": self.p_o,
+            "p_e": self.p_e,
+            "cohen_kappa": self.cohen_kappa,
+        }
 
 
 @dataclass
@@ -139,7 +172,13 @@ class PooledPair:
     pooled_kappa: float | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"coders": self.coders, "units": self.units, "p_o": self.p_o, "p_e": self.p_e, "pooled_kappa": self.pooled_kappa}
+        return {
+            "coders": self.coders,
+            "units": self.units,
+            "p_o": self.p_o,
+            "p_e": self.p_e,
+            "pooled_kappa": self.pooled_kappa,
+        }
 
 
 @dataclass
@@ -169,12 +208,25 @@ class CodeAgreement:
 
     def to_json(self) -> dict[str, Any]:
         out = {
-            "code_id": self.code_id, "code": self.code, "key": self.key, "path": self.path, "status": self.status,
-            "units": self.units, "prevalence": self.prevalence, "p_o": self.p_o, "p_e": self.p_e,
-            "cohen_kappa": self.cohen_kappa, "pairs": [p.to_json() for p in self.pairs], "agreement": self.agreement,
-            "fleiss_kappa": self.fleiss_kappa, "gwet_ac1": self.gwet_ac1, "brennan_prediger": self.brennan_prediger,
-            "krippendorff_alpha": self.krippendorff_alpha, "disagreements": self.disagreements,
-            "landis_koch": self.landis_koch, "cicchetti": self.cicchetti,
+            "code_id": self.code_id,
+            "code": self.code,
+            "key": self.key,
+            "path": self.path,
+            "status": self.status,
+            "units": self.units,
+            "prevalence": self.prevalence,
+            "p_o": self.p_o,
+            "p_e": self.p_e,
+            "cohen_kappa": self.cohen_kappa,
+            "pairs": [p.to_json() for p in self.pairs],
+            "agreement": self.agreement,
+            "fleiss_kappa": self.fleiss_kappa,
+            "gwet_ac1": self.gwet_ac1,
+            "brennan_prediger": self.brennan_prediger,
+            "krippendorff_alpha": self.krippendorff_alpha,
+            "disagreements": self.disagreements,
+            "landis_koch": self.landis_koch,
+            "cicchetti": self.cicchetti,
         }
         if self.ci is not None:
             out["ci"] = self.ci.to_json()
@@ -194,9 +246,15 @@ class ReportIntervals:
     krippendorff_alpha: Interval
 
     def to_json(self) -> dict[str, Any]:
-        return {"level": self.level, "resamples": self.resamples, "seed": self.seed, "method": self.method,
-                "pooled_kappa": self.pooled_kappa, "fleiss_kappa": self.fleiss_kappa,
-                "krippendorff_alpha": self.krippendorff_alpha}
+        return {
+            "level": self.level,
+            "resamples": self.resamples,
+            "seed": self.seed,
+            "method": self.method,
+            "pooled_kappa": self.pooled_kappa,
+            "fleiss_kappa": self.fleiss_kappa,
+            "krippendorff_alpha": self.krippendorff_alpha,
+        }
 
 
 @dataclass
@@ -220,11 +278,18 @@ class Summary:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "coders": self.coders, "units": self.units, "units_any": self.units_any, "pooled_kappa": self.pooled_kappa,
-            "pooled_kappa_pairs": [p.to_json() for p in self.pooled_kappa_pairs], "fleiss_kappa": self.fleiss_kappa,
-            "fleiss_kappa_mean": self.fleiss_kappa_mean, "gwet_ac1": self.gwet_ac1,
-            "krippendorff_alpha": self.krippendorff_alpha, "krippendorff_alpha_mean": self.krippendorff_alpha_mean,
-            "landis_koch": self.landis_koch, "cicchetti": self.cicchetti,
+            "coders": self.coders,
+            "units": self.units,
+            "units_any": self.units_any,
+            "pooled_kappa": self.pooled_kappa,
+            "pooled_kappa_pairs": [p.to_json() for p in self.pooled_kappa_pairs],
+            "fleiss_kappa": self.fleiss_kappa,
+            "fleiss_kappa_mean": self.fleiss_kappa_mean,
+            "gwet_ac1": self.gwet_ac1,
+            "krippendorff_alpha": self.krippendorff_alpha,
+            "krippendorff_alpha_mean": self.krippendorff_alpha_mean,
+            "landis_koch": self.landis_koch,
+            "cicchetti": self.cicchetti,
             "per_code": [row.to_json() for row in self.per_code],
         }
         if self.ci is not None:
@@ -247,9 +312,17 @@ class Slice:
         out: dict[str, Any] = {self.by: self.name}
         if self.by == "version":
             out.update({"from": self.start, "until": self.until})
-        out.update({"units": part.units, "pooled_kappa": part.pooled_kappa, "fleiss_kappa": part.fleiss_kappa,
-                    "gwet_ac1": part.gwet_ac1, "krippendorff_alpha": part.krippendorff_alpha,
-                    "landis_koch": part.landis_koch, "cicchetti": part.cicchetti})
+        out.update(
+            {
+                "units": part.units,
+                "pooled_kappa": part.pooled_kappa,
+                "fleiss_kappa": part.fleiss_kappa,
+                "gwet_ac1": part.gwet_ac1,
+                "krippendorff_alpha": part.krippendorff_alpha,
+                "landis_koch": part.landis_koch,
+                "cicchetti": part.cicchetti,
+            }
+        )
         if part.ci is not None:
             out["ci"] = part.ci.to_json()
         return out
@@ -310,8 +383,13 @@ class AgreementReport:
         return self.summary.ci
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"codebook": self.codebook, "codebook_version": self.codebook_version, "level": self.level,
-                               "round": self.round, "by": self.by}
+        out: dict[str, Any] = {
+            "codebook": self.codebook,
+            "codebook_version": self.codebook_version,
+            "level": self.level,
+            "round": self.round,
+            "by": self.by,
+        }
         out.update(self.summary.to_json())
         out["coders_without_work"] = self.coders_without_work
         if self.slices is not None:
@@ -319,7 +397,9 @@ class AgreementReport:
         return out
 
 
-def summarise(data: AgreementData, *, ci: bool = False, resamples: int = 1000, seed: int = 0, confidence: float = 0.95) -> Summary:
+def summarise(
+    data: AgreementData, *, ci: bool = False, resamples: int = 1000, seed: int = 0, confidence: float = 0.95
+) -> Summary:
     """The report body for one set of units."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # means of undefined (NaN) values: reported as null
@@ -339,31 +419,61 @@ def _summarise(data: AgreementData, ci: bool, resamples: int, seed: int, confide
     disagreements = np.count_nonzero((applied > 0) & (applied < finished[:, None]) & (finished[:, None] >= 2), axis=0)
     unanimous = s["multi"]["p_o"]  # with binary data, mean pairwise agreement over all-finished units
     names = data.coders
-    shares = [np.count_nonzero(data.present[c][all_done], axis=0) / all_done.sum() for c in range(len(names))] if all_done.any() else None
+    shares = (
+        [np.count_nonzero(data.present[c][all_done], axis=0) / all_done.sum() for c in range(len(names))]
+        if all_done.any()
+        else None
+    )
     per_code = []
     for k, code in enumerate(data.codes):
         prevalence = {name: None if shares is None else _num(shares[c][k]) for c, name in enumerate(names)}
-        per_code.append(CodeAgreement(
-            code_id=code.id, code=code.name, key=code.key, path=data.code_paths[k], status=code.status,
-            units=s["units"], prevalence=prevalence,
-            p_o=_num(code_po[k]), p_e=_num(code_pe[k]), cohen_kappa=_num(code_kappa[k]),
-            pairs=[PairAgreement([names[p["index"][0]], names[p["index"][1]]], p["units"], _num(p["p_o"][k]),
-                                 _num(p["p_e"][k]), _num(p["kappa"][k])) for p in s["pairs"]],
-            agreement=_num(unanimous[k]),
-            fleiss_kappa=_num(s["kappas"]["fleiss"][k]), gwet_ac1=_num(s["kappas"]["ac1"][k]),
-            brennan_prediger=_num(s["kappas"]["bp"][k]), krippendorff_alpha=_num(s["alpha"][k]),
-            disagreements=int(disagreements[k]),
-            landis_koch=landis_koch(code_kappa[k]), cicchetti=cicchetti(code_kappa[k]),
-        ))
+        per_code.append(
+            CodeAgreement(
+                code_id=code.id,
+                code=code.name,
+                key=code.key,
+                path=data.code_paths[k],
+                status=code.status,
+                units=s["units"],
+                prevalence=prevalence,
+                p_o=_num(code_po[k]),
+                p_e=_num(code_pe[k]),
+                cohen_kappa=_num(code_kappa[k]),
+                pairs=[
+                    PairAgreement(
+                        [names[p["index"][0]], names[p["index"][1]]],
+                        p["units"],
+                        _num(p["p_o"][k]),
+                        _num(p["p_e"][k]),
+                        _num(p["kappa"][k]),
+                    )
+                    for p in s["pairs"]
+                ],
+                agreement=_num(unanimous[k]),
+                fleiss_kappa=_num(s["kappas"]["fleiss"][k]),
+                gwet_ac1=_num(s["kappas"]["ac1"][k]),
+                brennan_prediger=_num(s["kappas"]["bp"][k]),
+                krippendorff_alpha=_num(s["alpha"][k]),
+                disagreements=int(disagreements[k]),
+                landis_koch=landis_koch(code_kappa[k]),
+                cicchetti=cicchetti(code_kappa[k]),
+            )
+        )
     body = Summary(
         coders=names,
         units=s["units"],
         units_any=int((finished > 0).sum()),
         pooled_kappa=_num(pooled_mean),
-        pooled_kappa_pairs=[PooledPair([names[p["index"][0]], names[p["index"][1]]], p["units"],
-                                       _num(np.mean(p["p_o"])) if data.codes else None,
-                                       _num(np.mean(p["p_e"])) if data.codes else None,
-                                       _num(p["pooled"])) for p in s["pairs"]],
+        pooled_kappa_pairs=[
+            PooledPair(
+                [names[p["index"][0]], names[p["index"][1]]],
+                p["units"],
+                _num(np.mean(p["p_o"])) if data.codes else None,
+                _num(np.mean(p["p_e"])) if data.codes else None,
+                _num(p["pooled"]),
+            )
+            for p in s["pairs"]
+        ],
         fleiss_kappa=_num(s["fleiss_pooled"]),
         fleiss_kappa_mean=_num(fleiss_mean),
         gwet_ac1=_num(s["ac1_pooled"]),
@@ -375,8 +485,15 @@ def _summarise(data: AgreementData, ci: bool, resamples: int, seed: int, confide
     )
     if ci and len(data.segment_ids):
         boot = _bootstrap(data, resamples, seed, confidence)
-        body.ci = ReportIntervals(confidence, resamples, seed, "percentile bootstrap over segments",
-                                  boot["pooled_kappa"], boot["fleiss_kappa"], boot["krippendorff_alpha"])
+        body.ci = ReportIntervals(
+            confidence,
+            resamples,
+            seed,
+            "percentile bootstrap over segments",
+            boot["pooled_kappa"],
+            boot["fleiss_kappa"],
+            boot["krippendorff_alpha"],
+        )
         for row, intervals in zip(per_code, boot["per_code"]):
             row.ci = CodeIntervals(**intervals)
     return body
@@ -405,18 +522,23 @@ def version_windows(session: Session, codebook: Codebook) -> list[tuple[int, dat
     window is open at the start, so nothing older is lost; without recorded versions the
     codebook's current version covers everything.
     """
-    versions = session.exec(select(CodebookVersion.number, CodebookVersion.created_at)
-                            .where(CodebookVersion.codebook_id == codebook.id).order_by(CodebookVersion.number)).all()
+    versions = session.exec(
+        select(CodebookVersion.number, CodebookVersion.created_at)
+        .where(CodebookVersion.codebook_id == codebook.id)
+        .order_by(CodebookVersion.number)
+    ).all()
     if not versions:
         return [(codebook.version, None, None)]
-    return [(number, None if i == 0 else created, versions[i + 1][1] if i + 1 < len(versions) else None)
-            for i, (number, created) in enumerate(versions)]
+    return [
+        (number, None if i == 0 else created, versions[i + 1][1] if i + 1 < len(versions) else None)
+        for i, (number, created) in enumerate(versions)
+    ]
 
 
 def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 def agreement_report(
@@ -433,7 +555,9 @@ def agreement_report(
     seed: int = 0,
     confidence: float = 0.95,
 ) -> AgreementReport:
-    """The agreement report (checks blinding first). ``by`` adds ``slices``: one summary per case/transcript/round/version.
+    """The agreement report (checks blinding first).
+
+    ``by`` adds ``slices``: one summary per case/transcript/round/version.
 
     A codebook version's slice holds the codings created, the done marks made and the
     consensus decisions taken while that version was in force (``version_windows``).
@@ -452,15 +576,25 @@ def agreement_report(
     if by in ("case", "transcript"):
         keys = data.case_ids if by == "case" else data.transcript_ids
         names = _slice_names(session, by, keys)
-        report.slices = [Slice(by, names.get(key, str(key)), summary(data.subset(keys == key)))
-                         for key in sorted(set(keys.tolist()), key=lambda k: names.get(k, ""))]
+        report.slices = [
+            Slice(by, names.get(key, str(key)), summary(data.subset(keys == key)))
+            for key in sorted(set(keys.tolist()), key=lambda k: names.get(k, ""))
+        ]
     elif by == "round":
-        report.slices = [Slice(by, number, summary(load(session, cb, coders, number, level)))
-                         for number in rounds_in_use(session)]
+        report.slices = [
+            Slice(by, number, summary(load(session, cb, coders, number, level))) for number in rounds_in_use(session)
+        ]
     elif by == "version":
-        report.slices = [Slice(by, number, summary(load(session, cb, coders, round, level, between=(start, until))),
-                               _iso(start), _iso(until))
-                         for number, start, until in version_windows(session, cb)]
+        report.slices = [
+            Slice(
+                by,
+                number,
+                summary(load(session, cb, coders, round, level, between=(start, until))),
+                _iso(start),
+                _iso(until),
+            )
+            for number, start, until in version_windows(session, cb)
+        ]
     return report
 
 
@@ -483,29 +617,62 @@ def _ci_text(value: float | None, interval: list[float | None] | None) -> str:
 def report_table(report: AgreementReport) -> Table:
     """The report as a manuscript table: one row per code, or per slice with --by case|transcript|round|version."""
     by = report.by
-    note = (f"Units are segments every compared coder finished (n = {report.units}). "
-            f"Pooled kappa (De Vries et al., 2008) = {_fmt(report.pooled_kappa)}; "
-            f"Fleiss' kappa (pooled over codes) = {_fmt(report.fleiss_kappa)}; "
-            f"Krippendorff's alpha (nominal, all segment-code decisions) = {_fmt(report.krippendorff_alpha)}. "
-            f"Coders: {', '.join(report.coders)}.")
+    note = (
+        f"Units are segments every compared coder finished (n = {report.units}). "
+        f"Pooled kappa (De Vries et al., 2008) = {_fmt(report.pooled_kappa)}; "
+        f"Fleiss' kappa (pooled over codes) = {_fmt(report.fleiss_kappa)}; "
+        f"Krippendorff's alpha (nominal, all segment-code decisions) = {_fmt(report.krippendorff_alpha)}. "
+        f"Coders: {', '.join(report.coders)}."
+    )
     if report.coders_without_work:
         note += f" Left out (no segment marked done): {', '.join(report.coders_without_work)}."
     if report.ci is not None:
         ci = report.ci
-        note += f" {int(ci.level * 100)}% bootstrap CI for pooled kappa [{_fmt(ci.pooled_kappa[0])}, {_fmt(ci.pooled_kappa[1])}]."
+        low, high = ci.pooled_kappa
+        note += f" {int(ci.level * 100)}% bootstrap CI for pooled kappa [{_fmt(low)}, {_fmt(high)}]."
     if by != "code":
         label = by.capitalize()
-        rows = [[s.name, s.summary.units, _ci_text(s.summary.pooled_kappa, s.summary.ci.pooled_kappa if s.summary.ci else None),
-                 _fmt(s.summary.fleiss_kappa), _fmt(s.summary.gwet_ac1), _fmt(s.summary.krippendorff_alpha),
-                 s.summary.landis_koch] for s in report.slices or []]
-        return Table(columns=[label, "Units", "Pooled kappa", "Fleiss", "AC1", "Alpha", "Landis & Koch"], rows=rows,
-                     title=f"Intercoder Agreement by {label}", note=note, label=f"tab:agreement-{by}")
+        rows = [
+            [
+                s.name,
+                s.summary.units,
+                _ci_text(s.summary.pooled_kappa, s.summary.ci.pooled_kappa if s.summary.ci else None),
+                _fmt(s.summary.fleiss_kappa),
+                _fmt(s.summary.gwet_ac1),
+                _fmt(s.summary.krippendorff_alpha),
+                s.summary.landis_koch,
+            ]
+            for s in report.slices or []
+        ]
+        return Table(
+            columns=[label, "Units", "Pooled kappa", "Fleiss", "AC1", "Alpha", "Landis & Koch"],
+            rows=rows,
+            title=f"Intercoder Agreement by {label}",
+            note=note,
+            label=f"tab:agreement-{by}",
+        )
     coders = report.coders
-    columns = ["Code", "Units"] + [f"% {c}" for c in coders] + ["p_o", "p_e", "Kappa", "Fleiss", "AC1", "Alpha", "Disagreements", "Landis & Koch"]
+    columns = (
+        ["Code", "Units"]
+        + [f"% {c}" for c in coders]
+        + ["p_o", "p_e", "Kappa", "Fleiss", "AC1", "Alpha", "Disagreements", "Landis & Koch"]
+    )
     rows = []
     for r in report.per_code:
         prevalence = [("" if r.prevalence[c] is None else f"{100 * r.prevalence[c]:.1f}") for c in coders]
-        rows.append([r.path, r.units, *prevalence, _fmt(r.p_o), _fmt(r.p_e),
-                     _ci_text(r.cohen_kappa, r.ci.cohen_kappa if r.ci else None), _fmt(r.fleiss_kappa),
-                     _fmt(r.gwet_ac1), _fmt(r.krippendorff_alpha), r.disagreements, r.landis_koch])
+        rows.append(
+            [
+                r.path,
+                r.units,
+                *prevalence,
+                _fmt(r.p_o),
+                _fmt(r.p_e),
+                _ci_text(r.cohen_kappa, r.ci.cohen_kappa if r.ci else None),
+                _fmt(r.fleiss_kappa),
+                _fmt(r.gwet_ac1),
+                _fmt(r.krippendorff_alpha),
+                r.disagreements,
+                r.landis_koch,
+            ]
+        )
     return Table(columns=columns, rows=rows, title="Intercoder Agreement by Code", note=note, label="tab:agreement")

@@ -17,7 +17,8 @@ Conventions
 
 from __future__ import annotations
 
-from typing import Any, Callable, Literal, Sequence, cast, overload
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, cast, overload
 
 import numpy as np
 
@@ -94,7 +95,9 @@ def kappa_from_table(table: np.ndarray, weights: str | None = None) -> float:
         raise ValueError("no units to compare")
     q = m.shape[0]
     i, j = np.indices((q, q))
-    disagreement = {None: (i != j).astype(float), "linear": np.abs(i - j).astype(float), "quadratic": (i - j) ** 2.0}[weights]
+    disagreement = {None: (i != j).astype(float), "linear": np.abs(i - j).astype(float), "quadratic": (i - j) ** 2.0}[
+        weights
+    ]
     observed = m / n
     expected = np.outer(observed.sum(1), observed.sum(0))
     d_e = (disagreement * expected).sum()
@@ -103,7 +106,9 @@ def kappa_from_table(table: np.ndarray, weights: str | None = None) -> float:
     return float(1.0 - (disagreement * observed).sum() / d_e)
 
 
-def cohen_kappa(a: Sequence[Any], b: Sequence[Any], weights: str | None = None, labels: Sequence[Any] | None = None) -> float:
+def cohen_kappa(
+    a: Sequence[Any], b: Sequence[Any], weights: str | None = None, labels: Sequence[Any] | None = None
+) -> float:
     """Cohen's (1960) kappa for two coders' labels; ``weights`` "linear"/"quadratic" for ordered labels.
 
     ``labels`` fixes the categories and their order (units with other labels are ignored).
@@ -278,7 +283,14 @@ def percentile_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[f
 # upper bound (.20 is slight, .2001 fair); Cicchetti bands include their lower
 # bound (.40 is fair, .3999 poor). Values are compared at 12 decimals, so floating-point
 # noise (0.7499999999999999 for 3/4) does not cross a boundary.
-LANDIS_KOCH = ((0.0, "poor"), (0.20, "slight"), (0.40, "fair"), (0.60, "moderate"), (0.80, "substantial"), (1.0, "almost perfect"))
+LANDIS_KOCH = (
+    (0.0, "poor"),
+    (0.20, "slight"),
+    (0.40, "fair"),
+    (0.60, "moderate"),
+    (0.80, "substantial"),
+    (1.0, "almost perfect"),
+)
 CICCHETTI = ((0.40, "poor"), (0.60, "fair"), (0.75, "good"), (float("inf"), "excellent"))
 
 

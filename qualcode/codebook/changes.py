@@ -65,8 +65,16 @@ def _descendants(session: Session, codebook: Codebook, code: Code) -> list[Code]
     return found
 
 
-def _finish(session: Session, codebook: Codebook, actor: str, change: str, summary: str, row: Code,
-            before: dict | None, extra: dict | None = None) -> None:
+def _finish(
+    session: Session,
+    codebook: Codebook,
+    actor: str,
+    change: str,
+    summary: str,
+    row: Code,
+    before: dict | None,
+    extra: dict | None = None,
+) -> None:
     """Check the tree, then record the version and the audit event; raise (rolling back) if invalid."""
     session.flush()
     problems = problems_in(model_from_store(session, codebook))
@@ -89,8 +97,15 @@ def _check_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def add_code(session: Session, codebook: Codebook, actor: str, name: str, parent: Code | None = None,
-             position: int | None = None, **fields: Any) -> Code:
+def add_code(
+    session: Session,
+    codebook: Codebook,
+    actor: str,
+    name: str,
+    parent: Code | None = None,
+    position: int | None = None,
+    **fields: Any,
+) -> Code:
     fields = _check_fields(fields)
     code = add_code_row(session, codebook, name, parent, position)
     for field_name, value in fields.items():
@@ -122,9 +137,12 @@ def rename_code(session: Session, codebook: Codebook, actor: str, code: Code, ne
     return code
 
 
-def move_code(session: Session, codebook: Codebook, actor: str, code: Code, new_parent: Code | None,
-              position: int | None = None) -> Code:
-    if new_parent is not None and (new_parent.id == code.id or new_parent.id in {c.id for c in _descendants(session, codebook, code)}):
+def move_code(
+    session: Session, codebook: Codebook, actor: str, code: Code, new_parent: Code | None, position: int | None = None
+) -> Code:
+    if new_parent is not None and (
+        new_parent.id == code.id or new_parent.id in {c.id for c in _descendants(session, codebook, code)}
+    ):
         raise QualcodeError(f"cannot move {code.name!r} under itself or one of its own sub-codes")
     before = audit.row_dict(code)
     old_parent = code.parent_id
@@ -153,8 +171,7 @@ def merge_codes(session: Session, codebook: Codebook, actor: str, source: Code, 
 
     codings = list(session.exec(select(Coding).where(Coding.code_id == source.id)))
     existing = {
-        (c.segment_id, c.coder_id, c.round): c
-        for c in session.exec(select(Coding).where(Coding.code_id == target.id))
+        (c.segment_id, c.coder_id, c.round): c for c in session.exec(select(Coding).where(Coding.code_id == target.id))
     }
     for coding in codings:
         kept = existing.get((coding.segment_id, coding.coder_id, coding.round))
@@ -169,7 +186,9 @@ def merge_codes(session: Session, codebook: Codebook, actor: str, source: Code, 
         report.codings_combined.append({**audit.row_dict(coding), "kept_id": kept.id})
         session.delete(coding)
 
-    decisions = {d.segment_id: d for d in session.exec(select(ConsensusDecision).where(ConsensusDecision.code_id == target.id))}
+    decisions = {
+        d.segment_id: d for d in session.exec(select(ConsensusDecision).where(ConsensusDecision.code_id == target.id))
+    }
     for decision in list(session.exec(select(ConsensusDecision).where(ConsensusDecision.code_id == source.id))):
         kept = decisions.get(decision.segment_id)
         if kept is None:
@@ -198,8 +217,16 @@ def merge_codes(session: Session, codebook: Codebook, actor: str, source: Code, 
     source.retired_version = codebook.version + 1
     session.add(source)
     session.flush()
-    _finish(session, codebook, actor, "merge", f"merged {source.name!r} into {target.name!r}", source, before,
-            {"merged_into": target.name, **report.as_dict()})
+    _finish(
+        session,
+        codebook,
+        actor,
+        "merge",
+        f"merged {source.name!r} into {target.name!r}",
+        source,
+        before,
+        {"merged_into": target.name, **report.as_dict()},
+    )
     return report
 
 
@@ -210,15 +237,25 @@ def split_code(session: Session, codebook: Codebook, actor: str, code: Code, new
         raise QualcodeError("a split needs at least two new codes")
     before = audit.row_dict(code)
     parent = session.get(Code, code.parent_id) if code.parent_id else None
-    new_codes = [add_code_row(session, codebook, name, parent, code.position + 1 + i) for i, name in enumerate(new_names)]
+    new_codes = [
+        add_code_row(session, codebook, name, parent, code.position + 1 + i) for i, name in enumerate(new_names)
+    ]
     for child in _active_children(session, codebook, code.id):
         _place(session, codebook, child, new_codes[0].id, None)
     code.status = "retired"
     code.retired_version = codebook.version + 1
     session.add(code)
     names = ", ".join(repr(c.name) for c in new_codes)
-    _finish(session, codebook, actor, "split", f"split {code.name!r} into {names}", code, before,
-            {"split_into": [c.guid for c in new_codes]})
+    _finish(
+        session,
+        codebook,
+        actor,
+        "split",
+        f"split {code.name!r} into {names}",
+        code,
+        before,
+        {"split_into": [c.guid for c in new_codes]},
+    )
     return new_codes
 
 

@@ -11,14 +11,31 @@ from .validate import validate
 
 READ_FORMATS = ("yaml", "csv", "xlsx", "qdc")
 WRITE_FORMATS = ("yaml", "csv", "xlsx", "qdc", "md", "docx")
-_READERS = {"yaml": ".yaml_format.read_yaml", "csv": ".spreadsheet.read_csv", "xlsx": ".spreadsheet.read_xlsx", "qdc": ".refi.read_refi"}
+_READERS = {
+    "yaml": ".yaml_format.read_yaml",
+    "csv": ".spreadsheet.read_csv",
+    "xlsx": ".spreadsheet.read_xlsx",
+    "qdc": ".refi.read_refi",
+}
 _WRITERS = {
-    "yaml": ".yaml_format.write_yaml", "csv": ".spreadsheet.write_csv", "xlsx": ".spreadsheet.write_xlsx",
-    "qdc": ".refi.write_qdc", "md": ".appendix.write_markdown", "docx": ".appendix.write_docx",
+    "yaml": ".yaml_format.write_yaml",
+    "csv": ".spreadsheet.write_csv",
+    "xlsx": ".spreadsheet.write_xlsx",
+    "qdc": ".refi.write_qdc",
+    "md": ".appendix.write_markdown",
+    "docx": ".appendix.write_docx",
 }
 _SUFFIXES = {
-    ".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".xlsx": "xlsx",
-    ".qdc": "qdc", ".qde": "qdc", ".qdpx": "qdc", ".md": "md", ".markdown": "md", ".docx": "docx",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+    ".qdc": "qdc",
+    ".qde": "qdc",
+    ".qdpx": "qdc",
+    ".md": "md",
+    ".markdown": "md",
+    ".docx": "docx",
 }
 
 
@@ -28,11 +45,15 @@ def format_for(path: str | Path, given: str | None = None) -> str:
         return given
     found = _SUFFIXES.get(Path(path).suffix.lower())
     if found is None:
-        raise InputError(located(path, f"cannot tell the codebook format from the name: use --format ({', '.join(READ_FORMATS)})"))
+        raise InputError(
+            located(path, f"cannot tell the codebook format from the name: use --format ({', '.join(READ_FORMATS)})")
+        )
     return found
 
 
-def read_codebook(path: str | Path, fmt: str | None = None, *, name: str | None = None, kind: str | None = None) -> CodebookModel:
+def read_codebook(
+    path: str | Path, fmt: str | None = None, *, name: str | None = None, kind: str | None = None
+) -> CodebookModel:
     """Read and validate a codebook file; raises ``CodebookInvalid`` listing every problem."""
     path = Path(path)
     if not path.is_file():

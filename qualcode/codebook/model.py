@@ -8,8 +8,8 @@ validation can point at it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from .lookup import PATH_SEP
 
@@ -52,7 +52,7 @@ class CodeNode:
     hotkey: str | None = None
     applicable: bool = True
     guid: str | None = None
-    children: list["CodeNode"] = field(default_factory=list)
+    children: list[CodeNode] = field(default_factory=list)
     origin: Origin | None = field(default=None, compare=False, repr=False)
 
     def signature(self) -> tuple:

@@ -24,23 +24,36 @@ def store_model(session: Session, model: CodebookModel, actor: str, source_name:
     if session.exec(select(Codebook).where(Codebook.name == model.name)).first() is not None:
         raise QualcodeError(f"a codebook named {model.name!r} is already loaded (load under another name with --name)")
     has_active = session.exec(select(Codebook).where(Codebook.active == True)).first() is not None  # noqa: E712
-    codebook = Codebook(name=model.name, kind=model.kind, description=model.description, active=not has_active,
-                        version=1, source_name=source_name)
+    codebook = Codebook(
+        name=model.name,
+        kind=model.kind,
+        description=model.description,
+        active=not has_active,
+        version=1,
+        source_name=source_name,
+    )
     session.add(codebook)
     session.flush()
     model.ensure_guids()
 
     def add(nodes: list[CodeNode], parent_id: int | None) -> None:
         for position, node in enumerate(nodes):
-            row = Code(codebook_id=codebook.id, parent_id=parent_id, position=position, created_version=1,
-                       **{f: getattr(node, f) for f in ("guid", *COMPARED_FIELDS)})
+            row = Code(
+                codebook_id=codebook.id,
+                parent_id=parent_id,
+                position=position,
+                created_version=1,
+                **{f: getattr(node, f) for f in ("guid", *COMPARED_FIELDS)},
+            )
             session.add(row)
             session.flush()
             add(node.children, row.id)
 
     add(model.codes, None)
     audit.record(session, actor, "codebook.load", codebook, after={**audit.row_dict(codebook), "codes": model.count()})
-    write_version(session, codebook, "load", f"loaded {model.count()} codes from {source_name or 'a model'}", actor, number=1)
+    write_version(
+        session, codebook, "load", f"loaded {model.count()} codes from {source_name or 'a model'}", actor, number=1
+    )
     return codebook
 
 
@@ -57,8 +70,13 @@ def model_from_store(session: Session, codebook: Codebook, include_retired: bool
             for row in children.get(parent_id, [])
         ]
 
-    return CodebookModel(name=codebook.name, kind=codebook.kind, description=codebook.description, codes=build(None),
-                         source=codebook.name)
+    return CodebookModel(
+        name=codebook.name,
+        kind=codebook.kind,
+        description=codebook.description,
+        codes=build(None),
+        source=codebook.name,
+    )
 
 
 def snapshot_row(row: Code, guid_of: dict[int, str]) -> dict[str, Any]:
@@ -77,13 +95,21 @@ def snapshot(session: Session, codebook: Codebook) -> list[dict[str, Any]]:
     return [snapshot_row(r, guid_of) for r in rows]
 
 
-def write_version(session: Session, codebook: Codebook, change: str, summary: str, actor: str, number: int | None = None) -> CodebookVersion:
+def write_version(
+    session: Session, codebook: Codebook, change: str, summary: str, actor: str, number: int | None = None
+) -> CodebookVersion:
     """Record the tree after a change as the next version (or ``number``)."""
     session.flush()
     codebook.version = number if number is not None else codebook.version + 1
     session.add(codebook)
-    version = CodebookVersion(codebook_id=codebook.id, number=codebook.version, change=change, summary=summary,
-                              actor=actor or "", snapshot=snapshot(session, codebook))
+    version = CodebookVersion(
+        codebook_id=codebook.id,
+        number=codebook.version,
+        change=change,
+        summary=summary,
+        actor=actor or "",
+        snapshot=snapshot(session, codebook),
+    )
     session.add(version)
     session.flush()
     return version

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..version import __version__
 from ..errors import InputError, located
+from ..version import __version__
 from .model import CodebookModel, CodeNode, Origin, normalise_guid, parse_bool
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"

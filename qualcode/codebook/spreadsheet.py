@@ -9,11 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-from ..errors import InputError, located
 from ..decoding import read_text
+from ..errors import InputError, located
 from .lookup import PATH_SEP
 from .model import CodebookModel, CodeNode, Origin, optional_text, parse_bool, text_or_empty
 from .tree import FlatCode, build_tree, split_path
@@ -35,7 +35,20 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "guid": ("guid",),
 }
 # What we write: the first alias of each field, in this order.
-WRITTEN_FIELDS = ("name", "parent", "key", "brief", "definition", "inclusion", "exclusion", "example", "color", "hotkey", "applicable", "guid")
+WRITTEN_FIELDS = (
+    "name",
+    "parent",
+    "key",
+    "brief",
+    "definition",
+    "inclusion",
+    "exclusion",
+    "example",
+    "color",
+    "hotkey",
+    "applicable",
+    "guid",
+)
 _HEADER_TO_FIELD = {alias: field for field, aliases in ALIASES.items() for alias in aliases}
 
 
@@ -82,7 +95,9 @@ def read_rows(source: str, rows: Iterable[list[object]]) -> tuple[CodebookModel,
         if text_or_empty(cells.get("applicable")):
             value = parse_bool(cells["applicable"])
             if value is None:
-                problems.append(origin.message(f"applicable must be yes or no, not {text_or_empty(cells['applicable'])!r}"))
+                problems.append(
+                    origin.message(f"applicable must be yes or no, not {text_or_empty(cells['applicable'])!r}")
+                )
             else:
                 node.applicable = value
         parent = text_or_empty(cells.get("parent")) or PATH_SEP.join(parts[:-1])
@@ -148,7 +163,9 @@ def write_xlsx(model: CodebookModel) -> bytes:
         cell.font = Font(bold=True)
     for column in sheet.columns:
         letter = column[0].column_letter
-        sheet.column_dimensions[letter].width = 40 if column[0].value in ("full definition", "when to use", "when not to use", "example") else 18
+        sheet.column_dimensions[letter].width = (
+            40 if column[0].value in ("full definition", "when to use", "when not to use", "example") else 18
+        )
         for cell in column[1:]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "A2"

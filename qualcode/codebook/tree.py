@@ -56,7 +56,7 @@ def build_tree(entries: list[FlatCode], problems: list[str], roots: list[CodeNod
     for entry, parts in pending:
         hits = list(candidates.get(parts[-1], []))  # itself included: a self-parent is a cycle
         if len(parts) > 1 or len(hits) > 1:
-            hits = [c for c in hits if path_of(c, set())[-len(parts):] == parts]
+            hits = [c for c in hits if path_of(c, set())[-len(parts) :] == parts]
         if len(hits) != 1:
             reason = "is not a code in this codebook" if not hits else "names more than one code; give its path"
             problems.append(_where(entry.node, f"parent {entry.parent_ref!r} of {entry.node.name!r} {reason}"))
@@ -82,7 +82,7 @@ def _cycles(entries: list[FlatCode], parent_of: dict[int, CodeNode], problems: l
         node = entry.node
         while node is not None and id(node) not in in_cycle:
             if any(n is node for n in chain):
-                loop = chain[[id(n) for n in chain].index(id(node)):]
+                loop = chain[[id(n) for n in chain].index(id(node)) :]
                 in_cycle.update(id(n) for n in loop)
                 names = " > ".join(n.name for n in loop + [node])
                 problems.append(_where(loop[0], f"parents form a cycle: {names}"))

@@ -85,12 +85,16 @@ def validate(model: CodebookModel, earlier: list[str] | None = None) -> Codebook
     return model
 
 
-def _unique(node: CodeNode, value: str | None, seen: dict[str, CodeNode], what: str, problems: list[str], where) -> None:
+def _unique(
+    node: CodeNode, value: str | None, seen: dict[str, CodeNode], what: str, problems: list[str], where
+) -> None:
     if value is None:
         return
     first = seen.setdefault(str(value).casefold(), node)
     if first is not node:
-        problems.append(where(node, f"{what} {value!r} of {node.name!r} is already used by {first.name!r}{_also(first)}"))
+        problems.append(
+            where(node, f"{what} {value!r} of {node.name!r} is already used by {first.name!r}{_also(first)}")
+        )
 
 
 def _also(first: CodeNode) -> str:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import InputError, located
 from ..decoding import read_text
+from ..errors import InputError, located
 from .model import TEXT_FIELDS, CodebookModel, CodeNode, Origin, parse_bool
 from .tree import FlatCode, build_tree
 
@@ -30,7 +30,9 @@ def read_yaml(path: str | Path, text: str | None = None) -> tuple[CodebookModel,
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputError(located(source, f"not valid YAML: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else None)) from exc
+        raise InputError(
+            located(source, f"not valid YAML: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else None)
+        ) from exc
     if not isinstance(root, yaml.MappingNode):
         raise InputError(located(source, "a codebook file is a mapping with name, kind and codes", _line(root)))
 
@@ -48,7 +50,9 @@ def read_yaml(path: str | Path, text: str | None = None) -> tuple[CodebookModel,
     return model, problems
 
 
-def _read_codes(seq: yaml.Node, source: str, problems: list[str], warnings: list[str], flat: list[FlatCode]) -> list[CodeNode]:
+def _read_codes(
+    seq: yaml.Node, source: str, problems: list[str], warnings: list[str], flat: list[FlatCode]
+) -> list[CodeNode]:
     if not isinstance(seq, yaml.SequenceNode):
         problems.append(located(source, "`codes` must be a list of codes (each starting with '- name:')", _line(seq)))
         return []
@@ -68,7 +72,9 @@ def _read_codes(seq: yaml.Node, source: str, problems: list[str], warnings: list
         if "applicable" in fields:
             value = parse_bool(_scalar(fields["applicable"], source, problems))
             if value is None:
-                problems.append(located(source, f"applicable of {node.name!r} must be true or false", _line(fields["applicable"])))
+                problems.append(
+                    located(source, f"applicable of {node.name!r} must be true or false", _line(fields["applicable"]))
+                )
             else:
                 node.applicable = value
         if "codes" in fields and not _is_null(fields["codes"]):

@@ -76,7 +76,10 @@ def may_see_all(session: Session, viewer: str | None) -> bool:
 def require_reader(session: Session, viewer: str | None) -> None:
     """Agreement, queues and the consensus reveal every coder's work: lead or auditor only while blinded."""
     if not may_see_all(session, viewer):
-        raise BlindingError("agreement shows every coder's work: only the lead or an auditor may see it while the project is blinded (use --as NAME)")
+        raise BlindingError(
+            "agreement shows every coder's work: only the lead or an auditor may see it while the project is blinded "
+            "(use --as NAME)"
+        )
 
 
 def set_blinded(session: Session, lead: str, blinded: bool) -> None:
@@ -88,5 +91,11 @@ def set_blinded(session: Session, lead: str, blinded: bool) -> None:
         row = Meta(key="blinded", value="1")
         session.add(row)
     row.value = "1" if blinded else "0"
-    audit.record(session, lead, "project.blind" if blinded else "project.unblind", entity="qc_meta",
-                 before=before, after={"blinded": row.value})
+    audit.record(
+        session,
+        lead,
+        "project.blind" if blinded else "project.unblind",
+        entity="qc_meta",
+        before=before,
+        after={"blinded": row.value},
+    )

@@ -14,11 +14,22 @@ from ..store import audit
 from ..store.models import ConsensusDecision, utcnow
 
 
-def write_decision(session: Session, actor: str, segment_id: int, code_id: int, present: bool, method: str, round: int,
-                   quote: tuple[int | None, int | None] = (None, None)) -> ConsensusDecision:
+def write_decision(
+    session: Session,
+    actor: str,
+    segment_id: int,
+    code_id: int,
+    present: bool,
+    method: str,
+    round: int,
+    quote: tuple[int | None, int | None] = (None, None),
+) -> ConsensusDecision:
     """Set (or overwrite) the decision on one (segment, code), audited in the session's transaction."""
-    row = session.exec(select(ConsensusDecision).where(ConsensusDecision.segment_id == segment_id,
-                                                       ConsensusDecision.code_id == code_id)).first()
+    row = session.exec(
+        select(ConsensusDecision).where(
+            ConsensusDecision.segment_id == segment_id, ConsensusDecision.code_id == code_id
+        )
+    ).first()
     before = audit.row_dict(row)
     if row is None:
         row = ConsensusDecision(segment_id=segment_id, code_id=code_id)

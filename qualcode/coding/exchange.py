@@ -20,8 +20,8 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from ..codebook.lookup import CodeResolver, get_codebook
-from ..errors import BlindingError, InputError, QualcodeError, located
 from ..decoding import read_text
+from ..errors import BlindingError, InputError, QualcodeError, located
 from ..store import audit
 from ..store.models import Case, Code, Coder, Coding, Segment, SegmentStatus, Transcript
 from .blinding import find_coder, require_lead, require_reader, visible_coder_ids
@@ -40,7 +40,9 @@ def _int(value: str, what: str) -> int:
         raise QualcodeError(f"{what} {value!r} is not a whole number") from None
 
 
-def import_codings(session: Session, path: str | Path, actor: str, *, consensus: bool = False, codebook: str | None = None) -> int:
+def import_codings(
+    session: Session, path: str | Path, actor: str, *, consensus: bool = False, codebook: str | None = None
+) -> int:
     """Import a codings CSV (as ``actor``); with ``consensus`` the rows become consensus decisions.
 
     Returns the number of rows written. Raises ``InputError`` listing every bad row.
@@ -58,13 +60,15 @@ def import_codings(session: Session, path: str | Path, actor: str, *, consensus:
 def _importer(session: Session, actor: str) -> Coder:
     """The importing coder; a lead may import anyone's rows, others only their own (checked per row)."""
     if not actor:
-        raise BlindingError("importing codings: say who you are with --as NAME "
-                            "(a coder imports their own codings; the lead anyone's)")
+        raise BlindingError(
+            "importing codings: say who you are with --as NAME (a coder imports their own codings; the lead anyone's)"
+        )
     return find_coder(session, actor)
 
 
-def _import_rows(session: Session, path: Path, text: str, actor: str, importer: Coder, consensus: bool,
-                 codebook: str | None) -> int:
+def _import_rows(
+    session: Session, path: Path, text: str, actor: str, importer: Coder, consensus: bool, codebook: str | None
+) -> int:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
@@ -84,8 +88,10 @@ def _import_rows(session: Session, path: Path, text: str, actor: str, importer: 
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         try:
             if not consensus and importer.role != "lead" and row["coder"] != importer.name:
-                raise BlindingError(f"a row for coder {row['coder']!r}: {importer.name} may import only their own "
-                                    "codings (the lead imports anyone's)")
+                raise BlindingError(
+                    f"a row for coder {row['coder']!r}: {importer.name} may import only their own "
+                    "codings (the lead imports anyone's)"
+                )
             found = titles.get(row["transcript"].casefold(), [])
             if row.get("case"):
                 found = [t for t in found if case_names.get(t.case_id) == row["case"].casefold()]
@@ -96,7 +102,9 @@ def _import_rows(session: Session, path: Path, text: str, actor: str, importer: 
             position = _int(row["segment"], "segment")
             key = (transcript.id, position)
             if key not in segments:
-                seg = session.exec(select(Segment).where(Segment.transcript_id == transcript.id, Segment.position == position)).first()
+                seg = session.exec(
+                    select(Segment).where(Segment.transcript_id == transcript.id, Segment.position == position)
+                ).first()
                 if seg is None:
                     raise QualcodeError(f"segment {position} is out of range for {transcript.title!r}")
                 segments[key] = seg
@@ -128,10 +136,18 @@ def _write_rows(session: Session, actor: str, rows: list, consensus: bool) -> in
             write_decision(session, actor, seg.id, code.id, True, "import", round_, (start, end))
             written += 1
             continue
-        exists = session.exec(select(Coding).where(Coding.segment_id == seg.id, Coding.code_id == code.id,
-                                                   Coding.coder_id == coder.id, Coding.round == round_)).first()
+        exists = session.exec(
+            select(Coding).where(
+                Coding.segment_id == seg.id,
+                Coding.code_id == code.id,
+                Coding.coder_id == coder.id,
+                Coding.round == round_,
+            )
+        ).first()
         if exists is None:
-            coding = Coding(segment_id=seg.id, code_id=code.id, coder_id=coder.id, round=round_, quote_start=start, quote_end=end)
+            coding = Coding(
+                segment_id=seg.id, code_id=code.id, coder_id=coder.id, round=round_, quote_start=start, quote_end=end
+            )
             session.add(coding)
             session.flush()
             audit.record(session, actor, "coding.import", coding)
@@ -145,8 +161,15 @@ def _mark_done(session: Session, finished: set[tuple[int, int, int]]) -> None:
     """Importing a coder's codings for a transcript marks its every segment done for them in that round."""
     for transcript_id, coder_id, round_ in finished:
         seg_ids = list(session.exec(select(Segment.id).where(Segment.transcript_id == transcript_id)).all())
-        have = set(session.exec(select(SegmentStatus.segment_id).where(
-            SegmentStatus.coder_id == coder_id, SegmentStatus.round == round_, SegmentStatus.segment_id.in_(seg_ids))).all())
+        have = set(
+            session.exec(
+                select(SegmentStatus.segment_id).where(
+                    SegmentStatus.coder_id == coder_id,
+                    SegmentStatus.round == round_,
+                    SegmentStatus.segment_id.in_(seg_ids),
+                )
+            ).all()
+        )
         for sid in seg_ids:
             if sid not in have:
                 session.add(SegmentStatus(segment_id=sid, coder_id=coder_id, round=round_))
@@ -171,27 +194,40 @@ def export_codings(session: Session, viewer: str | None, *, layer: str | None = 
         if code.codebook_id not in by_codebook:
             from ..store.models import Codebook
 
-            by_codebook[code.codebook_id] = CodeResolver(session, session.get(Codebook, code.codebook_id), include_retired=True)
+            by_codebook[code.codebook_id] = CodeResolver(
+                session, session.get(Codebook, code.codebook_id), include_retired=True
+            )
         resolver = by_codebook[code.codebook_id]
         return code.name if resolver.find(code.name) is code else resolver.path(code)
 
-    seg_info = {sid: (title, pos, cases.get(case_id, "")) for sid, title, pos, case_id in session.exec(
-        select(Segment.id, Transcript.title, Segment.position, Transcript.case_id)
-        .join(Transcript, Transcript.id == Segment.transcript_id)).all()}
+    seg_info = {
+        sid: (title, pos, cases.get(case_id, ""))
+        for sid, title, pos, case_id in session.exec(
+            select(Segment.id, Transcript.title, Segment.position, Transcript.case_id).join(
+                Transcript, Transcript.id == Segment.transcript_id
+            )
+        ).all()
+    }
     if layer == CONSENSUS:
         require_reader(session, viewer)
         frame = layer_codings(session, CONSENSUS)
-        records = [(*seg_info[s][:2], CONSENSUS, code_label(c), seg_info[s][2], "", qs, qe)
-                   for s, c, qs, qe in frame.itertuples(index=False)]
+        records = [
+            (*seg_info[s][:2], CONSENSUS, code_label(c), seg_info[s][2], "", qs, qe)
+            for s, c, qs, qe in frame.itertuples(index=False)
+        ]
     else:
-        stmt = select(Coding.segment_id, Coder.name, Coding.code_id, Coding.round, Coding.quote_start, Coding.quote_end, Coder.id) \
-            .join(Coder, Coder.id == Coding.coder_id)
+        stmt = select(
+            Coding.segment_id, Coder.name, Coding.code_id, Coding.round, Coding.quote_start, Coding.quote_end, Coder.id
+        ).join(Coder, Coder.id == Coding.coder_id)
         if layer:
             stmt = stmt.where(Coder.name == layer)
         if round is not None:
             stmt = stmt.where(Coding.round == round)
-        records = [(*seg_info[s][:2], name, code_label(c), seg_info[s][2], r, qs, qe)
-                   for s, name, c, r, qs, qe, cid in session.exec(stmt).all() if visible is None or cid in visible]
+        records = [
+            (*seg_info[s][:2], name, code_label(c), seg_info[s][2], r, qs, qe)
+            for s, name, c, r, qs, qe, cid in session.exec(stmt).all()
+            if visible is None or cid in visible
+        ]
     for rec in sorted(records, key=lambda r: (r[4], r[0], r[1], r[2], r[3])):
         writer.writerow(["" if v is None else v for v in rec])
     return out.getvalue()

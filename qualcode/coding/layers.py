@@ -40,11 +40,11 @@ class Layer:
     coder_id: int | None = None
 
     @classmethod
-    def consensus(cls) -> "Layer":
+    def consensus(cls) -> Layer:
         return cls(LayerKind.CONSENSUS, CONSENSUS)
 
     @classmethod
-    def of_coder(cls, coder: Coder) -> "Layer":
+    def of_coder(cls, coder: Coder) -> Layer:
         return cls(LayerKind.CODER, coder.name, coder.id)
 
     @property
@@ -67,12 +67,17 @@ def latest_rounds(coder_id: int):
     """(transcript_id, round): per transcript, the latest round the coder coded or marked done."""
     worked = union_all(
         select(Segment.transcript_id.label("transcript_id"), Coding.round.label("round"))
-        .join(Segment, Segment.id == Coding.segment_id).where(Coding.coder_id == coder_id),
+        .join(Segment, Segment.id == Coding.segment_id)
+        .where(Coding.coder_id == coder_id),
         select(Segment.transcript_id.label("transcript_id"), SegmentStatus.round.label("round"))
-        .join(Segment, Segment.id == SegmentStatus.segment_id).where(SegmentStatus.coder_id == coder_id),
+        .join(Segment, Segment.id == SegmentStatus.segment_id)
+        .where(SegmentStatus.coder_id == coder_id),
     ).subquery("worked")
-    return (select(worked.c.transcript_id, func.max(worked.c.round).label("round"))
-            .group_by(worked.c.transcript_id).subquery("latest"))
+    return (
+        select(worked.c.transcript_id, func.max(worked.c.round).label("round"))
+        .group_by(worked.c.transcript_id)
+        .subquery("latest")
+    )
 
 
 def layer_select(coder_id: int | None = None, *, round: int | None = None, codebook_id: int | None = None) -> Select:
@@ -85,18 +90,19 @@ def layer_select(coder_id: int | None = None, *, round: int | None = None, codeb
     """
     if coder_id is None:
         table = ConsensusDecision
-        stmt = select(table.segment_id, table.code_id, table.quote_start, table.quote_end).where(
-            table.present == True)  # noqa: E712
+        stmt = select(table.segment_id, table.code_id, table.quote_start, table.quote_end).where(table.present == True)  # noqa: E712
     else:
         table = Coding
         stmt = select(table.segment_id, table.code_id, table.quote_start, table.quote_end).where(
-            table.coder_id == coder_id)
+            table.coder_id == coder_id
+        )
         if round is not None:
             stmt = stmt.where(table.round == round)
         else:
             latest = latest_rounds(coder_id)
-            stmt = (stmt.join(Segment, Segment.id == table.segment_id)
-                    .join(latest, and_(latest.c.transcript_id == Segment.transcript_id, latest.c.round == table.round)))
+            stmt = stmt.join(Segment, Segment.id == table.segment_id).join(
+                latest, and_(latest.c.transcript_id == Segment.transcript_id, latest.c.round == table.round)
+            )
     if codebook_id is not None:
         stmt = stmt.where(table.code_id.in_(select(Code.id).where(Code.codebook_id == codebook_id)))
     return stmt

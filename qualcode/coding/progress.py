@@ -48,7 +48,10 @@ def progress_overview(project: Access, viewer: str) -> list[TranscriptProgress]:
         coders = {c.id: c.name for c in s.exec(select(Coder)) if c.role == CoderRole.CODER or c.id in has_coded}
         if visible is not None:
             coders = {me.id: me.name}
-    out = [TranscriptProgress(tid, title, case or "(no case)", kind, n, rounds.get(tid, 1)) for tid, title, case, kind, n in rows]
+    out = [
+        TranscriptProgress(tid, title, case or "(no case)", kind, n, rounds.get(tid, 1))
+        for tid, title, case, kind, n in rows
+    ]
     by_id = {p.transcript_id: p for p in out}
     for p in out:
         p.done = {name: 0 for name in coders.values()}

@@ -32,8 +32,10 @@ class SegmentRefs:
     def __init__(self, session: Session):
         self.session = session
         cases = {cid: name for cid, name in session.exec(select(Case.id, Case.name)).all()}
-        self.entries = [_Entry(tid, title, cases.get(case_id)) for tid, title, case_id in
-                        session.exec(select(Transcript.id, Transcript.title, Transcript.case_id)).all()]
+        self.entries = [
+            _Entry(tid, title, cases.get(case_id))
+            for tid, title, case_id in session.exec(select(Transcript.id, Transcript.title, Transcript.case_id)).all()
+        ]
         self.by_id = {e.transcript_id: e for e in self.entries}
 
     def _matches(self, name: str) -> list[_Entry]:
@@ -54,7 +56,9 @@ class SegmentRefs:
             cases = ", ".join(sorted(e.case or "(no case)" for e in found))
             example = next((e for e in found if e.case is not None), None)
             hint = f" (e.g. '{example.case}/{example.title}')" if example else ""
-            raise QualcodeError(f"ambiguous transcript {name.strip()!r}: it is in cases {cases}; write CASE/TITLE{hint}")
+            raise QualcodeError(
+                f"ambiguous transcript {name.strip()!r}: it is in cases {cases}; write CASE/TITLE{hint}"
+            )
         return found[0].transcript_id
 
     def find(self, ref: str) -> Segment:
@@ -73,8 +77,9 @@ class SegmentRefs:
             transcript_id = self.transcript(name)
         except QualcodeError as exc:
             raise QualcodeError(f"segment {ref!r}: {exc}") from None
-        segment = self.session.exec(select(Segment).where(
-            Segment.transcript_id == transcript_id, Segment.position == int(position))).first()
+        segment = self.session.exec(
+            select(Segment).where(Segment.transcript_id == transcript_id, Segment.position == int(position))
+        ).first()
         if segment is None:
             raise QualcodeError(f"segment {ref!r}: there is no segment {int(position)} in {name.strip()!r}")
         return segment

@@ -27,7 +27,9 @@ def current_rounds(session: Session) -> dict[int, int]:
     return {int(t): int(r) for t, r in rows}
 
 
-def open_round(session: Session, lead: str, transcript_ids: list[int], note: str = "", number: int | None = None) -> int:
+def open_round(
+    session: Session, lead: str, transcript_ids: list[int], note: str = "", number: int | None = None
+) -> int:
     """Send ``transcript_ids`` to a new round (one past each transcript's current round by default).
 
     Coders then recode those transcripts blind: their new codings carry the new round and the

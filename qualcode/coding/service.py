@@ -10,17 +10,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from ..errors import QualcodeError
-from ..store.access import Access
 from ..store import audit
+from ..store.access import Access
 from ..store.models import (
-    Case, Code, Codebook, Coder, Coding, Memo, Segment, SegmentStatus, Speaker, Transcript, utcnow,
+    Case,
+    Code,
+    Codebook,
+    Coder,
+    Coding,
+    Memo,
+    Segment,
+    SegmentStatus,
+    Speaker,
+    Transcript,
+    utcnow,
 )
-from .blinding import find_coder, visible_coder_ids
+from .blinding import find_coder
 from .rounds import current_round
 from .views import others_by_segment
 
@@ -79,17 +88,31 @@ class TranscriptWork:
                 self.codebook = s.exec(select(Codebook).where(Codebook.active == True)).first()  # noqa: E712
             self.codes: list[Code] = []
             if self.codebook is not None:
-                self.codes = list(s.exec(
-                    select(Code).where(Code.codebook_id == self.codebook.id, Code.status == "active").order_by(Code.position, Code.id)
-                ))
+                self.codes = list(
+                    s.exec(
+                        select(Code)
+                        .where(Code.codebook_id == self.codebook.id, Code.status == "active")
+                        .order_by(Code.position, Code.id)
+                    )
+                )
             rows = s.exec(
-                select(Segment.id, Segment.position, Segment.start, Segment.end, Speaker.label, Speaker.role, Speaker.pseudonym, Segment.time_start)
+                select(
+                    Segment.id,
+                    Segment.position,
+                    Segment.start,
+                    Segment.end,
+                    Speaker.label,
+                    Speaker.role,
+                    Speaker.pseudonym,
+                    Segment.time_start,
+                )
                 .outerjoin(Speaker, Speaker.id == Segment.speaker_id)
                 .where(Segment.transcript_id == transcript_id)
                 .order_by(Segment.position)
             ).all()
             self.segments = [
-                SegmentRow(sid, pos, a, b, (pseud or label or ""), role or "", ts) for sid, pos, a, b, label, role, pseud, ts in rows
+                SegmentRow(sid, pos, a, b, (pseud or label or ""), role or "", ts)
+                for sid, pos, a, b, label, role, pseud, ts in rows
             ]
             seg_ids = [r.id for r in self.segments]
             self.applied: dict[int, set[int]] = {sid: set() for sid in seg_ids}
@@ -97,20 +120,30 @@ class TranscriptWork:
             for sid, cid, qs, qe in s.exec(
                 select(Coding.segment_id, Coding.code_id, Coding.quote_start, Coding.quote_end)
                 .join(Segment, Segment.id == Coding.segment_id)
-                .where(Segment.transcript_id == transcript_id, Coding.coder_id == self.coder.id, Coding.round == self.round)
+                .where(
+                    Segment.transcript_id == transcript_id, Coding.coder_id == self.coder.id, Coding.round == self.round
+                )
             ).all():
                 self.applied.setdefault(sid, set()).add(cid)
                 if qs is not None:
                     self.quotes[(sid, cid)] = (qs, qe)
-            self.done: set[int] = set(s.exec(
-                select(SegmentStatus.segment_id).join(Segment, Segment.id == SegmentStatus.segment_id)
-                .where(Segment.transcript_id == transcript_id, SegmentStatus.coder_id == self.coder.id, SegmentStatus.round == self.round)
-            ))
+            self.done: set[int] = set(
+                s.exec(
+                    select(SegmentStatus.segment_id)
+                    .join(Segment, Segment.id == SegmentStatus.segment_id)
+                    .where(
+                        Segment.transcript_id == transcript_id,
+                        SegmentStatus.coder_id == self.coder.id,
+                        SegmentStatus.round == self.round,
+                    )
+                )
+            )
             self.memos: dict[tuple[str, int], str] = {}
             # Segment memos and core ideas belong to a round (a recode starts clean); code memos do not.
             for kind, sid, cid, text in s.exec(
                 select(Memo.kind, Memo.segment_id, Memo.code_id, Memo.text).where(
-                    Memo.coder_id == self.coder.id, Memo.kind.in_(("segment", "core_idea", "code")),
+                    Memo.coder_id == self.coder.id,
+                    Memo.kind.in_(("segment", "core_idea", "code")),
                     ((Memo.transcript_id == transcript_id) & (Memo.round == self.round)) | (Memo.kind == "code"),
                 )
             ).all():
@@ -126,7 +159,7 @@ class TranscriptWork:
         return self.transcript.text
 
     def segment_text(self, seg: SegmentRow) -> str:
-        return self.transcript.text[seg.start:seg.end]
+        return self.transcript.text[seg.start : seg.end]
 
     def codes_on(self, segment_id: int) -> list[Code]:
         ids = self.applied.get(segment_id, set())
@@ -175,7 +208,13 @@ class TranscriptWork:
     def history(self) -> UndoHistory:
         """The undo and redo stacks, to hand to the next ``TranscriptWork`` on this transcript."""
         codebook = self.codebook
-        key = (self.coder.id, self.transcript.id, codebook.id if codebook else None, codebook.version if codebook else None, self.round)
+        key = (
+            self.coder.id,
+            self.transcript.id,
+            codebook.id if codebook else None,
+            codebook.version if codebook else None,
+            self.round,
+        )
         return UndoHistory(key, self._undo, self._redo)
 
     def adopt(self, history: UndoHistory | None) -> bool:
@@ -229,23 +268,35 @@ class TranscriptWork:
         """Refuse to write into a round the lead has since moved this transcript past."""
         now = current_round(session, self.transcript.id)
         if now != self.round:
-            raise QualcodeError(f"the lead opened round {now} for {self.transcript.title!r}: reopen it to code "
-                                f"round {now} (round {self.round} is kept as it was)")
+            raise QualcodeError(
+                f"the lead opened round {now} for {self.transcript.title!r}: reopen it to code "
+                f"round {now} (round {self.round} is kept as it was)"
+            )
 
     def _own_coding(self, session: Session, segment_id: int, code_id: int) -> Coding | None:
         """This coder's coding of ``code_id`` on the segment in this round, if any."""
-        return session.exec(select(Coding).where(
-            Coding.segment_id == segment_id, Coding.code_id == code_id,
-            Coding.coder_id == self.coder.id, Coding.round == self.round,
-        )).first()
+        return session.exec(
+            select(Coding).where(
+                Coding.segment_id == segment_id,
+                Coding.code_id == code_id,
+                Coding.coder_id == self.coder.id,
+                Coding.round == self.round,
+            )
+        ).first()
 
     def _insert_coding(self, segment_id: int, code_id: int, quote: tuple[int, int] | None = None) -> None:
         with self.project.transaction() as s:
             self._same_round(s)
             existing = self._own_coding(s, segment_id, code_id)
             if existing is None:
-                row = Coding(segment_id=segment_id, code_id=code_id, coder_id=self.coder.id, round=self.round,
-                             quote_start=quote[0] if quote else None, quote_end=quote[1] if quote else None)
+                row = Coding(
+                    segment_id=segment_id,
+                    code_id=code_id,
+                    coder_id=self.coder.id,
+                    round=self.round,
+                    quote_start=quote[0] if quote else None,
+                    quote_end=quote[1] if quote else None,
+                )
                 s.add(row)
                 try:
                     s.flush()
@@ -274,7 +325,7 @@ class TranscriptWork:
             if row is None:
                 raise QualcodeError("apply the code before narrowing it to a quote")
             before = audit.row_dict(row)
-            row.quote_start, row.quote_end = (quote if quote else (None, None))
+            row.quote_start, row.quote_end = quote if quote else (None, None)
             s.add(row)
             audit.record(s, self.coder.name, "coding.quote", row, before=before, after=audit.row_dict(row))
         if quote:
@@ -285,10 +336,13 @@ class TranscriptWork:
     def _set_done_row(self, segment_id: int, done: bool) -> None:
         with self.project.transaction() as s:
             self._same_round(s)
-            row = s.exec(select(SegmentStatus).where(
-                SegmentStatus.segment_id == segment_id, SegmentStatus.coder_id == self.coder.id,
-                SegmentStatus.round == self.round,
-            )).first()
+            row = s.exec(
+                select(SegmentStatus).where(
+                    SegmentStatus.segment_id == segment_id,
+                    SegmentStatus.coder_id == self.coder.id,
+                    SegmentStatus.round == self.round,
+                )
+            ).first()
             if done and row is None:
                 row = SegmentStatus(segment_id=segment_id, coder_id=self.coder.id, round=self.round)
                 s.add(row)
@@ -316,9 +370,15 @@ class TranscriptWork:
             else:
                 before = audit.row_dict(row)
                 if row is None:
-                    row = Memo(kind=kind, coder_id=self.coder.id, segment_id=segment_id, code_id=code_id,
-                               case_id=self.transcript.case_id, transcript_id=self.transcript.id if kind != "code" else None,
-                               round=self.round)
+                    row = Memo(
+                        kind=kind,
+                        coder_id=self.coder.id,
+                        segment_id=segment_id,
+                        code_id=code_id,
+                        case_id=self.transcript.case_id,
+                        transcript_id=self.transcript.id if kind != "code" else None,
+                        round=self.round,
+                    )
                 row.text = text
                 row.updated_at = utcnow()
                 s.add(row)
@@ -336,17 +396,21 @@ class TranscriptWork:
         self._check(segment_id, code_id)
         if code_id in self.applied.get(segment_id, set()):
             quote = self.quotes.get((segment_id, code_id))
-            self._do(Action(
-                f"remove {self.code_by_id[code_id].name}",
-                redo=("_delete_coding", (segment_id, code_id)),
-                undo=("_insert_coding", (segment_id, code_id, quote)),
-            ))
+            self._do(
+                Action(
+                    f"remove {self.code_by_id[code_id].name}",
+                    redo=("_delete_coding", (segment_id, code_id)),
+                    undo=("_insert_coding", (segment_id, code_id, quote)),
+                )
+            )
             return False
-        self._do(Action(
-            f"apply {self.code_by_id[code_id].name}",
-            redo=("_insert_coding", (segment_id, code_id)),
-            undo=("_delete_coding", (segment_id, code_id)),
-        ))
+        self._do(
+            Action(
+                f"apply {self.code_by_id[code_id].name}",
+                redo=("_insert_coding", (segment_id, code_id)),
+                undo=("_delete_coding", (segment_id, code_id)),
+            )
+        )
         return True
 
     def apply(self, segment_id: int, code_id: int) -> None:
@@ -361,11 +425,13 @@ class TranscriptWork:
         self._check(segment_id)
         if (segment_id in self.done) == done:
             return
-        self._do(Action(
-            "mark done" if done else "mark not done",
-            redo=("_set_done_row", (segment_id, done)),
-            undo=("_set_done_row", (segment_id, not done)),
-        ))
+        self._do(
+            Action(
+                "mark done" if done else "mark not done",
+                redo=("_set_done_row", (segment_id, done)),
+                undo=("_set_done_row", (segment_id, not done)),
+            )
+        )
 
     def toggle_done(self, segment_id: int) -> bool:
         self.set_done(segment_id, segment_id not in self.done)
@@ -382,9 +448,13 @@ class TranscriptWork:
         if applied_before and old == (start, end):
             return  # the same span again: nothing to save, nothing to undo
 
-        self._do(Action(f"quote for {self.code_by_id[code_id].name}",
-                        redo=("_quote", (segment_id, code_id, (start, end))),
-                        undo=("_unquote", (segment_id, code_id, applied_before, old))))
+        self._do(
+            Action(
+                f"quote for {self.code_by_id[code_id].name}",
+                redo=("_quote", (segment_id, code_id, (start, end))),
+                undo=("_unquote", (segment_id, code_id, applied_before, old)),
+            )
+        )
 
     def _quote(self, segment_id: int, code_id: int, span: tuple[int, int]) -> None:
         if code_id not in self.applied.get(segment_id, set()):
@@ -411,11 +481,13 @@ class TranscriptWork:
         old = self.memos.get((kind, code_id if kind == "code" else segment_id), "")
         if old == text:
             return
-        self._do(Action(
-            label,
-            redo=("_write_memo", (kind, segment_id, code_id, text)),
-            undo=("_write_memo", (kind, segment_id, code_id, old)),
-        ))
+        self._do(
+            Action(
+                label,
+                redo=("_write_memo", (kind, segment_id, code_id, text)),
+                undo=("_write_memo", (kind, segment_id, code_id, old)),
+            )
+        )
 
     def set_memo(self, segment_id: int, text: str) -> None:
         self._check(segment_id)
@@ -430,4 +502,3 @@ class TranscriptWork:
         if code_id not in self.code_by_id:
             raise QualcodeError(f"code {code_id} is not in the active codebook")
         self._memo_action("code", None, code_id, text, "code memo")
-

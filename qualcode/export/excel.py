@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from openpyxl import Workbook
 from openpyxl.cell.rich_text import CellRichText, TextBlock
@@ -43,7 +43,7 @@ def sheet_name(prepared: PreparedTable) -> str:
 def _excel_value(value: object) -> object:
     # Excel has no time zones: store UTC wall-clock time.
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 

@@ -149,7 +149,14 @@ def bar_chart(
     for bar, key in zip(bars, reversed(ordered)):
         text = f"{known[key]:.2f}" if key in known else "n/a"
         end = bar.get_width()
-        axes.text(end, bar.get_y() + bar.get_height() / 2, f" {text} ", va="center", ha="left" if end >= 0 else "right", fontsize=8)
+        axes.text(
+            end,
+            bar.get_y() + bar.get_height() / 2,
+            f" {text} ",
+            va="center",
+            ha="left" if end >= 0 else "right",
+            fontsize=8,
+        )
     for label, position in lines:
         axes.axvline(position, color="#c44e52", linestyle="--", linewidth=1, label=label or None)
     if any(label for label, _ in lines):

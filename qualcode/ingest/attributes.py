@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from sqlmodel import Session, select
 
@@ -25,7 +24,7 @@ class AttributeValue:
     name: str
     type: str
     value: str
-    number: Optional[float]
+    number: float | None
     line: int
 
 
@@ -81,14 +80,19 @@ def read_case_attributes(path: Path) -> list[AttributeValue]:
     return out
 
 
-def store_case_attributes(session: Session, path: Path, values: list[AttributeValue], actor: str,
-                          create_cases: bool = False) -> tuple[int, int]:
+def store_case_attributes(
+    session: Session, path: Path, values: list[AttributeValue], actor: str, create_cases: bool = False
+) -> tuple[int, int]:
     """Insert or replace attributes; returns (cases touched, values written). Unknown cases fail."""
     cases = {c.name: c for c in session.exec(select(Case))}
     for v in values:
         if v.case not in cases:
             if not create_cases:
-                raise InputError(located(path, f"unknown case {v.case!r} (import its transcripts first, or use --create-cases)", v.line))
+                raise InputError(
+                    located(
+                        path, f"unknown case {v.case!r} (import its transcripts first, or use --create-cases)", v.line
+                    )
+                )
             cases[v.case] = Case(name=v.case)
             session.add(cases[v.case])
     session.flush()

@@ -44,16 +44,22 @@ def parse_csv(text: str, source: object) -> ParsedTranscript:
             continue
         if len(row) <= max(speaker_col, text_col):
             raise InputError(located(source, f"row has {len(row)} cells, expected {len(header)}", line))
-
-        def seconds(col: int | None) -> float | None:
-            if col is None or col >= len(row) or not row[col].strip():
-                return None
-            value = parse_seconds(row[col])
-            if value is None:
-                raise InputError(located(source, f"not a timestamp: {row[col]!r}", line))
-            return value
-
-        builder.add_turn(row[speaker_col].strip() or None, row[text_col], seconds(start_col), seconds(end_col))
+        builder.add_turn(
+            row[speaker_col].strip() or None,
+            row[text_col],
+            _seconds(source, row, start_col, line),
+            _seconds(source, row, end_col, line),
+        )
     if not builder.turns:
         raise InputError(located(source, "no turns with text in this CSV"))
     return builder.result("csv")
+
+
+def _seconds(source: object, row: list[str], col: int | None, line: int) -> float | None:
+    """The timestamp in ``row[col]`` in seconds; None where the column is absent or empty."""
+    if col is None or col >= len(row) or not row[col].strip():
+        return None
+    value = parse_seconds(row[col])
+    if value is None:
+        raise InputError(located(source, f"not a timestamp: {row[col]!r}", line))
+    return value

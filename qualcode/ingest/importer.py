@@ -7,14 +7,14 @@ transcript. A failure rolls its own transaction back and leaves nothing behind.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
 
+from ..decoding import content_hash, read_text
 from ..errors import InputError, QualcodeError, located
 from ..store.models import SPEAKER_ROLES, TRANSCRIPT_KINDS, utcnow
 from .csv_turns import is_turn_table
-from ..decoding import content_hash, read_text
 from .manifest import ManifestEntry, normalise_kind, read_manifest
 from .segmentation import UNITS, segment
 from .sources import FORMAT_BY_SUFFIX, FORMATS, Source, detect_format, read_sources
@@ -27,12 +27,12 @@ UNKNOWN_SPEAKER = "Unknown"
 
 @dataclass
 class ImportOptions:
-    case: Optional[str] = None
-    kind: Optional[str] = None
+    case: str | None = None
+    kind: str | None = None
     unit: str = "turn"
-    speaker_pattern: Optional[str] = None
+    speaker_pattern: str | None = None
     format: str = "auto"
-    manifest: Optional[Path] = None
+    manifest: Path | None = None
     actor: str = ""
 
 
@@ -42,8 +42,8 @@ class ImportJob:
 
     path: Path
     format: str
-    case: Optional[str] = None
-    entry: Optional[ManifestEntry] = None
+    case: str | None = None
+    entry: ManifestEntry | None = None
 
 
 @dataclass
@@ -51,9 +51,9 @@ class Outcome:
     source: str
     status: str  # imported | skipped | failed
     message: str = ""
-    title: Optional[str] = None
-    case: Optional[str] = None
-    transcript_id: Optional[int] = None
+    title: str | None = None
+    case: str | None = None
+    transcript_id: int | None = None
     segments: int = 0
     speakers: int = 0
     notes: list[str] = field(default_factory=list)
@@ -79,10 +79,15 @@ def _folder_files(folder: Path, manifest: dict[Path, ManifestEntry] | None, note
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
     if manifest is not None:
         listed = [p for p in files if p.resolve() in manifest]
-        left_out = [p for p in files if p.resolve() not in manifest and p.suffix.casefold() in FORMAT_BY_SUFFIX
-                    and p.name != MANIFEST_NAME]
+        left_out = [
+            p
+            for p in files
+            if p.resolve() not in manifest and p.suffix.casefold() in FORMAT_BY_SUFFIX and p.name != MANIFEST_NAME
+        ]
         if left_out:
-            notes.append(f"{folder}: {len(left_out)} file(s) not in the manifest left out: {', '.join(p.name for p in left_out)}")
+            notes.append(
+                f"{folder}: {len(left_out)} file(s) not in the manifest left out: {', '.join(p.name for p in left_out)}"
+            )
         return listed
     chosen = []
     for p in files:
@@ -150,7 +155,9 @@ def run_job(project, job: ImportJob, options: ImportOptions, writer: TranscriptW
             outcome = Outcome(str(job.path), "failed", str(exc), source.title, job.case)
         except writer.integrity_errors as exc:  # another process stored the same title meanwhile
             detail = getattr(exc, "orig", exc)
-            outcome = Outcome(str(job.path), "failed", located(job.path, f"conflicts with a stored transcript ({detail})"))
+            outcome = Outcome(
+                str(job.path), "failed", located(job.path, f"conflicts with a stored transcript ({detail})")
+            )
         outcomes.append(outcome)
     if outcomes:
         outcomes[0].notes[:0] = notes
@@ -181,11 +188,20 @@ def store_source(writer: TranscriptWriter, source: Source, job: ImportJob, optio
     units = segment(parsed, options.unit)
     kind = normalise_kind(options.kind) if options.kind else (entry.kind if entry and entry.kind else None)
     kind = kind or ("interview" if parsed.has_speakers else "document")
-    transcript_id = writer.insert_transcript({
-        "title": title, "kind": kind, "case_id": case_id, "date": entry.date if entry else None,
-        "source_name": source.name, "source_format": parsed.format, "content_hash": digest,
-        "unit": units[0].unit if units else options.unit, "text": parsed.text, "created_at": utcnow(),
-    })
+    transcript_id = writer.insert_transcript(
+        {
+            "title": title,
+            "kind": kind,
+            "case_id": case_id,
+            "date": entry.date if entry else None,
+            "source_name": source.name,
+            "source_format": parsed.format,
+            "content_hash": digest,
+            "unit": units[0].unit if units else options.unit,
+            "text": parsed.text,
+            "created_at": utcnow(),
+        }
+    )
 
     roles = {label.casefold(): role for label, role in (entry.speaker_roles if entry else {}).items()}
     labels = list(dict.fromkeys(u.speaker or UNKNOWN_SPEAKER for u in units))
@@ -193,16 +209,43 @@ def store_source(writer: TranscriptWriter, source: Source, job: ImportJob, optio
     unmatched = sorted(set(roles) - {label.casefold() for label in labels})
     if unmatched:
         notes.append(f"speaker_roles name speakers not in this transcript: {', '.join(unmatched)}")
-    speaker_ids = writer.insert_speakers(
-        transcript_id, [(label, roles.get(label.casefold()) or default_role(label)) for label in labels]) if labels else {}
-    writer.insert_segments([
-        (transcript_id, i, u.start, u.end, speaker_ids[u.speaker or UNKNOWN_SPEAKER], u.unit, u.time_start, u.time_end)
-        for i, u in enumerate(units, start=1)
-    ])
-    writer.record_audit(options.actor, "transcript.import", "qc_transcript", transcript_id, {
-        "title": title, "case": job.case, "kind": kind, "source_name": source.name, "content_hash": digest,
-        "segments": len(units), "speakers": len(labels),
-    })
+    speaker_ids = (
+        writer.insert_speakers(
+            transcript_id, [(label, roles.get(label.casefold()) or default_role(label)) for label in labels]
+        )
+        if labels
+        else {}
+    )
+    writer.insert_segments(
+        [
+            (
+                transcript_id,
+                i,
+                u.start,
+                u.end,
+                speaker_ids[u.speaker or UNKNOWN_SPEAKER],
+                u.unit,
+                u.time_start,
+                u.time_end,
+            )
+            for i, u in enumerate(units, start=1)
+        ]
+    )
+    writer.record_audit(
+        options.actor,
+        "transcript.import",
+        "qc_transcript",
+        transcript_id,
+        {
+            "title": title,
+            "case": job.case,
+            "kind": kind,
+            "source_name": source.name,
+            "content_hash": digest,
+            "segments": len(units),
+            "speakers": len(labels),
+        },
+    )
     return Outcome(where, "imported", "", title, job.case, transcript_id, len(units), len(labels), notes)
 
 
@@ -212,4 +255,3 @@ def import_paths(project, paths: Iterable[str | Path], options: ImportOptions | 
     plan = plan_import(paths, options)
     with TranscriptWriter(project) as writer:
         return [outcome for job in plan.jobs for outcome in run_job(project, job, options, writer)]
-

@@ -9,25 +9,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from ..errors import InputError, located
 from ..store.models import SPEAKER_ROLES, TRANSCRIPT_KINDS
 from .tables import read_rows
 
 ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-KIND_ALIASES = {"focus group": "focus_group", "focus-group": "focus_group", "field notes": "field_notes",
-                "field-notes": "field_notes"}
+KIND_ALIASES = {
+    "focus group": "focus_group",
+    "focus-group": "focus_group",
+    "field notes": "field_notes",
+    "field-notes": "field_notes",
+}
 
 
 @dataclass
 class ManifestEntry:
     path: Path
     line: int
-    title: Optional[str] = None
-    case: Optional[str] = None
-    kind: Optional[str] = None
-    date: Optional[str] = None
+    title: str | None = None
+    case: str | None = None
+    kind: str | None = None
+    date: str | None = None
     speaker_roles: dict[str, str] = field(default_factory=dict)
 
 
@@ -68,12 +71,19 @@ def read_manifest(path: Path) -> dict[Path, ManifestEntry]:
         if row.get("kind"):
             kind = normalise_kind(row["kind"])
             if kind is None:
-                raise InputError(located(path, f"unknown kind {row['kind']!r} (one of {', '.join(TRANSCRIPT_KINDS)})", line))
+                raise InputError(
+                    located(path, f"unknown kind {row['kind']!r} (one of {', '.join(TRANSCRIPT_KINDS)})", line)
+                )
         date = row.get("date") or None
         if date and not ISO_DATE_RE.match(date):
             raise InputError(located(path, f"date {date!r} is not YYYY-MM-DD", line))
         entries[file] = ManifestEntry(
-            file, line, row.get("title") or None, row["case"], kind, date,
+            file,
+            line,
+            row.get("title") or None,
+            row["case"],
+            kind,
+            date,
             parse_speaker_roles(row.get("speaker_roles", ""), str(path), line),
         )
     return entries

@@ -10,9 +10,28 @@ import re
 from dataclasses import dataclass
 
 MARKER_WORDS = (
-    "inaudible", "unintelligible", "indiscernible", "crosstalk", "cross talk", "laughs", "laughter",
-    "laughing", "pause", "silence", "overlapping", "background noise", "noise", "coughs", "sighs",
-    "applause", "music", "phone rings", "interruption", "unclear", "redacted", "sic",
+    "inaudible",
+    "unintelligible",
+    "indiscernible",
+    "crosstalk",
+    "cross talk",
+    "laughs",
+    "laughter",
+    "laughing",
+    "pause",
+    "silence",
+    "overlapping",
+    "background noise",
+    "noise",
+    "coughs",
+    "sighs",
+    "applause",
+    "music",
+    "phone rings",
+    "interruption",
+    "unclear",
+    "redacted",
+    "sic",
 )
 TIMESTAMP = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
 _WORD_ALTERNATION = "|".join(re.escape(w) for w in MARKER_WORDS)

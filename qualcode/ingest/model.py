@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 
 @dataclass(slots=True)
@@ -14,11 +14,11 @@ class Turn:
     """
 
     unit: ClassVar[str] = "turn"
-    speaker: Optional[str]
+    speaker: str | None
     start: int
     end: int
-    time_start: Optional[float] = None
-    time_end: Optional[float] = None
+    time_start: float | None = None
+    time_end: float | None = None
 
 
 @dataclass
@@ -54,8 +54,9 @@ class TextBuilder:
         self._parts.append(piece)
         self._length += len(piece)
 
-    def add_turn(self, speaker: Optional[str], words: str, time_start: float | None = None,
-                 time_end: float | None = None) -> None:
+    def add_turn(
+        self, speaker: str | None, words: str, time_start: float | None = None, time_end: float | None = None
+    ) -> None:
         words = words.strip()
         if not words:
             return

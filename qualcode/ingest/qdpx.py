@@ -10,8 +10,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from ..errors import InputError, located
 from ..decoding import decode_bytes
+from ..errors import InputError, located
 
 NS = "{urn:QDA-XML:project:1.0}"
 
@@ -25,7 +25,7 @@ class QdpxSource:
 
 def _member_for(plain_path: str) -> str | None:
     if plain_path.startswith("internal://"):
-        return "sources/" + plain_path[len("internal://"):]
+        return "sources/" + plain_path[len("internal://") :]
     if "://" in plain_path or plain_path.startswith("/"):
         return None  # absolute or external paths point outside the archive
     return "sources/" + plain_path
@@ -33,9 +33,9 @@ def _member_for(plain_path: str) -> str | None:
 
 def read_qdpx(data: bytes, source: object) -> tuple[list[QdpxSource], list[str]]:
     """The text sources with their text, and notes about sources that were left out."""
-    from lxml import etree
-
     import io
+
+    from lxml import etree
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
 
 from .model import ParsedTranscript, Turn
 from .speakers import strip_span
@@ -23,10 +22,10 @@ PARAGRAPH_BREAK_RE = re.compile(r"\n[ \t]*\n\s*")
 class Unit:
     start: int
     end: int
-    speaker: Optional[str]
+    speaker: str | None
     unit: str
-    time_start: Optional[float] = None
-    time_end: Optional[float] = None
+    time_start: float | None = None
+    time_end: float | None = None
 
 
 @lru_cache(maxsize=1)

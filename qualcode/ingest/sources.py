@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..decoding import decode_bytes, read_bytes
 from ..errors import InputError, located
 from .csv_turns import parse_csv
-from ..decoding import decode_bytes, read_bytes
 from .docx_parser import parse_docx
 from .model import ParsedTranscript
 from .qdpx import read_qdpx
@@ -16,8 +16,13 @@ from .subtitles import parse_srt, parse_vtt
 from .txt import parse_text
 
 FORMAT_BY_SUFFIX = {
-    ".txt": "txt", ".text": "txt", ".vtt": "vtt", ".srt": "srt",
-    ".docx": "docx", ".csv": "csv", ".qdpx": "qdpx",
+    ".txt": "txt",
+    ".text": "txt",
+    ".vtt": "vtt",
+    ".srt": "srt",
+    ".docx": "docx",
+    ".csv": "csv",
+    ".qdpx": "qdpx",
 }
 FORMATS = ("txt", "vtt", "srt", "docx", "csv", "qdpx")
 
@@ -36,7 +41,13 @@ def detect_format(path: Path, requested: str = "auto") -> str:
         return requested
     fmt = FORMAT_BY_SUFFIX.get(path.suffix.casefold())
     if fmt is None:
-        raise InputError(located(path, f"unsupported file type {path.suffix or '(none)'} (use --format, or one of {', '.join(sorted(FORMAT_BY_SUFFIX))})"))
+        raise InputError(
+            located(
+                path,
+                f"unsupported file type {path.suffix or '(none)'} "
+                f"(use --format, or one of {', '.join(sorted(FORMAT_BY_SUFFIX))})",
+            )
+        )
     return fmt
 
 
@@ -47,7 +58,9 @@ def _decoded(data: bytes, path: Path) -> str:
     return text
 
 
-def read_sources(path: Path, fmt: str, speaker_pattern: re.Pattern[str] | None = None) -> tuple[list[Source], list[str]]:
+def read_sources(
+    path: Path, fmt: str, speaker_pattern: re.Pattern[str] | None = None
+) -> tuple[list[Source], list[str]]:
     """The transcripts in ``path`` and notes about anything left out."""
     data = read_bytes(path)
     if not data.strip():
@@ -55,8 +68,15 @@ def read_sources(path: Path, fmt: str, speaker_pattern: re.Pattern[str] | None =
     if fmt == "qdpx":
         found, notes = read_qdpx(data, path)
         if not found:
-            raise InputError(located(path, "no plain-text sources with text in this project" + (f" ({'; '.join(notes)})" if notes else "")))
-        return [Source(s.title, f"{path.name}:{s.member}", parse_text(s.text, speaker_pattern, "qdpx")) for s in found], notes
+            raise InputError(
+                located(
+                    path,
+                    "no plain-text sources with text in this project" + (f" ({'; '.join(notes)})" if notes else ""),
+                )
+            )
+        return [
+            Source(s.title, f"{path.name}:{s.member}", parse_text(s.text, speaker_pattern, "qdpx")) for s in found
+        ], notes
     if fmt == "docx":
         parsed = parse_docx(data, path, speaker_pattern)
     elif fmt == "vtt":

@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 from ..errors import InputError, located
 from .model import ParsedTranscript, TextBuilder
@@ -24,7 +23,7 @@ INLINE_NAME_RE = re.compile(r"^(?P<speaker>[^\W_][^:\n]{0,40}?):\s+")
 
 @dataclass
 class Cue:
-    speaker: Optional[str]
+    speaker: str | None
     words: str
     start: float
     end: float
@@ -48,7 +47,7 @@ def _blocks(text: str) -> list[tuple[int, list[str]]]:
     return blocks
 
 
-def _cue_words(lines: list[str]) -> tuple[Optional[str], str]:
+def _cue_words(lines: list[str]) -> tuple[str | None, str]:
     payload = "\n".join(lines)
     speaker = None
     voice = VOICE_RE.search(payload)
@@ -59,14 +58,18 @@ def _cue_words(lines: list[str]) -> tuple[Optional[str], str]:
     if speaker is None:
         inline = INLINE_NAME_RE.match(words)
         if inline:
-            speaker, words = inline.group("speaker").strip(), words[inline.end():]
+            speaker, words = inline.group("speaker").strip(), words[inline.end() :]
     return speaker, words
 
 
 def _timed_cue(source: object, number: int, timing: str, lines: list[str]) -> Cue | None:
     m = TIMING_RE.match(timing)
     if not m:
-        raise InputError(located(source, f"expected a cue timing like 00:00:01.000 --> 00:00:04.000, got {timing.strip()[:40]!r}", number))
+        raise InputError(
+            located(
+                source, f"expected a cue timing like 00:00:01.000 --> 00:00:04.000, got {timing.strip()[:40]!r}", number
+            )
+        )
     speaker, words = _cue_words(lines)
     if not words:
         return None
@@ -83,7 +86,7 @@ def parse_vtt(text: str, source: object) -> ParsedTranscript:
             continue
         # An optional cue identifier precedes the timing line.
         timing_index = 1 if len(lines) > 1 and "-->" not in lines[0] and "-->" in lines[1] else 0
-        cue = _timed_cue(source, first + timing_index, lines[timing_index], lines[timing_index + 1:])
+        cue = _timed_cue(source, first + timing_index, lines[timing_index], lines[timing_index + 1 :])
         if cue:
             cues.append(cue)
     return _merge(cues, "vtt", source)

@@ -6,11 +6,13 @@ import csv
 import io
 from pathlib import Path
 
-from ..errors import InputError, located
 from ..decoding import read_text
+from ..errors import InputError, located
 
 
-def read_rows(path: Path, required: tuple[str, ...], known: tuple[str, ...] = ()) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+def read_rows(
+    path: Path, required: tuple[str, ...], known: tuple[str, ...] = ()
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """(header, [(line, row)]) with trimmed column names; checks ``required``.
 
     Required and ``known`` columns match in any letter case and come back lower-case;

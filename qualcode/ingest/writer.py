@@ -10,16 +10,28 @@ same as through the ORM.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any
 
-from sqlalchemy import Table, exc as sa_exc
+from sqlalchemy import Table
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 
 from ..store.models import AuditEvent, Case, Segment, Speaker, Transcript, utcnow
 
-TRANSCRIPT_COLUMNS = ("title", "kind", "case_id", "date", "source_name", "source_format", "content_hash", "unit",
-                      "text", "created_at")
+TRANSCRIPT_COLUMNS = (
+    "title",
+    "kind",
+    "case_id",
+    "date",
+    "source_name",
+    "source_format",
+    "content_hash",
+    "unit",
+    "text",
+    "created_at",
+)
 SPEAKER_COLUMNS = ("transcript_id", "label", "role", "pseudonym", "attributes")
 SEGMENT_COLUMNS = ("transcript_id", "position", "start", "end", "speaker_id", "unit", "time_start", "time_end")
 AUDIT_COLUMNS = ("at", "actor", "action", "entity", "entity_id", "before", "after")
@@ -50,8 +62,9 @@ class DriverStatement:
 
     def many(self, rows: list[tuple]) -> list:
         """Parameters for ``executemany``; plain tuples pass through untouched when they can."""
-        processors = [(i, p) for i, p in self.processors
-                      if i not in self._keeps_null or any(row[i] is not None for row in rows)]
+        processors = [
+            (i, p) for i, p in self.processors if i not in self._keeps_null or any(row[i] is not None for row in rows)
+        ]
         if not processors:
             return rows
         return [self.params(row, processors) for row in rows]
@@ -77,12 +90,16 @@ class _SQL:
             sql += f" RETURNING {self._name(table, returning)}"
         return DriverStatement(sql, table, columns, self.dialect)
 
-    def select(self, table: Table, wanted: Sequence[str], where: Sequence[str], null: Sequence[str] = ()) -> DriverStatement:
+    def select(
+        self, table: Table, wanted: Sequence[str], where: Sequence[str], null: Sequence[str] = ()
+    ) -> DriverStatement:
         """``SELECT wanted FROM table WHERE`` each of ``where`` equals a parameter and each of ``null`` IS NULL."""
         conditions = [f"{self._name(table, key)} = {self.mark}" for key in where]
         conditions += [f"{self._name(table, key)} IS NULL" for key in null]
-        sql = (f"SELECT {', '.join(self._name(table, key) for key in wanted)} FROM {self.quote.format_table(table)}"
-               f" WHERE {' AND '.join(conditions)}")
+        sql = (
+            f"SELECT {', '.join(self._name(table, key) for key in wanted)} FROM {self.quote.format_table(table)}"
+            f" WHERE {' AND '.join(conditions)}"
+        )
         return DriverStatement(sql, table, where, self.dialect)
 
 
@@ -103,7 +120,7 @@ def _statements(dialect: Dialect) -> dict[str, DriverStatement]:
     }
 
 
-def _copy_statement(table, columns: Sequence[str], dialect: Dialect) -> Optional[str]:
+def _copy_statement(table, columns: Sequence[str], dialect: Dialect) -> str | None:
     """``COPY table (columns) FROM STDIN`` where the driver can stream it (psycopg), else None."""
     if dialect.name != "postgresql" or dialect.driver != "psycopg":
         return None
@@ -115,16 +132,16 @@ def _copy_statement(table, columns: Sequence[str], dialect: Dialect) -> Optional
 class TranscriptWriter:
     """Holds one write connection for a batch; ``transaction()`` commits one transcript whole.
 
-        with TranscriptWriter(project) as writer:
-            with writer.transaction():
-                ...
+    with TranscriptWriter(project) as writer:
+        with writer.transaction():
+            ...
     """
 
     def __init__(self, project) -> None:
         self.project = project
         self.connection = None  # the pool's DB-API connection while the batch is open
 
-    def __enter__(self) -> "TranscriptWriter":
+    def __enter__(self) -> TranscriptWriter:
         engine = self.project.write_engine
         dialect = engine.dialect
         self.connection = engine.raw_connection()
@@ -139,7 +156,7 @@ class TranscriptWriter:
         self.connection = None
 
     @contextmanager
-    def transaction(self) -> Iterator["TranscriptWriter"]:
+    def transaction(self) -> Iterator[TranscriptWriter]:
         """Commits on success; any error rolls everything written inside back.
 
         Driven on the driver connection itself: per transcript, SQLAlchemy's transaction
@@ -169,11 +186,11 @@ class TranscriptWriter:
         return None if row is None else row[0]
 
     # -- reads inside the transaction ---------------------------------------------------------
-    def duplicate_title(self, content_hash: str) -> Optional[str]:
+    def duplicate_title(self, content_hash: str) -> str | None:
         """The title of a stored transcript with this content, if any."""
         return self._first("duplicate", (content_hash,))
 
-    def title_taken(self, title: str, case_id: Optional[int]) -> bool:
+    def title_taken(self, title: str, case_id: int | None) -> bool:
         if case_id is None:
             return self._first("title_no_case", (title,)) is not None
         return self._first("title_in_case", (title, case_id)) is not None
@@ -190,8 +207,9 @@ class TranscriptWriter:
     def insert_speakers(self, transcript_id: int, speakers: list[tuple[str, str]]) -> dict[str, int]:
         """``(label, role)`` pairs -> ``{label: speaker id}``."""
         statement = self._sql["speaker"]
-        self._cursor.executemany(statement.sql, statement.many(
-            [(transcript_id, label, role, None, {}) for label, role in speakers]))
+        self._cursor.executemany(
+            statement.sql, statement.many([(transcript_id, label, role, None, {}) for label, role in speakers])
+        )
         return dict(self._run("speaker_ids", (transcript_id,)).fetchall())
 
     def insert_segments(self, rows: list[tuple]) -> None:

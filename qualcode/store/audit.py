@@ -47,6 +47,8 @@ def record(
         entity_id = entity_id if entity_id is not None else getattr(row, "id", None)
         if after is None and before is None:
             after = row_dict(row)
-    event = AuditEvent(actor=actor or "", action=action, entity=entity or "", entity_id=entity_id, before=before, after=after)
+    event = AuditEvent(
+        actor=actor or "", action=action, entity=entity or "", entity_id=entity_id, before=before, after=after
+    )
     session.add(event)
     return event

@@ -15,8 +15,9 @@ from ..store import audit
 from ..store.models import PATTERN_LABELS, Case, Exemplar, Memo, Segment, Transcript, utcnow
 
 
-def _upsert_memo(session: Session, actor: str, kind: str, code_id: int, case_id: int | None,
-                 text: str, label: str | None = None) -> Memo | None:
+def _upsert_memo(
+    session: Session, actor: str, kind: str, code_id: int, case_id: int | None, text: str, label: str | None = None
+) -> Memo | None:
     """One memo per author, kind, code and case: replaced on rewrite, deleted when ``text`` and ``label`` are empty."""
     author = require_lead(session, actor or None, f"writing {kind} memos in the matrix")
     stmt = select(Memo).where(Memo.kind == kind, Memo.code_id == code_id, Memo.coder_id == author.id)
@@ -52,8 +53,9 @@ def set_pattern(session: Session, actor: str, code_id: int, label: str | None, n
     return _upsert_memo(session, actor, "pattern", code_id, None, note, label)
 
 
-def add_exemplar(session: Session, actor: str, code_id: int, segment_id: int,
-                 start: int | None = None, end: int | None = None) -> Exemplar:
+def add_exemplar(
+    session: Session, actor: str, code_id: int, segment_id: int, start: int | None = None, end: int | None = None
+) -> Exemplar:
     """Pick a quote (the whole segment, or ``start:end`` inside it) for the code at the segment's case."""
     require_lead(session, actor or None, "choosing exemplars")
     segment = session.get(Segment, segment_id)
@@ -62,8 +64,7 @@ def add_exemplar(session: Session, actor: str, code_id: int, segment_id: int,
     start = segment.start if start is None else start
     end = segment.end if end is None else end
     if not segment.start <= start < end <= segment.end:
-        raise QualcodeError(
-            f"quote {start}:{end} is not inside segment {segment_id} ({segment.start}:{segment.end})")
+        raise QualcodeError(f"quote {start}:{end} is not inside segment {segment_id} ({segment.start}:{segment.end})")
     case_id = session.get(Transcript, segment.transcript_id).case_id
     exemplar = Exemplar(code_id=code_id, case_id=case_id, segment_id=segment_id, start=start, end=end, chosen_by=actor)
     session.add(exemplar)

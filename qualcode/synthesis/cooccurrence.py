@@ -16,8 +16,14 @@ if TYPE_CHECKING:
 MEASURES = ("count", "jaccard")
 
 
-def cooccurrence(session: Session, *, codebook: str | None = None, layer: str | None = None,
-                 measure: str = "count", viewer: str | None = None) -> pd.DataFrame:
+def cooccurrence(
+    session: Session,
+    *,
+    codebook: str | None = None,
+    layer: str | None = None,
+    measure: str = "count",
+    viewer: str | None = None,
+) -> pd.DataFrame:
     """A symmetric code-by-code frame (codes by path, codebook order).
 
     ``count``: segments coded with both (the diagonal: with the code at all);
@@ -49,5 +55,9 @@ def cooccurrence(session: Session, *, codebook: str | None = None, layer: str | 
 
 def cooccurrence_table(frame: pd.DataFrame, measure: str) -> Table:
     what = "segments coded with both codes" if measure == "count" else "Jaccard index (both / either) over segments"
-    return Table.from_frame(frame.reset_index().rename(columns={"index": "Code"}), title="Code Co-occurrence",
-                            note=f"Cells: {what}; the diagonal counts segments with the code.", label="tab:cooccurrence")
+    return Table.from_frame(
+        frame.reset_index().rename(columns={"index": "Code"}),
+        title="Code Co-occurrence",
+        note=f"Cells: {what}; the diagonal counts segments with the code.",
+        label="tab:cooccurrence",
+    )

@@ -14,8 +14,8 @@ import numpy as np
 from sqlmodel import Session
 
 from ..codebook.lookup import PATH_SEP
-from ..table import Table
 from ..errors import QualcodeError
+from ..table import Table
 from .arrays import distinct_per_group
 from .labels import MISCELLANEOUS, FrequencyRule, parse_rule
 from .layers import CodedData, load_coded
@@ -77,9 +77,13 @@ class CqrTable:
 
         mask = self._entries(code_id, unit, group)
         labels = np.array(list(self.unit.universe) + [None], dtype=object)  # position -1 -> no unit
-        frame = pd.DataFrame({"row_code_id": self.rolled.row_code_id[mask],
-                              "segment_id": self.rolled.segment_id[mask],
-                              "unit": labels[self.unit_positions[mask]]})
+        frame = pd.DataFrame(
+            {
+                "row_code_id": self.rolled.row_code_id[mask],
+                "segment_id": self.rolled.segment_id[mask],
+                "unit": labels[self.unit_positions[mask]],
+            }
+        )
         if self.groups:
             names = np.array(self.groups + [None], dtype=object)
             frame["group"] = names[self.group_positions[mask]]
@@ -112,19 +116,31 @@ class CqrTable:
             record = row._asdict()
             if row.depth == 0:
                 group_rows.add(len(rows))
-            rows.append([row.domain if row.depth == 0 else "", row.category, int(row.blocks), int(row.cases),
-                         row.label] + [int(record[g]) for g in self.groups])
+            rows.append(
+                [row.domain if row.depth == 0 else "", row.category, int(row.blocks), int(row.cases), row.label]
+                + [int(record[g]) for g in self.groups]
+            )
         return Table(
-            columns=columns, rows=rows, group_rows=group_rows,
+            columns=columns,
+            rows=rows,
+            group_rows=group_rows,
             title=f"Domains and Categories in {self.data.codebook.name}",
             caption=f"Number of blocks and of {self.unit.name} cases (N = {self.n_cases}) per category",
-            note=self.note(), label="tab:cqr",
+            note=self.note(),
+            label="tab:cqr",
         )
 
 
 def cqr_table(
-    session: Session, *, codebook: str | None = None, layer: str | None = None, case_unit: str = "transcript",
-    groups: str | None = None, labels: str | None = None, order: str = "codebook", viewer: str | None = None,
+    session: Session,
+    *,
+    codebook: str | None = None,
+    layer: str | None = None,
+    case_unit: str = "transcript",
+    groups: str | None = None,
+    labels: str | None = None,
+    order: str = "codebook",
+    viewer: str | None = None,
 ) -> CqrTable:
     """Count the CQR table from one layer; ``groups`` names a speaker or case attribute."""
     import pandas as pd
@@ -145,20 +161,26 @@ def cqr_table(
     for i, code in enumerate(data.tree.codes):
         domain_id = code.ancestors[-1]
         row = {
-            "code_id": code.id, "depth": code.depth, "domain": data.tree.by_id[domain_id].name,
+            "code_id": code.id,
+            "depth": code.depth,
+            "domain": data.tree.by_id[domain_id].name,
             "category": "" if code.depth == 0 else code.path.split(PATH_SEP, 1)[1],
-            "path": code.path, "blocks": int(blocks[i]), "cases": int(cases[i]),
+            "path": code.path,
+            "blocks": int(blocks[i]),
+            "cases": int(cases[i]),
             "label": "" if code.depth == 0 else rule.label(int(cases[i]), unit.n),
         }
         for j, g in enumerate(group_names):
             row[g] = int(by_group[i, j])
         rows.append(row)
-    table = pd.DataFrame(rows, columns=["code_id", "depth", "domain", "category", "path", "blocks", "cases", "label"]
-                         + group_names)
+    table = pd.DataFrame(
+        rows, columns=["code_id", "depth", "domain", "category", "path", "blocks", "cases", "label"] + group_names
+    )
     if order == "count":
         table = _order_by_count(table, data)
-    return CqrTable(table.reset_index(drop=True), unit, rule, data, group_names, groups, rolled, unit_positions,
-                    group_positions)
+    return CqrTable(
+        table.reset_index(drop=True), unit, rule, data, group_names, groups, rolled, unit_positions, group_positions
+    )
 
 
 def _order_by_count(table: pd.DataFrame, data: CodedData) -> pd.DataFrame:
@@ -170,8 +192,10 @@ def _order_by_count(table: pd.DataFrame, data: CodedData) -> pd.DataFrame:
     ordered: list[int] = []
 
     def walk(parent_id: int | None) -> None:
-        kids = sorted(children.get(parent_id, []),
-                      key=lambda cid: (-stats.at[cid, "cases"], -stats.at[cid, "blocks"], data.tree.order[cid]))
+        kids = sorted(
+            children.get(parent_id, []),
+            key=lambda cid: (-stats.at[cid, "cases"], -stats.at[cid, "blocks"], data.tree.order[cid]),
+        )
         for cid in kids:
             ordered.append(cid)
             walk(cid)

@@ -31,10 +31,19 @@ def segment_details(session: Session, segment_ids: Iterable[int]) -> pd.DataFram
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
     rows = []
     for start in range(0, len(ids), 500):  # keep IN lists short for every engine
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         rows += session.exec(
-            select(Segment.id, Case.name, Transcript.title, Segment.position, Speaker.label, Speaker.role,
-                   Segment.start, Segment.end, Segment.transcript_id)
+            select(
+                Segment.id,
+                Case.name,
+                Transcript.title,
+                Segment.position,
+                Speaker.label,
+                Speaker.role,
+                Segment.start,
+                Segment.end,
+                Segment.transcript_id,
+            )
             .join(Transcript, Transcript.id == Segment.transcript_id)
             .outerjoin(Case, Case.id == Transcript.case_id)
             .outerjoin(Speaker, Speaker.id == Segment.speaker_id)

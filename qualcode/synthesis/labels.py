@@ -23,8 +23,10 @@ MISCELLANEOUS = "miscellaneous"
 
 PRESETS = {
     # Hill et al. (2005); Hill (2012): "rare" only when there are more than 15 cases.
-    "hill2005": ("Hill et al., 2005",
-                 "general >= N-1; typical > N/2; variant >= 4 if N > 15; rare >= 2 if N > 15; variant >= 2"),
+    "hill2005": (
+        "Hill et al., 2005",
+        "general >= N-1; typical > N/2; variant >= 4 if N > 15; rare >= 2 if N > 15; variant >= 2",
+    ),
     # Hill, Thompson & Williams (1997): general = all, typical = at least half.
     "hill1997": ("Hill, Thompson, & Williams, 1997", "general = N; typical >= N/2; variant >= 2"),
 }
@@ -88,7 +90,8 @@ class FrequencyRule:
             else:
                 runs.append((label, count, count))
         parts = [
-            f"{label or 'no label'} = {low if low == high else f'{low}–{high}'} {'case' if high == low == 1 else 'cases'}"
+            f"{label or 'no label'} = {low if low == high else f'{low}–{high}'} "
+            f"{'case' if high == low == 1 else 'cases'}"
             for label, high, low in runs
         ]
         parts.append("a category found in a single case is listed as miscellaneous")
@@ -115,8 +118,11 @@ def _parse_clauses(text: str, spec: str) -> tuple[Clause, ...]:
                 f"(use a preset: {presets}, or clauses like 'general >= N-1; typical > N/2; variant >= 2')"
             )
         value = match["cond_value"]
-        clauses.append(Clause(match["label"], match["op"], match["expr"], match["cond_op"],
-                              int(value) if value is not None else None))
+        clauses.append(
+            Clause(
+                match["label"], match["op"], match["expr"], match["cond_op"], int(value) if value is not None else None
+            )
+        )
     if not clauses:
         raise QualcodeError(f"label rule {spec!r} has no clauses")
     return tuple(clauses)

@@ -15,12 +15,13 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..codebook.lookup import get_codebook
-from ..coding.blinding import find_coder, visible_coder_ids, may_see_all
+from ..coding.blinding import find_coder, may_see_all, visible_coder_ids
 from ..coding.layers import CONSENSUS, Layer, layer_select
 from ..errors import BlindingError, QualcodeError
 from ..store.models import Codebook, ConsensusDecision, Segment, Transcript
 from .arrays import NO_ID, Codings, IdMap
 from .tree import CodeTree
+
 
 def resolve_layer(session: Session, layer: str | None, viewer: str | None = None) -> Layer:
     """The layer called ``layer`` (default: consensus once it exists), checked against blinding."""
@@ -47,17 +48,22 @@ def resolve_layer(session: Session, layer: str | None, viewer: str | None = None
 def load_codings(session: Session, layer: Layer, codebook_id: int) -> Codings:
     """Every coding of the layer in one codebook, with its segment's transcript, speaker and case."""
     codings = layer_select(layer.coder_id, codebook_id=codebook_id).subquery("layer")
-    stmt = (select(codings.c.segment_id, codings.c.code_id, Segment.transcript_id,
-                   func.coalesce(Segment.speaker_id, NO_ID))
-            .join(Segment, Segment.id == codings.c.segment_id))
+    stmt = select(
+        codings.c.segment_id, codings.c.code_id, Segment.transcript_id, func.coalesce(Segment.speaker_id, NO_ID)
+    ).join(Segment, Segment.id == codings.c.segment_id)
     result = session.connection().execute(stmt)
     # Plain DBAPI tuples: SQLAlchemy Row objects cost more than the query on a million rows.
     rows = result.cursor.fetchall()
     result.close()
     table = np.array(rows, dtype=np.int64).reshape(-1, 4)
     transcript_ids = table[:, 2]
-    return Codings(table[:, 0], table[:, 1], transcript_ids, table[:, 3],
-                   IdMap.of(session.exec(select(Transcript.id, Transcript.case_id)).all()).lookup(transcript_ids))
+    return Codings(
+        table[:, 0],
+        table[:, 1],
+        transcript_ids,
+        table[:, 3],
+        IdMap.of(session.exec(select(Transcript.id, Transcript.case_id)).all()).lookup(transcript_ids),
+    )
 
 
 @dataclass
@@ -70,8 +76,9 @@ class CodedData:
     codings: Codings
 
 
-def load_coded(session: Session, *, codebook: str | None = None, layer: str | None = None,
-               viewer: str | None = None) -> CodedData:
+def load_coded(
+    session: Session, *, codebook: str | None = None, layer: str | None = None, viewer: str | None = None
+) -> CodedData:
     """The codings a display counts: ``layer`` of ``codebook`` (the active one by default)."""
     book = get_codebook(session, codebook)
     chosen = resolve_layer(session, layer, viewer)

@@ -18,8 +18,8 @@ from ..codebook.lookup import CodeResolver
 from ..coding.blinding import visible_coder_ids
 from ..coding.layers import layer_select
 from ..errors import BlindingError, QualcodeError
-from ..table import Table
 from ..store.models import Case, CaseAttribute, Coder, Exemplar, Memo, Segment, Speaker, Transcript
+from ..table import Table
 from .arrays import NO_ID, IdMap, count_pairs, unique_pairs
 from .evidence import transcript_texts
 from .layers import CodedData, load_coded
@@ -109,7 +109,8 @@ class MemoMatrix:
 
         return pd.DataFrame(
             [[self.cell(r.code_id, c.case_id).segments for c in self.columns] for r in self.rows],
-            index=[r.path for r in self.rows], columns=[c.name for c in self.columns],
+            index=[r.path for r in self.rows],
+            columns=[c.name for c in self.columns],
         )
 
     def _entries(self, code_id: int | None = None, case_id: int | None = None) -> np.ndarray:
@@ -133,16 +134,22 @@ class MemoMatrix:
         import pandas as pd
 
         mask = self._entries(case_id=case_id)
-        return pd.DataFrame({"row_code_id": self.rolled.row_code_id[mask],
-                             "case_id": self.rolled.column("case_id")[mask],
-                             "segment_id": self.rolled.segment_id[mask]})
+        return pd.DataFrame(
+            {
+                "row_code_id": self.rolled.row_code_id[mask],
+                "case_id": self.rolled.column("case_id")[mask],
+                "segment_id": self.rolled.segment_id[mask],
+            }
+        )
 
     def cell_text(self, cell: MatrixCell) -> str:
         lines = []
         for part in self.parts:
             if part == "count":
-                lines.append(f"{cell.segments} {'segment' if cell.segments == 1 else 'segments'}, "
-                             f"{cell.participants} {'participant' if cell.participants == 1 else 'participants'}")
+                lines.append(
+                    f"{cell.segments} {'segment' if cell.segments == 1 else 'segments'}, "
+                    f"{cell.participants} {'participant' if cell.participants == 1 else 'participants'}"
+                )
             elif part == "memo":
                 lines.extend(cell.memos)
             elif part == "quotes":
@@ -159,8 +166,10 @@ class MemoMatrix:
         return f"{column.name} ({self.order_by} = {column.order_value})" if self.order_by else column.name
 
     def note(self) -> str:
-        parts = [f"Cells count segments coded with the code (or a code beneath it) in the "
-                 f"{self.data.layer.description}, and the participants (speakers other than interviewers) in them."]
+        parts = [
+            f"Cells count segments coded with the code (or a code beneath it) in the "
+            f"{self.data.layer.description}, and the participants (speakers other than interviewers) in them."
+        ]
         if "quotes" in self.parts:
             parts.append("Quotes: exemplars picked by an analyst first, then spans marked by coders.")
         if self.attribute_specs:
@@ -181,13 +190,25 @@ class MemoMatrix:
         else:
             columns = ["Code"] + headers + ["Pattern"]
             rows = [[r.path] + grid[i] + [patterns[i]] for i, r in enumerate(self.rows)]
-        return Table(columns=columns, rows=rows, title=f"Cross-Case Matrix: {self.data.codebook.name}",
-                     caption="Codes across cases", note=self.note(), label="tab:matrix")
+        return Table(
+            columns=columns,
+            rows=rows,
+            title=f"Cross-Case Matrix: {self.data.codebook.name}",
+            caption="Codes across cases",
+            note=self.note(),
+            label="tab:matrix",
+        )
 
 
 def memo_matrix(
-    session: Session, *, codebook: str | None = None, layer: str | None = None, codes: list[str] | None = None,
-    cell: tuple[str, ...] | list[str] = DEFAULT_CELL, order_by: str | None = None, max_quotes: int = 2,
+    session: Session,
+    *,
+    codebook: str | None = None,
+    layer: str | None = None,
+    codes: list[str] | None = None,
+    cell: tuple[str, ...] | list[str] = DEFAULT_CELL,
+    order_by: str | None = None,
+    max_quotes: int = 2,
     viewer: str | None = None,
 ) -> MemoMatrix:
     """Build the matrix; ``cell`` lists count, memo, quotes and case attributes to show.
@@ -259,8 +280,12 @@ def _analyst_ids(session: Session) -> set[int]:
 
 
 def _memos(session: Session, kind: str, code_ids: set[int], visible: set[int] | None):
-    stmt = (select(Memo, Coder.name).outerjoin(Coder, col(Coder.id) == Memo.coder_id)
-            .where(Memo.kind == kind, col(Memo.code_id).in_(code_ids)).order_by(col(Memo.updated_at), col(Memo.id)))
+    stmt = (
+        select(Memo, Coder.name)
+        .outerjoin(Coder, col(Coder.id) == Memo.coder_id)
+        .where(Memo.kind == kind, col(Memo.code_id).in_(code_ids))
+        .order_by(col(Memo.updated_at), col(Memo.id))
+    )
     if visible is not None:
         stmt = stmt.where(or_(col(Memo.coder_id).is_(None), col(Memo.coder_id).in_(visible)))
     return session.exec(stmt).all()
@@ -283,8 +308,9 @@ def _ordered_cases(session: Session, order_by: str | None) -> list[MatrixColumn]
             return (1, 0, "", case[1].casefold())
         return (0, attr.number if numeric else 0, "" if numeric else attr.value.casefold(), case[1].casefold())
 
-    return [MatrixColumn(cid, name, by_case[cid].value if cid in by_case else "–")
-            for cid, name in sorted(cases, key=key)]
+    return [
+        MatrixColumn(cid, name, by_case[cid].value if cid in by_case else "–") for cid, name in sorted(cases, key=key)
+    ]
 
 
 def _attribute_for_row(session: Session, spec: str, row: MatrixRow) -> str | None:
@@ -302,15 +328,17 @@ def _attribute_for_row(session: Session, spec: str, row: MatrixRow) -> str | Non
     return None
 
 
-def _count_cells(session: Session, rolled: Rolled, rows: list[MatrixRow],
-                 columns: list[MatrixColumn]) -> CellCounts:
+def _count_cells(session: Session, rolled: Rolled, rows: list[MatrixRow], columns: list[MatrixColumn]) -> CellCounts:
     """Segments and participants (speakers other than interviewers) of every row's code in every case."""
     n_codes, width = len(rolled.tree.codes), len(columns)
     column_of_case = {c.case_id: j for j, c in enumerate(columns)}
     segments = rolled.per_row_and(IdMap.of(column_of_case.items(), missing=-1).lookup(rolled.column("case_id")), width)
     # A participant belongs to one transcript, so to one case: count distinct (row, speaker) pairs in its column.
-    people = session.exec(select(Speaker.id, Transcript.case_id).join(Transcript, col(Transcript.id) == Speaker.transcript_id)
-                          .where(or_(col(Speaker.role).is_(None), col(Speaker.role).not_in(NON_PARTICIPANT_ROLES)))).all()
+    people = session.exec(
+        select(Speaker.id, Transcript.case_id)
+        .join(Transcript, col(Transcript.id) == Speaker.transcript_id)
+        .where(or_(col(Speaker.role).is_(None), col(Speaker.role).not_in(NON_PARTICIPANT_ROLES)))
+    ).all()
     column_of_person = IdMap.of(((sid, column_of_case.get(cid, -1)) for sid, cid in people), missing=-1)
     speakers = rolled.column("speaker_id")
     counted = column_of_person.lookup(speakers) >= 0
@@ -325,19 +353,26 @@ def _add_quotes(session, data, row_ids, case_ids, cell_at, max_quotes) -> None:
     # Picked exemplars are the lead's choices, shown to everyone who may read the matrix.
     leads = select(Coder.name).where(Coder.role == "lead")
     exemplars = session.exec(
-        select(Exemplar).where(col(Exemplar.code_id).in_(row_ids), col(Exemplar.chosen_by).in_(leads))
+        select(Exemplar)
+        .where(col(Exemplar.code_id).in_(row_ids), col(Exemplar.chosen_by).in_(leads))
         .order_by(col(Exemplar.created_at), col(Exemplar.id))
     ).all()
     marked = _marked_spans(session, data, row_ids)
-    exemplar_transcripts = dict(session.exec(
-        select(Segment.id, Segment.transcript_id).where(col(Segment.id).in_({e.segment_id for e in exemplars}))
-    ).all()) if exemplars else {}
+    exemplar_transcripts = (
+        dict(
+            session.exec(
+                select(Segment.id, Segment.transcript_id).where(col(Segment.id).in_({e.segment_id for e in exemplars}))
+            ).all()
+        )
+        if exemplars
+        else {}
+    )
     texts = transcript_texts(session, [m[5] for m in marked] + list(exemplar_transcripts.values()))
     for ex in exemplars:
         if ex.case_id in case_ids:
             quotes = cell_at(ex.code_id, ex.case_id).quotes
             if len(quotes) < max_quotes:
-                text = texts[exemplar_transcripts[ex.segment_id]][ex.start:ex.end]
+                text = texts[exemplar_transcripts[ex.segment_id]][ex.start : ex.end]
                 quotes.append(Quote(ex.segment_id, ex.start, ex.end, text, "exemplar"))
     for row_code_id, segment_id, case_id, start, end, transcript_id in marked:
         if case_id in case_ids:
@@ -354,9 +389,16 @@ def _marked_spans(session: Session, data: CodedData, row_ids: set[int]) -> list[
     """
     layer = layer_select(data.layer.coder_id, codebook_id=data.codebook.id).subquery("layer")
     spans = session.exec(
-        select(layer.c.code_id, layer.c.segment_id, Transcript.case_id, layer.c.quote_start, layer.c.quote_end,
-               Segment.transcript_id)
-        .join(Segment, Segment.id == layer.c.segment_id).join(Transcript, Transcript.id == Segment.transcript_id)
+        select(
+            layer.c.code_id,
+            layer.c.segment_id,
+            Transcript.case_id,
+            layer.c.quote_start,
+            layer.c.quote_end,
+            Segment.transcript_id,
+        )
+        .join(Segment, Segment.id == layer.c.segment_id)
+        .join(Transcript, Transcript.id == Segment.transcript_id)
         .where(layer.c.quote_start.is_not(None), layer.c.quote_end.is_not(None), col(Transcript.case_id).is_not(None))
     ).all()
     tree = data.tree

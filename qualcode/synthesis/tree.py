@@ -28,9 +28,7 @@ class CodeTree:
 
     def __init__(self, session: Session, codebook: Codebook):
         self.codebook = codebook
-        codes = list(session.exec(
-            select(Code).where(Code.codebook_id == codebook.id, Code.status != "retired")
-        ))
+        codes = list(session.exec(select(Code).where(Code.codebook_id == codebook.id, Code.status != "retired")))
         children: dict[int | None, list[Code]] = {}
         for code in codes:
             children.setdefault(code.parent_id, []).append(code)

@@ -102,11 +102,10 @@ def resolve_case_unit(session: Session, name: str = "transcript") -> CaseUnit:
         return CaseUnit(unit, "case_id", labels, _sorted_values(labels.values()))
     if unit in speaker_attribute_names(session):
         people = _participants(session)
-        labels = {
-            sid: str(role if unit == "role" else attrs.get(unit, ""))
-            for sid, _, role, attrs in people
-        }
+        labels = {sid: str(role if unit == "role" else attrs.get(unit, "")) for sid, _, role, attrs in people}
         labels = {sid: v for sid, v in labels.items() if v not in ("", "None")}
         return CaseUnit(unit, "speaker_id", labels, _sorted_values(labels.values()))
-    choices = ", ".join(["transcript", "speaker", "case"] + case_attribute_names(session) + speaker_attribute_names(session))
+    choices = ", ".join(
+        ["transcript", "speaker", "case"] + case_attribute_names(session) + speaker_attribute_names(session)
+    )
     raise QualcodeError(f"unknown case unit {name!r}: choose one of {choices}")
