@@ -46,12 +46,13 @@ def code_cmd(project_target: str, coder: str | None, transcript: str | None, sid
     """Open the coding workbench (keys: press ? inside; see docs/workbench.md)."""
     if not coder:
         raise QualcodeError("say who is coding with --coder NAME (or qualcode --as NAME code, or $QUALCODE_USER)")
-    from ..ingest.catalog import transcript_ids_by_title
     from ..tui.app import create_app
 
     with open_project(project_target, coder) as project:
         transcript_id = None
         if transcript:
+            from ..ingest.catalog import transcript_ids_by_title  # only to look a title up
+
             with project.read() as s:
                 transcript_id = transcript_ids_by_title(s, (transcript,))[0]
         create_app(project, coder, transcript_id=transcript_id, side_by_side=side_by_side).run()
