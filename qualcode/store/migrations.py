@@ -19,6 +19,7 @@ from sqlmodel import SQLModel
 
 from ..errors import ProjectError
 from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from .ids import table_of
 
 SCHEMA_VERSION = 4
 
@@ -75,7 +76,7 @@ def create_schema(engine: Engine) -> None:
         if conn.dialect.name == "postgresql":
             _fast_text_compression(conn)
         conn.execute(
-            models.Meta.__table__.insert(),
+            table_of(models.Meta).insert(),
             [{"key": "schema_version", "value": str(SCHEMA_VERSION)}, {"key": "blinded", "value": "1"}],
         )
 
