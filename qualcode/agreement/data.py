@@ -30,12 +30,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..codebook.lookup import CodeResolver
 from ..coding.layers import CONSENSUS, Layer
 from ..errors import QualcodeError
 from ..store.enums import CoderRole
+from ..store.ids import require_id
 from ..store.models import Code, Codebook, Coder, Coding, ConsensusDecision, Segment, SegmentStatus, Transcript
 from .reading import int_groups, max_id, packed, unpack
 
@@ -170,6 +171,13 @@ class Decisions:
     segment_ids: np.ndarray
     code_ids: np.ndarray | None = None
 
+    @property
+    def codes(self) -> np.ndarray:
+        """The code of each row: codings only (done marks carry none)."""
+        if self.code_ids is None:
+            raise AssertionError("done marks have no codes")
+        return self.code_ids
+
     def keep(self, mask: np.ndarray) -> Decisions:
         return Decisions(
             self.coder_id, self.round, self.segment_ids[mask], None if self.code_ids is None else self.code_ids[mask]
@@ -197,7 +205,7 @@ def _segment_map(session: Session) -> tuple[np.ndarray, np.ndarray]:
 def _read_codings(
     session: Session, coder_ids: list[int], round: int | None, between: Window | None, code_base: int
 ) -> list[Decisions]:
-    where = [Coding.coder_id.in_(coder_ids), *_in_window(Coding.created_at, between)]
+    where = [col(Coding.coder_id).in_(coder_ids), *_in_window(Coding.created_at, between)]
     if round is not None:
         where.append(Coding.round == round)
     groups = int_groups(
@@ -209,7 +217,7 @@ def _read_codings(
 def _read_statuses(
     session: Session, coder_ids: list[int], round: int | None, between: Window | None
 ) -> list[Decisions]:
-    where = [SegmentStatus.coder_id.in_(coder_ids), *_in_window(SegmentStatus.done_at, between)]
+    where = [col(SegmentStatus.coder_id).in_(coder_ids), *_in_window(SegmentStatus.done_at, between)]
     if round is not None:
         where.append(SegmentStatus.round == round)
     groups = int_groups(session, SegmentStatus.segment_id, SegmentStatus.coder_id, SegmentStatus.round, where=where)
@@ -289,7 +297,7 @@ def _consensus(
             session,
             SegmentStatus.segment_id,
             SegmentStatus.coder_id,
-            where=[SegmentStatus.coder_id.in_(everyone), *_in_window(SegmentStatus.done_at, between)],
+            where=[col(SegmentStatus.coder_id).in_(everyone), *_in_window(SegmentStatus.done_at, between)],
         ):
             counts[np.unique(segs)] += 1
         finished_by_all = np.flatnonzero(counts == len(everyone))
@@ -313,23 +321,24 @@ def load(
     level = level or ("category" if codebook.kind == "cqr" else "code")
     if level not in LEVELS:
         raise QualcodeError(f"level must be one of {', '.join(LEVELS)}")
-    position = {c.coder_id: i for i, c in enumerate(chosen) if not c.is_consensus}
+    position = {c.coder_id: i for i, c in enumerate(chosen) if c.coder_id is not None}  # every layer but consensus
     consensus_at = next((i for i, c in enumerate(chosen) if c.is_consensus), None)
     transcript_of, case_of = _segment_map(session)
     code_base = max_id(session, Code.id) + 1
 
     codebook_codes = np.zeros(code_base, dtype=bool)
-    codebook_codes[list(session.exec(select(Code.id).where(Code.codebook_id == codebook.id)).all())] = True
+    in_codebook = session.exec(select(Code.id).where(Code.codebook_id == codebook.id)).all()
+    codebook_codes[np.array(in_codebook, dtype=np.int64)] = True
     codings = _read_codings(session, list(position), round, between, code_base)
     statuses = _read_statuses(session, list(position), round, between)
     if round is None:  # which round counts depends on all the coders' work there, in any codebook
         kept = counting_rounds(codings + statuses, transcript_of, len(case_of))
         codings, statuses = kept[: len(codings)], kept[len(codings) :]
-    codings = [g.keep(codebook_codes[g.code_ids]) for g in codings]
+    codings = [g.keep(codebook_codes[g.codes]) for g in codings]
 
     used = np.zeros(code_base, dtype=bool)
     for g in codings:
-        used[g.code_ids] = True
+        used[g.codes] = True
 
     consensus_done = consensus_segments = consensus_codes = np.empty(0, dtype=np.int64)
     if consensus_at is not None:
@@ -338,7 +347,7 @@ def load(
 
     codes, paths = report_codes(session, codebook, set(np.flatnonzero(used).tolist()))
     column_of = np.full(code_base, -1, dtype=np.int64)
-    column_of[[c.id for c in codes]] = np.arange(len(codes))
+    column_of[[require_id(c) for c in codes]] = np.arange(len(codes))
 
     segment_ids = np.unique(np.concatenate([consensus_done, *(g.segment_ids for g in statuses)]))
     unit_of = np.full(len(transcript_of), -1, dtype=np.int64)
@@ -347,7 +356,7 @@ def load(
     done = np.zeros((n_coders, n_units), dtype=bool)
     for g in statuses:
         done[position[g.coder_id], unit_of[g.segment_ids]] = True
-    present = np.zeros(n_coders * n_units * n_codes, dtype=bool)  # flat (coder, unit, code)
+    present: np.ndarray = np.zeros(n_coders * n_units * n_codes, dtype=bool)  # flat (coder, unit, code), reshaped below
 
     def mark(coder: int, seg: np.ndarray, code: np.ndarray) -> None:
         unit, column = unit_of[seg], column_of[code]
@@ -356,7 +365,7 @@ def load(
         present[(coder * n_units + unit[counted]) * n_codes + column[counted]] = True
 
     for g in codings:
-        mark(position[g.coder_id], g.segment_ids, g.code_ids)
+        mark(position[g.coder_id], g.segment_ids, g.codes)
     if consensus_at is not None:
         done[consensus_at] = np.isin(segment_ids, consensus_done)
         mark(consensus_at, consensus_segments, consensus_codes)
@@ -371,7 +380,7 @@ def load(
     return AgreementData(
         coders=[c.name for c in chosen],
         codes=columns,
-        code_paths=[paths[c.id] for c in columns],
+        code_paths=[paths[require_id(c)] for c in columns],
         segment_ids=segment_ids,
         transcript_ids=transcript_ids,
         case_ids=case_of[transcript_ids],

@@ -8,7 +8,7 @@ never overwrites a decision that is not "agreed".
 from __future__ import annotations
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..codebook.lookup import get_codebook
 from ..coding.blinding import find_coder, require_lead
@@ -16,6 +16,7 @@ from ..coding.consensus import write_decision
 from ..coding.layers import Layer
 from ..errors import QualcodeError
 from ..store import audit
+from ..store.ids import require_id
 from ..store.models import Code, Coding, ConsensusDecision, Memo, Segment, SegmentStatus, Transcript
 from .data import coder_rows, load, round_that_counts
 
@@ -27,8 +28,8 @@ def _worked_rounds(session: Session, transcript_id: int, coder_ids: list[int]) -
         for coder_id, rnd in session.exec(
             select(table.coder_id, table.round)
             .distinct()
-            .join(Segment, Segment.id == table.segment_id)
-            .where(table.coder_id.in_(coder_ids), Segment.transcript_id == transcript_id)
+            .join(Segment, col(Segment.id) == table.segment_id)
+            .where(col(table.coder_id).in_(coder_ids), Segment.transcript_id == transcript_id)
         ).all():
             worked[coder_id].add(rnd)
     return worked
@@ -49,8 +50,10 @@ def _coder_applied(
     Without ``round``, the round that counts is the one the queue and the agreement report
     compare among ``compared`` (``agreement.data.round_that_counts``).
     """
+    if coder.coder_id is None:
+        raise AssertionError("the consensus layer has no codings of its own; pass a coder's layer")
     if round is None:
-        ids = sorted({c.coder_id for c in compared} | {coder.coder_id})
+        ids = sorted({c.coder_id for c in compared if c.coder_id is not None} | {coder.coder_id})
         round = round_that_counts(_worked_rounds(session, segment.transcript_id, ids)).get(coder.coder_id)
         if round is None:
             raise QualcodeError(f"{coder.name} has not coded this transcript")
@@ -147,13 +150,13 @@ def accept_agreed(
     require_lead(session, actor, "accepting agreed codes")
     cb = get_codebook(session, codebook)
     data = load(session, cb, coders, round, "code")
-    all_done = data.done.all(axis=0)
+    all_done = np.all(data.done, axis=0)  # not data.done.all(): numpy types that as maybe a scalar
     agreed = data.present.all(axis=0) & all_done[:, None]
     units, columns = np.nonzero(agreed)
     existing = {(d.segment_id, d.code_id): d for d in session.exec(select(ConsensusDecision))}
     written = 0
     for u, k in zip(units.tolist(), columns.tolist()):
-        key = (int(data.segment_ids[u]), data.codes[k].id)
+        key = (int(data.segment_ids[u]), require_id(data.codes[k]))
         if key in existing and (existing[key].method != "agreed" or existing[key].present):
             continue
         write_decision(session, actor, key[0], key[1], True, "agreed", round or 1)

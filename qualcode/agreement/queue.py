@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..codebook.lookup import CodeResolver, get_codebook
 from ..coding.blinding import require_reader
+from ..store.ids import require_id
 from ..store.models import Case, Coder, ConsensusDecision, Memo, Segment, Transcript
 from .data import load
 
@@ -57,20 +58,22 @@ def disagreement_queue(
     seg_ids = sorted({int(data.segment_ids[u]) for u in units})
     decisions = {
         (d.segment_id, d.code_id): d
-        for d in session.exec(select(ConsensusDecision).where(ConsensusDecision.segment_id.in_(seg_ids)))
+        for d in session.exec(select(ConsensusDecision).where(col(ConsensusDecision.segment_id).in_(seg_ids)))
     }
-    segments = {s.id: s for s in session.exec(select(Segment).where(Segment.id.in_(seg_ids)))}
+    segments = {s.id: s for s in session.exec(select(Segment).where(col(Segment.id).in_(seg_ids)))}
     transcripts = {
         t.id: t
-        for t in session.exec(select(Transcript).where(Transcript.id.in_({s.transcript_id for s in segments.values()})))
+        for t in session.exec(
+            select(Transcript).where(col(Transcript.id).in_({s.transcript_id for s in segments.values()}))
+        )
     }
     cases = {c.id: c.name for c in session.exec(select(Case))}
     coder_names = {c.id: c.name for c in session.exec(select(Coder))}
-    memos: dict[int, list[dict[str, Any]]] = {}
+    memos: dict[int | None, list[dict[str, Any]]] = {}  # by segment id (never None here: the query asks for segments)
     for m in session.exec(
         select(Memo)
-        .where(Memo.segment_id.in_(seg_ids), Memo.kind.in_(("segment", "reconciliation")))
-        .order_by(Memo.created_at)
+        .where(col(Memo.segment_id).in_(seg_ids), col(Memo.kind).in_(("segment", "reconciliation")))
+        .order_by(col(Memo.created_at))
     ):
         memos.setdefault(m.segment_id, []).append(
             {
@@ -93,7 +96,7 @@ def disagreement_queue(
         disputed = []
         for k in by_segment[sid]:
             c = data.codes[k]
-            decision = decisions.get((sid, c.id))
+            decision = decisions.get((sid, require_id(c)))
             if decision is not None and decision.method != "agreed" and not include_decided:
                 continue
             disputed.append(

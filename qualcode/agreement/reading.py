@@ -16,6 +16,8 @@ import numpy as np
 from sqlalchemy import BigInteger, Text, cast, func
 from sqlmodel import Session, select
 
+from ..store.ids import wide_select
+
 
 def packed(high, low, base: int):
     """SQL ``high * base + low`` in 64 bits (``low`` must lie in 0 .. base - 1); undo with ``unpack``."""
@@ -45,13 +47,10 @@ def int_groups(session: Session, value, *keys, where: tuple | list = ()) -> list
 
     Without keys there is one group (possibly empty).
     """
-    stmt = select(*keys, joined(session, value)).where(*where)
+    stmt = wide_select(*keys, joined(session, value)).where(*where)
     if keys:
         stmt = stmt.group_by(*keys)
-    rows = session.exec(stmt).all()
-    if not keys:  # sqlmodel returns a lone selected column as bare values, not rows
-        return [(parse_ints(text),) for text in rows]
-    return [(*row[:-1], parse_ints(row[-1])) for row in rows]
+    return [(*row[:-1], parse_ints(row[-1])) for row in session.exec(stmt).all()]
 
 
 def max_id(session: Session, column) -> int:

@@ -15,11 +15,12 @@ from itertools import combinations
 from typing import Any
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..codebook.lookup import get_codebook
 from ..coding.blinding import require_reader
 from ..errors import QualcodeError
+from ..store.ids import require_id
 from ..store.models import Case, Codebook, CodebookVersion, Coding, SegmentStatus, Transcript
 from ..table import Table
 from . import binary
@@ -429,7 +430,7 @@ def _summarise(data: AgreementData, ci: bool, resamples: int, seed: int, confide
         prevalence = {name: None if shares is None else _num(shares[c][k]) for c, name in enumerate(names)}
         per_code.append(
             CodeAgreement(
-                code_id=code.id,
+                code_id=require_id(code),
                 code=code.name,
                 key=code.key,
                 path=data.code_paths[k],
@@ -499,14 +500,13 @@ def _summarise(data: AgreementData, ci: bool, resamples: int, seed: int, confide
     return body
 
 
-def _slice_names(session: Session, by: str, keys: np.ndarray) -> dict[int, str]:
+def _slice_names(session: Session, by: str, keys: np.ndarray) -> dict[int | None, str]:
+    """Slice names by case or transcript id (keyed as SQLModel types an id column, though a stored id is never None)."""
     if by == "case":
-        rows = session.exec(select(Case.id, Case.name)).all()
-        names = {int(i): n for i, n in rows}
+        names = dict(session.exec(select(col(Case.id), Case.name)).all())
         names[-1] = "(no case)"
         return names
-    rows = session.exec(select(Transcript.id, Transcript.title)).all()
-    return {int(i): t for i, t in rows}
+    return dict(session.exec(select(col(Transcript.id), Transcript.title)).all())
 
 
 def rounds_in_use(session: Session) -> list[int]:
@@ -525,7 +525,7 @@ def version_windows(session: Session, codebook: Codebook) -> list[tuple[int, dat
     versions = session.exec(
         select(CodebookVersion.number, CodebookVersion.created_at)
         .where(CodebookVersion.codebook_id == codebook.id)
-        .order_by(CodebookVersion.number)
+        .order_by(col(CodebookVersion.number))
     ).all()
     if not versions:
         return [(codebook.version, None, None)]
@@ -659,7 +659,7 @@ def report_table(report: AgreementReport) -> Table:
     )
     rows = []
     for r in report.per_code:
-        prevalence = [("" if r.prevalence[c] is None else f"{100 * r.prevalence[c]:.1f}") for c in coders]
+        prevalence = [("" if (share := r.prevalence[c]) is None else f"{100 * share:.1f}") for c in coders]
         rows.append(
             [
                 r.path,
