@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from ..errors import InputError, located
 from ..store import audit
+from ..store.ids import require_id
 from ..store.models import ATTRIBUTE_TYPES, Case, CaseAttribute
 from .manifest import ISO_DATE_RE
 from .tables import read_rows
@@ -98,7 +99,7 @@ def store_case_attributes(
     session.flush()
     existing = {(a.case_id, a.name): a for a in session.exec(select(CaseAttribute))}
     for v in values:
-        case_id = cases[v.case].id
+        case_id = require_id(cases[v.case])
         row = existing.get((case_id, v.name))
         before = audit.row_dict(row) if row else None
         if row is None:

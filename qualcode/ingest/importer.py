@@ -103,15 +103,15 @@ def _folder_files(folder: Path, manifest: dict[Path, ManifestEntry] | None, note
 def plan_import(paths: Iterable[str | Path], options: ImportOptions) -> ImportPlan:
     """Every file to import; raises ``InputError`` (nothing written) for a bad path or manifest."""
     _check_options(options)
-    paths = [Path(p) for p in paths]
-    if not paths:
+    given = [Path(p) for p in paths]
+    if not given:
         raise InputError("nothing to import: give one or more files or folders")
-    for path in paths:
+    for path in given:
         if not path.exists():
             raise InputError(located(path, "no such file or folder"))
     manifest = read_manifest(options.manifest) if options.manifest else None
     plan = ImportPlan([])
-    for path in paths:
+    for path in given:
         if path.is_dir():
             folder_manifest = manifest
             if folder_manifest is None and (path / MANIFEST_NAME).is_file():

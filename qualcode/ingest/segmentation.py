@@ -8,6 +8,7 @@ and never starts or ends with whitespace.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -57,7 +58,7 @@ def sentence_spans(text: str, spans: list[tuple[int, int]]) -> list[list[tuple[i
     return out
 
 
-def segment(parsed: ParsedTranscript, unit: str = "turn") -> list[Unit] | list[Turn]:
+def segment(parsed: ParsedTranscript, unit: str = "turn") -> Sequence[Unit | Turn]:
     """Units of ``parsed``; without speaker turns, paragraphs (or sentences) of the whole text.
 
     Turns are returned as they are (a ``Turn`` reads like a ``Unit`` of kind ``turn``).

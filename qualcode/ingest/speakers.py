@@ -95,7 +95,7 @@ def _builtin_labels(text: str) -> list[tuple[int, int, str, float | None]]:
 
 
 def _custom_labels(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int, str, float | None]]:
-    labels = []
+    labels: list[tuple[int, int, str, float | None]] = []
     for m in pattern.finditer(text):
         if m.start() > 0 and text[m.start() - 1] != "\n":
             continue  # a custom pattern without ^ must still sit at a line start

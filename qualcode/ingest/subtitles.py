@@ -25,8 +25,8 @@ INLINE_NAME_RE = re.compile(r"^(?P<speaker>[^\W_][^:\n]{0,40}?):\s+")
 class Cue:
     speaker: str | None
     words: str
-    start: float
-    end: float
+    start: float | None  # None only if a stamp does not parse, which TIMING_RE already rules out
+    end: float | None
 
 
 def _blocks(text: str) -> list[tuple[int, list[str]]]:
@@ -118,6 +118,7 @@ def _merge(cues: list[Cue], fmt: str, source: object) -> ParsedTranscript:
         if pending:
             builder.add_turn(pending.speaker, pending.words, pending.start, pending.end)
         pending = cue
+    assert pending is not None  # cues is not empty
     builder.add_turn(pending.speaker, pending.words, pending.start, pending.end)
     notes = [] if any(c.speaker for c in cues) else ["no speaker names in the cues: one unknown speaker"]
     return builder.result(fmt, notes)

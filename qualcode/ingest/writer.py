@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
+from sqlalchemy.pool import PoolProxiedConnection
 
+from ..store.ids import table_of
 from ..store.models import AuditEvent, Case, Segment, Speaker, Transcript, utcnow
 
 TRANSCRIPT_COLUMNS = (
@@ -105,7 +107,7 @@ class _SQL:
 
 def _statements(dialect: Dialect) -> dict[str, DriverStatement]:
     sql = _SQL(dialect)
-    transcript, speaker, case = Transcript.__table__, Speaker.__table__, Case.__table__
+    transcript, speaker, case = table_of(Transcript), table_of(Speaker), table_of(Case)
     return {
         "duplicate": sql.select(transcript, ["title"], ["content_hash"]),
         "title_in_case": sql.select(transcript, ["id"], ["title", "case_id"]),
@@ -115,8 +117,8 @@ def _statements(dialect: Dialect) -> dict[str, DriverStatement]:
         "transcript": sql.insert(transcript, TRANSCRIPT_COLUMNS, returning="id"),
         "speaker": sql.insert(speaker, SPEAKER_COLUMNS),
         "speaker_ids": sql.select(speaker, ["label", "id"], ["transcript_id"]),
-        "segment": sql.insert(Segment.__table__, SEGMENT_COLUMNS),
-        "audit": sql.insert(AuditEvent.__table__, AUDIT_COLUMNS),
+        "segment": sql.insert(table_of(Segment), SEGMENT_COLUMNS),
+        "audit": sql.insert(table_of(AuditEvent), AUDIT_COLUMNS),
     }
 
 
@@ -139,7 +141,7 @@ class TranscriptWriter:
 
     def __init__(self, project) -> None:
         self.project = project
-        self.connection = None  # the pool's DB-API connection while the batch is open
+        self.connection: PoolProxiedConnection | None = None  # the pool's DB-API connection while the batch is open
 
     def __enter__(self) -> TranscriptWriter:
         engine = self.project.write_engine
@@ -148,12 +150,17 @@ class TranscriptWriter:
         self._sqlite = dialect.name == "sqlite"
         self._sql = _statements(dialect)
         self.integrity_errors = (sa_exc.IntegrityError, dialect.loaded_dbapi.IntegrityError)
-        self._copy_segments = _copy_statement(Segment.__table__, SEGMENT_COLUMNS, dialect)
+        self._copy_segments = _copy_statement(table_of(Segment), SEGMENT_COLUMNS, dialect)
         return self
 
     def __exit__(self, *exc) -> None:
-        self.connection.close()  # back to the pool (rolled back there if a transaction was left open)
+        self._open_connection().close()  # back to the pool (rolled back there if a transaction was left open)
         self.connection = None
+
+    def _open_connection(self) -> PoolProxiedConnection:
+        if self.connection is None:
+            raise AssertionError("TranscriptWriter used outside its `with` block")
+        return self.connection
 
     @contextmanager
     def transaction(self) -> Iterator[TranscriptWriter]:
@@ -164,7 +171,9 @@ class TranscriptWriter:
         (``BEGIN IMMEDIATE``, as the project's write engine does); psycopg opens its
         transaction at the first statement.
         """
-        driver = self.connection.driver_connection
+        driver = self._open_connection().driver_connection
+        if driver is None:  # SQLAlchemy types it Optional: None only once the pool has invalidated the connection
+            raise AssertionError("the batch's connection was invalidated")
         self._cursor = driver.cursor()
         try:
             if self._sqlite:
