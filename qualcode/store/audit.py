@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlmodel import Session, SQLModel
 
 from .models import AuditEvent
+
+
+@overload
+def row_dict(row: SQLModel) -> dict[str, Any]: ...
+@overload
+def row_dict(row: None) -> None: ...
+@overload
+def row_dict(row: SQLModel | None) -> dict[str, Any] | None: ...
 
 
 def row_dict(row: SQLModel | None) -> dict[str, Any] | None:
