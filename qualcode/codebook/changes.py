@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from ..errors import QualcodeError
 from ..store import audit
+from ..store.ids import require_id
 from ..store.models import Code, Codebook, Coding, ConsensusDecision, Exemplar, Memo
 from .lookup import code_paths
 from .model import COMPARED_FIELDS, new_guid
@@ -168,6 +169,7 @@ def merge_codes(session: Session, codebook: Codebook, actor: str, source: Code, 
         raise QualcodeError(f"cannot merge {source.name!r} into its own sub-code {target.name!r}: move it first")
     before = audit.row_dict(source)
     report = MergeReport()
+    target_id = require_id(target)
 
     codings = list(session.exec(select(Coding).where(Coding.code_id == source.id)))
     existing = {
@@ -176,7 +178,7 @@ def merge_codes(session: Session, codebook: Codebook, actor: str, source: Code, 
     for coding in codings:
         kept = existing.get((coding.segment_id, coding.coder_id, coding.round))
         if kept is None:
-            coding.code_id = target.id
+            coding.code_id = target_id
             session.add(coding)
             report.codings_moved += 1
             continue
@@ -190,21 +192,21 @@ def merge_codes(session: Session, codebook: Codebook, actor: str, source: Code, 
         d.segment_id: d for d in session.exec(select(ConsensusDecision).where(ConsensusDecision.code_id == target.id))
     }
     for decision in list(session.exec(select(ConsensusDecision).where(ConsensusDecision.code_id == source.id))):
-        kept = decisions.get(decision.segment_id)
-        if kept is None:
-            decision.code_id = target.id
+        kept_decision = decisions.get(decision.segment_id)
+        if kept_decision is None:
+            decision.code_id = target_id
             session.add(decision)
             report.consensus_moved += 1
             continue
         # The merged code applies where either code was decided present.
-        kept.present = kept.present or decision.present
-        session.add(kept)
-        report.consensus_combined.append({**audit.row_dict(decision), "kept_id": kept.id})
+        kept_decision.present = kept_decision.present or decision.present
+        session.add(kept_decision)
+        report.consensus_combined.append({**audit.row_dict(decision), "kept_id": kept_decision.id})
         session.delete(decision)
 
     for model_class, counter in ((Memo, "memos_moved"), (Exemplar, "exemplars_moved")):
         for row in session.exec(select(model_class).where(model_class.code_id == source.id)):
-            row.code_id = target.id
+            row.code_id = target_id
             session.add(row)
             setattr(report, counter, getattr(report, counter) + 1)
 
@@ -261,7 +263,9 @@ def split_code(session: Session, codebook: Codebook, actor: str, code: Code, new
 
 def add_code_row(session: Session, codebook: Codebook, name: str, parent: Code | None, position: int | None) -> Code:
     """A new active code, placed but without a version of its own (for compound changes)."""
-    code = Code(codebook_id=codebook.id, guid=new_guid(), name=name.strip(), created_version=codebook.version + 1)
+    code = Code(
+        codebook_id=require_id(codebook), guid=new_guid(), name=name.strip(), created_version=codebook.version + 1
+    )
     session.add(code)
     _place(session, codebook, code, parent.id if parent else None, position)
     session.flush()
@@ -279,6 +283,8 @@ def retire_code(session: Session, codebook: Codebook, actor: str, code: Code) ->
         row.retired_version = codebook.version + 1
         session.add(row)
     paths = code_paths(codes_of(session, codebook))
-    summary = f"retired {paths[code.id]!r}" + (f" and {len(retired) - 1} sub-codes" if len(retired) > 1 else "")
+    summary = f"retired {paths[require_id(code)]!r}" + (
+        f" and {len(retired) - 1} sub-codes" if len(retired) > 1 else ""
+    )
     _finish(session, codebook, actor, "retire", summary, code, before, {"retired": [r.guid for r in retired]})
     return retired

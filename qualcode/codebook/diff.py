@@ -29,13 +29,22 @@ def _paths(snapshot: list[dict[str, Any]]) -> dict[str, str]:
         if guid not in paths:
             code = by_guid[guid]
             parent = code.get("parent")
-            up = path(parent, depth + 1) + PATH_SEP if parent in by_guid and depth < len(by_guid) else ""
+            up = (
+                path(parent, depth + 1) + PATH_SEP
+                if parent is not None and parent in by_guid and depth < len(by_guid)
+                else ""
+            )
             paths[guid] = up + code["name"]
         return paths[guid]
 
     for guid in by_guid:
         path(guid)
     return paths
+
+
+def _parent_path(paths: dict[str, str], code: dict[str, Any]) -> str:
+    parent = code.get("parent")
+    return paths.get(parent, "the top level") if parent is not None else "the top level"
 
 
 def diff_snapshots(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[Change]:
@@ -62,8 +71,7 @@ def diff_snapshots(before: list[dict[str, Any]], after: list[dict[str, Any]]) ->
         if was["name"] != code["name"]:
             changes.append(Change("renamed", path, f"from {was['name']!r}"))
         if was.get("parent") != code.get("parent"):
-            old_parent = old_paths.get(was.get("parent"), "the top level")
-            new_parent = new_paths.get(code.get("parent"), "the top level")
+            old_parent, new_parent = _parent_path(old_paths, was), _parent_path(new_paths, code)
             changes.append(Change("moved", path, f"from {old_parent} to {new_parent}"))
         texts = [f for f in TEXT_FIELDS if (was.get(f) or "") != (code.get(f) or "")]
         if texts:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from ..errors import QualcodeError
+from ..store.ids import require_id
 from ..store.models import Code, Codebook
 
 PATH_SEP = " > "
@@ -33,11 +34,12 @@ def code_paths(codes: list[Code]) -> dict[int, str]:
     paths: dict[int, str] = {}
 
     def path(code: Code) -> str:
-        if code.id in paths:
-            return paths[code.id]
+        code_id = require_id(code)
+        if code_id in paths:
+            return paths[code_id]
         parent = by_id.get(code.parent_id) if code.parent_id else None
         p = code.name if parent is None else path(parent) + PATH_SEP + code.name
-        paths[code.id] = p
+        paths[code_id] = p
         return p
 
     for c in codes:
@@ -54,7 +56,7 @@ class CodeResolver:
         self.by_id = {c.id: c for c in self.codes}
         self.paths = code_paths(self.codes)
         live = [c for c in self.codes if include_retired or c.status == "active"]
-        self.by_path = {self.paths[c.id].casefold(): c for c in live}
+        self.by_path = {self.paths[require_id(c)].casefold(): c for c in live}
         self.by_name: dict[str, list[Code]] = {}
         for c in live:
             self.by_name.setdefault(c.name.casefold(), []).append(c)
@@ -76,9 +78,9 @@ class CodeResolver:
             return code
         hits = self.by_name.get(text.strip().casefold(), [])
         if len(hits) > 1:
-            options = ", ".join(sorted(self.paths[c.id] for c in hits))
+            options = ", ".join(sorted(self.paths[require_id(c)] for c in hits))
             raise QualcodeError(f"code name {text!r} is ambiguous; use its path: {options}")
         raise QualcodeError(f"unknown code {text!r}")
 
     def path(self, code: Code | int) -> str:
-        return self.paths[code if isinstance(code, int) else code.id]
+        return self.paths[code if isinstance(code, int) else require_id(code)]

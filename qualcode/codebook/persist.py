@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..errors import QualcodeError
 from ..store import audit
+from ..store.ids import require_id
 from ..store.models import Code, Codebook, CodebookVersion
 from .model import COMPARED_FIELDS, CodebookModel, CodeNode
 
@@ -15,7 +16,7 @@ SNAPSHOT_FIELDS = ("guid", *COMPARED_FIELDS, "status", "position")
 
 
 def codes_of(session: Session, codebook: Codebook) -> list[Code]:
-    stmt = select(Code).where(Code.codebook_id == codebook.id).order_by(Code.position, Code.id)
+    stmt = select(Code).where(col(Code.codebook_id) == codebook.id).order_by(col(Code.position), col(Code.id))
     return list(session.exec(stmt))
 
 
@@ -34,12 +35,13 @@ def store_model(session: Session, model: CodebookModel, actor: str, source_name:
     )
     session.add(codebook)
     session.flush()
+    codebook_id = require_id(codebook)
     model.ensure_guids()
 
     def add(nodes: list[CodeNode], parent_id: int | None) -> None:
         for position, node in enumerate(nodes):
             row = Code(
-                codebook_id=codebook.id,
+                codebook_id=codebook_id,
                 parent_id=parent_id,
                 position=position,
                 created_version=1,
@@ -83,15 +85,15 @@ def snapshot_row(row: Code, guid_of: dict[int, str]) -> dict[str, Any]:
     """One code as a snapshot records it: parent and merge target by guid, so versions compare."""
     return {
         **{f: getattr(row, f) for f in SNAPSHOT_FIELDS},
-        "parent": guid_of.get(row.parent_id),
-        "merged_into": guid_of.get(row.merged_into_id),
+        "parent": guid_of.get(row.parent_id) if row.parent_id is not None else None,
+        "merged_into": guid_of.get(row.merged_into_id) if row.merged_into_id is not None else None,
     }
 
 
 def snapshot(session: Session, codebook: Codebook) -> list[dict[str, Any]]:
     """Every code of the codebook, retired ones too."""
     rows = codes_of(session, codebook)
-    guid_of = {r.id: r.guid for r in rows}
+    guid_of = {require_id(r): r.guid for r in rows}
     return [snapshot_row(r, guid_of) for r in rows]
 
 
@@ -103,7 +105,7 @@ def write_version(
     codebook.version = number if number is not None else codebook.version + 1
     session.add(codebook)
     version = CodebookVersion(
-        codebook_id=codebook.id,
+        codebook_id=require_id(codebook),
         number=codebook.version,
         change=change,
         summary=summary,
@@ -116,7 +118,11 @@ def write_version(
 
 
 def versions_of(session: Session, codebook: Codebook) -> list[CodebookVersion]:
-    stmt = select(CodebookVersion).where(CodebookVersion.codebook_id == codebook.id).order_by(CodebookVersion.number)
+    stmt = (
+        select(CodebookVersion)
+        .where(col(CodebookVersion.codebook_id) == codebook.id)
+        .order_by(col(CodebookVersion.number))
+    )
     return list(session.exec(stmt))
 
 

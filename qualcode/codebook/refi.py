@@ -118,8 +118,8 @@ def _read_code(element: etree._Element, source: str, problems: list[str]) -> Cod
     for child in element:
         kind = _local(child)
         if kind == "Description":
-            for field, value in parse_description(child.text or "").items():
-                setattr(node, field, value)
+            for field, text in parse_description(child.text or "").items():
+                setattr(node, field, text)
         elif kind == "Code":
             node.children.append(_read_code(child, source, problems))
     return node

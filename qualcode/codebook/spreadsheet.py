@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..decoding import read_text
@@ -56,7 +56,7 @@ def _normal_header(text: object) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[_\-]", " ", text_or_empty(text))).casefold()
 
 
-def read_rows(source: str, rows: Iterable[list[object]]) -> tuple[CodebookModel, list[str]]:
+def read_rows(source: str, rows: Iterable[Sequence[object]]) -> tuple[CodebookModel, list[str]]:
     """A codebook from a header row and data rows (row numbers count the header as row 1)."""
     iterator = iter(rows)
     header = next(iterator, None)

@@ -79,7 +79,7 @@ def _cycles(entries: list[FlatCode], parent_of: dict[int, CodeNode], problems: l
     in_cycle: set[int] = set()
     for entry in entries:
         chain: list[CodeNode] = []
-        node = entry.node
+        node: CodeNode | None = entry.node
         while node is not None and id(node) not in in_cycle:
             if any(n is node for n in chain):
                 loop = chain[[id(n) for n in chain].index(id(node)) :]
