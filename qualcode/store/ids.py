@@ -19,16 +19,17 @@ class _HasOptionalId(Protocol):
     def id(self) -> int | None: ...
 
 
-def require_id(row: _HasOptionalId) -> int:
+def require_id(row: _HasOptionalId | int | None) -> int:
     """The primary key of a row known to be persisted (read from the database, or after `session.flush()`).
 
     SQLModel types every autoincrement primary key `int | None` because a new, unsaved object has none.
     Where the code knows the row is saved, a None id is a programming error, never bad user input,
-    so this raises AssertionError instead of a QualcodeError.
+    so this raises AssertionError instead of a QualcodeError. Also takes the id itself, as a query
+    selecting the column (`select(Transcript.id, ...)`) returns it, typed `int | None` for the same reason.
     """
-    row_id = row.id
+    row_id = row if row is None or isinstance(row, int) else row.id
     if row_id is None:
-        raise AssertionError(f"{type(row).__name__} has no id: it was never flushed to the database")
+        raise AssertionError("a row has no id: it was never flushed to the database")
     return row_id
 
 
