@@ -6,7 +6,7 @@ work, so only a lead may write them (``require_lead``); coders write segment mem
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..coding.blinding import require_lead
 from ..coding.refs import find_segment  # noqa: F401  (re-exported: `matrix exemplar` resolves SEGMENT with it)
@@ -21,7 +21,7 @@ def _upsert_memo(
     """One memo per author, kind, code and case: replaced on rewrite, deleted when ``text`` and ``label`` are empty."""
     author = require_lead(session, actor or None, f"writing {kind} memos in the matrix")
     stmt = select(Memo).where(Memo.kind == kind, Memo.code_id == code_id, Memo.coder_id == author.id)
-    stmt = stmt.where(Memo.case_id.is_(None) if case_id is None else Memo.case_id == case_id)
+    stmt = stmt.where(col(Memo.case_id).is_(None) if case_id is None else Memo.case_id == case_id)
     memo = session.exec(stmt).first()
     before = audit.row_dict(memo)
     if not text.strip() and not label:
@@ -65,7 +65,7 @@ def add_exemplar(
     end = segment.end if end is None else end
     if not segment.start <= start < end <= segment.end:
         raise QualcodeError(f"quote {start}:{end} is not inside segment {segment_id} ({segment.start}:{segment.end})")
-    case_id = session.get(Transcript, segment.transcript_id).case_id
+    case_id = session.get_one(Transcript, segment.transcript_id).case_id
     exemplar = Exemplar(code_id=code_id, case_id=case_id, segment_id=segment_id, start=start, end=end, chosen_by=actor)
     session.add(exemplar)
     session.flush()

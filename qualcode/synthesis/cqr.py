@@ -37,11 +37,11 @@ class CqrTable:
     unit: CaseUnit
     rule: FrequencyRule
     data: CodedData
+    # The (row code, segment) entries with each one's unit position: the evidence, kept as arrays.
+    rolled: Rolled = field(repr=False)
+    unit_positions: np.ndarray = field(repr=False)
     groups: list[str] = field(default_factory=list)
     group_unit: str | None = None
-    # The (row code, segment) entries with each one's unit position: the evidence, kept as arrays.
-    rolled: Rolled | None = field(default=None, repr=False)
-    unit_positions: np.ndarray | None = field(default=None, repr=False)
     group_positions: np.ndarray | None = field(default=None, repr=False)  # each entry's group (-1: none)
 
     @property
@@ -58,7 +58,7 @@ class CqrTable:
         if unit is not None:
             mask &= np.isin(self.unit_positions, [i for i, u in enumerate(self.unit.universe) if u == unit])
         if group is not None:
-            if group not in self.groups:
+            if group not in self.groups or self.group_positions is None:  # no groups, no positions
                 raise QualcodeError(f"no group column {group!r} (the table has: {', '.join(self.groups) or 'none'})")
             mask &= self.group_positions == self.groups.index(group)
         return mask
@@ -84,7 +84,7 @@ class CqrTable:
                 "unit": labels[self.unit_positions[mask]],
             }
         )
-        if self.groups:
+        if self.groups and self.group_positions is not None:
             names = np.array(self.groups + [None], dtype=object)
             frame["group"] = names[self.group_positions[mask]]
         return frame
@@ -111,7 +111,8 @@ class CqrTable:
         """The manuscript table; single-case categories move to the note."""
         body = self.frame[self.frame["label"] != MISCELLANEOUS]
         columns = ["Domain", "Category", "Blocks", "Cases", "Label"] + self.groups
-        rows, group_rows = [], set()
+        rows: list[list[object]] = []
+        group_rows: set[int] = set()
         for row in body.itertuples(index=False):
             record = row._asdict()
             if row.depth == 0:
@@ -154,13 +155,17 @@ def cqr_table(
     cases = distinct_per_group(rolled.row, unit_positions, len(data.tree.codes))
     group_unit = resolve_case_unit(session, groups) if groups else None
     group_names = list(group_unit.universe) if group_unit is not None else []
-    group_positions = group_unit.positions(rolled) if group_unit else None
-    by_group = rolled.per_row_and(group_positions, len(group_names)) if group_unit else None
+    group_positions = group_unit.positions(rolled) if group_unit is not None else None
+    by_group = (  # codes x groups (no columns without groups)
+        rolled.per_row_and(group_positions, len(group_names))
+        if group_positions is not None
+        else np.zeros((len(data.tree.codes), 0), dtype=np.int64)
+    )
 
-    rows = []
+    rows: list[dict[str, int | str]] = []
     for i, code in enumerate(data.tree.codes):
         domain_id = code.ancestors[-1]
-        row = {
+        row: dict[str, int | str] = {
             "code_id": code.id,
             "depth": code.depth,
             "domain": data.tree.by_id[domain_id].name,
@@ -179,7 +184,15 @@ def cqr_table(
     if order == "count":
         table = _order_by_count(table, data)
     return CqrTable(
-        table.reset_index(drop=True), unit, rule, data, group_names, groups, rolled, unit_positions, group_positions
+        table.reset_index(drop=True),
+        unit,
+        rule,
+        data,
+        rolled=rolled,
+        unit_positions=unit_positions,
+        groups=group_names,
+        group_unit=groups,
+        group_positions=group_positions,
     )
 
 

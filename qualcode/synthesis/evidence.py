@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from ..store.ids import wide_select
 from ..store.models import Case, Segment, Speaker, Transcript
 
 if TYPE_CHECKING:
@@ -15,11 +16,12 @@ if TYPE_CHECKING:
 EVIDENCE_COLUMNS = ["segment_id", "case", "transcript", "position", "speaker", "role", "start", "end", "text"]
 
 
-def transcript_texts(session: Session, transcript_ids: Iterable[int]) -> dict[int, str]:
+def transcript_texts(session: Session, transcript_ids: Iterable[int]) -> dict[int | None, str]:
+    """Texts by transcript id (keyed as SQLModel types an id column; a stored id is never None)."""
     ids = sorted({int(t) for t in transcript_ids})
     if not ids:
         return {}
-    return dict(session.exec(select(Transcript.id, Transcript.text).where(Transcript.id.in_(ids))).all())
+    return dict(session.exec(select(col(Transcript.id), Transcript.text).where(col(Transcript.id).in_(ids))).all())
 
 
 def segment_details(session: Session, segment_ids: Iterable[int]) -> pd.DataFrame:
@@ -29,25 +31,25 @@ def segment_details(session: Session, segment_ids: Iterable[int]) -> pd.DataFram
     ids = sorted({int(s) for s in segment_ids})
     if not ids:
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    rows = []
+    rows: list[Any] = []
     for start in range(0, len(ids), 500):  # keep IN lists short for every engine
         chunk = ids[start : start + 500]
         rows += session.exec(
-            select(
-                Segment.id,
-                Case.name,
-                Transcript.title,
-                Segment.position,
-                Speaker.label,
-                Speaker.role,
-                Segment.start,
-                Segment.end,
-                Segment.transcript_id,
+            wide_select(
+                col(Segment.id),
+                col(Case.name),
+                col(Transcript.title),
+                col(Segment.position),
+                col(Speaker.label),
+                col(Speaker.role),
+                col(Segment.start),
+                col(Segment.end),
+                col(Segment.transcript_id),
             )
-            .join(Transcript, Transcript.id == Segment.transcript_id)
-            .outerjoin(Case, Case.id == Transcript.case_id)
-            .outerjoin(Speaker, Speaker.id == Segment.speaker_id)
-            .where(Segment.id.in_(chunk))
+            .join(Transcript, col(Transcript.id) == Segment.transcript_id)
+            .outerjoin(Case, col(Case.id) == Transcript.case_id)
+            .outerjoin(Speaker, col(Speaker.id) == Segment.speaker_id)
+            .where(col(Segment.id).in_(chunk))
         ).all()
     frame = pd.DataFrame.from_records(rows, columns=EVIDENCE_COLUMNS[:-1] + ["transcript_id"])
     texts = transcript_texts(session, frame["transcript_id"])

@@ -57,7 +57,7 @@ class Clause:
         return n - amount if expr[1] == "-" else n / amount
 
     def applies(self, count: int, n: int) -> bool:
-        if self.cond_op is not None and not _OPS[self.cond_op](n, self.cond_value):
+        if self.cond_op is not None and self.cond_value is not None and not _OPS[self.cond_op](n, self.cond_value):
             return False
         return _OPS[self.op](count, self.threshold(n))
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..codebook.lookup import get_codebook
 from ..coding.blinding import find_coder, may_see_all, visible_coder_ids
 from ..coding.layers import CONSENSUS, Layer, layer_select
 from ..errors import BlindingError, QualcodeError
+from ..store.ids import require_id
 from ..store.models import Codebook, ConsensusDecision, Segment, Transcript
 from .arrays import NO_ID, Codings, IdMap
 from .tree import CodeTree
@@ -50,7 +51,7 @@ def load_codings(session: Session, layer: Layer, codebook_id: int) -> Codings:
     codings = layer_select(layer.coder_id, codebook_id=codebook_id).subquery("layer")
     stmt = select(
         codings.c.segment_id, codings.c.code_id, Segment.transcript_id, func.coalesce(Segment.speaker_id, NO_ID)
-    ).join(Segment, Segment.id == codings.c.segment_id)
+    ).join(Segment, col(Segment.id) == codings.c.segment_id)
     result = session.connection().execute(stmt)
     # Plain DBAPI tuples: SQLAlchemy Row objects cost more than the query on a million rows.
     rows = result.cursor.fetchall()
@@ -82,4 +83,4 @@ def load_coded(
     """The codings a display counts: ``layer`` of ``codebook`` (the active one by default)."""
     book = get_codebook(session, codebook)
     chosen = resolve_layer(session, layer, viewer)
-    return CodedData(book, CodeTree(session, book), chosen, load_codings(session, chosen, book.id))
+    return CodedData(book, CodeTree(session, book), chosen, load_codings(session, chosen, require_id(book)))

@@ -18,6 +18,7 @@ from ..codebook.lookup import CodeResolver
 from ..coding.blinding import visible_coder_ids
 from ..coding.layers import layer_select
 from ..errors import BlindingError, QualcodeError
+from ..store.ids import require_id, wide_select
 from ..store.models import Case, CaseAttribute, Coder, Exemplar, Memo, Segment, Speaker, Transcript
 from ..table import Table
 from .arrays import NO_ID, IdMap, count_pairs, unique_pairs
@@ -276,7 +277,7 @@ def _visible_memo_authors(session: Session, viewer: str | None) -> set[int] | No
 
 
 def _analyst_ids(session: Session) -> set[int]:
-    return set(session.exec(select(Coder.id).where(col(Coder.role).in_(("lead", "auditor")))))
+    return {require_id(c) for c in session.exec(select(Coder).where(col(Coder.role).in_(("lead", "auditor"))))}
 
 
 def _memos(session: Session, kind: str, code_ids: set[int], visible: set[int] | None):
@@ -292,7 +293,7 @@ def _memos(session: Session, kind: str, code_ids: set[int], visible: set[int] | 
 
 
 def _ordered_cases(session: Session, order_by: str | None) -> list[MatrixColumn]:
-    cases = list(session.exec(select(Case.id, Case.name)).all())
+    cases = [(require_id(c), c.name) for c in session.exec(select(Case))]
     if not order_by:
         return [MatrixColumn(cid, name) for cid, name in sorted(cases, key=lambda c: c[1].casefold())]
     attrs = session.exec(select(CaseAttribute).where(CaseAttribute.name == order_by)).all()
@@ -339,7 +340,10 @@ def _count_cells(session: Session, rolled: Rolled, rows: list[MatrixRow], column
         .join(Transcript, col(Transcript.id) == Speaker.transcript_id)
         .where(or_(col(Speaker.role).is_(None), col(Speaker.role).not_in(NON_PARTICIPANT_ROLES)))
     ).all()
-    column_of_person = IdMap.of(((sid, column_of_case.get(cid, -1)) for sid, cid in people), missing=-1)
+    # Speakers of transcripts without a case stay out of the map, so they look up as -1 like unknown ones.
+    column_of_person = IdMap.of(
+        ((sid, column_of_case.get(cid, -1)) for sid, cid in people if cid is not None), missing=-1
+    )
     speakers = rolled.column("speaker_id")
     counted = column_of_person.lookup(speakers) >= 0
     row, speaker = unique_pairs(rolled.row[counted], speakers[counted])
@@ -389,16 +393,16 @@ def _marked_spans(session: Session, data: CodedData, row_ids: set[int]) -> list[
     """
     layer = layer_select(data.layer.coder_id, codebook_id=data.codebook.id).subquery("layer")
     spans = session.exec(
-        select(
+        wide_select(
             layer.c.code_id,
             layer.c.segment_id,
-            Transcript.case_id,
+            col(Transcript.case_id),
             layer.c.quote_start,
             layer.c.quote_end,
-            Segment.transcript_id,
+            col(Segment.transcript_id),
         )
-        .join(Segment, Segment.id == layer.c.segment_id)
-        .join(Transcript, Transcript.id == Segment.transcript_id)
+        .join(Segment, col(Segment.id) == layer.c.segment_id)
+        .join(Transcript, col(Transcript.id) == Segment.transcript_id)
         .where(layer.c.quote_start.is_not(None), layer.c.quote_end.is_not(None), col(Transcript.case_id).is_not(None))
     ).all()
     tree = data.tree

@@ -8,6 +8,7 @@ import numpy as np
 from sqlmodel import Session, select
 
 from ..codebook.lookup import PATH_SEP
+from ..store.ids import require_id
 from ..store.models import Code, Codebook
 from .arrays import Codings, IdMap, count_pairs, unique_pairs
 
@@ -37,9 +38,10 @@ class CodeTree:
         def walk(parent_id: int | None, prefix: str, depth: int, ancestors: tuple[int, ...]) -> None:
             for code in sorted(children.get(parent_id, []), key=lambda c: (c.position, c.id)):
                 path = prefix + code.name
-                chain = (code.id,) + ancestors
-                self.codes.append(TreeCode(code.id, code.name, code.key, path, depth, parent_id, chain))
-                walk(code.id, path + PATH_SEP, depth + 1, chain)
+                code_id = require_id(code)
+                chain = (code_id,) + ancestors
+                self.codes.append(TreeCode(code_id, code.name, code.key, path, depth, parent_id, chain))
+                walk(code_id, path + PATH_SEP, depth + 1, chain)
 
         walk(None, "", 0, ())
         self.by_id = {c.id: c for c in self.codes}

@@ -11,9 +11,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..errors import QualcodeError
+from ..store.ids import wide_select
 from ..store.models import Case, CaseAttribute, Speaker, Transcript
 from .arrays import IdMap
 from .tree import Rolled
@@ -27,7 +28,8 @@ NON_PARTICIPANT_ROLES = ("interviewer", "moderator")
 class CaseUnit:
     name: str  # as the user asked: transcript, speaker, case or an attribute name
     key: str  # the Codings column it maps: transcript_id | speaker_id | case_id
-    labels: dict[int, str]  # id -> unit label (ids without a unit are absent)
+    # id -> unit label (ids without a unit are absent); keyed as SQLModel types an id column, though never None
+    labels: dict[int | None, str]
     universe: list[str]  # every unit in the study, in display order
 
     @property
@@ -41,20 +43,27 @@ class CaseUnit:
         return ids.lookup(rolled.column(self.key))
 
 
-def _transcript_labels(session: Session) -> dict[int, str]:
+def _transcript_labels(session: Session) -> dict[int | None, str]:
     rows = session.exec(
-        select(Transcript.id, Transcript.title, Case.name).outerjoin(Case, Case.id == Transcript.case_id)
+        select(col(Transcript.id), Transcript.title, Case.name).outerjoin(Case, col(Case.id) == Transcript.case_id)
     ).all()
     repeats = Counter(title for _, title, _ in rows)
     # Titles are unique per case only; qualify the ones that repeat across cases.
     return {tid: (f"{case} / {title}" if repeats[title] > 1 and case else title) for tid, title, case in rows}
 
 
-def _participants(session: Session) -> list[tuple[int, str, str, dict]]:
+def _participants(session: Session) -> list[tuple[int | None, str, str, dict]]:
     """(speaker id, display label, role, attributes) of every speaker who is not an interviewer."""
     titles = _transcript_labels(session)
     rows = session.exec(
-        select(Speaker.id, Speaker.transcript_id, Speaker.label, Speaker.pseudonym, Speaker.role, Speaker.attributes)
+        wide_select(
+            col(Speaker.id),
+            col(Speaker.transcript_id),
+            col(Speaker.label),
+            col(Speaker.pseudonym),
+            col(Speaker.role),
+            col(Speaker.attributes),
+        )
     ).all()
     return [
         (sid, f"{pseudonym or label} ({titles[tid]})", role, attrs or {})
@@ -95,10 +104,10 @@ def resolve_case_unit(session: Session, name: str = "transcript") -> CaseUnit:
         labels = {sid: label for sid, label, _, _ in people}
         return CaseUnit(unit, "speaker_id", labels, sorted(labels.values(), key=str.casefold))
     if lowered in ("case", "site"):
-        labels = dict(session.exec(select(Case.id, Case.name)).all())
+        labels = dict(session.exec(select(col(Case.id), Case.name)).all())
         return CaseUnit(unit, "case_id", labels, sorted(labels.values(), key=str.casefold))
     if unit in case_attribute_names(session):
-        labels = case_attribute_values(session, unit)
+        labels = {case_id: value for case_id, value in case_attribute_values(session, unit).items()}  # widened key
         return CaseUnit(unit, "case_id", labels, _sorted_values(labels.values()))
     if unit in speaker_attribute_names(session):
         people = _participants(session)
