@@ -8,15 +8,20 @@ Every vertical border is set to "nil" explicitly so no default style can add one
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Pt
 
 from .cells import PreparedTable
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument  # what docx.Document() returns
 
 FONT = "Times New Roman"
 FONT_SIZE = Pt(12)
@@ -30,7 +35,7 @@ _AFTER_TBL_BORDERS = ("w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tb
 _AFTER_TC_BORDERS = ("w:shd", "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark")
 
 
-def _borders(tag: str, sides: dict[str, str | None]) -> OxmlElement:
+def _borders(tag: str, sides: dict[str, str | None]) -> BaseOxmlElement:
     """A borders element; a side maps to a rule size, or None for no line."""
     element = OxmlElement(tag)
     for side, size in sides.items():
@@ -46,7 +51,7 @@ def _borders(tag: str, sides: dict[str, str | None]) -> OxmlElement:
     return element
 
 
-def _replace(parent: OxmlElement, element: OxmlElement, successors: tuple[str, ...]) -> None:
+def _replace(parent: BaseOxmlElement, element: BaseOxmlElement, successors: tuple[str, ...]) -> None:
     for old in parent.findall(element.tag):
         parent.remove(old)
     parent.insert_element_before(element, *successors)
@@ -82,7 +87,7 @@ def _write(cell, text: str, *, align, bold: bool = False) -> None:
         run.font.size = TABLE_FONT_SIZE
 
 
-def _apa_document(columns: int) -> Document:
+def _apa_document(columns: int) -> DocxDocument:
     document = Document()
     normal = document.styles["Normal"]
     normal.font.name = FONT
