@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from ..errors import BlindingError, QualcodeError
 from ..store import audit
+from ..store.ids import require_id
 from ..store.models import Coder, Meta
 
 SEE_ALL_ROLES = ("lead", "auditor")
@@ -36,7 +37,7 @@ def visible_coder_ids(session: Session, viewer: str | None) -> set[int] | None:
     coder = find_coder(session, viewer)
     if coder.role in SEE_ALL_ROLES:
         return None
-    return {coder.id}
+    return {require_id(coder)}
 
 
 def require_lead(session: Session, viewer: str | None, what: str) -> Coder:

@@ -17,12 +17,13 @@ import csv
 import io
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..codebook.lookup import CodeResolver, get_codebook
 from ..decoding import read_text
 from ..errors import BlindingError, InputError, QualcodeError, located
 from ..store import audit
+from ..store.ids import require_id, wide_select
 from ..store.models import Case, Code, Coder, Coding, Segment, SegmentStatus, Transcript
 from .blinding import find_coder, require_lead, require_reader, visible_coder_ids
 from .consensus import write_decision
@@ -100,7 +101,7 @@ def _import_rows(
                 raise QualcodeError(f"{'ambiguous' if found else 'unknown'} transcript {row['transcript']!r}{hint}")
             transcript = found[0]
             position = _int(row["segment"], "segment")
-            key = (transcript.id, position)
+            key = (require_id(transcript), position)
             if key not in segments:
                 seg = session.exec(
                     select(Segment).where(Segment.transcript_id == transcript.id, Segment.position == position)
@@ -116,7 +117,9 @@ def _import_rows(
             start = _int(row["start"], "start") if row.get("start") else None
             end = _int(row["end"], "end") if row.get("end") else None
             seg = segments[key]
-            if (start is None) != (end is None) or (start is not None and not (seg.start <= start < end <= seg.end)):
+            if (start is None) != (end is None) or (
+                start is not None and end is not None and not (seg.start <= start < end <= seg.end)
+            ):
                 raise QualcodeError(f"start/end must both lie inside the segment ({seg.start}-{seg.end})")
             rows.append((seg, coder, code, round_, start, end))
         except QualcodeError as exc:
@@ -166,13 +169,13 @@ def _mark_done(session: Session, finished: set[tuple[int, int, int]]) -> None:
                 select(SegmentStatus.segment_id).where(
                     SegmentStatus.coder_id == coder_id,
                     SegmentStatus.round == round_,
-                    SegmentStatus.segment_id.in_(seg_ids),
+                    col(SegmentStatus.segment_id).in_(seg_ids),
                 )
             ).all()
         )
         for sid in seg_ids:
             if sid not in have:
-                session.add(SegmentStatus(segment_id=sid, coder_id=coder_id, round=round_))
+                session.add(SegmentStatus(segment_id=require_id(sid), coder_id=coder_id, round=round_))
 
 
 def export_codings(session: Session, viewer: str | None, *, layer: str | None = None, round: int | None = None) -> str:
@@ -195,7 +198,7 @@ def export_codings(session: Session, viewer: str | None, *, layer: str | None = 
             from ..store.models import Codebook
 
             by_codebook[code.codebook_id] = CodeResolver(
-                session, session.get(Codebook, code.codebook_id), include_retired=True
+                session, session.get_one(Codebook, code.codebook_id), include_retired=True
             )
         resolver = by_codebook[code.codebook_id]
         return code.name if resolver.find(code.name) is code else resolver.path(code)
@@ -204,7 +207,7 @@ def export_codings(session: Session, viewer: str | None, *, layer: str | None = 
         sid: (title, pos, cases.get(case_id, ""))
         for sid, title, pos, case_id in session.exec(
             select(Segment.id, Transcript.title, Segment.position, Transcript.case_id).join(
-                Transcript, Transcript.id == Segment.transcript_id
+                Transcript, col(Transcript.id) == Segment.transcript_id
             )
         ).all()
     }
@@ -216,9 +219,15 @@ def export_codings(session: Session, viewer: str | None, *, layer: str | None = 
             for s, c, qs, qe in frame.itertuples(index=False)
         ]
     else:
-        stmt = select(
-            Coding.segment_id, Coder.name, Coding.code_id, Coding.round, Coding.quote_start, Coding.quote_end, Coder.id
-        ).join(Coder, Coder.id == Coding.coder_id)
+        stmt = wide_select(
+            col(Coding.segment_id),
+            col(Coder.name),
+            col(Coding.code_id),
+            col(Coding.round),
+            col(Coding.quote_start),
+            col(Coding.quote_end),
+            col(Coder.id),
+        ).join(Coder, col(Coder.id) == Coding.coder_id)
         if layer:
             stmt = stmt.where(Coder.name == layer)
         if round is not None:

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, func, union_all
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from ..store.models import Code, Coder, Coding, ConsensusDecision, Segment, SegmentStatus
@@ -66,11 +66,11 @@ def named_layer(session: Session, name: str) -> Layer:
 def latest_rounds(coder_id: int):
     """(transcript_id, round): per transcript, the latest round the coder coded or marked done."""
     worked = union_all(
-        select(Segment.transcript_id.label("transcript_id"), Coding.round.label("round"))
-        .join(Segment, Segment.id == Coding.segment_id)
+        select(col(Segment.transcript_id).label("transcript_id"), col(Coding.round).label("round"))
+        .join(Segment, col(Segment.id) == Coding.segment_id)
         .where(Coding.coder_id == coder_id),
-        select(Segment.transcript_id.label("transcript_id"), SegmentStatus.round.label("round"))
-        .join(Segment, Segment.id == SegmentStatus.segment_id)
+        select(col(Segment.transcript_id).label("transcript_id"), col(SegmentStatus.round).label("round"))
+        .join(Segment, col(Segment.id) == SegmentStatus.segment_id)
         .where(SegmentStatus.coder_id == coder_id),
     ).subquery("worked")
     return (
@@ -89,22 +89,27 @@ def layer_select(coder_id: int | None = None, *, round: int | None = None, codeb
     once instead of walking them code by code).
     """
     if coder_id is None:
-        table = ConsensusDecision
-        stmt = select(table.segment_id, table.code_id, table.quote_start, table.quote_end).where(table.present == True)  # noqa: E712
+        code_id = col(ConsensusDecision.code_id)
+        stmt = select(
+            ConsensusDecision.segment_id,
+            ConsensusDecision.code_id,
+            ConsensusDecision.quote_start,
+            ConsensusDecision.quote_end,
+        ).where(ConsensusDecision.present == True)  # noqa: E712
     else:
-        table = Coding
-        stmt = select(table.segment_id, table.code_id, table.quote_start, table.quote_end).where(
-            table.coder_id == coder_id
+        code_id = col(Coding.code_id)
+        stmt = select(Coding.segment_id, Coding.code_id, Coding.quote_start, Coding.quote_end).where(
+            Coding.coder_id == coder_id
         )
         if round is not None:
-            stmt = stmt.where(table.round == round)
+            stmt = stmt.where(Coding.round == round)
         else:
             latest = latest_rounds(coder_id)
-            stmt = stmt.join(Segment, Segment.id == table.segment_id).join(
-                latest, and_(latest.c.transcript_id == Segment.transcript_id, latest.c.round == table.round)
+            stmt = stmt.join(Segment, col(Segment.id) == Coding.segment_id).join(
+                latest, and_(latest.c.transcript_id == Segment.transcript_id, latest.c.round == Coding.round)
             )
     if codebook_id is not None:
-        stmt = stmt.where(table.code_id.in_(select(Code.id).where(Code.codebook_id == codebook_id)))
+        stmt = stmt.where(code_id.in_(select(Code.id).where(Code.codebook_id == codebook_id)))
     return stmt
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..store.access import Access
 from ..store.enums import CoderRole
+from ..store.ids import wide_select
 from ..store.models import Case, Coder, Segment, SegmentStatus, Transcript
 from .blinding import find_coder, visible_coder_ids
 from .rounds import current_rounds
@@ -32,16 +33,22 @@ def progress_overview(project: Access, viewer: str) -> list[TranscriptProgress]:
         me = find_coder(s, viewer)
         rounds = current_rounds(s)
         rows = s.exec(
-            select(Transcript.id, Transcript.title, Case.name, Transcript.kind, func.count(Segment.id))
-            .outerjoin(Case, Case.id == Transcript.case_id)
-            .outerjoin(Segment, Segment.transcript_id == Transcript.id)
-            .group_by(Transcript.id, Transcript.title, Case.name, Transcript.kind)
-            .order_by(Case.name, Transcript.title)
+            wide_select(
+                col(Transcript.id),
+                col(Transcript.title),
+                col(Case.name),
+                col(Transcript.kind),
+                func.count(col(Segment.id)),
+            )
+            .outerjoin(Case, col(Case.id) == Transcript.case_id)
+            .outerjoin(Segment, col(Segment.transcript_id) == Transcript.id)
+            .group_by(col(Transcript.id), col(Transcript.title), col(Case.name), col(Transcript.kind))
+            .order_by(col(Case.name), col(Transcript.title))
         ).all()
         done_rows = s.exec(
             select(Segment.transcript_id, SegmentStatus.coder_id, SegmentStatus.round, func.count())
-            .join(Segment, Segment.id == SegmentStatus.segment_id)
-            .group_by(Segment.transcript_id, SegmentStatus.coder_id, SegmentStatus.round)
+            .join(Segment, col(Segment.id) == SegmentStatus.segment_id)
+            .group_by(col(Segment.transcript_id), col(SegmentStatus.coder_id), col(SegmentStatus.round))
         ).all()
         has_coded = {cid for _, cid, _, _ in done_rows}
         # Coders always have a column; a lead or auditor only once they have coded something.
@@ -56,7 +63,7 @@ def progress_overview(project: Access, viewer: str) -> list[TranscriptProgress]:
     for p in out:
         p.done = {name: 0 for name in coders.values()}
     for tid, cid, rnd, n in done_rows:
-        p = by_id.get(tid)
-        if p is not None and cid in coders and rnd == p.round:
-            p.done[coders[cid]] = n
+        progress = by_id.get(tid)
+        if progress is not None and cid in coders and rnd == progress.round:
+            progress.done[coders[cid]] = n
     return out

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from ..errors import QualcodeError
+from ..store.ids import require_id
 from ..store.models import Case, Segment, Transcript
 
 FORMS = "#ID, TRANSCRIPT:POSITION or CASE/TRANSCRIPT:POSITION"
@@ -33,7 +34,7 @@ class SegmentRefs:
         self.session = session
         cases = {cid: name for cid, name in session.exec(select(Case.id, Case.name)).all()}
         self.entries = [
-            _Entry(tid, title, cases.get(case_id))
+            _Entry(require_id(tid), title, cases.get(case_id))
             for tid, title, case_id in session.exec(select(Transcript.id, Transcript.title, Transcript.case_id)).all()
         ]
         self.by_id = {e.transcript_id: e for e in self.entries}

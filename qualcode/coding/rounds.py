@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..errors import QualcodeError
 from ..store import audit
@@ -22,7 +22,9 @@ def current_round(session: Session, transcript_id: int) -> int:
 def current_rounds(session: Session) -> dict[int, int]:
     """``{transcript_id: round}`` for every transcript sent beyond round 1."""
     rows = session.exec(
-        select(RoundTranscript.transcript_id, func.max(RoundTranscript.round)).group_by(RoundTranscript.transcript_id)
+        select(RoundTranscript.transcript_id, func.max(RoundTranscript.round)).group_by(
+            col(RoundTranscript.transcript_id)
+        )
     ).all()
     return {int(t): int(r) for t, r in rows}
 
@@ -48,7 +50,7 @@ def open_round(
         raise QualcodeError("round 1 is open for every transcript already")
     behind = [tid for tid, r in current.items() if r >= number]
     if behind:
-        title = session.get(Transcript, behind[0]).title
+        title = session.get_one(Transcript, behind[0]).title  # every id was checked above
         raise QualcodeError(f"{title!r} is in round {current[behind[0]]} already: a new round must come after it")
     round_row = session.exec(select(Round).where(Round.number == number)).first()
     if round_row is None:

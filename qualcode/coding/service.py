@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..errors import QualcodeError
 from ..store import audit
 from ..store.access import Access
+from ..store.ids import require_id, wide_select
 from ..store.models import (
     Case,
     Code,
@@ -77,10 +78,13 @@ class TranscriptWork:
         self.project = project
         with project.read() as s:
             self.coder: Coder = find_coder(s, coder)
-            self.transcript: Transcript = s.get(Transcript, transcript_id)
-            if self.transcript is None:
+            self.coder_id = require_id(self.coder)
+            transcript = s.get(Transcript, transcript_id)
+            if transcript is None:
                 raise QualcodeError(f"unknown transcript id {transcript_id}")
-            self.case_name = s.get(Case, self.transcript.case_id).name if self.transcript.case_id else ""
+            self.transcript: Transcript = transcript
+            self.transcript_id = transcript_id
+            self.case_name = s.get_one(Case, transcript.case_id).name if transcript.case_id else ""
             self.round = current_round(s, transcript_id)
             if codebook:
                 self.codebook = s.exec(select(Codebook).where(Codebook.name == codebook)).first()
@@ -92,23 +96,23 @@ class TranscriptWork:
                     s.exec(
                         select(Code)
                         .where(Code.codebook_id == self.codebook.id, Code.status == "active")
-                        .order_by(Code.position, Code.id)
+                        .order_by(col(Code.position), col(Code.id))
                     )
                 )
             rows = s.exec(
-                select(
-                    Segment.id,
-                    Segment.position,
-                    Segment.start,
-                    Segment.end,
-                    Speaker.label,
-                    Speaker.role,
-                    Speaker.pseudonym,
-                    Segment.time_start,
+                wide_select(
+                    col(Segment.id),
+                    col(Segment.position),
+                    col(Segment.start),
+                    col(Segment.end),
+                    col(Speaker.label),
+                    col(Speaker.role),
+                    col(Speaker.pseudonym),
+                    col(Segment.time_start),
                 )
-                .outerjoin(Speaker, Speaker.id == Segment.speaker_id)
+                .outerjoin(Speaker, col(Speaker.id) == Segment.speaker_id)
                 .where(Segment.transcript_id == transcript_id)
-                .order_by(Segment.position)
+                .order_by(col(Segment.position))
             ).all()
             self.segments = [
                 SegmentRow(sid, pos, a, b, (pseud or label or ""), role or "", ts)
@@ -119,35 +123,37 @@ class TranscriptWork:
             self.quotes: dict[tuple[int, int], tuple[int, int]] = {}
             for sid, cid, qs, qe in s.exec(
                 select(Coding.segment_id, Coding.code_id, Coding.quote_start, Coding.quote_end)
-                .join(Segment, Segment.id == Coding.segment_id)
+                .join(Segment, col(Segment.id) == Coding.segment_id)
                 .where(
-                    Segment.transcript_id == transcript_id, Coding.coder_id == self.coder.id, Coding.round == self.round
+                    Segment.transcript_id == transcript_id, Coding.coder_id == self.coder_id, Coding.round == self.round
                 )
             ).all():
                 self.applied.setdefault(sid, set()).add(cid)
-                if qs is not None:
+                if qs is not None and qe is not None:  # a quote has both ends or none
                     self.quotes[(sid, cid)] = (qs, qe)
             self.done: set[int] = set(
                 s.exec(
                     select(SegmentStatus.segment_id)
-                    .join(Segment, Segment.id == SegmentStatus.segment_id)
+                    .join(Segment, col(Segment.id) == SegmentStatus.segment_id)
                     .where(
                         Segment.transcript_id == transcript_id,
-                        SegmentStatus.coder_id == self.coder.id,
+                        SegmentStatus.coder_id == self.coder_id,
                         SegmentStatus.round == self.round,
                     )
                 )
             )
-            self.memos: dict[tuple[str, int], str] = {}
+            # (kind, code id for a code memo, else segment id) -> text
+            self.memos: dict[tuple[str, int | None], str] = {}
             # Segment memos and core ideas belong to a round (a recode starts clean); code memos do not.
-            for kind, sid, cid, text in s.exec(
+            for kind, memo_segment_id, memo_code_id, text in s.exec(
                 select(Memo.kind, Memo.segment_id, Memo.code_id, Memo.text).where(
-                    Memo.coder_id == self.coder.id,
-                    Memo.kind.in_(("segment", "core_idea", "code")),
-                    ((Memo.transcript_id == transcript_id) & (Memo.round == self.round)) | (Memo.kind == "code"),
+                    Memo.coder_id == self.coder_id,
+                    col(Memo.kind).in_(("segment", "core_idea", "code")),
+                    ((col(Memo.transcript_id) == transcript_id) & (col(Memo.round) == self.round))
+                    | (col(Memo.kind) == "code"),
                 )
             ).all():
-                self.memos[(kind, cid if kind == "code" else sid)] = text
+                self.memos[(kind, memo_code_id if kind == "code" else memo_segment_id)] = text
         self.code_by_id = {c.id: c for c in self.codes}
         self.index_of = {seg.id: i for i, seg in enumerate(self.segments)}
         self._undo: list[Action] = []
@@ -168,7 +174,7 @@ class TranscriptWork:
     def others(self, segment_id: int) -> dict[str, set[int]]:
         """Every other coder's codes on a segment in this round, if the viewer may see them
         (``views.others_by_segment`` for one segment)."""
-        return others_by_segment(self.project, self.coder.name, self.transcript.id, self.round).get(segment_id, {})
+        return others_by_segment(self.project, self.coder.name, self.transcript_id, self.round).get(segment_id, {})
 
     def next_uncoded(self, after: int) -> int | None:
         """Index of the next segment (after index ``after``, wrapping) not marked done."""
@@ -209,8 +215,8 @@ class TranscriptWork:
         """The undo and redo stacks, to hand to the next ``TranscriptWork`` on this transcript."""
         codebook = self.codebook
         key = (
-            self.coder.id,
-            self.transcript.id,
+            self.coder_id,
+            self.transcript_id,
             codebook.id if codebook else None,
             codebook.version if codebook else None,
             self.round,
@@ -266,7 +272,7 @@ class TranscriptWork:
 
     def _same_round(self, session: Session) -> None:
         """Refuse to write into a round the lead has since moved this transcript past."""
-        now = current_round(session, self.transcript.id)
+        now = current_round(session, self.transcript_id)
         if now != self.round:
             raise QualcodeError(
                 f"the lead opened round {now} for {self.transcript.title!r}: reopen it to code "
@@ -279,7 +285,7 @@ class TranscriptWork:
             select(Coding).where(
                 Coding.segment_id == segment_id,
                 Coding.code_id == code_id,
-                Coding.coder_id == self.coder.id,
+                Coding.coder_id == self.coder_id,
                 Coding.round == self.round,
             )
         ).first()
@@ -292,7 +298,7 @@ class TranscriptWork:
                 row = Coding(
                     segment_id=segment_id,
                     code_id=code_id,
-                    coder_id=self.coder.id,
+                    coder_id=self.coder_id,
                     round=self.round,
                     quote_start=quote[0] if quote else None,
                     quote_end=quote[1] if quote else None,
@@ -339,12 +345,12 @@ class TranscriptWork:
             row = s.exec(
                 select(SegmentStatus).where(
                     SegmentStatus.segment_id == segment_id,
-                    SegmentStatus.coder_id == self.coder.id,
+                    SegmentStatus.coder_id == self.coder_id,
                     SegmentStatus.round == self.round,
                 )
             ).first()
             if done and row is None:
-                row = SegmentStatus(segment_id=segment_id, coder_id=self.coder.id, round=self.round)
+                row = SegmentStatus(segment_id=segment_id, coder_id=self.coder_id, round=self.round)
                 s.add(row)
                 s.flush()
                 audit.record(s, self.coder.name, "segment.done", row)
@@ -357,7 +363,7 @@ class TranscriptWork:
         with self.project.transaction() as s:
             if kind != "code":
                 self._same_round(s)
-            stmt = select(Memo).where(Memo.kind == kind, Memo.coder_id == self.coder.id)
+            stmt = select(Memo).where(Memo.kind == kind, Memo.coder_id == self.coder_id)
             if kind == "code":
                 stmt = stmt.where(Memo.code_id == code_id)
             else:
@@ -372,11 +378,11 @@ class TranscriptWork:
                 if row is None:
                     row = Memo(
                         kind=kind,
-                        coder_id=self.coder.id,
+                        coder_id=self.coder_id,
                         segment_id=segment_id,
                         code_id=code_id,
                         case_id=self.transcript.case_id,
-                        transcript_id=self.transcript.id if kind != "code" else None,
+                        transcript_id=self.transcript_id if kind != "code" else None,
                         round=self.round,
                     )
                 row.text = text

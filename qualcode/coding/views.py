@@ -5,7 +5,7 @@ Blinding applies to everything here: a coder gets nothing of anyone else's.
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..store.access import Access
 from ..store.models import Coder, Coding, Segment
@@ -23,8 +23,8 @@ def others_by_segment(project: Access, viewer: str, transcript_id: int, round: i
             return {}
         rows = s.exec(
             select(Coding.segment_id, Coder.name, Coding.code_id)
-            .join(Coder, Coder.id == Coding.coder_id)
-            .join(Segment, Segment.id == Coding.segment_id)
+            .join(Coder, col(Coder.id) == Coding.coder_id)
+            .join(Segment, col(Segment.id) == Coding.segment_id)
             .where(Segment.transcript_id == transcript_id, Coding.round == round, Coder.name != viewer)
         ).all()
     out: dict[int, dict[str, set[int]]] = {}
