@@ -1,23 +1,25 @@
 """The project object: one handle on a study, for the CLI, the TUI and notebooks.
 
-    >>> import qualcode
-    >>> p = qualcode.open_project("study.db")          # or "postgresql://host/db"
-    >>> p.transcripts()                                  # pandas frames out
+>>> import qualcode
+>>> p = qualcode.open_project("study.db")          # or "postgresql://host/db"
+>>> p.transcripts()                                  # pandas frames out
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, overload
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .errors import ProjectError, QualcodeError
 from .store import migrations
 from .store.engine import database_url, is_url, make_engines
+from .store.ids import wide_select
 from .store.models import Case, CaseAttribute, Code, Coder, Coding, Meta, Segment, Speaker, Transcript
 
 if TYPE_CHECKING:
@@ -36,7 +38,9 @@ class Project:
     ``user`` is who is looking (a coder's name): blinding decides what they see.
     """
 
-    def __init__(self, target: str | os.PathLike, *, create: bool = False, upgrade: bool = True, user: str | None = None):
+    def __init__(
+        self, target: str | os.PathLike, *, create: bool = False, upgrade: bool = True, user: str | None = None
+    ):
         self.target = str(target)
         self._user: str | None = None
         if not is_url(self.target):
@@ -105,13 +109,17 @@ class Project:
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
 
-    def __enter__(self) -> "Project":
+    def __enter__(self) -> Project:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
     # -- meta -----------------------------------------------------------------------------
+    @overload
+    def get_meta(self, key: str, default: str) -> str: ...
+    @overload
+    def get_meta(self, key: str, default: None = None) -> str | None: ...
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         with self.read() as s:
             row = s.get(Meta, key)
@@ -128,55 +136,91 @@ class Project:
             return pd.read_sql(stmt, conn)
 
     def cases(self) -> pd.DataFrame:
-        return self._frame(select(Case.id, Case.name, Case.description).order_by(Case.name))
+        return self._frame(select(Case.id, Case.name, Case.description).order_by(col(Case.name)))
 
     def case_attributes(self) -> pd.DataFrame:
         """Long form: one row per case and attribute (``number`` holds numeric values)."""
         stmt = (
-            select(Case.name.label("case"), CaseAttribute.name, CaseAttribute.type, CaseAttribute.value, CaseAttribute.number)
-            .join(Case, Case.id == CaseAttribute.case_id)
-            .order_by(Case.name, CaseAttribute.name)
+            wide_select(
+                col(Case.name).label("case"),
+                col(CaseAttribute.name),
+                col(CaseAttribute.type),
+                col(CaseAttribute.value),
+                col(CaseAttribute.number),
+            )
+            .join(Case, col(Case.id) == CaseAttribute.case_id)
+            .order_by(col(Case.name), col(CaseAttribute.name))
         )
         return self._frame(stmt)
 
     def transcripts(self) -> pd.DataFrame:
-        seg_count = select(Segment.transcript_id, func.count().label("segments")).group_by(Segment.transcript_id).subquery()
-        spk_count = select(Speaker.transcript_id, func.count().label("speakers")).group_by(Speaker.transcript_id).subquery()
+        seg_count = (
+            select(Segment.transcript_id, func.count().label("segments"))
+            .group_by(col(Segment.transcript_id))
+            .subquery()
+        )
+        spk_count = (
+            select(Speaker.transcript_id, func.count().label("speakers"))
+            .group_by(col(Speaker.transcript_id))
+            .subquery()
+        )
         stmt = (
-            select(
-                Transcript.id, Transcript.title, Case.name.label("case"), Transcript.kind, Transcript.date,
-                Transcript.source_name, Transcript.unit, seg_count.c.segments, spk_count.c.speakers,
+            wide_select(
+                col(Transcript.id),
+                col(Transcript.title),
+                col(Case.name).label("case"),
+                col(Transcript.kind),
+                col(Transcript.date),
+                col(Transcript.source_name),
+                col(Transcript.unit),
+                seg_count.c.segments,
+                spk_count.c.speakers,
             )
-            .outerjoin(Case, Case.id == Transcript.case_id)
+            .outerjoin(Case, col(Case.id) == Transcript.case_id)
             .outerjoin(seg_count, seg_count.c.transcript_id == Transcript.id)
             .outerjoin(spk_count, spk_count.c.transcript_id == Transcript.id)
-            .order_by(Case.name, Transcript.title)
+            .order_by(col(Case.name), col(Transcript.title))
         )
         df = self._frame(stmt)
-        for col in ("segments", "speakers"):
-            df[col] = df[col].fillna(0).astype(int)
+        for column in ("segments", "speakers"):
+            df[column] = df[column].fillna(0).astype(int)
         return df
 
     def speakers(self) -> pd.DataFrame:
         stmt = (
-            select(Speaker.id, Transcript.title.label("transcript"), Speaker.label, Speaker.role, Speaker.pseudonym)
-            .join(Transcript, Transcript.id == Speaker.transcript_id)
-            .order_by(Transcript.title, Speaker.label)
+            wide_select(
+                col(Speaker.id),
+                col(Transcript.title).label("transcript"),
+                col(Speaker.label),
+                col(Speaker.role),
+                col(Speaker.pseudonym),
+            )
+            .join(Transcript, col(Transcript.id) == Speaker.transcript_id)
+            .order_by(col(Transcript.title), col(Speaker.label))
         )
         return self._frame(stmt)
 
     def segments(self, transcript: str | int | None = None) -> pd.DataFrame:
         """Segments with their text (sliced from the stored transcript)."""
         stmt = (
-            select(
-                Segment.id, Segment.transcript_id, Transcript.title.label("transcript"), Case.name.label("case"),
-                Segment.position, Segment.start, Segment.end,
-                Speaker.label.label("speaker"), Speaker.role, Segment.unit, Segment.time_start, Segment.time_end,
+            wide_select(
+                col(Segment.id),
+                col(Segment.transcript_id),
+                col(Transcript.title).label("transcript"),
+                col(Case.name).label("case"),
+                col(Segment.position),
+                col(Segment.start),
+                col(Segment.end),
+                col(Speaker.label).label("speaker"),
+                col(Speaker.role),
+                col(Segment.unit),
+                col(Segment.time_start),
+                col(Segment.time_end),
             )
-            .join(Transcript, Transcript.id == Segment.transcript_id)
-            .outerjoin(Case, Case.id == Transcript.case_id)
-            .outerjoin(Speaker, Speaker.id == Segment.speaker_id)
-            .order_by(Case.name, Transcript.title, Segment.position)
+            .join(Transcript, col(Transcript.id) == Segment.transcript_id)
+            .outerjoin(Case, col(Case.id) == Transcript.case_id)
+            .outerjoin(Speaker, col(Speaker.id) == Segment.speaker_id)
+            .order_by(col(Case.name), col(Transcript.title), col(Segment.position))
         )
         if isinstance(transcript, int):
             stmt = stmt.where(Transcript.id == transcript)
@@ -186,7 +230,7 @@ class Project:
         texts: dict[int, str] = {}
         with self.read() as s:
             for tid in df["transcript_id"].unique().tolist():
-                texts[int(tid)] = s.get(Transcript, int(tid)).text
+                texts[int(tid)] = s.get_one(Transcript, int(tid)).text
         df["text"] = [texts[t][a:b] for t, a, b in zip(df["transcript_id"], df["start"], df["end"])]
         return df
 
@@ -195,22 +239,28 @@ class Project:
         from .coding.blinding import visible_coder_ids
 
         stmt = (
-            select(
-                Coding.id, Transcript.title.label("transcript"), Segment.position.label("segment"),
-                Coder.name.label("coder"), Code.name.label("code"), Coding.round, Coding.quote_start, Coding.quote_end,
+            wide_select(
+                col(Coding.id),
+                col(Transcript.title).label("transcript"),
+                col(Segment.position).label("segment"),
+                col(Coder.name).label("coder"),
+                col(Code.name).label("code"),
+                col(Coding.round),
+                col(Coding.quote_start),
+                col(Coding.quote_end),
             )
-            .join(Segment, Segment.id == Coding.segment_id)
-            .join(Transcript, Transcript.id == Segment.transcript_id)
-            .join(Coder, Coder.id == Coding.coder_id)
-            .join(Code, Code.id == Coding.code_id)
-            .order_by(Transcript.title, Segment.position, Coder.name, Code.name)
+            .join(Segment, col(Segment.id) == Coding.segment_id)
+            .join(Transcript, col(Transcript.id) == Segment.transcript_id)
+            .join(Coder, col(Coder.id) == Coding.coder_id)
+            .join(Code, col(Code.id) == Coding.code_id)
+            .order_by(col(Transcript.title), col(Segment.position), col(Coder.name), col(Code.name))
         )
         if round is not None:
             stmt = stmt.where(Coding.round == round)
         with self.read() as s:
             visible = visible_coder_ids(s, self.user)
         if visible is not None:
-            stmt = stmt.where(Coding.coder_id.in_(visible))
+            stmt = stmt.where(col(Coding.coder_id).in_(visible))
         return self._frame(stmt)
 
 
