@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import qualcode.tui  # noqa: E402,F401  (first: it sets the workbench's frame rate before Textual loads)
 from textual import events  # noqa: E402
 
+import qualcode.tui  # noqa: E402,F401  (first: it sets the workbench's frame rate before Textual loads)
 from qualcode.project import Project  # noqa: E402
 from qualcode.tui.app import create_app  # noqa: E402
 from qualcode.tui.settings import Settings  # noqa: E402
@@ -46,7 +46,7 @@ RIVALS = ("rival1", "rival2", "rival3")
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 class PaintClock:
@@ -88,7 +88,7 @@ async def measure_toggles(clock: PaintClock, pilot, screen, count: int, start: i
         screen.go_to(start + i)
         await pilot.pause()
         target = screen.writes_done + 1
-        times.append(await clock.press_until("1", lambda written, _current: written >= target))
+        times.append(await clock.press_until("1", lambda written, _current, target=target: written >= target))
     return times
 
 
@@ -109,8 +109,21 @@ async def run(target: str, transcript_id: int, toggles: int, rival_delay: float)
             move_ms.append(await clock.press_until("down", lambda _written, current, i=i: current == i))
 
         rivals = [
-            subprocess.Popen([sys.executable, "-m", "tests.tui_builders", target, name, str(transcript_id), "1000000",
-                              str(rival_delay)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.tui_builders",
+                    target,
+                    name,
+                    str(transcript_id),
+                    "1000000",
+                    str(rival_delay),
+                ],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
             for name in RIVALS
         ]
         try:
@@ -133,8 +146,12 @@ async def run(target: str, transcript_id: int, toggles: int, rival_delay: float)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--toggles", type=int, default=200)
-    parser.add_argument("--rival-delay", type=float, default=0.02,
-                        help="seconds each of the three other coders waits between codings (default 0.02: 50 a second each)")
+    parser.add_argument(
+        "--rival-delay",
+        type=float,
+        default=0.02,
+        help="seconds each of the three other coders waits between codings (default 0.02: 50 a second each)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         target = os.path.join(tmp, "bench.db")

@@ -35,8 +35,7 @@ def render_terminal(prepared: PreparedTable) -> str:
 
     def line(cells: list[str]) -> str:
         padded = [
-            cell.rjust(widths[j]) if prepared.numeric[j] else cell.ljust(widths[j])
-            for j, cell in enumerate(cells)
+            cell.rjust(widths[j]) if prepared.numeric[j] else cell.ljust(widths[j]) for j, cell in enumerate(cells)
         ]
         return GAP.join(padded).rstrip()
 
