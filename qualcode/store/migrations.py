@@ -9,16 +9,16 @@ existing file: ``create`` is only for ``qualcode init`` and the demo.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy import inspect, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from ..errors import ProjectError
-from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from . import models
 from .ids import table_of
 
 SCHEMA_VERSION = 4
@@ -34,9 +34,14 @@ def _v1_to_v2(conn: Connection) -> None:
 
 # v3 dropped indexes that repeat the leading column of a unique constraint (faster writes).
 REDUNDANT_V2_INDEXES = (
-    "ix_qc_case_attribute_case_id", "ix_qc_transcript_case_id", "ix_qc_speaker_transcript_id",
-    "ix_qc_segment_transcript_id", "ix_qc_codebook_version_codebook_id", "ix_qc_coding_segment_id",
-    "ix_qc_segment_status_segment_id", "ix_qc_consensus_segment_id",
+    "ix_qc_case_attribute_case_id",
+    "ix_qc_transcript_case_id",
+    "ix_qc_speaker_transcript_id",
+    "ix_qc_segment_transcript_id",
+    "ix_qc_codebook_version_codebook_id",
+    "ix_qc_coding_segment_id",
+    "ix_qc_segment_status_segment_id",
+    "ix_qc_consensus_segment_id",
 )
 
 
@@ -60,7 +65,9 @@ def read_version(engine: Engine) -> int | None:
     tables = set(inspect(engine).get_table_names())
     if "qc_meta" not in tables:
         if tables:
-            raise ProjectError(f"{engine.url.render_as_string(hide_password=True)}: not a qualcode project (it has other tables)")
+            raise ProjectError(
+                f"{engine.url.render_as_string(hide_password=True)}: not a qualcode project (it has other tables)"
+            )
         return None
     with engine.connect() as conn:
         value = conn.execute(text("SELECT value FROM qc_meta WHERE key = 'schema_version'")).scalar()
@@ -124,7 +131,9 @@ def backup_sqlite(path: Path, version: int) -> Path:
 
 def _refuse_newer(version: int) -> None:
     if version > SCHEMA_VERSION:
-        raise ProjectError(f"project schema version {version} is newer than this qualcode ({SCHEMA_VERSION}); upgrade qualcode")
+        raise ProjectError(
+            f"project schema version {version} is newer than this qualcode ({SCHEMA_VERSION}); upgrade qualcode"
+        )
 
 
 def upgrade(engine: Engine, *, allow: bool = True) -> int:

@@ -12,8 +12,8 @@ opened a round and ``RoundTranscript`` which transcripts it covers.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -30,7 +30,7 @@ class TableModel(SQLModel):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # Kinds and roles, kept as plain strings in the database for readability (the StrEnums in ``enums``).
@@ -54,7 +54,7 @@ class Meta(TableModel, table=True):
 
 class Case(TableModel, table=True):
     __tablename__ = "qc_case"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=200)
     description: str = ""
     created_at: datetime = Field(default_factory=utcnow)
@@ -65,22 +65,22 @@ class CaseAttribute(TableModel, table=True):
 
     __tablename__ = "qc_case_attribute"
     __table_args__ = (UniqueConstraint("case_id", "name"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="qc_case.id", ondelete="CASCADE")
     name: str = Field(max_length=200)
     type: str = "text"  # text | number | date
     value: str = ""  # as written (dates ISO 8601)
-    number: Optional[float] = None  # parsed value when type == number
+    number: float | None = None  # parsed value when type == number
 
 
 class Transcript(TableModel, table=True):
     __tablename__ = "qc_transcript"
     __table_args__ = (UniqueConstraint("case_id", "title"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=300)
     kind: str = "interview"
-    case_id: Optional[int] = Field(default=None, foreign_key="qc_case.id")
-    date: Optional[str] = None  # ISO 8601 date as given
+    case_id: int | None = Field(default=None, foreign_key="qc_case.id")
+    date: str | None = None  # ISO 8601 date as given
     source_name: str = ""
     source_format: str = ""  # txt | vtt | srt | docx | csv | qdpx
     content_hash: str = Field(index=True, max_length=64)
@@ -94,11 +94,11 @@ class Speaker(TableModel, table=True):
 
     __tablename__ = "qc_speaker"
     __table_args__ = (UniqueConstraint("transcript_id", "label"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     transcript_id: int = Field(foreign_key="qc_transcript.id", ondelete="CASCADE")
     label: str = Field(max_length=200)
     role: str = "unknown"
-    pseudonym: Optional[str] = None
+    pseudonym: str | None = None
     attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
 
 
@@ -107,30 +107,30 @@ class Segment(TableModel, table=True):
 
     __tablename__ = "qc_segment"
     __table_args__ = (UniqueConstraint("transcript_id", "position"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     transcript_id: int = Field(foreign_key="qc_transcript.id", ondelete="CASCADE")
     position: int  # 1-based order within the transcript
     start: int
     end: int
-    speaker_id: Optional[int] = Field(default=None, foreign_key="qc_speaker.id")
+    speaker_id: int | None = Field(default=None, foreign_key="qc_speaker.id")
     unit: str = "turn"
-    time_start: Optional[float] = None  # seconds, from VTT/SRT/CSV/Otter
-    time_end: Optional[float] = None
+    time_start: float | None = None  # seconds, from VTT/SRT/CSV/Otter
+    time_end: float | None = None
 
 
 class Coder(TableModel, table=True):
     __tablename__ = "qc_coder"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=100)
     role: str = "coder"  # coder | lead | auditor
     # The operating-system account that may act as this coder (None: anyone may say --as NAME).
-    login: Optional[str] = Field(default=None, max_length=100)
+    login: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
 
 
 class Codebook(TableModel, table=True):
     __tablename__ = "qc_codebook"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=200)
     kind: str = "provisional"  # provisional | cqr
     description: str = ""
@@ -142,25 +142,25 @@ class Codebook(TableModel, table=True):
 
 class Code(TableModel, table=True):
     __tablename__ = "qc_code"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     codebook_id: int = Field(foreign_key="qc_codebook.id", index=True, ondelete="CASCADE")
-    parent_id: Optional[int] = Field(default=None, foreign_key="qc_code.id", index=True)
+    parent_id: int | None = Field(default=None, foreign_key="qc_code.id", index=True)
     guid: str = Field(index=True, max_length=64)  # stable across versions and REFI exchange
     name: str = Field(max_length=300)
-    key: Optional[str] = None  # short key, e.g. "SV"
+    key: str | None = None  # short key, e.g. "SV"
     brief: str = ""
     definition: str = ""
     inclusion: str = ""
     exclusion: str = ""
     example: str = ""
-    color: Optional[str] = None  # "#rrggbb"
-    hotkey: Optional[str] = None
+    color: str | None = None  # "#rrggbb"
+    hotkey: str | None = None
     applicable: bool = True  # a CQR domain may be a pure grouping
     position: int = 0  # order among siblings
     status: str = "active"  # active | retired
-    merged_into_id: Optional[int] = Field(default=None, foreign_key="qc_code.id")
+    merged_into_id: int | None = Field(default=None, foreign_key="qc_code.id")
     created_version: int = 1
-    retired_version: Optional[int] = None
+    retired_version: int | None = None
 
 
 class CodebookVersion(TableModel, table=True):
@@ -168,7 +168,7 @@ class CodebookVersion(TableModel, table=True):
 
     __tablename__ = "qc_codebook_version"
     __table_args__ = (UniqueConstraint("codebook_id", "number"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     codebook_id: int = Field(foreign_key="qc_codebook.id", ondelete="CASCADE")
     number: int
     change: str = ""  # e.g. "load", "rename", "merge"
@@ -180,7 +180,7 @@ class CodebookVersion(TableModel, table=True):
 
 class Round(TableModel, table=True):
     __tablename__ = "qc_round"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     number: int = Field(unique=True)
     opened_by: str = ""
     opened_at: datetime = Field(default_factory=utcnow)
@@ -192,7 +192,7 @@ class RoundTranscript(TableModel, table=True):
 
     __tablename__ = "qc_round_transcript"
     __table_args__ = (UniqueConstraint("round", "transcript_id"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     round: int
     transcript_id: int = Field(foreign_key="qc_transcript.id", index=True, ondelete="CASCADE")
 
@@ -209,13 +209,13 @@ class Coding(TableModel, table=True):
         UniqueConstraint("segment_id", "code_id", "coder_id", "round"),
         Index("ix_qc_coding_coder_round", "coder_id", "round"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     segment_id: int = Field(foreign_key="qc_segment.id", ondelete="CASCADE")
     code_id: int = Field(foreign_key="qc_code.id", index=True)
     coder_id: int = Field(foreign_key="qc_coder.id")
     round: int = 1
-    quote_start: Optional[int] = None
-    quote_end: Optional[int] = None
+    quote_start: int | None = None
+    quote_end: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -227,7 +227,7 @@ class SegmentStatus(TableModel, table=True):
         UniqueConstraint("segment_id", "coder_id", "round"),
         Index("ix_qc_status_coder_round", "coder_id", "round"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     segment_id: int = Field(foreign_key="qc_segment.id", ondelete="CASCADE")
     coder_id: int = Field(foreign_key="qc_coder.id")
     round: int = 1
@@ -238,15 +238,15 @@ class Memo(TableModel, table=True):
     """Every kind of written note; ``kind`` says what it is attached to."""
 
     __tablename__ = "qc_memo"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     kind: str = "segment"
-    coder_id: Optional[int] = Field(default=None, foreign_key="qc_coder.id", index=True)
-    segment_id: Optional[int] = Field(default=None, foreign_key="qc_segment.id", index=True, ondelete="CASCADE")
-    code_id: Optional[int] = Field(default=None, foreign_key="qc_code.id", index=True)
-    case_id: Optional[int] = Field(default=None, foreign_key="qc_case.id", index=True)
-    transcript_id: Optional[int] = Field(default=None, foreign_key="qc_transcript.id", index=True)
+    coder_id: int | None = Field(default=None, foreign_key="qc_coder.id", index=True)
+    segment_id: int | None = Field(default=None, foreign_key="qc_segment.id", index=True, ondelete="CASCADE")
+    code_id: int | None = Field(default=None, foreign_key="qc_code.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="qc_case.id", index=True)
+    transcript_id: int | None = Field(default=None, foreign_key="qc_transcript.id", index=True)
     round: int = 1
-    label: Optional[str] = None  # pattern judgement, flag state, ...
+    label: str | None = None  # pattern judgement, flag state, ...
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -260,15 +260,15 @@ class ConsensusDecision(TableModel, table=True):
 
     __tablename__ = "qc_consensus"
     __table_args__ = (UniqueConstraint("segment_id", "code_id"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     segment_id: int = Field(foreign_key="qc_segment.id", ondelete="CASCADE")
     code_id: int = Field(foreign_key="qc_code.id", index=True)
     present: bool = True
     method: str = "manual"  # take:<coder> | union | intersection | manual | agreed | import
     round: int = 1
     decided_by: str = ""
-    quote_start: Optional[int] = None
-    quote_end: Optional[int] = None
+    quote_start: int | None = None
+    quote_end: int | None = None
     decided_at: datetime = Field(default_factory=utcnow)
 
 
@@ -276,9 +276,9 @@ class Exemplar(TableModel, table=True):
     """A quote the analyst picked for a matrix cell or table row."""
 
     __tablename__ = "qc_exemplar"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     code_id: int = Field(foreign_key="qc_code.id", index=True)
-    case_id: Optional[int] = Field(default=None, foreign_key="qc_case.id")
+    case_id: int | None = Field(default=None, foreign_key="qc_case.id")
     segment_id: int = Field(foreign_key="qc_segment.id", ondelete="CASCADE")
     start: int
     end: int
@@ -290,18 +290,33 @@ class AuditEvent(TableModel, table=True):
     """Append-only trail: who changed what, when, with the row before and after."""
 
     __tablename__ = "qc_audit"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
     actor: str = ""
     action: str = Field(index=True, max_length=100)  # e.g. "coding.apply"
     entity: str = ""  # table name
-    entity_id: Optional[int] = None
-    before: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
-    after: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    entity_id: int | None = None
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 ALL_TABLES = [
-    Meta, Case, CaseAttribute, Transcript, Speaker, Segment, Coder, Codebook, Code,
-    CodebookVersion, Round, RoundTranscript, Coding, SegmentStatus, Memo,
-    ConsensusDecision, Exemplar, AuditEvent,
+    Meta,
+    Case,
+    CaseAttribute,
+    Transcript,
+    Speaker,
+    Segment,
+    Coder,
+    Codebook,
+    Code,
+    CodebookVersion,
+    Round,
+    RoundTranscript,
+    Coding,
+    SegmentStatus,
+    Memo,
+    ConsensusDecision,
+    Exemplar,
+    AuditEvent,
 ]
