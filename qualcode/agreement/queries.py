@@ -9,19 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import col, select
-
 from ..codebook.lookup import get_codebook
 from ..codebook.queries import codebook_names_in
 from ..coding.blinding import find_coder
 from ..coding.queries import coder_names_in
+from ..coding.segments import transcripts_of
 from ..store.access import Access
 from ..store.enums import ANALYST_ROLES
-from ..store.models import Segment
 from .queue import QueueItem, disagreement_queue
 from .report import AgreementReport, agreement_report, rounds_in_use
-
-IN_LIST_LIMIT = 500  # ids per IN list: short enough for every engine
 
 
 @dataclass(frozen=True)
@@ -80,15 +76,7 @@ def reconciliation_queue(
         items = disagreement_queue(
             s, viewer, codebook=codebook, round=round, code=code, coders=coders, include_decided=True
         )
-        segment_ids = [item.segment_id for item in items]
-        transcript_of: dict[int, int] = {}
-        for start in range(0, len(segment_ids), IN_LIST_LIMIT):
-            chunk = segment_ids[start : start + IN_LIST_LIMIT]
-            for segment_id, transcript_id in s.exec(
-                select(Segment.id, Segment.transcript_id).where(col(Segment.id).in_(chunk))
-            ):
-                if segment_id is not None:
-                    transcript_of[segment_id] = transcript_id
+        transcript_of = transcripts_of(s, [item.segment_id for item in items])
     compared = (
         list(coders)
         if coders

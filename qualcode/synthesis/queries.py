@@ -16,9 +16,10 @@ from ..codebook.queries import codebook_names_in, default_codebook_in
 from ..coding.blinding import find_coder
 from ..coding.layers import CONSENSUS
 from ..coding.queries import coder_names_in
+from ..coding.segments import transcripts_of
 from ..store.access import Access
 from ..store.enums import MemoKind
-from ..store.models import ConsensusDecision, Memo, Segment
+from ..store.models import ConsensusDecision, Memo
 from .cqr import CqrTable, cqr_table
 from .evidence import segment_details
 from .matrix import MemoMatrix, memo_matrix
@@ -26,7 +27,6 @@ from .units import case_attribute_names, case_attribute_values, speaker_attribut
 
 # Case units every project has; each case attribute is one more.
 CASE_UNITS = ("transcript", "case", "speaker")
-IN_LIST_LIMIT = 500  # ids per IN list: short enough for every engine
 
 
 def _layers(session: Session) -> list[str]:
@@ -152,15 +152,7 @@ def evidence_rows(project: Access, segment_ids: list[int]) -> list[EvidenceRow]:
     """The segments, in transcript order (case, transcript, position)."""
     with project.read() as s:
         details = segment_details(s, segment_ids)
-        ids = [int(x) for x in details["segment_id"]]
-        transcript_of: dict[int, int] = {}
-        for start in range(0, len(ids), IN_LIST_LIMIT):
-            chunk = ids[start : start + IN_LIST_LIMIT]
-            for segment_id, transcript_id in s.exec(
-                select(Segment.id, Segment.transcript_id).where(col(Segment.id).in_(chunk))
-            ):
-                if segment_id is not None:
-                    transcript_of[segment_id] = transcript_id
+        transcript_of = transcripts_of(s, [int(x) for x in details["segment_id"]])
     return [
         EvidenceRow(
             int(r.segment_id),
