@@ -55,7 +55,9 @@ class Project:
         self.url = database_url(self.target)
         try:
             self.write_engine, self.read_engine = make_engines(self.target)
-            version = migrations.read_version(self.write_engine)
+            # Look through the reading engine: on SQLite its deferred BEGIN never queues behind a writer's
+            # lock, so opening (status, agreement, the workbench) does not wait for a long import.
+            version = migrations.read_version(self.read_engine)
         except QualcodeError:
             raise
         except Exception as exc:  # driver errors: unreachable server, not a database file
@@ -65,7 +67,7 @@ class Project:
                 raise ProjectError(f"{self.target}: empty database (create the project with `qualcode init`)")
             migrations.create_schema(self.write_engine)
         else:
-            migrations.upgrade(self.write_engine, allow=upgrade)
+            migrations.upgrade(self.write_engine, allow=upgrade, found=version)  # the write lock only to upgrade
         try:
             self.user = user  # checked: a coder bound to a login is claimed only from it
         except QualcodeError:

@@ -136,9 +136,14 @@ def _refuse_newer(version: int) -> None:
         )
 
 
-def upgrade(engine: Engine, *, allow: bool = True) -> int:
-    """Bring an existing project to ``SCHEMA_VERSION``; returns the version found."""
-    found = read_version(engine)
+def upgrade(engine: Engine, *, allow: bool = True, found: int | None = None) -> int:
+    """Bring an existing project to ``SCHEMA_VERSION``; returns the version found.
+
+    ``found`` is the version a caller already read (through its reading engine); the write
+    engine is touched only when an upgrade is due, and then the version is read again under its lock.
+    """
+    if found is None:
+        found = read_version(engine)
     if found is None:
         raise ProjectError("empty database: create the project with `qualcode init`")
     _refuse_newer(found)
