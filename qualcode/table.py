@@ -2,11 +2,46 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+
+# A spreadsheet reads a cell starting with one of these as a formula (CSV injection): = + - @, and tab or
+# carriage return, which some programs drop before looking at the next character.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_TEXT_MARK = "'"
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# Text that needs the mark: a formula start after any quote marks already there, so that text
+# which itself began with a quote mark reads back unchanged (see ``unmark_csv_cell``).
+_NEEDS_MARK = re.compile(r"'*[=+\-@\t\r]")
+
+
+def starts_formula(value: object) -> bool:
+    """Would a spreadsheet take this value for a formula? Only text can: a number (``-3``, or text
+    that is just a number such as ``"-3"``) is a number to every spreadsheet, never a formula."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value.strip())
+
+
+def safe_csv_cell(value: Any) -> Any:
+    """``value`` as a CSV writer should write it: text a spreadsheet would run as a formula gets a
+    leading ``'`` (the usual CSV-injection advice), so Excel and LibreOffice show it as text.
+    Text that already starts with quote marks before a formula start gets one more, so that
+    :func:`unmark_csv_cell` gives back exactly what was written. Anything else is returned as it is."""
+    if not isinstance(value, str) or not _NEEDS_MARK.match(value):
+        return value
+    if starts_formula(value.lstrip(CSV_TEXT_MARK)):
+        return CSV_TEXT_MARK + value
+    return value
+
+
+def unmark_csv_cell(text: str) -> str:
+    """The value :func:`safe_csv_cell` was given: readers of our own CSV exports call it on each cell."""
+    if text.startswith(CSV_TEXT_MARK) and starts_formula(text.lstrip(CSV_TEXT_MARK)):
+        return text[len(CSV_TEXT_MARK) :]
+    return text
 
 
 @dataclass

@@ -11,11 +11,14 @@ import re
 from datetime import UTC, datetime
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
+from ..table import starts_formula
 from .cells import DEFAULT_FLOAT_SPEC, PreparedTable, is_number
 
 MAX_COLUMN_WIDTH = 60
@@ -47,6 +50,16 @@ def _excel_value(value: object) -> object:
     return value
 
 
+def put(sheet: Worksheet, row: int, column: int, value: object) -> Cell:
+    """Set one cell; text that would start a formula is stored as text, shown with Excel's quote
+    prefix, so Excel displays it and never evaluates it (editing the cell keeps it text too)."""
+    cell = sheet.cell(row, column, _excel_value(value))
+    if starts_formula(value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
 def render_xlsx(prepared: PreparedTable) -> bytes:
     table = prepared.table
     workbook = Workbook()
@@ -55,16 +68,16 @@ def render_xlsx(prepared: PreparedTable) -> bytes:
 
     row = 1
     if table.title:
-        sheet.cell(row, 1, table.title).font = Font(bold=True)
+        put(sheet, row, 1, table.title).font = Font(bold=True)
         row += 1
     if table.caption:
-        sheet.cell(row, 1, table.caption).font = Font(italic=True)
+        put(sheet, row, 1, table.caption).font = Font(italic=True)
         row += 1
     if row > 1:
         row += 1  # a blank line between the words and the table
     header_row = row
     for j, name in enumerate(prepared.columns, start=1):
-        cell = sheet.cell(header_row, j, name)
+        cell = put(sheet, header_row, j, name)
         cell.font = Font(bold=True)
         cell.border = Border(top=_RULE, bottom=_RULE)
         cell.alignment = Alignment(horizontal="right" if prepared.numeric[j - 1] else "left")
@@ -73,7 +86,7 @@ def render_xlsx(prepared: PreparedTable) -> bytes:
     for i, (values, texts) in enumerate(zip(prepared.values, prepared.texts)):
         row = header_row + 1 + i
         for j, (value, text) in enumerate(zip(values, texts)):
-            cell = sheet.cell(row, j + 1, _excel_value(value))
+            cell = put(sheet, row, j + 1, value)
             if is_number(value):
                 spec = prepared.format_for(j, value) or (DEFAULT_FLOAT_SPEC if isinstance(value, float) else None)
                 number_format = excel_number_format(spec)

@@ -7,15 +7,17 @@ import io
 import json
 from datetime import date, datetime
 
+from ..table import safe_csv_cell
 from .cells import PreparedTable, machine_text
 
 
 def render_csv(prepared: PreparedTable) -> str:
+    """Text that a spreadsheet would run as a formula is marked as text (see ``safe_csv_cell``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(prepared.columns)
+    writer.writerow([safe_csv_cell(name) for name in prepared.columns])
     for row in prepared.values:
-        writer.writerow([machine_text(v) for v in row])
+        writer.writerow([safe_csv_cell(v) if isinstance(v, str) else machine_text(v) for v in row])
     return buffer.getvalue()
 
 
