@@ -18,6 +18,17 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 # which itself began with a quote mark reads back unchanged (see ``unmark_csv_cell``).
 _NEEDS_MARK = re.compile(r"'*[=+\-@\t\r]")
 
+# C0 controls but tab and newline, DEL, and the C1 controls (CSI, OSC, ... as single characters).
+_TERMINAL_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_text(text: str) -> str:
+    """``text`` safe to print on a terminal: every control character but newline and tab is shown
+    as ``\\xNN``, so an escape sequence in a transcript or a code name (ESC [, ESC ], CSI, OSC ...)
+    is printed as the characters it is made of and never moves the cursor, recolours, retitles
+    or rewrites the terminal."""
+    return _TERMINAL_CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
 
 def starts_formula(value: object) -> bool:
     """Would a spreadsheet take this value for a formula? Only text can: a number (``-3``, or text

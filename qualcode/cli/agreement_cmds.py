@@ -20,6 +20,7 @@ from .common import (
     pass_project,
     project_option,
     round_option,
+    say,
 )
 
 if TYPE_CHECKING:
@@ -202,7 +203,7 @@ def reconcile_decide(project_target, viewer, segment, codes, take, method, prese
                 present=None if present is None else present == "yes",
                 round=round_,
             )
-            click.echo(f"{segment}: code {code_id} {'present' if row.present else 'absent'} ({row.method})", err=True)
+            say(f"{segment}: code {code_id} {'present' if row.present else 'absent'} ({row.method})", err=True)
 
 
 @reconcile_group.command("accept-agreed")
@@ -233,7 +234,7 @@ def reconcile_memo(project: Project, segment, text, code, codebook) -> None:
         seg = _segment(s, segment)
         code_id = _resolver(s, codebook).resolve(code).id if code else None
         reconciliation_memo(s, project.user or "", seg.id, text, code_id)
-    click.echo(f"memo added to {segment}", err=True)
+    say(f"memo added to {segment}", err=True)
 
 
 @reconcile_group.command("flag")
@@ -254,7 +255,7 @@ def reconcile_flag(project: Project, code, text, segment, codebook) -> None:
         resolved = _resolver(s, codebook).resolve(code)
         seg_id = _segment(s, segment).id if segment else None
         flag_for_revision(s, project.user or "", resolved.id, text, seg_id)
-    click.echo(f"flagged {code} for revision", err=True)
+    say(f"flagged {code} for revision", err=True)
 
 
 @reconcile_group.command("round2")

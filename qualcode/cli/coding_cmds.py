@@ -19,6 +19,7 @@ from .common import (
     project_option,
     root_default,
     round_option,
+    say,
 )
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ def codings_import(project: Project, file: str, consensus: bool, codebook: str |
 
     with project.transaction() as s:
         n = import_codings(s, file, project.user or "", consensus=consensus, codebook=codebook)
-    click.echo(f"imported {n} {'consensus decisions' if consensus else 'codings'} from {file}", err=True)
+    say(f"imported {n} {'consensus decisions' if consensus else 'codings'} from {file}", err=True)
 
 
 @codings_group.command("export")

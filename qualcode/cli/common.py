@@ -192,6 +192,14 @@ def emit(table: Table, fmt: str, out: str | None, *, json_data: Any = None) -> N
         click.echo(data, nl=False)
 
 
+def say(message: str, *, err: bool = False) -> None:
+    """Print one message that holds user text (a code, a title, a segment's words): control
+    characters in it are shown escaped (``terminal_text``), never sent to the terminal."""
+    from ..table import terminal_text
+
+    click.echo(terminal_text(message), err=err)
+
+
 # click's own ways of ending a command (usage errors, --help, aborts) pass through as they are.
 _CLICK_ENDINGS = (click.ClickException, click.exceptions.Exit, click.Abort)
 
@@ -213,7 +221,7 @@ class QualcodeGroup(click.Group):
         try:
             return super().invoke(ctx)
         except QualcodeError as exc:
-            click.echo(f"error: {exc}", err=True)
+            say(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except _CLICK_ENDINGS:
             raise

@@ -19,6 +19,7 @@ from .common import (
     output_options,
     pass_project,
     project_option,
+    say,
 )
 
 if TYPE_CHECKING:
@@ -240,7 +241,7 @@ def matrix_memo(project: Project, codebook, code, case, text) -> None:
     with project.transaction() as s:
         row, site = _code(s, codebook, code), find_case(s, case)
         memo = set_cell_memo(s, project.user, row.id, site.id, _text_argument(text))
-    click.echo(f"{'wrote' if memo else 'deleted'} memo on {row.name} x {site.name}")
+    say(f"{'wrote' if memo else 'deleted'} memo on {row.name} x {site.name}")
 
 
 @matrix_group.command("pattern")
@@ -255,7 +256,7 @@ def matrix_pattern(project: Project, codebook, code, label, note) -> None:
     with project.transaction() as s:
         row = _code(s, codebook, code)
         memo = set_pattern(s, project.user, row.id, None if label == "none" else label, _text_argument(note))
-    click.echo(f"{'judged' if memo else 'cleared'} {row.name}: {label}")
+    say(f"{'judged' if memo else 'cleared'} {row.name}: {label}")
 
 
 @matrix_group.command("exemplar")
@@ -277,7 +278,7 @@ def matrix_exemplar(project: Project, codebook, code, segment, start, end, remov
             row = _code(s, codebook, code)
             exemplar = add_exemplar(s, project.user, row.id, find_segment(s, segment).id, start, end)
             message = f"added exemplar {exemplar.id} for {row.name}"
-    click.echo(message)
+    say(message)
 
 
 @click.command("frequencies")
