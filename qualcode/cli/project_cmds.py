@@ -21,6 +21,7 @@ from .common import (
     output_options,
     pass_project,
     project_option,
+    say,
     verify_viewer,
 )
 
@@ -276,7 +277,7 @@ def transcripts_show(
     with project.read() as s:
         content = transcript_content(s, transcript, case)
     if as_text:
-        click.echo(content.text)
+        say(content.text)
         return
     rows = [
         [seg.position, seg.speaker, seg.role, seg.start, seg.end, seg.time_start, seg.text] for seg in content.segments
