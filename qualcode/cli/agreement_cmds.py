@@ -21,6 +21,9 @@ from .common import (
     project_option,
     round_option,
     say,
+    segment_ref,
+    stored_number,
+    stored_offset,
 )
 
 if TYPE_CHECKING:
@@ -36,7 +39,14 @@ coders_option = click.option(
 
 
 def _names(text: str | None) -> list[str] | None:
-    return [n.strip() for n in text.split(",") if n.strip()] if text else None
+    """The coders ``--coders A,B`` names, each once: a coder cannot be compared with herself."""
+    if not text:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise QualcodeError(f"--coders names {', '.join(repeated)} twice: a coder cannot be compared with herself")
+    return names
 
 
 def _segment(session: Session, ref: str):
@@ -75,7 +85,7 @@ def _resolver(session: Session, codebook: str | None):
 @click.option(
     "--resamples", type=click.IntRange(50), default=1000, show_default=True, help="Bootstrap resamples for --ci."
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed for --ci.")
+@click.option("--seed", type=stored_offset, default=0, show_default=True, help="Bootstrap seed for --ci.")
 @output_options(FORMATS_REPORT)
 def agreement_cmd(project: Project, coders, by, round_, level, codebook, ci, resamples, seed, fmt, out) -> None:
     """Intercoder agreement: pooled kappa, Cohen, Fleiss, Gwet's AC1 and Krippendorff's alpha per code."""
@@ -154,7 +164,7 @@ def reconcile_queue(project: Project, coders, round_, codebook, code, include_de
 @reconcile_group.command("decide")
 @project_option
 @as_option
-@click.argument("segment")
+@click.argument("segment", type=segment_ref)
 @click.option(
     "--code",
     "codes",
@@ -213,16 +223,15 @@ def reconcile_decide(project_target, viewer, segment, codes, take, method, prese
 @codebook_option
 def reconcile_accept_agreed(project: Project, coders, round_, codebook) -> None:
     """Put every code all compared coders applied (on segments they all finished) into the consensus."""
-    from ..agreement.decisions import accept_agreed
+    from ..agreement.decisions import accept_agreed_in_chunks
 
-    with project.transaction() as s:
-        n = accept_agreed(s, project.user or "", codebook=codebook, coders=_names(coders), round=round_)
+    n = accept_agreed_in_chunks(project, project.user or "", codebook=codebook, coders=_names(coders), round=round_)
     click.echo(f"accepted {n} agreed codings into the consensus", err=True)
 
 
 @reconcile_group.command("memo")
 @pass_project
-@click.argument("segment")
+@click.argument("segment", type=segment_ref)
 @click.argument("text")
 @click.option("--code", metavar="CODE", help="The code the memo is about.")
 @codebook_option
@@ -243,6 +252,7 @@ def reconcile_memo(project: Project, segment, text, code, codebook) -> None:
 @click.argument("text")
 @click.option(
     "--segment",
+    type=segment_ref,
     metavar="SEGMENT",
     help="The segment that shows the problem (#ID, TRANSCRIPT:POSITION or CASE/TRANSCRIPT:POSITION).",
 )
@@ -261,7 +271,7 @@ def reconcile_flag(project: Project, code, text, segment, codebook) -> None:
 @reconcile_group.command("round2")
 @pass_project
 @click.argument("transcripts", nargs=-1, required=True)
-@click.option("--round", "round_", type=int, help="Round number (default: the next one).")
+@click.option("--round", "round_", type=stored_number, help="Round number (default: the next one).")
 @click.option("--note", default="", help="Why the transcripts go back to coding.")
 def reconcile_round2(project: Project, transcripts, round_, note) -> None:
     """Send TRANSCRIPTS (TITLE, or CASE/TITLE where titles repeat) to another round of blind coding."""

@@ -20,6 +20,7 @@ from .common import (
     root_default,
     round_option,
     say,
+    stored_number,
 )
 
 if TYPE_CHECKING:
@@ -128,7 +129,9 @@ def rounds_list(project: Project, fmt: str, out: str | None) -> None:
 @pass_project
 @click.argument("transcripts", nargs=-1, required=True, metavar="TRANSCRIPT...")
 @click.option("--note", default="", help="Why these transcripts are recoded (shown in `rounds list`).")
-@click.option("--round", "number", type=int, help="Round number (default: one past the transcripts' current round).")
+@click.option(
+    "--round", "number", type=stored_number, help="Round number (default: one past the transcripts' current round)."
+)
 def rounds_open(project: Project, transcripts: tuple[str, ...], note: str, number: int | None) -> None:
     """Lead: send TRANSCRIPT... (titles or CASE/TITLE) to a new round; coders recode them blind."""
     from ..coding.rounds import open_round
@@ -173,11 +176,13 @@ def codings_import(project: Project, file: str, consensus: bool, codebook: str |
 def codings_export(project: Project, layer: str | None, round_: int | None, out: str | None) -> None:
     """Export codings as CSV in the import format (blinding applies)."""
     from ..coding.exchange import export_codings
+    from ..export.writers import output_path
 
+    path = output_path(out) if out else None  # a missing folder is refused before any work
     with project.read() as s:
         text = export_codings(s, project.user, layer=layer, round=round_)
-    if out:
-        with open(out, "w", encoding="utf-8", newline="") as fh:
+    if path:
+        with open(path, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
         click.echo(f"wrote {out}", err=True)
     else:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import functools
 import importlib
-import json
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -108,12 +106,74 @@ def pass_project(f: Callable | None = None, *, with_as: bool = True) -> Callable
     return deco(f) if f is not None else deco
 
 
+# The widest integer a project stores (SQLite INTEGER, PostgreSQL BIGINT): a number typed beyond
+# it can name nothing, and the database would refuse it with an overflow rather than an answer.
+STORED_INT_MAX = 2**63 - 1
+
+
+def _parameter_name(param: click.Parameter | None, fallback: str) -> str:
+    if isinstance(param, click.Option) and param.opts:
+        return param.opts[0]
+    return param.human_readable_name if param is not None else fallback
+
+
+def check_stored_int(number: int, name: str, minimum: int = 1) -> int:
+    """``number`` if a project could hold it (``minimum`` .. 2^63-1), else one line naming ``name``, exit 2."""
+    if number < minimum:
+        raise QualcodeError(f"{name} {number}: must be {minimum} or more")
+    if number > STORED_INT_MAX:
+        raise QualcodeError(f"{name} {number}: too large (at most {STORED_INT_MAX})")
+    return number
+
+
+class StoredInt(click.ParamType):
+    """An integer option a project stores or looks up (a round, an id, an offset): click's INTEGER,
+    but a number out of range (``minimum`` .. 2^63-1) is one line and exit 2 rather than an overflow."""
+
+    name = "integer"  # the metavar INTEGER, as with type=int
+
+    def __init__(self, minimum: int = 1):
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        number = click.INT.convert(value, param, ctx)
+        return check_stored_int(number, _parameter_name(param, "number"), self.minimum)
+
+
+class StoredRef(click.ParamType):
+    """A reference typed as text that may hold a stored number: a transcript (an id or a title) or,
+    with ``positions``, a segment (``#ID``, a bare id, ``TITLE:POSITION``). The text is passed on as
+    it is; only a number in it that no project could hold is refused (one line, exit 2)."""
+
+    name = "text"
+
+    def __init__(self, positions: bool = False):
+        self.positions = positions
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        stripped = text.strip()
+        number = stripped[1:] if self.positions and stripped.startswith("#") else stripped
+        if self.positions and not number.isdigit():
+            number = stripped.rpartition(":")[2].strip()  # TITLE:POSITION
+        if number.isascii() and number.isdigit() and int(number) > STORED_INT_MAX:
+            name = _parameter_name(param, "reference")
+            what = "an id or position" if self.positions else "an id"
+            raise QualcodeError(f"{name} {text!r}: {number} is too large to be {what} (at most 2^63-1)")
+        return text
+
+
+stored_number = StoredInt()  # a round, an id: 1 or more
+stored_offset = StoredInt(minimum=0)  # a character offset, a seed: 0 or more
+transcript_ref = StoredRef()
+segment_ref = StoredRef(positions=True)
+
 # Options several command groups share.
 codebook_option = click.option("--codebook", "codebook", metavar="NAME", help="Codebook (default: the active one).")
 round_option = click.option(
     "--round",
     "round_",
-    type=int,
+    type=stored_number,
     help="Use this round only (default: per transcript, the latest round every compared coder worked in).",
 )
 
@@ -148,6 +208,15 @@ def verify_viewer(target: str | None, viewer: str | None) -> None:
         check_identity(s, viewer)
 
 
+def _checked_out(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--out`` into a folder that does not exist is refused as the command starts, before any work."""
+    if value:
+        from ..export.writers import output_path
+
+        output_path(value)
+    return value
+
+
 def output_options(formats: tuple[str, ...] = FORMATS_LIST) -> Callable:
     """``--format/-f`` as ``fmt`` and ``--out/-o FILE`` as ``out``."""
 
@@ -157,6 +226,7 @@ def output_options(formats: tuple[str, ...] = FORMATS_LIST) -> Callable:
             "-o",
             "out",
             type=click.Path(dir_okay=False, writable=True),
+            callback=_checked_out,
             help="Write to FILE instead of the terminal.",
         )(f)
         return click.option(
@@ -173,13 +243,15 @@ def output_options(formats: tuple[str, ...] = FORMATS_LIST) -> Callable:
 
 
 def emit(table: Table, fmt: str, out: str | None, *, json_data: Any = None) -> None:
-    """Write ``table`` (or ``json_data`` for --format json) to ``out`` or stdout."""
-    from ..export.writers import render, write
+    """Write ``table`` (or ``json_data`` for --format json) to ``out`` or stdout. JSON holds no
+    Infinity or NaN (they are null); ``out`` in a folder that does not exist is one line, exit 2."""
+    from ..export.machine import json_text
+    from ..export.writers import output_path, render, write
 
     if fmt == "json" and json_data is not None:
-        data: str | bytes = json.dumps(json_data, indent=2, default=str, ensure_ascii=False) + "\n"
+        data: str | bytes = json_text(json_data, default=str)
         if out:
-            Path(out).write_text(data, encoding="utf-8")
+            output_path(out).write_text(data, encoding="utf-8")
     elif out:
         write(table, out, fmt)
     elif fmt in BINARY_FORMATS:

@@ -22,6 +22,7 @@ from .common import (
     pass_project,
     project_option,
     say,
+    transcript_ref,
     verify_viewer,
 )
 
@@ -263,7 +264,7 @@ def transcripts_list(project: Project, case: str | None, fmt: str, out: str | No
 
 
 @transcripts_group.command("show")
-@click.argument("transcript")
+@click.argument("transcript", type=transcript_ref)
 @case_filter_option
 @click.option("--text", "as_text", is_flag=True, help="Print the stored text as it reads instead of the segments.")
 @output_options()
@@ -292,7 +293,9 @@ def speakers_group() -> None:
 
 
 @speakers_group.command("list")
-@click.option("--transcript", "transcript", metavar="ID_OR_TITLE", help="Only this transcript's speakers.")
+@click.option(
+    "--transcript", "transcript", type=transcript_ref, metavar="ID_OR_TITLE", help="Only this transcript's speakers."
+)
 @output_options()
 @pass_project(with_as=False)
 def speakers_list(project: Project, transcript: str | None, fmt: str, out: str | None) -> None:
@@ -306,7 +309,7 @@ def speakers_list(project: Project, transcript: str | None, fmt: str, out: str |
 
 
 @speakers_group.command("set")
-@click.argument("transcript")
+@click.argument("transcript", type=transcript_ref)
 @click.argument("label")
 @click.option("--role", type=CoreChoice(MODELS, "SPEAKER_ROLES"), help="The speaker's role.")
 @click.option("--pseudonym", metavar="NAME", help="A pseudonym to show instead of the label (empty to clear).")

@@ -20,6 +20,9 @@ from .common import (
     pass_project,
     project_option,
     say,
+    segment_ref,
+    stored_number,
+    stored_offset,
 )
 
 if TYPE_CHECKING:
@@ -262,10 +265,12 @@ def matrix_pattern(project: Project, codebook, code, label, note) -> None:
 @matrix_group.command("exemplar")
 @writer_options
 @click.argument("code")
-@click.argument("segment")
-@click.option("--start", type=int, help="Quote start (transcript offset; default: the segment's start).")
-@click.option("--end", type=int, help="Quote end, exclusive (default: the segment's end).")
-@click.option("--remove", "remove_id", type=int, metavar="ID", help="Remove exemplar ID instead (SEGMENT is ignored).")
+@click.argument("segment", type=segment_ref)
+@click.option("--start", type=stored_offset, help="Quote start (transcript offset; default: the segment's start).")
+@click.option("--end", type=stored_offset, help="Quote end, exclusive (default: the segment's end).")
+@click.option(
+    "--remove", "remove_id", type=stored_number, metavar="ID", help="Remove exemplar ID instead (SEGMENT is ignored)."
+)
 def matrix_exemplar(project: Project, codebook, code, segment, start, end, remove_id) -> None:
     """Pick SEGMENT (an id or TRANSCRIPT:POSITION) as an exemplar quote of CODE in its case."""
     from ..synthesis.annotations import add_exemplar, find_segment, remove_exemplar
@@ -348,7 +353,7 @@ def plot_heatmap(project_target, viewer, codebook, layer, case_unit, out) -> Non
 @project_option
 @as_option
 @codebook_option
-@click.option("--round", "round_", type=int, help="Only this round.")
+@click.option("--round", "round_", type=stored_number, help="Only this round.")
 @plot_out_option
 def plot_agreement(project_target, viewer, codebook, round_, out) -> None:
     """Per-code Cohen's kappa bars (mean over coder pairs), with Landis & Koch bands."""

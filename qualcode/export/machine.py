@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from ..table import safe_csv_cell
 from .cells import PreparedTable, machine_text
@@ -27,6 +30,22 @@ def _json_default(value: object) -> str:
     return str(value)
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with every infinite or NaN float (in dicts, lists and tuples) as ``None``: JSON has no
+    Infinity or NaN (Python would write them, and most JSON readers then refuse the file), so they are null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def json_text(data: Any, default: Callable[[Any], Any] = _json_default) -> str:
+    """``data`` as the JSON every command writes: indented, UTF-8 as it is, non-finite numbers as null."""
+    return json.dumps(json_safe(data), indent=2, ensure_ascii=False, allow_nan=False, default=default) + "\n"
+
+
 def render_json(prepared: PreparedTable) -> str:
-    records = [dict(zip(prepared.columns, row)) for row in prepared.values]
-    return json.dumps(records, indent=2, ensure_ascii=False, default=_json_default) + "\n"
+    return json_text([dict(zip(prepared.columns, row)) for row in prepared.values])

@@ -26,10 +26,13 @@ LABEL_WRAP = 28
 
 
 def plot_format(path: str | Path) -> str:
-    """``png`` or ``svg`` from the path's suffix; anything else is a user error."""
+    """``png`` or ``svg`` from the path's suffix; anything else, or a missing folder, is a user error."""
+    from .writers import output_path
+
     suffix = Path(path).suffix.lower()
     if suffix not in PLOT_FORMATS:
         raise QualcodeError(f"{path}: plots are written as .png or .svg, not {suffix or 'a file without suffix'}")
+    output_path(path)  # the folder must exist: checked before any work, like the suffix
     return PLOT_FORMATS[suffix]
 
 

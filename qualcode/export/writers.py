@@ -66,9 +66,19 @@ def format_for_path(path: str | Path) -> str:
     return FORMAT_BY_SUFFIX[suffix]
 
 
+def output_path(path: str | Path) -> Path:
+    """``path`` as a file to write, checked first: a folder that does not exist is one line naming it."""
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        problem = "is not a folder" if folder.exists() else "does not exist (create it first)"
+        raise QualcodeError(f"{path}: cannot write there: the folder {folder} {problem}")
+    return path
+
+
 def write(table: Table, path: str | Path, fmt: str | None = None, formats: Formats | None = None) -> Path:
     """Render ``table`` to ``path`` (format from ``fmt`` or the suffix); nothing is written on error."""
-    path = Path(path)
+    path = output_path(path)
     data = render(table, fmt or format_for_path(path), formats)
     if isinstance(data, bytes):
         path.write_bytes(data)
