@@ -12,10 +12,12 @@ from sqlmodel import Session, col, select
 
 from ..codebook.lookup import get_codebook
 from ..coding.blinding import find_coder, require_lead
+from ..coding.bulk import NewDecision, write_decisions, write_in_chunks
 from ..coding.consensus import write_decision
 from ..coding.layers import Layer
 from ..errors import QualcodeError
 from ..store import audit
+from ..store.access import Access
 from ..store.ids import require_id
 from ..store.models import Code, Coding, ConsensusDecision, Memo, Segment, SegmentStatus, Transcript
 from .data import coder_rows, load, round_that_counts
@@ -147,21 +149,44 @@ def accept_agreed(
     Agreement on absence needs no row (the layer is the present rows). Existing decisions
     other than "agreed" are left alone. Returns how many rows were written.
     """
+    return write_decisions(session, actor, agreed_decisions(session, actor, codebook, coders, round), keep=_keep)
+
+
+def accept_agreed_in_chunks(
+    access: Access,
+    actor: str,
+    *,
+    codebook: str | None = None,
+    coders: list[str] | None = None,
+    round: int | None = None,
+) -> int:
+    """``accept_agreed`` for a project: the agreed codes are found by reading (no lock), then written
+    in short transactions of ``CHUNK_ROWS`` decisions, each checking under its lock which decisions
+    it may not overwrite. A run stopped midway is completed by running it again."""
+    with access.read() as session:
+        wanted = agreed_decisions(session, actor, codebook, coders, round)
+    return write_in_chunks(access, wanted, lambda s, part: write_decisions(s, actor, part, keep=_keep))
+
+
+def _keep(stored: ConsensusDecision) -> bool:
+    """A stored decision ``accept_agreed`` leaves alone: any but an "agreed" absence."""
+    return stored.method != "agreed" or stored.present
+
+
+def agreed_decisions(
+    session: Session, actor: str, codebook: str | None, coders: list[str] | None, round: int | None
+) -> list[NewDecision]:
+    """The "agreed" decisions for every (segment, code) all compared coders finished and applied."""
     require_lead(session, actor, "accepting agreed codes")
     cb = get_codebook(session, codebook)
     data = load(session, cb, coders, round, "code")
     all_done = np.all(data.done, axis=0)  # not data.done.all(): numpy types that as maybe a scalar
     agreed = data.present.all(axis=0) & all_done[:, None]
     units, columns = np.nonzero(agreed)
-    existing = {(d.segment_id, d.code_id): d for d in session.exec(select(ConsensusDecision))}
-    written = 0
-    for u, k in zip(units.tolist(), columns.tolist()):
-        key = (int(data.segment_ids[u]), require_id(data.codes[k]))
-        if key in existing and (existing[key].method != "agreed" or existing[key].present):
-            continue
-        write_decision(session, actor, key[0], key[1], True, "agreed", round or 1)
-        written += 1
-    return written
+    return [
+        NewDecision(int(data.segment_ids[u]), require_id(data.codes[k]), True, "agreed", round or 1)
+        for u, k in zip(units.tolist(), columns.tolist())
+    ]
 
 
 # -- memos and flags (rounds: qualcode.coding.rounds.open_round) ----------------------------------

@@ -159,10 +159,9 @@ def codings_import(project: Project, file: str, consensus: bool, codebook: str |
 
     A coder imports only their own rows (--as NAME); the lead imports anyone's.
     """
-    from ..coding.exchange import import_codings
+    from ..coding.exchange import import_codings_in_chunks
 
-    with project.transaction() as s:
-        n = import_codings(s, file, project.user or "", consensus=consensus, codebook=codebook)
+    n = import_codings_in_chunks(project, file, project.user or "", consensus=consensus, codebook=codebook)
     say(f"imported {n} {'consensus decisions' if consensus else 'codings'} from {file}", err=True)
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -22,11 +24,19 @@ from sqlmodel import Session, col, select
 from ..codebook.lookup import CodeResolver, get_codebook
 from ..decoding import read_text
 from ..errors import BlindingError, InputError, QualcodeError, located
-from ..store import audit
+from ..store.access import Access
 from ..store.ids import require_id, wide_select
-from ..store.models import Case, Code, Coder, Coding, Segment, SegmentStatus, Transcript
+from ..store.models import Case, Code, Coder, Coding, Segment, Transcript
 from .blinding import find_coder, require_lead, require_reader, visible_coder_ids
-from .consensus import write_decision
+from .bulk import (
+    NewCoding,
+    NewDecision,
+    chunks,
+    insert_codings,
+    mark_transcripts_done,
+    write_decisions,
+    write_in_chunks,
+)
 from .layers import CONSENSUS, layer_codings
 
 REQUIRED = ("transcript", "segment", "coder", "code")
@@ -44,16 +54,66 @@ def _int(value: str, what: str) -> int:
 def import_codings(
     session: Session, path: str | Path, actor: str, *, consensus: bool = False, codebook: str | None = None
 ) -> int:
-    """Import a codings CSV (as ``actor``); with ``consensus`` the rows become consensus decisions.
+    """Import a codings CSV (as ``actor``) in ``session``'s transaction; with ``consensus`` the rows
+    become consensus decisions.
 
     Returns the number of rows written. Raises ``InputError`` listing every bad row.
     """
+    plan = plan_import(session, path, actor, consensus=consensus, codebook=codebook)
+    written = _write_planned(session, actor, plan.rows, consensus)
+    mark_transcripts_done(session, plan.finished)
+    return written
+
+
+def import_codings_in_chunks(
+    access: Access, path: str | Path, actor: str, *, consensus: bool = False, codebook: str | None = None
+) -> int:
+    """``import_codings`` for a project: every row is checked first (reading, no lock), then the rows
+    are written in short transactions of ``CHUNK_ROWS`` so coders' keys never wait for the whole file.
+
+    Not one transaction: a run stopped midway (a kill, a full disk) leaves the chunks written so far,
+    and running the same import again writes the rest (stored codings are skipped; decisions are set
+    to the same values again). Nothing is written when any row is bad.
+    """
+    with access.read() as session:
+        plan = plan_import(session, path, actor, consensus=consensus, codebook=codebook)
+    written = write_in_chunks(access, plan.rows, lambda s, part: _write_planned(s, actor, part, consensus))
+    finished = sorted(plan.finished)
+    for part in chunks(finished, 20):
+        with access.transaction() as session:
+            mark_transcripts_done(session, part)
+    return written
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRow:
+    """One checked row of a codings file, as ids (``coder_id`` None: a consensus row)."""
+
+    segment_id: int
+    transcript_id: int
+    coder_id: int | None
+    code_id: int
+    round: int
+    quote_start: int | None
+    quote_end: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPlan:
+    rows: list[PlannedRow]
+    finished: set[tuple[int, int, int]]  # (transcript id, coder id, round) whose segments the import marks done
+
+
+def plan_import(
+    session: Session, path: str | Path, actor: str, *, consensus: bool = False, codebook: str | None = None
+) -> ImportPlan:
+    """Check every row of a codings CSV; nothing is written. Raises ``InputError`` listing every bad row."""
     path = Path(path)
     if consensus:
         require_lead(session, actor or None, "importing consensus codings")
     importer = _importer(session, actor)
     try:
-        return _import_rows(session, path, read_text(path), actor, importer, consensus, codebook)
+        return _check_rows(session, path, read_text(path), importer, consensus, codebook)
     except csv.Error as exc:
         raise InputError(located(path, f"not a readable CSV file ({exc})")) from None
 
@@ -67,9 +127,9 @@ def _importer(session: Session, actor: str) -> Coder:
     return find_coder(session, actor)
 
 
-def _import_rows(
-    session: Session, path: Path, text: str, actor: str, importer: Coder, consensus: bool, codebook: str | None
-) -> int:
+def _check_rows(
+    session: Session, path: Path, text: str, importer: Coder, consensus: bool, codebook: str | None
+) -> ImportPlan:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
@@ -82,9 +142,11 @@ def _import_rows(
     for t in session.exec(select(Transcript)):
         titles.setdefault(t.title.casefold(), []).append(t)
     coders = {c.name: c for c in session.exec(select(Coder))}
-    segments: dict[tuple[int, int], Segment] = {}
+    # Each transcript's segments, loaded once when a row first names it: {position: (id, start, end)}.
+    segments: dict[int, dict[int, tuple[int, int, int]]] = {}
     errors: list[str] = []
-    rows = []
+    rows: list[PlannedRow] = []
+    finished: set[tuple[int, int, int]] = set()
     for line, raw in enumerate(reader, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         try:
@@ -100,15 +162,21 @@ def _import_rows(
                 hint = " (add a case column)" if len(found) > 1 else ""
                 raise QualcodeError(f"{'ambiguous' if found else 'unknown'} transcript {row['transcript']!r}{hint}")
             transcript = found[0]
+            transcript_id = require_id(transcript)
             position = _int(row["segment"], "segment")
-            key = (require_id(transcript), position)
-            if key not in segments:
-                seg = session.exec(
-                    select(Segment).where(Segment.transcript_id == transcript.id, Segment.position == position)
-                ).first()
-                if seg is None:
-                    raise QualcodeError(f"segment {position} is out of range for {transcript.title!r}")
-                segments[key] = seg
+            if transcript_id not in segments:
+                segments[transcript_id] = {
+                    pos: (sid, a, b)
+                    for sid, pos, a, b in session.exec(
+                        select(Segment.id, Segment.position, Segment.start, Segment.end).where(
+                            Segment.transcript_id == transcript_id
+                        )
+                    ).all()
+                    if sid is not None
+                }
+            seg = segments[transcript_id].get(position)
+            if seg is None:
+                raise QualcodeError(f"segment {position} is out of range for {transcript.title!r}")
             coder = coders.get(row["coder"]) if row["coder"] or not consensus else None
             if coder is None and not consensus:
                 raise QualcodeError(f"unknown coder {row['coder']!r}")
@@ -116,66 +184,36 @@ def _import_rows(
             round_ = _int(row["round"], "round") if row.get("round") else 1
             start = _int(row["start"], "start") if row.get("start") else None
             end = _int(row["end"], "end") if row.get("end") else None
-            seg = segments[key]
+            seg_id, seg_start, seg_end = seg
             if (start is None) != (end is None) or (
-                start is not None and end is not None and not (seg.start <= start < end <= seg.end)
+                start is not None and end is not None and not (seg_start <= start < end <= seg_end)
             ):
-                raise QualcodeError(f"start/end must both lie inside the segment ({seg.start}-{seg.end})")
-            rows.append((seg, coder, code, round_, start, end))
+                raise QualcodeError(f"start/end must both lie inside the segment ({seg_start}-{seg_end})")
+            coder_id = None if consensus or coder is None else require_id(coder)
+            rows.append(PlannedRow(seg_id, transcript_id, coder_id, require_id(code), round_, start, end))
+            if coder_id is not None:
+                finished.add((transcript_id, coder_id, round_))
         except QualcodeError as exc:
             errors.append(located(path, str(exc), line))
     if errors:
         shown = "; ".join(errors[:MAX_ERRORS_SHOWN])
         more = f" (and {len(errors) - MAX_ERRORS_SHOWN} more)" if len(errors) > MAX_ERRORS_SHOWN else ""
         raise InputError(f"{len(errors)} bad row(s), nothing imported: {shown}{more}")
-    return _write_rows(session, actor, rows, consensus)
+    return ImportPlan(rows, finished)
 
 
-def _write_rows(session: Session, actor: str, rows: list, consensus: bool) -> int:
-    written = 0
-    finished: set[tuple[int, int, int]] = set()
-    for seg, coder, code, round_, start, end in rows:
-        if consensus:
-            write_decision(session, actor, seg.id, code.id, True, "import", round_, (start, end))
-            written += 1
-            continue
-        exists = session.exec(
-            select(Coding).where(
-                Coding.segment_id == seg.id,
-                Coding.code_id == code.id,
-                Coding.coder_id == coder.id,
-                Coding.round == round_,
-            )
-        ).first()
-        if exists is None:
-            coding = Coding(
-                segment_id=seg.id, code_id=code.id, coder_id=coder.id, round=round_, quote_start=start, quote_end=end
-            )
-            session.add(coding)
-            session.flush()
-            audit.record(session, actor, "coding.import", coding)
-            written += 1
-        finished.add((seg.transcript_id, coder.id, round_))
-    _mark_done(session, finished)
-    return written
-
-
-def _mark_done(session: Session, finished: set[tuple[int, int, int]]) -> None:
-    """Importing a coder's codings for a transcript marks its every segment done for them in that round."""
-    for transcript_id, coder_id, round_ in finished:
-        seg_ids = list(session.exec(select(Segment.id).where(Segment.transcript_id == transcript_id)).all())
-        have = set(
-            session.exec(
-                select(SegmentStatus.segment_id).where(
-                    SegmentStatus.coder_id == coder_id,
-                    SegmentStatus.round == round_,
-                    col(SegmentStatus.segment_id).in_(seg_ids),
-                )
-            ).all()
-        )
-        for sid in seg_ids:
-            if sid not in have:
-                session.add(SegmentStatus(segment_id=require_id(sid), coder_id=coder_id, round=round_))
+def _write_planned(session: Session, actor: str, rows: Sequence[PlannedRow], consensus: bool) -> int:
+    if consensus:
+        decisions = [
+            NewDecision(r.segment_id, r.code_id, True, "import", r.round, r.quote_start, r.quote_end) for r in rows
+        ]
+        return write_decisions(session, actor, decisions)
+    codings = [
+        NewCoding(r.segment_id, r.code_id, r.coder_id, r.round, r.quote_start, r.quote_end)
+        for r in rows
+        if r.coder_id is not None
+    ]
+    return insert_codings(session, actor, codings)
 
 
 def export_codings(session: Session, viewer: str | None, *, layer: str | None = None, round: int | None = None) -> str:
