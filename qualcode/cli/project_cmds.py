@@ -109,14 +109,19 @@ def status_cmd(project: Project) -> None:
     show_default=True,
     help="File format (auto: by extension).",
 )
+@click.option(
+    "--encoding",
+    metavar="NAME",
+    help="Text encoding of the files (e.g. utf-8, cp1252); default: detected (UTF-8, UTF-16, else cp1252).",
+)
 @as_option
 @project_option
-def import_cmd(paths, case, manifest, kind, unit, speaker_pattern, fmt, viewer, project_target) -> None:
+def import_cmd(paths, case, manifest, kind, unit, speaker_pattern, fmt, encoding, viewer, project_target) -> None:
     """Import transcript files or folders (a folder imports every supported file in it)."""
     from ..ingest.importer import ImportOptions, plan_import, run_job
     from ..ingest.writer import TranscriptWriter
 
-    options = ImportOptions(case, kind, unit, speaker_pattern, fmt, manifest, actor_name(viewer))
+    options = ImportOptions(case, kind, unit, speaker_pattern, fmt, manifest, actor_name(viewer), encoding=encoding)
     plan = plan_import(paths, options)  # the files' own problems first, before the project is touched
     for note in plan.notes:
         click.echo(f"note: {note}", err=True)

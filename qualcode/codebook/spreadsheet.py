@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ..decoding import read_text
+from ..decoding import csv_rows, read_text
 from ..errors import InputError, located
 from .lookup import PATH_SEP
 from .model import CodebookModel, CodeNode, Origin, optional_text, parse_bool, text_or_empty
@@ -111,7 +111,7 @@ def read_csv(path: str | Path) -> tuple[CodebookModel, list[str]]:
     # Excel writes ';' or tabs in some locales; the header row tells which (the Sniffer misreads quoted newlines).
     header = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=header.count)
-    return read_rows(str(path), csv.reader(io.StringIO(text), delimiter=delimiter))
+    return read_rows(str(path), csv_rows(text, path, delimiter=delimiter))
 
 
 def read_xlsx(path: str | Path) -> tuple[CodebookModel, list[str]]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
+from ..decoding import csv_rows
 from ..errors import InputError, located
 from .model import ParsedTranscript, TextBuilder
 from .speakers import parse_seconds
@@ -23,14 +21,14 @@ def _pick(header: list[str], names: tuple[str, ...]) -> int | None:
     return None
 
 
-def is_turn_table(text: str) -> bool:
+def is_turn_table(text: str, source: object = "") -> bool:
     """Whether the first row names a speaker and a text column (folders skip other CSVs)."""
-    header = next(csv.reader(io.StringIO(text)), [])
+    header = next(csv_rows(text, source), [])
     return _pick(header, SPEAKER_COLUMNS) is not None and _pick(header, TEXT_COLUMNS) is not None
 
 
 def parse_csv(text: str, source: object) -> ParsedTranscript:
-    rows = csv.reader(io.StringIO(text))
+    rows = csv_rows(text, source)
     header = next(rows, None)
     if not header:
         raise InputError(located(source, "empty CSV", 1))

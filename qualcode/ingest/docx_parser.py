@@ -11,6 +11,7 @@ import io
 import re
 import zipfile
 
+from ..decoding import Archive
 from ..errors import InputError, located
 from .markers import TIMESTAMP
 from .model import ParsedTranscript, TextBuilder
@@ -42,16 +43,37 @@ def _split_paragraph(paragraph) -> tuple[str, str]:
 
 
 def parse_docx(data: bytes, source: object, speaker_pattern=None) -> ParsedTranscript:
-    import docx
+    import lzma
+    import zlib
 
+    import docx
+    from docx.exceptions import PythonDocxError
+    from docx.opc.exceptions import OpcError
+    from lxml import etree
+
+    Archive(data, source, ".docx").check()  # encrypted, oddly packed or oversized: refused before unpacking
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        paragraphs = [p for p in document.paragraphs if p.text.strip()]
+        split = [_split_paragraph(p) for p in paragraphs]
+    except etree.XMLSyntaxError as exc:
+        raise InputError(located(source, f"not a readable .docx (malformed XML: {exc.msg})")) from None
+    except (
+        PythonDocxError,
+        OpcError,
+        zipfile.BadZipFile,
+        zlib.error,
+        lzma.LZMAError,
+        EOFError,
+        OSError,
+        KeyError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
         raise InputError(located(source, f"not a readable .docx ({exc})")) from None
-    paragraphs = [p for p in document.paragraphs if p.text.strip()]
-    split = [_split_paragraph(p) for p in paragraphs]
     if speaker_pattern is not None or not any(prefix.strip() for prefix, _ in split):
-        return parse_text("\n\n".join(p.text.strip() for p in paragraphs), speaker_pattern, "docx")
+        return parse_text("\n\n".join(p.text.strip() for p in paragraphs), speaker_pattern, "docx", source)
 
     builder = TextBuilder()
     speaker: str | None = None

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..decoding import content_hash, read_text
+from ..decoding import check_encoding, content_hash, read_text
 from ..errors import InputError, QualcodeError, located
 from ..store.models import SPEAKER_ROLES, TRANSCRIPT_KINDS, utcnow
 from .csv_turns import is_turn_table
@@ -34,6 +34,7 @@ class ImportOptions:
     format: str = "auto"
     manifest: Path | None = None
     actor: str = ""
+    encoding: str | None = None  # None: detected (UTF-8, UTF-16, cp1252)
 
 
 @dataclass
@@ -73,9 +74,12 @@ def _check_options(options: ImportOptions) -> None:
     if options.kind is not None and normalise_kind(options.kind) is None:
         raise InputError(f"--kind must be one of {', '.join(TRANSCRIPT_KINDS)}")
     compile_speaker_pattern(options.speaker_pattern)
+    check_encoding(options.encoding)
 
 
-def _folder_files(folder: Path, manifest: dict[Path, ManifestEntry] | None, notes: list[str]) -> list[Path]:
+def _folder_files(
+    folder: Path, manifest: dict[Path, ManifestEntry] | None, notes: list[str], encoding: str | None = None
+) -> list[Path]:
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
     if manifest is not None:
         listed = [p for p in files if p.resolve() in manifest]
@@ -93,11 +97,20 @@ def _folder_files(folder: Path, manifest: dict[Path, ManifestEntry] | None, note
     for p in files:
         if p.suffix.casefold() not in FORMAT_BY_SUFFIX:
             continue
-        if p.suffix.casefold() == ".csv" and not is_turn_table(read_text(p)):
+        if p.suffix.casefold() == ".csv" and not _maybe_turn_table(p, encoding):
             notes.append(f"{p}: not a turn table (no speaker and text columns), left out")
             continue
         chosen.append(p)
     return chosen
+
+
+def _maybe_turn_table(path: Path, encoding: str | None) -> bool:
+    """Whether a folder's CSV is a turn table; an unreadable one is kept, so that its import fails
+    with the reason in the batch's summary instead of stopping the whole batch here."""
+    try:
+        return is_turn_table(read_text(path, encoding), path)
+    except InputError:
+        return True
 
 
 def plan_import(paths: Iterable[str | Path], options: ImportOptions) -> ImportPlan:
@@ -117,7 +130,7 @@ def plan_import(paths: Iterable[str | Path], options: ImportOptions) -> ImportPl
             if folder_manifest is None and (path / MANIFEST_NAME).is_file():
                 folder_manifest = read_manifest(path / MANIFEST_NAME)
                 plan.notes.append(f"{path / MANIFEST_NAME}: using this manifest")
-            files = _folder_files(path, folder_manifest, plan.notes)
+            files = _folder_files(path, folder_manifest, plan.notes, options.encoding)
             if not files:
                 raise InputError(located(path, "no transcript files in this folder"))
             for file in files:
@@ -143,7 +156,9 @@ def run_job(project, job: ImportJob, options: ImportOptions, writer: TranscriptW
         with TranscriptWriter(project) as writer:
             return run_job(project, job, options, writer)
     try:
-        sources, notes = read_sources(job.path, job.format, compile_speaker_pattern(options.speaker_pattern))
+        sources, notes = read_sources(
+            job.path, job.format, compile_speaker_pattern(options.speaker_pattern), options.encoding
+        )
     except QualcodeError as exc:
         return [Outcome(str(job.path), "failed", str(exc))]
     outcomes = []

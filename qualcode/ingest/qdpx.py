@@ -6,11 +6,10 @@ transcript titled by its ``name`` (or its file name), read as plain text.
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from ..decoding import decode_bytes
+from ..decoding import Archive, decode_bytes
 from ..errors import InputError, located
 
 NS = "{urn:QDA-XML:project:1.0}"
@@ -31,22 +30,22 @@ def _member_for(plain_path: str) -> str | None:
     return "sources/" + plain_path
 
 
-def read_qdpx(data: bytes, source: object) -> tuple[list[QdpxSource], list[str]]:
-    """The text sources with their text, and notes about sources that were left out."""
-    import io
+def read_qdpx(data: bytes, source: object, encoding: str | None = None) -> tuple[list[QdpxSource], list[str]]:
+    """The text sources with their text, and notes about sources that were left out.
 
+    Damaged, encrypted or oversized members raise InputError (``decoding.Archive``)."""
     from lxml import etree
 
+    archive = Archive(data, source, ".qdpx archive")
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        root = etree.fromstring(archive.read("project.qde"))
-    except zipfile.BadZipFile:
-        raise InputError(located(source, "not a .qdpx archive (not a zip file)")) from None
+        project = archive.read("project.qde")
     except KeyError:
         raise InputError(located(source, ".qdpx without project.qde")) from None
+    try:
+        root = etree.fromstring(project, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
         raise InputError(located(f"{source}:project.qde", f"malformed XML ({exc.msg})", exc.lineno)) from None
-    names = set(archive.namelist())
+    names = set(archive.names())
     sources: list[QdpxSource] = []
     notes: list[str] = []
     for element in root.iter(f"{NS}TextSource"):
@@ -56,7 +55,7 @@ def read_qdpx(data: bytes, source: object) -> tuple[list[QdpxSource], list[str]]
         if member is None or member not in names:
             notes.append(f"{title}: plain text {plain_path!r} is not inside the archive, left out")
             continue
-        text = decode_bytes(archive.read(member), f"{source}:{member}")
+        text = decode_bytes(archive.read(member), f"{source}:{member}", encoding)
         if not text.strip():
             notes.append(f"{title}: empty source {member}, left out")
             continue

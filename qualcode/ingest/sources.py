@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from .csv_turns import parse_csv
 from .docx_parser import parse_docx
 from .model import ParsedTranscript
 from .qdpx import read_qdpx
+from .speakers import SpeakerPattern
 from .subtitles import parse_srt, parse_vtt
 from .txt import parse_text
 
@@ -51,22 +51,22 @@ def detect_format(path: Path, requested: str = "auto") -> str:
     return fmt
 
 
-def _decoded(data: bytes, path: Path) -> str:
-    text = decode_bytes(data, path)
+def _decoded(data: bytes, path: Path, encoding: str | None = None) -> str:
+    text = decode_bytes(data, path, encoding)
     if not text.strip():
         raise InputError(located(path, "empty file"))
     return text
 
 
 def read_sources(
-    path: Path, fmt: str, speaker_pattern: re.Pattern[str] | None = None
+    path: Path, fmt: str, speaker_pattern: SpeakerPattern | None = None, encoding: str | None = None
 ) -> tuple[list[Source], list[str]]:
     """The transcripts in ``path`` and notes about anything left out."""
     data = read_bytes(path)
     if not data.strip():
         raise InputError(located(path, "empty file"))
     if fmt == "qdpx":
-        found, notes = read_qdpx(data, path)
+        found, notes = read_qdpx(data, path, encoding)
         if not found:
             raise InputError(
                 located(
@@ -75,18 +75,21 @@ def read_sources(
                 )
             )
         return [
-            Source(s.title, f"{path.name}:{s.member}", parse_text(s.text, speaker_pattern, "qdpx")) for s in found
+            Source(
+                s.title, f"{path.name}:{s.member}", parse_text(s.text, speaker_pattern, "qdpx", f"{path}:{s.member}")
+            )
+            for s in found
         ], notes
     if fmt == "docx":
         parsed = parse_docx(data, path, speaker_pattern)
     elif fmt == "vtt":
-        parsed = parse_vtt(_decoded(data, path), path)
+        parsed = parse_vtt(_decoded(data, path, encoding), path)
     elif fmt == "srt":
-        parsed = parse_srt(_decoded(data, path), path)
+        parsed = parse_srt(_decoded(data, path, encoding), path)
     elif fmt == "csv":
-        parsed = parse_csv(_decoded(data, path), path)
+        parsed = parse_csv(_decoded(data, path, encoding), path)
     else:
-        parsed = parse_text(_decoded(data, path), speaker_pattern, fmt)
+        parsed = parse_text(_decoded(data, path, encoding), speaker_pattern, fmt, path)
     if not parsed.text.strip():
         raise InputError(located(path, "no text in this file"))
     return [Source(path.stem, path.name, parsed)], []

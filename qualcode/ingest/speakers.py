@@ -14,8 +14,9 @@ label (a title, say) stays in the transcript but is not part of any turn.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, located
 from .markers import TIMESTAMP, is_marker_word
 from .model import Turn
 
@@ -41,13 +42,23 @@ BUILTIN_LABELS = re.compile(rf"^{_LABEL}", re.MULTILINE | re.VERBOSE)
 _LABEL_AFTER_NEWLINE = re.compile(rf"\n(?={_LABEL})", re.VERBOSE)
 
 
-def compile_speaker_pattern(pattern: str | None) -> re.Pattern[str] | None:
-    """The user's ``--speaker-pattern``, matched at the start of each line."""
+# A compiled ``--speaker-pattern``: a ``regex`` pattern (or a stdlib ``re`` one, given by code).
+SpeakerPattern = Any
+# How long a ``--speaker-pattern`` may search one file: a pattern that backtracks catastrophically
+# (``(a+)+b``) would otherwise never end. The ``regex`` engine can be stopped; ``re`` cannot.
+SPEAKER_PATTERN_SECONDS = 10.0
+
+
+def compile_speaker_pattern(pattern: str | None) -> SpeakerPattern | None:
+    """The user's ``--speaker-pattern``, matched at the start of each line (with the ``regex`` engine,
+    whose searches can be given a time limit)."""
     if not pattern:
         return None
+    import regex  # type: ignore[import-untyped]
+
     try:
-        compiled = re.compile(pattern, re.MULTILINE)
-    except re.error as exc:
+        compiled = regex.compile(pattern, regex.MULTILINE)
+    except (regex.error, re.error, ValueError, RecursionError, OverflowError) as exc:
         raise InputError(f"--speaker-pattern: not a valid regular expression ({exc})") from None
     if "speaker" not in compiled.groupindex and compiled.groups == 0:
         raise InputError("--speaker-pattern: needs a group, named `speaker` or the first group, for the label")
@@ -94,9 +105,27 @@ def _builtin_labels(text: str) -> list[tuple[int, int, str, float | None]]:
     return labels
 
 
-def _custom_labels(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int, str, float | None]]:
+def _custom_labels(text: str, pattern: SpeakerPattern, source: object) -> list[tuple[int, int, str, float | None]]:
+    if isinstance(pattern, re.Pattern):
+        matches = pattern.finditer(text)
+    else:
+        matches = pattern.finditer(text, timeout=SPEAKER_PATTERN_SECONDS)
+    try:
+        labels = _labels_from(matches, text, pattern)
+    except TimeoutError:
+        raise InputError(
+            located(
+                source,
+                f"--speaker-pattern took more than {SPEAKER_PATTERN_SECONDS:g} s on this file and was stopped: "
+                "simplify it (nested repeats such as (a+)+ backtrack without end)",
+            )
+        ) from None
+    return labels
+
+
+def _labels_from(matches, text: str, pattern: SpeakerPattern) -> list[tuple[int, int, str, float | None]]:
     labels: list[tuple[int, int, str, float | None]] = []
-    for m in pattern.finditer(text):
+    for m in matches:
         if m.start() > 0 and text[m.start() - 1] != "\n":
             continue  # a custom pattern without ^ must still sit at a line start
         label = m.group("speaker") if "speaker" in pattern.groupindex else m.group(1)
@@ -105,9 +134,9 @@ def _custom_labels(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int, 
     return labels
 
 
-def split_turns(text: str, pattern: re.Pattern[str] | None = None) -> list[Turn]:
+def split_turns(text: str, pattern: SpeakerPattern | None = None, source: object = "") -> list[Turn]:
     """Turns found by speaker labels at line starts; ``[]`` when there are none."""
-    labels = _custom_labels(text, pattern) if pattern else _builtin_labels(text)
+    labels = _custom_labels(text, pattern, source) if pattern else _builtin_labels(text)
     turns: list[Turn] = []
     ends = [start for start, *_ in labels[1:]] + [len(text)]
     for (_, start, speaker, time), end in zip(labels, ends):

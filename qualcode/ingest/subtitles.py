@@ -17,7 +17,6 @@ from .speakers import parse_seconds
 _TIME = r"(?:\d{1,3}:)?\d{1,2}:\d{2}[.,]\d{1,3}"
 TIMING_RE = re.compile(rf"^\s*(?P<start>{_TIME})\s*-->\s*(?P<end>{_TIME})(?:\s.*)?$")
 VOICE_RE = re.compile(r"<v(?:\.[\w.-]+)?\s+(?P<speaker>[^>]+)>")
-TAG_RE = re.compile(r"</?[^>\n]*>")
 INLINE_NAME_RE = re.compile(r"^(?P<speaker>[^\W_][^:\n]{0,40}?):\s+")
 
 
@@ -47,13 +46,39 @@ def _blocks(text: str) -> list[tuple[int, list[str]]]:
     return blocks
 
 
+def strip_tags(text: str) -> str:
+    """``text`` without ``<...>`` tags (a tag ends on its own line), in linear time.
+
+    The regular expression ``<[^>\\n]*>`` says the same, but retries from every ``<`` of a line
+    that has no ``>``: quadratic time on crafted cues."""
+    out: list[str] = []
+    position = 0
+    next_close = next_newline = -2  # not looked up yet; -1: there is none
+    while (opening := text.find("<", position)) >= 0:
+        if -1 < next_close < opening or next_close == -2:
+            next_close = text.find(">", opening)
+        if -1 < next_newline < opening or next_newline == -2:
+            next_newline = text.find("\n", opening)
+        if next_close >= 0 and (next_newline < 0 or next_close < next_newline):
+            out.append(text[position:opening])
+            position = next_close + 1
+        else:  # no tag starts on the rest of this line
+            line_end = next_newline if next_newline >= 0 else len(text)
+            out.append(text[position:line_end])
+            position = line_end
+    out.append(text[position:])
+    return "".join(out)
+
+
 def _cue_words(lines: list[str]) -> tuple[str | None, str]:
     payload = "\n".join(lines)
     speaker = None
-    voice = VOICE_RE.search(payload)
+    # Only up to the last '>': a voice tag cannot start after it, and trying each '<v' there would
+    # scan to the end every time (quadratic time on crafted cues).
+    voice = VOICE_RE.search(payload, 0, payload.rfind(">") + 1)
     if voice:
         speaker = voice.group("speaker").strip()
-    words = html.unescape(TAG_RE.sub("", payload))
+    words = html.unescape(strip_tags(payload))
     words = " ".join(part.strip() for part in words.split("\n") if part.strip())
     if speaker is None:
         inline = INLINE_NAME_RE.match(words)
@@ -109,16 +134,16 @@ def _merge(cues: list[Cue], fmt: str, source: object) -> ParsedTranscript:
     if not cues:
         raise InputError(located(source, f"no cues with words in this {fmt.upper()} file"))
     builder = TextBuilder()
-    pending: Cue | None = None
+    # Runs of one speaker's cues, their words joined once at the end (joining as they come is quadratic).
+    runs: list[tuple[Cue, list[str]]] = []
     for cue in cues:
         # Unlabelled cues stay separate: there is no evidence they are one turn.
-        if pending and cue.speaker and cue.speaker == pending.speaker:
-            pending = Cue(cue.speaker, f"{pending.words} {cue.words}", pending.start, cue.end)
+        if runs and cue.speaker and cue.speaker == runs[-1][0].speaker:
+            runs[-1][0].end = cue.end
+            runs[-1][1].append(cue.words)
             continue
-        if pending:
-            builder.add_turn(pending.speaker, pending.words, pending.start, pending.end)
-        pending = cue
-    assert pending is not None  # cues is not empty
-    builder.add_turn(pending.speaker, pending.words, pending.start, pending.end)
+        runs.append((Cue(cue.speaker, "", cue.start, cue.end), [cue.words]))
+    for first, words in runs:
+        builder.add_turn(first.speaker, " ".join(words), first.start, first.end)
     notes = [] if any(c.speaker for c in cues) else ["no speaker names in the cues: one unknown speaker"]
     return builder.result(fmt, notes)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
-from ..decoding import read_text
+from ..decoding import csv_rows, read_text
 from ..errors import InputError, located
 
 
@@ -19,11 +17,17 @@ def read_rows(
     other names (attribute names such as ``survey_SV``) keep their spelling.
     """
     text = read_text(path)
-    reader = csv.reader(io.StringIO(text))
+    reader = csv_rows(text, path)
     fixed = {c.casefold() for c in required + known}
     header = [h.strip().casefold() if h.strip().casefold() in fixed else h.strip() for h in next(reader, [])]
     if not header:
         raise InputError(located(path, "empty CSV", 1))
+    first_column: dict[str, int] = {}
+    for number, name in enumerate(header, start=1):
+        if name and first_column.setdefault(name, number) != number:  # a dict of cells would keep only the last
+            raise InputError(
+                located(path, f"column {name!r} appears twice (columns {first_column[name]} and {number})", 1)
+            )
     missing = [c for c in required if c not in header]
     if missing:
         raise InputError(located(path, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}", 1))
