@@ -35,6 +35,20 @@ from .rounds import current_round
 from .views import others_by_segment
 
 
+class InactiveCodeError(QualcodeError):
+    """A coding refused because the lead retired or merged its code after the screen loaded the codebook:
+    the screen reloads the codebook (:meth:`TranscriptWork.reload_codes`) and shows the one line."""
+
+
+def inactive_code_message(session: Session, code: Code) -> str:
+    """Why ``code`` can no longer be applied, in one line."""
+    if code.merged_into_id is not None:
+        target = session.get(Code, code.merged_into_id)
+        into = f" into {target.name!r}" if target is not None else ""
+        return f"code {code.name!r} was merged{into} by the lead: pick another"
+    return f"code {code.name!r} was retired by the lead: pick another"
+
+
 @dataclass(frozen=True)
 class SegmentRow:
     id: int
@@ -90,15 +104,7 @@ class TranscriptWork:
                 self.codebook = s.exec(select(Codebook).where(Codebook.name == codebook)).first()
             else:
                 self.codebook = s.exec(select(Codebook).where(Codebook.active == True)).first()  # noqa: E712
-            self.codes: list[Code] = []
-            if self.codebook is not None:
-                self.codes = list(
-                    s.exec(
-                        select(Code)
-                        .where(Code.codebook_id == self.codebook.id, Code.status == "active")
-                        .order_by(col(Code.position), col(Code.id))
-                    )
-                )
+            self.codes: list[Code] = self._active_codes(s)
             rows = s.exec(
                 wide_select(
                     col(Segment.id),
@@ -154,10 +160,30 @@ class TranscriptWork:
                 )
             ).all():
                 self.memos[(kind, memo_code_id if kind == "code" else memo_segment_id)] = text
-        self.code_by_id = {c.id: c for c in self.codes}
+        self.code_by_id: dict[int | None, Code] = {c.id: c for c in self.codes}
         self.index_of = {seg.id: i for i, seg in enumerate(self.segments)}
         self._undo: list[Action] = []
         self._redo: list[Action] = []
+
+    def _active_codes(self, session: Session) -> list[Code]:
+        if self.codebook is None:
+            return []
+        return list(
+            session.exec(
+                select(Code)
+                .where(Code.codebook_id == self.codebook.id, Code.status == "active")
+                .order_by(col(Code.position), col(Code.id))
+            )
+        )
+
+    def reload_codes(self) -> list[Code]:
+        """The codebook's active codes read again (the lead may have merged, retired or added codes
+        since this transcript opened); ``codes`` and ``code_by_id`` follow. Returns the new list."""
+        with self.project.read() as s:
+            codes = self._active_codes(s)
+        self.codes = codes
+        self.code_by_id = {c.id: c for c in codes}
+        return codes
 
     # -- reading ----------------------------------------------------------------------------
     @property
@@ -290,9 +316,21 @@ class TranscriptWork:
             )
         ).first()
 
+    def _still_active(self, session: Session, code_id: int) -> None:
+        """Refuse a code the lead has retired or merged since the codebook was loaded (checked inside the
+        write transaction, so a coding never lands on a code that left the codebook)."""
+        # FOR SHARE on PostgreSQL: a merge or retirement committing meanwhile waits for this coding, then
+        # moves it along with the rest (SQLite's write lock already serializes the two).
+        code = session.get(Code, code_id, with_for_update={"read": True}, populate_existing=True)
+        if code is None:
+            raise InactiveCodeError(f"code {code_id} was deleted by the lead: pick another")
+        if code.status != "active":
+            raise InactiveCodeError(inactive_code_message(session, code))
+
     def _insert_coding(self, segment_id: int, code_id: int, quote: tuple[int, int] | None = None) -> None:
         with self.project.transaction() as s:
             self._same_round(s)
+            self._still_active(s, code_id)
             existing = self._own_coding(s, segment_id, code_id)
             if existing is None:
                 row = Coding(

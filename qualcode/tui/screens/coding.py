@@ -16,7 +16,7 @@ from textual.widgets import Footer, LoadingIndicator, Static
 
 from ...codebook.lookup import code_paths
 from ...coding.queries import look_up_viewer
-from ...coding.service import TranscriptWork
+from ...coding.service import InactiveCodeError, TranscriptWork
 from ...coding.views import others_by_segment
 from ...errors import QualcodeError
 from .. import bindings
@@ -44,6 +44,14 @@ class CodingScreen(WorkbenchScreen[None]):
         def __init__(self, others: dict[int, dict[str, set[int]]]) -> None:
             super().__init__()
             self.others = others
+
+    class CodesReloaded(Message):
+        """The codebook read again after a code was refused as retired or merged."""
+
+        def __init__(self, codes: list | None, error: str | None = None) -> None:
+            super().__init__()
+            self.codes = codes
+            self.error = error
 
     class BlindingChecked(Message):
         def __init__(self, sees_all: bool) -> None:
@@ -256,6 +264,8 @@ class CodingScreen(WorkbenchScreen[None]):
             self.notify(f"{message.kind}: {label}" if label else f"nothing to {message.kind}", timeout=2, markup=False)
         if (failure := message.failure) is not None:
             self.notify(failure, severity="error", timeout=8, markup=False)
+        if isinstance(message.error, InactiveCodeError):  # the lead changed the codebook: show it as it is now
+            self.reload_codebook()
         if self.ready:
             if message.kind == "toggle":
                 self.view.refresh_segment(message.context[0])
@@ -263,6 +273,40 @@ class CodingScreen(WorkbenchScreen[None]):
                 self.view.refresh_segment(message.context)
             else:  # undo, redo, memos and quotes may touch any segment
                 self.view.refresh()
+        self.refresh_status()
+
+    @work(thread=True, exclusive=True, group="codebook")
+    def reload_codebook(self) -> None:
+        work_ = self.work
+        if work_ is None:
+            return
+        try:
+            codes = work_.reload_codes()
+        except QualcodeError as exc:
+            self.post_message(self.CodesReloaded(None, str(exc)))
+            return
+        self.post_message(self.CodesReloaded(codes))
+
+    def on_coding_screen_codes_reloaded(self, message: CodesReloaded) -> None:
+        if message.codes is None:
+            self.notify(message.error or "cannot reload the codebook", severity="error", markup=False)
+            return
+        if not self.ready:
+            return
+        codes = message.codes
+        looks = self.view.looks  # shared with the tree: codes kept keep their colours, new ones get theirs
+        for code_id, look in code_looks(codes).items():
+            looks.setdefault(code_id, look)
+        self.paths = code_paths(codes)
+        self.hotkeys = {c.hotkey: c.id for c in codes if c.hotkey}
+        self.bind_code_hotkeys()  # a retired code's old key now finds no code and does nothing
+        tree = self.query_one("#codebook", CodebookTree)
+        tree.codes = codes
+        tree.build()
+        if self.highlighted_code not in self.work.code_by_id:
+            self.highlighted_code = None
+        self.refresh_details()
+        self.view.refresh()
         self.refresh_status()
 
     # -- moving -------------------------------------------------------------------------------
