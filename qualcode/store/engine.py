@@ -9,13 +9,19 @@ ordinary deferred transactions so they never wait for a writer in WAL mode.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import create_engine
 
 BUSY_TIMEOUT_MS = 60_000
+# How often a writer waiting for the SQLite write lock asks again. SQLite's own busy handler
+# backs off to 100 ms between tries, so a coder's key could sleep through every short gap a
+# bulk writer leaves between its chunks; asking every millisecond takes the first gap.
+WRITE_LOCK_POLL_S = 0.001
 
 
 def is_url(target: str) -> bool:
@@ -44,6 +50,24 @@ def _sqlite_pragmas(dbapi_conn, immediate: bool) -> None:
     cur.close()
 
 
+def _begin_immediate(conn) -> None:
+    """``BEGIN IMMEDIATE``, asking for the write lock every millisecond until the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc.orig) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(WRITE_LOCK_POLL_S)
+    finally:
+        # Inside the transaction, statements wait as before (a checkpoint, a schema change).
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
 def make_engines(target: str | os.PathLike) -> tuple[Engine, Engine]:
     """Return ``(write_engine, read_engine)``; for PostgreSQL both are the same engine."""
     url = database_url(target)
@@ -58,7 +82,10 @@ def make_engines(target: str | os.PathLike) -> tuple[Engine, Engine]:
 
             @event.listens_for(eng, "begin")
             def _begin(conn, immediate=immediate):
-                conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+                if immediate:
+                    _begin_immediate(conn)
+                else:
+                    conn.exec_driver_sql("BEGIN")
 
             engines.append(eng)
         return engines[0], engines[1]
