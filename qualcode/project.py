@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from .errors import ProjectError, QualcodeError
 from .store import migrations
-from .store.engine import database_url, is_url, make_engines
+from .store.engine import database_url, is_url, make_engines, redacted, scrub
 from .store.ids import wide_select
 from .store.models import Case, CaseAttribute, Code, Coder, Coding, Meta, Segment, Speaker, Transcript
 
@@ -52,8 +52,8 @@ class Project:
                     raise ProjectError(f"{path}: no project here (create one with `qualcode init {path}`)")
                 if not path.parent.exists():
                     raise ProjectError(f"{path.parent}: folder does not exist")
-        self.url = database_url(self.target)
         try:
+            self.url = database_url(self.target)
             self.write_engine, self.read_engine = make_engines(self.target)
             # Look through the reading engine: on SQLite its deferred BEGIN never queues behind a writer's
             # lock, so opening (status, agreement, the workbench) does not wait for a long import.
@@ -61,10 +61,11 @@ class Project:
         except QualcodeError:
             raise
         except Exception as exc:  # driver errors: unreachable server, not a database file
-            raise ProjectError(f"{self.target}: cannot open project ({str(exc).splitlines()[0]})") from exc
+            reason = scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, self.target)
+            raise ProjectError(f"{self.shown_target}: cannot open project ({reason})") from None
         if version is None:
             if not create:
-                raise ProjectError(f"{self.target}: empty database (create the project with `qualcode init`)")
+                raise ProjectError(f"{self.shown_target}: empty database (create the project with `qualcode init`)")
             migrations.create_schema(self.write_engine)
         else:
             migrations.upgrade(self.write_engine, allow=upgrade, found=version)  # the write lock only to upgrade
@@ -73,6 +74,11 @@ class Project:
         except QualcodeError:
             self.close()
             raise
+
+    @property
+    def shown_target(self) -> str:
+        """The project's file or URL as shown to a user: a URL's password is ``***``."""
+        return redacted(self.target)
 
     @property
     def user(self) -> str | None:

@@ -37,7 +37,7 @@ def demo_cmd(project_target: str, rebuild: bool, no_tui: bool, viewer: str | Non
     """
     from ..demo import LEAD, build_demo, is_demo
     from ..project import Project
-    from ..store.engine import is_url
+    from ..store.engine import is_url, redacted
 
     path = None if is_url(project_target) else Path(project_target)
     project = None
@@ -54,7 +54,7 @@ def demo_cmd(project_target: str, rebuild: bool, no_tui: bool, viewer: str | Non
             project = existing
             click.echo(f"opening the demo project {path} (use --rebuild for a fresh one)", err=True)
     if project is None:
-        click.echo(f"building the demo project in {project_target} ...", err=True)
+        click.echo(f"building the demo project in {redacted(project_target)} ...", err=True)
         project = build_demo(project_target)
     with project:
         viewer = viewer or LEAD
@@ -65,11 +65,11 @@ def demo_cmd(project_target: str, rebuild: bool, no_tui: bool, viewer: str | Non
             with project.read() as s:
                 transcripts = list_transcripts(s)
             cases = {t.case for t in transcripts if t.case is not None}
-            click.echo(f"demo project: {project_target}")
+            click.echo(f"demo project: {project.shown_target}")
             click.echo(
                 f"{len(cases)} cases, {len(transcripts)} transcripts, {sum(t.segments for t in transcripts)} segments"
             )
-            click.echo(f"open it with: qualcode code --coder {viewer} -p {project_target}")
+            click.echo(f"open it with: qualcode code --coder {viewer} -p {project.shown_target}")
             return
         from ..tui.app import create_app
 

@@ -53,7 +53,7 @@ def init_cmd(path: str | None, lead: str | None, viewer: str | None, project_tar
             with project.transaction() as s:
                 add_coder(s, lead, "lead", viewer=viewer, actor=viewer or lead.strip())
         verb = "already a project" if existed else "created project"
-        click.echo(f"{verb}: {target} (schema version {project.schema_version()})")
+        click.echo(f"{verb}: {project.shown_target} (schema version {project.schema_version()})")
 
 
 @click.command("status")
@@ -64,7 +64,7 @@ def status_cmd(project: Project) -> None:
 
     with project.read() as s:
         counts = project_counts(s, project.user)
-    click.echo(f"project: {project.target}")
+    click.echo(f"project: {project.shown_target}")
     click.echo(f"schema version: {project.schema_version()}")
     for name in ("cases", "transcripts", "segments", "speakers", "coders", "codebooks"):
         click.echo(f"{name}: {getattr(counts, name)}")

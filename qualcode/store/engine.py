@@ -9,8 +9,10 @@ ordinary deferred transactions so they never wait for a writer in WAL mode.
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -26,6 +28,46 @@ WRITE_LOCK_POLL_S = 0.001
 
 def is_url(target: str) -> bool:
     return "://" in target
+
+
+HIDDEN = "***"
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
+# As SQLAlchemy reads a URL: the password runs from the user name's colon to the next "@".
+_USERINFO_PASSWORD = re.compile(r"^([^:/?#]+://[^:/@]*:)([^@]*)@")
+
+
+def _secrets(target: str) -> list[str]:
+    """The password(s) a URL holds, as written and decoded (userinfo or a ``password=`` query item)."""
+    found: list[str] = []
+    userinfo = _USERINFO_PASSWORD.match(target)
+    if userinfo:
+        found.append(userinfo.group(2))
+    found += [m.group(0).split("=", 1)[1] for m in _QUERY_PASSWORD.finditer(target)]
+    found += [unquote(s) for s in found] + [quote(unquote(s), safe="") for s in found]
+    return sorted({s for s in found if s}, key=len, reverse=True)
+
+
+def redacted(target: str | os.PathLike) -> str:
+    """``target`` as it may be shown to a user: a URL's password becomes ``***``; a path is unchanged.
+
+    Works on text, so even a URL that does not parse is shown without its password.
+    """
+    text = str(target)
+    if not is_url(text):
+        return text
+    text = _USERINFO_PASSWORD.sub(rf"\g<1>{HIDDEN}@", text)
+    return _QUERY_PASSWORD.sub(rf"\g<1>{HIDDEN}", text)
+
+
+def scrub(message: str, target: str | os.PathLike) -> str:
+    """``message`` (a driver's error, say) with every password of ``target`` replaced by ``***``."""
+    text = str(target)
+    if not is_url(text):
+        return message
+    message = message.replace(text, redacted(text))
+    for secret in _secrets(text):
+        message = message.replace(secret, HIDDEN)
+    return message
 
 
 def database_url(target: str | os.PathLike) -> str:

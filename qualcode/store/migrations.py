@@ -19,6 +19,7 @@ from sqlmodel import SQLModel
 
 from ..errors import ProjectError
 from . import models
+from .engine import redacted
 from .ids import table_of
 
 SCHEMA_VERSION = 4
@@ -65,9 +66,8 @@ def read_version(engine: Engine) -> int | None:
     tables = set(inspect(engine).get_table_names())
     if "qc_meta" not in tables:
         if tables:
-            raise ProjectError(
-                f"{engine.url.render_as_string(hide_password=True)}: not a qualcode project (it has other tables)"
-            )
+            shown = redacted(engine.url.render_as_string(hide_password=False))
+            raise ProjectError(f"{shown}: not a qualcode project (it has other tables)")
         return None
     with engine.connect() as conn:
         value = conn.execute(text("SELECT value FROM qc_meta WHERE key = 'schema_version'")).scalar()
