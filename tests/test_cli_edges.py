@@ -115,9 +115,9 @@ def test_out_into_a_missing_folder_is_one_line_naming_it(project, tmp_path, args
     suffix = {"csv": ".csv", "xlsx": ".xlsx", "json": ".json"}.get(args[-1], ".png" if args[0] == "plot" else ".csv")
     result = run("-p", project.target, "--as", "lead", *args, "-o", str(missing / f"out{suffix}"))
     assert result.exit_code == 2, result.output
-    assert result.stderr == (
-        f"error: {missing / f'out{suffix}'}: cannot write there: the folder {missing} does not exist (create it first)\n"
-    )
+    target = missing / f"out{suffix}"
+    problem = f"the folder {missing} does not exist (create it first)"
+    assert result.stderr == f"error: {target}: cannot write there: {problem}\n"
 
 
 def test_json_output_never_holds_infinity_or_nan(capsys):
