@@ -159,3 +159,37 @@ def test_mixed_utf8_says_where_the_bad_bytes_are(corpus, run):
     assert run("import", str(path), "--encoding", "latin-1").exit_code == 0
     unknown = one_error_line(run("import", str(path), "--encoding", "klingon"))
     assert unknown == "error: --encoding: unknown encoding 'klingon' (e.g. utf-8, cp1252, latin-1, utf-16)"
+
+
+# -- codebooks --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("bomb.yaml", r"bomb\.yaml:3: YAML anchors and aliases \(&name, \*name\) are not allowed"),
+        ("recursive.yaml", r"recursive\.yaml:2: YAML anchors and aliases"),
+        ("deep.yaml", r"deep\.yaml:2: nested deeper than a codebook can be \(100 levels of codes\)"),
+        ("deep_codes.yaml", r"deep_codes\.yaml:\d+: nested deeper than a codebook can be"),
+        ("deep_chain.csv", r"deep_chain\.csv: row 102: codes nest deeper than 100 levels"),
+        ("deep.qdc", r"deep\.qdc:2: nested deeper than a codebook can be \(100 levels of codes\)"),
+        ("deep_codes.qdc", r"deep_codes\.qdc:\d+: codes nest deeper than 100 levels"),
+    ],
+)
+def test_codebook_bombs_and_depth_fail_fast_with_one_line(corpus, name, message):
+    started = time.perf_counter()
+    with pytest.raises(InputError, match=message) as raised:
+        read_codebook(corpus[name])
+    assert len(str(raised.value).splitlines()) == 1
+    assert time.perf_counter() - started < 2  # the 569-byte bomb took 14 s and 400 MB
+
+
+def test_codebook_load_of_an_alias_bomb_is_exit_2(run, corpus):
+    line = one_error_line(run("codebook", "load", str(corpus["bomb.yaml"])))
+    assert line.startswith(f"error: {corpus['bomb.yaml']}:3: YAML anchors and aliases")
+
+
+def test_a_long_parent_chain_within_the_limit_loads(tmp_path):
+    path = tmp_path / "chain.csv"
+    path.write_text("code,parent\nc0,\n" + "".join(f"c{i},c{i - 1}\n" for i in range(1, 100)), encoding="utf-8")
+    model = read_codebook(path)
+    assert model.count() == 100 and max(depth for _, _, depth in model.walk()) == 99
+

@@ -17,14 +17,15 @@ A description without any label (as other tools write it) is read as the full de
 from __future__ import annotations
 
 import re
-import zipfile
 from pathlib import Path
 
 from lxml import etree
 
+from ..decoding import Archive, read_bytes
 from ..errors import InputError, located
 from ..version import __version__
 from .model import CodebookModel, CodeNode, Origin, normalise_guid, parse_bool
+from .tree import MAX_DEPTH
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 # field -> label, in the order they are written
@@ -72,21 +73,26 @@ def read_refi(path: str | Path) -> tuple[CodebookModel, list[str]]:
     """A codebook from a ``.qdc``, a ``.qde`` or the ``project.qde`` inside a ``.qdpx``."""
     path = Path(path)
     source = str(path)
+    if path.suffix.lower() == ".qdpx":
+        archive = Archive(read_bytes(path), source, ".qdpx (zip) file")
+        try:
+            name = next((n for n in archive.names() if n.lower().endswith(".qde")), None)
+            if name is None:
+                raise InputError(located(source, "no project.qde inside this .qdpx"))
+            data = archive.read(name)
+        finally:
+            archive.close()
+        source = f"{path}!{name}"
+    else:
+        data = read_bytes(path)
     try:
-        if path.suffix.lower() == ".qdpx":
-            with zipfile.ZipFile(path) as archive:
-                name = next((n for n in archive.namelist() if n.lower().endswith(".qde")), None)
-                if name is None:
-                    raise InputError(located(source, "no project.qde inside this .qdpx"))
-                data = archive.read(name)
-            source = f"{path}!{name}"
-        else:
-            data = path.read_bytes()
-    except zipfile.BadZipFile as exc:
-        raise InputError(located(source, "not a .qdpx (zip) file")) from exc
-    try:
-        root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, huge_tree=True))
+        # libxml2's own depth limit (256) stands: huge_tree would lift it along with the size limits.
+        root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
+        if "Excessive depth" in exc.msg:  # libxml2's limit, named in its own terms
+            raise InputError(
+                located(source, f"nested deeper than a codebook can be ({MAX_DEPTH} levels of codes)", exc.lineno)
+            ) from None
         raise InputError(located(source, f"not well-formed XML: {exc.msg}", exc.lineno)) from exc
 
     book = root if _local(root) == "CodeBook" else next((e for e in root.iter() if _local(e) == "CodeBook"), None)
@@ -102,7 +108,7 @@ def read_refi(path: str | Path) -> tuple[CodebookModel, list[str]]:
     return model, problems
 
 
-def _read_code(element: etree._Element, source: str, problems: list[str]) -> CodeNode:
+def _read_code(element: etree._Element, source: str, problems: list[str], depth: int = 1) -> CodeNode:
     origin = Origin(source, element.sourceline)
     node = CodeNode(name=(element.get("name") or "").strip(), origin=origin)
     guid = element.get("guid")
@@ -121,7 +127,10 @@ def _read_code(element: etree._Element, source: str, problems: list[str]) -> Cod
             for field, text in parse_description(child.text or "").items():
                 setattr(node, field, text)
         elif kind == "Code":
-            node.children.append(_read_code(child, source, problems))
+            if depth >= MAX_DEPTH:
+                problems.append(Origin(source, child.sourceline).message(f"codes nest deeper than {MAX_DEPTH} levels"))
+                break
+            node.children.append(_read_code(child, source, problems, depth + 1))
     return node
 
 

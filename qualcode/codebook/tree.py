@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from .lookup import PATH_SEP
 from .model import CodeNode
 
+# Deeper trees are refused (no codebook needs them; recursion over them would fail, not the file).
+MAX_DEPTH = 100
+
 
 @dataclass
 class FlatCode:
@@ -71,32 +74,52 @@ def build_tree(entries: list[FlatCode], problems: list[str], roots: list[CodeNod
             continue
         parent = resolved.get(id(node))
         (parent.children if parent is not None else roots).append(node)
+    cut_too_deep(roots, problems)
     return roots
+
+
+def cut_too_deep(roots: list[CodeNode], problems: list[str]) -> None:
+    """Report codes nested deeper than ``MAX_DEPTH`` levels and drop what lies below (without recursion)."""
+    stack = [(node, 1) for node in roots]
+    while stack:
+        node, depth = stack.pop()
+        if depth >= MAX_DEPTH and node.children:
+            problems.append(_where(node.children[0], f"codes nest deeper than {MAX_DEPTH} levels"))
+            node.children = []
+            continue
+        stack.extend((child, depth + 1) for child in node.children)
 
 
 def _cycles(entries: list[FlatCode], parent_of: dict[int, CodeNode], problems: list[str]) -> set[int]:
     """Report each parent cycle once (at its first entry); return the ids of codes in cycles."""
     in_cycle: set[int] = set()
+    walked: set[int] = set()  # codes whose chain of parents an earlier entry has followed already
     for entry in entries:
         chain: list[CodeNode] = []
+        position: dict[int, int] = {}  # id -> index in chain: linear time however long the chains
         node: CodeNode | None = entry.node
-        while node is not None and id(node) not in in_cycle:
-            if any(n is node for n in chain):
-                loop = chain[[id(n) for n in chain].index(id(node)) :]
+        while node is not None and id(node) not in in_cycle and id(node) not in walked:
+            if id(node) in position:
+                loop = chain[position[id(node)] :]
                 in_cycle.update(id(n) for n in loop)
                 names = " > ".join(n.name for n in loop + [node])
                 problems.append(_where(loop[0], f"parents form a cycle: {names}"))
                 break
+            position[id(node)] = len(chain)
             chain.append(node)
             node = parent_of.get(id(node))
+        walked.update(position)
     return in_cycle
 
 
 def _all_nodes(nodes: list[CodeNode]) -> list[CodeNode]:
+    """Every node under ``nodes``, parents before children (without recursion: trees may be deep)."""
     out: list[CodeNode] = []
-    for node in nodes:
+    stack = list(reversed(nodes))
+    while stack:
+        node = stack.pop()
         out.append(node)
-        out.extend(_all_nodes(node.children))
+        stack.extend(reversed(node.children))
     return out
 
 

@@ -13,11 +13,13 @@ import yaml
 from ..decoding import read_text
 from ..errors import InputError, located
 from .model import TEXT_FIELDS, CodebookModel, CodeNode, Origin, parse_bool
-from .tree import FlatCode, build_tree
+from .tree import MAX_DEPTH, FlatCode, build_tree
 
 CODEBOOK_FIELDS = ("name", "kind", "description", "codes")
 CODE_FIELDS = ("name", "key", *TEXT_FIELDS, "color", "colour", "hotkey", "applicable", "guid", "parent", "codes")
 _NULL = "tag:yaml.org,2002:null"
+# Each level of codes is a mapping inside a list, under the codebook's own mapping.
+MAX_YAML_DEPTH = 2 * MAX_DEPTH + 1
 
 
 def read_yaml(path: str | Path, text: str | None = None) -> tuple[CodebookModel, list[str]]:
@@ -27,7 +29,8 @@ def read_yaml(path: str | Path, text: str | None = None) -> tuple[CodebookModel,
     if text is None:
         text = read_text(path)  # as the importer decodes: UTF-8, UTF-16 or cp1252; binary is refused
     try:
-        root = yaml.compose(text)
+        _refuse_aliases_and_depth(text, source)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(
@@ -48,6 +51,30 @@ def read_yaml(path: str | Path, text: str | None = None) -> tuple[CodebookModel,
         model.codes = _read_codes(codes_node, source, problems, model.warnings, flat)
     model.codes = build_tree(flat, problems, roots=model.codes)
     return model, problems
+
+
+def _refuse_aliases_and_depth(text: str, source: str) -> None:
+    """Refuse anchors and aliases (an alias bomb expands exponentially; a recursive alias never ends) and
+    nesting deeper than a codebook can be, from the event stream, before any node graph is built."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise InputError(
+                located(source, "YAML anchors and aliases (&name, *name) are not allowed in a codebook", _mark(event))
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise InputError(
+                    located(source, f"nested deeper than a codebook can be ({MAX_DEPTH} levels of codes)", _mark(event))
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _mark(event: yaml.Event) -> int | None:
+    mark = getattr(event, "start_mark", None)
+    return mark.line + 1 if mark is not None else None
 
 
 def _read_codes(
