@@ -193,3 +193,21 @@ def test_a_long_parent_chain_within_the_limit_loads(tmp_path):
     model = read_codebook(path)
     assert model.count() == 100 and max(depth for _, _, depth in model.walk()) == 99
 
+
+# -- case attributes and manifests ------------------------------------------------------------------
+def test_a_date_that_is_not_a_day_is_refused_with_file_and_line(corpus, tmp_path):
+    path = corpus["bad_date.csv"]
+    with pytest.raises(InputError, match=rf"^{re.escape(str(path))}:3: started = '2024-02-30' is not a YYYY-MM-DD"):
+        read_case_attributes(path)
+    (tmp_path / "a.txt").write_text("P1: hi\n", encoding="utf-8")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("file,case,date\na.txt,Lincoln,2023-02-29\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"manifest\.csv:2: date '2023-02-29' is not a day of the calendar"):
+        read_manifest(manifest)
+
+
+def test_a_duplicate_attribute_column_is_refused(corpus, run):
+    path = corpus["duplicate_column.csv"]
+    line = one_error_line(run("cases", "import-attributes", str(path), "--create-cases"))
+    assert line == f"error: {path}:1: column 'level' appears twice (columns 2 and 3)"
+    assert json.loads(run("cases", "list", "--format", "json").output) == []

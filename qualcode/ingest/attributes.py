@@ -15,7 +15,7 @@ from ..errors import InputError, located
 from ..store import audit
 from ..store.ids import require_id
 from ..store.models import ATTRIBUTE_TYPES, Case, CaseAttribute
-from .manifest import ISO_DATE_RE
+from .manifest import ISO_DATE_RE, is_iso_date
 from .tables import read_rows
 
 
@@ -75,7 +75,7 @@ def read_case_attributes(path: Path) -> list[AttributeValue]:
         number = _as_number(value) if kind == "number" else None
         if kind == "number" and value and number is None:
             raise InputError(located(path, f"{name} = {value!r} is not a number", line))
-        if kind == "date" and value and not ISO_DATE_RE.match(value):
+        if kind == "date" and value and not is_iso_date(value):
             raise InputError(located(path, f"{name} = {value!r} is not a YYYY-MM-DD date", line))
         out.append(AttributeValue(case, name, kind, value, number, line))
     return out

@@ -6,6 +6,7 @@ manifest's folder. A manifest is checked whole before anything is imported.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,19 @@ from ..store.models import SPEAKER_ROLES, TRANSCRIPT_KINDS
 from .tables import read_rows
 
 ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def is_iso_date(text: str) -> bool:
+    """``YYYY-MM-DD`` naming a day that exists (not ``2024-02-30``)."""
+    if not ISO_DATE_RE.match(text):
+        return False
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 KIND_ALIASES = {
     "focus group": "focus_group",
     "focus-group": "focus_group",
@@ -77,6 +91,8 @@ def read_manifest(path: Path) -> dict[Path, ManifestEntry]:
         date = row.get("date") or None
         if date and not ISO_DATE_RE.match(date):
             raise InputError(located(path, f"date {date!r} is not YYYY-MM-DD", line))
+        if date and not is_iso_date(date):
+            raise InputError(located(path, f"date {date!r} is not a day of the calendar", line))
         entries[file] = ManifestEntry(
             file,
             line,
