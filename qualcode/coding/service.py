@@ -32,7 +32,6 @@ from ..store.models import (
 )
 from .blinding import find_coder
 from .rounds import current_round
-from .views import others_by_segment
 
 
 class InactiveCodeError(QualcodeError):
@@ -196,11 +195,6 @@ class TranscriptWork:
     def codes_on(self, segment_id: int) -> list[Code]:
         ids = self.applied.get(segment_id, set())
         return [c for c in self.codes if c.id in ids]
-
-    def others(self, segment_id: int) -> dict[str, set[int]]:
-        """Every other coder's codes on a segment in this round, if the viewer may see them
-        (``views.others_by_segment`` for one segment)."""
-        return others_by_segment(self.project, self.coder.name, self.transcript_id, self.round).get(segment_id, {})
 
     def next_uncoded(self, after: int) -> int | None:
         """Index of the next segment (after index ``after``, wrapping) not marked done."""
