@@ -63,3 +63,12 @@ def test_bootstrap_treats_a_refusing_statistic_as_a_dropped_resample():
     interval = bootstrap_ci(picky, np.array([0.0, 1.0]), resamples=100, seed=3)
     assert interval.dropped > 0
     assert 0.5 <= interval.low <= interval.high <= 1.0
+
+
+def test_the_core_refuses_to_compare_a_coder_with_herself(demo_copy):
+    from qualcode.agreement.report import agreement_report
+    from qualcode.errors import QualcodeError
+    from qualcode.project import Project
+
+    with Project(demo_copy) as project, project.read() as s, pytest.raises(QualcodeError, match="ana named twice"):
+        agreement_report(s, "lee", coders=["ana", "ben", "ana"])

@@ -99,6 +99,9 @@ def coder_rows(
             left_out = [c.name for c in chosen if c.coder_id not in working]
             chosen = [c for c in chosen if c.coder_id in working]
     else:
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise QualcodeError(f"{', '.join(repeated)} named twice: a coder cannot be compared with herself")
         by_name = {c.name: c for c in all_coders}
         chosen = []
         for name in names:
