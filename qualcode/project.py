@@ -55,25 +55,34 @@ class Project:
         try:
             self.url = database_url(self.target)
             self.write_engine, self.read_engine = make_engines(self.target)
+        except Exception as exc:  # a URL that does not parse, a missing driver
+            raise self._cannot_open(exc) from None
+        try:
+            self._open(create=create, upgrade=upgrade)
+            self.user = user  # checked: a coder bound to a login is claimed only from it
+        except BaseException:
+            self.close()  # no pool (nor SQLite's -wal/-shm files) outlives a refused open
+            raise
+
+    def _cannot_open(self, exc: Exception) -> ProjectError:
+        reason = scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, self.target)
+        return ProjectError(f"{self.shown_target}: cannot open project ({reason})")
+
+    def _open(self, *, create: bool, upgrade: bool) -> None:
+        try:
             # Look through the reading engine: on SQLite its deferred BEGIN never queues behind a writer's
             # lock, so opening (status, agreement, the workbench) does not wait for a long import.
             version = migrations.read_version(self.read_engine)
         except QualcodeError:
             raise
         except Exception as exc:  # driver errors: unreachable server, not a database file
-            reason = scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, self.target)
-            raise ProjectError(f"{self.shown_target}: cannot open project ({reason})") from None
+            raise self._cannot_open(exc) from None
         if version is None:
             if not create:
                 raise ProjectError(f"{self.shown_target}: empty database (create the project with `qualcode init`)")
             migrations.create_schema(self.write_engine)
         else:
             migrations.upgrade(self.write_engine, allow=upgrade, found=version)  # the write lock only to upgrade
-        try:
-            self.user = user  # checked: a coder bound to a login is claimed only from it
-        except QualcodeError:
-            self.close()
-            raise
 
     @property
     def shown_target(self) -> str:

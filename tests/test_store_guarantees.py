@@ -3,6 +3,11 @@ upgrade's backup is complete or absent, a project that cannot be written still r
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -10,6 +15,7 @@ from qualcode.cli.main import cli
 from qualcode.errors import ProjectError
 from qualcode.project import Project
 from qualcode.store.engine import redacted, scrub
+from qualcode.store.models import Case
 
 SECRET = "s3cret"
 UNREACHABLE = f"postgresql://u:{SECRET}@127.0.0.1:1/x"
@@ -65,3 +71,73 @@ def test_status_and_init_show_the_url_without_its_password(pg_url):
     assert status.exit_code == 0, status.output
     assert SECRET not in created.output + status.output
     assert f"project: {redacted(with_password)}" in status.output
+
+
+# -- upgrade backups ---------------------------------------------------------------------------
+
+
+def _version_3_project(project_path):
+    with Project(project_path, create=True) as project, project.transaction() as s:
+        s.add(Case(name="Kept"))
+    con = sqlite3.connect(project_path)
+    con.execute("ALTER TABLE qc_coder DROP COLUMN login")
+    con.execute("UPDATE qc_meta SET value = '3' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+
+
+def _write_half_a_copy(source_path, copy_path):
+    data = Path(source_path).read_bytes()
+    Path(copy_path).write_bytes(data[: len(data) // 2])
+
+
+def test_a_backup_that_fails_midway_leaves_no_bak_and_no_upgrade(project_path, monkeypatch):
+    from qualcode.store import migrations
+
+    _version_3_project(project_path)
+
+    def disk_full(source_path, copy_path):
+        _write_half_a_copy(source_path, copy_path)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(migrations, "_copy_database", disk_full)
+    with pytest.raises(ProjectError, match="cannot back up the project before upgrading") as caught:
+        Project(project_path)
+    assert "\n" not in str(caught.value)
+    assert [p.name for p in project_path.parent.iterdir() if p.name != project_path.name] == []
+    with pytest.raises(ProjectError, match="older"):
+        Project(project_path, upgrade=False)  # still version 3: the upgrade rolled back
+
+    monkeypatch.undo()
+    Project(project_path).close()
+    backup = sqlite3.connect(project_path.parent / "study.db.v3.bak")
+    assert backup.execute("SELECT value FROM qc_meta WHERE key = 'schema_version'").fetchone() == ("3",)
+    assert backup.execute("SELECT name FROM qc_case").fetchall() == [("Kept",)]
+
+
+def test_a_kill_mid_backup_leaves_only_a_partial_file_the_next_upgrade_removes(project_path):
+    _version_3_project(project_path)
+    killed_mid_copy = f"""
+import os
+from pathlib import Path
+from qualcode.project import Project
+from qualcode.store import migrations
+
+def killed(source_path, copy_path):
+    data = Path(source_path).read_bytes()
+    Path(copy_path).write_bytes(data[: len(data) // 2])
+    os._exit(9)
+
+migrations._copy_database = killed
+Project({str(project_path)!r})
+"""
+    assert subprocess.run([sys.executable, "-c", killed_mid_copy]).returncode == 9
+    left = [p.name for p in project_path.parent.iterdir() if p.name.startswith("study.db.")]
+    assert not [name for name in left if name.endswith(".bak")]
+    assert [name for name in left if name.endswith(".partial")]
+
+    Project(project_path).close()
+    left = sorted(p.name for p in project_path.parent.iterdir() if p.name.startswith("study.db.v"))
+    assert left == ["study.db.v3.bak"]
+    backup = sqlite3.connect(project_path.parent / "study.db.v3.bak")
+    assert backup.execute("SELECT name FROM qc_case").fetchall() == [("Kept",)]

@@ -8,8 +8,11 @@ existing file: ``create`` is only for ``qualcode init`` and the demo.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import tempfile
 from collections.abc import Callable
+from glob import escape as glob_escape
 from pathlib import Path
 
 from sqlalchemy import inspect, text
@@ -109,23 +112,49 @@ def sqlite_path(engine: Engine) -> Path | None:
     return Path(db) if db and db != ":memory:" else None
 
 
-def backup_sqlite(path: Path, version: int) -> Path:
-    """Copy the project to ``<file>.v<N>.bak`` (never over an earlier backup) before upgrading.
+PARTIAL_BACKUP_SUFFIX = ".partial"
 
-    SQLite's online backup reads one consistent snapshot, rows still in the WAL included,
-    while the upgrade holds the write lock, so nobody can change the file mid-copy.
-    """
-    target = path.with_name(f"{path.name}.v{version}.bak")
-    n = 1
-    while target.exists():
-        target = path.with_name(f"{path.name}.v{version}.{n}.bak")
-        n += 1
-    source, copy = sqlite3.connect(path), sqlite3.connect(target)
+
+def _copy_database(source_path: Path, copy_path: Path) -> None:
+    """Copy one consistent snapshot of ``source_path`` into ``copy_path`` (SQLite's online backup)."""
+    source, copy = sqlite3.connect(source_path), sqlite3.connect(copy_path)
     try:
         source.backup(copy)
     finally:
         source.close()
         copy.close()
+
+
+def backup_sqlite(path: Path, version: int) -> Path:
+    """Copy the project to ``<file>.v<N>.bak`` (never over an earlier backup) before upgrading.
+
+    SQLite's online backup reads one consistent snapshot, rows still in the WAL included,
+    while the upgrade holds the write lock, so nobody can change the file mid-copy. The copy is
+    written under a temporary ``….partial`` name and renamed only when complete: a kill or a full
+    disk mid-copy never leaves a ``.bak`` that opens as a half or empty database. Partial copies a
+    killed upgrade left are removed here (the caller holds the write lock, so none is in progress).
+    """
+    for stale in path.parent.glob(f"{glob_escape(path.name)}.v*.bak-*{PARTIAL_BACKUP_SUFFIX}"):
+        stale.unlink(missing_ok=True)
+    target = path.with_name(f"{path.name}.v{version}.bak")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.v{version}.{n}.bak")
+        n += 1
+    handle, partial_name = tempfile.mkstemp(prefix=f"{target.name}-", suffix=PARTIAL_BACKUP_SUFFIX, dir=path.parent)
+    os.close(handle)
+    partial = Path(partial_name)
+    try:
+        _copy_database(path, partial)
+        os.replace(partial, target)
+    except (OSError, sqlite3.Error) as exc:
+        partial.unlink(missing_ok=True)
+        raise ProjectError(
+            f"{path}: cannot back up the project before upgrading it ({exc}); nothing was changed"
+        ) from exc
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return target
 
 
