@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from .errors import ProjectError, QualcodeError
 from .store import migrations
-from .store.engine import database_url, is_url, make_engines, redacted, scrub
+from .store.engine import database_url, is_url, make_engines, redacted, scrub, sqlite_is_read_only
 from .store.ids import wide_select
 from .store.models import Case, CaseAttribute, Code, Coder, Coding, Meta, Segment, Speaker, Transcript
 
@@ -35,14 +35,23 @@ def default_target() -> str:
 class Project:
     """A qualcode project in SQLite or PostgreSQL.
 
-    ``user`` is who is looking (a coder's name): blinding decides what they see.
+    ``user`` is who is looking (a coder's name): blinding decides what they see. ``read_only``
+    opens it for reading only (every read works, a write is refused in one line); a project file
+    this process cannot write (no permission, read-only media) is opened so by itself.
     """
 
     def __init__(
-        self, target: str | os.PathLike, *, create: bool = False, upgrade: bool = True, user: str | None = None
+        self,
+        target: str | os.PathLike,
+        *,
+        create: bool = False,
+        upgrade: bool = True,
+        user: str | None = None,
+        read_only: bool = False,
     ):
         self.target = str(target)
         self._user: str | None = None
+        self.read_only = read_only or (not is_url(self.target) and sqlite_is_read_only(Path(self.target).expanduser()))
         if not is_url(self.target):
             path = Path(self.target).expanduser()
             if path.is_dir():
@@ -54,7 +63,7 @@ class Project:
                     raise ProjectError(f"{path.parent}: folder does not exist")
         try:
             self.url = database_url(self.target)
-            self.write_engine, self.read_engine = make_engines(self.target)
+            self.write_engine, self.read_engine = make_engines(self.target, read_only=self.read_only)
         except Exception as exc:  # a URL that does not parse, a missing driver
             raise self._cannot_open(exc) from None
         try:
@@ -80,8 +89,11 @@ class Project:
         if version is None:
             if not create:
                 raise ProjectError(f"{self.shown_target}: empty database (create the project with `qualcode init`)")
+            self._refuse_if_read_only("cannot create a project in it")
             migrations.create_schema(self.write_engine)
         else:
+            if upgrade and version < migrations.SCHEMA_VERSION:
+                self._refuse_if_read_only(f"its schema version {version} needs upgrading by someone who can write it")
             migrations.upgrade(self.write_engine, allow=upgrade, found=version)  # the write lock only to upgrade
 
     @property
@@ -110,9 +122,14 @@ class Project:
         with Session(self.read_engine, expire_on_commit=False) as session:
             yield session
 
+    def _refuse_if_read_only(self, why: str = "") -> None:
+        if self.read_only:
+            raise ProjectError(f"project is read-only: {self.shown_target}" + (f" ({why})" if why else ""))
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One write transaction: committed whole at the end, rolled back whole on any error."""
+        self._refuse_if_read_only()
         with Session(self.write_engine, expire_on_commit=False) as session:
             try:
                 yield session

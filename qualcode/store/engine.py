@@ -15,9 +15,11 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import create_engine
+
+from ..errors import ProjectError
 
 BUSY_TIMEOUT_MS = 60_000
 # How often a writer waiting for the SQLite write lock asks again. SQLite's own busy handler
@@ -81,15 +83,46 @@ def database_url(target: str | os.PathLike) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def _sqlite_pragmas(dbapi_conn, immediate: bool) -> None:
+def _sqlite_pragmas(dbapi_conn, read_only: bool) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's implicit BEGIN is deferred).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA foreign_keys = ON")
-    cur.execute("PRAGMA journal_mode = WAL")
+    if not read_only:  # a read-only connection cannot change the journal mode (the file's own is kept)
+        cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA synchronous = NORMAL")  # durable in WAL mode at commit for our purposes
     cur.close()
+
+
+def sqlite_is_read_only(path: str | os.PathLike) -> bool:
+    """This process cannot write the project file: no write permission, or read-only media."""
+    return Path(path).exists() and not os.access(path, os.W_OK)
+
+
+def _sqlite_read_only_url(path: Path) -> URL:
+    """``file:…?mode=ro`` (SQLite's URI form): the connection never writes nor creates the file.
+
+    On a folder nobody can write (read-only media) with no ``-wal`` beside the file, SQLite could
+    not create the ``-shm`` it reads a WAL database with, and no writer can exist either (it would
+    need the ``-wal``): ``immutable=1`` reads the file as it is.
+    """
+    query = {"mode": "ro", "uri": "true"}
+    if not os.access(path.parent, os.W_OK) and not path.with_name(f"{path.name}-wal").exists():
+        query["immutable"] = "1"
+    return URL.create("sqlite", database=f"file:{quote(str(path), safe='/')}", query=query)
+
+
+READ_ONLY_ERRORS = ("readonly database", "read-only transaction")  # SQLite; PostgreSQL (also a standby)
+
+
+def _refuse_writes_in_one_line(engine: Engine, shown: str) -> None:
+    """A write the database refuses because it is read-only is one line naming the project."""
+
+    @event.listens_for(engine, "handle_error")
+    def _read_only(context) -> None:
+        if any(marker in str(context.original_exception) for marker in READ_ONLY_ERRORS):
+            raise ProjectError(f"project is read-only: {shown}")
 
 
 def _begin_immediate(conn) -> None:
@@ -110,17 +143,27 @@ def _begin_immediate(conn) -> None:
         conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
-def make_engines(target: str | os.PathLike) -> tuple[Engine, Engine]:
-    """Return ``(write_engine, read_engine)``; for PostgreSQL both are the same engine."""
+def make_engines(target: str | os.PathLike, *, read_only: bool = False) -> tuple[Engine, Engine]:
+    """Return ``(write_engine, read_engine)``; for PostgreSQL both are the same engine.
+
+    ``read_only``: every connection is opened read-only (SQLite ``mode=ro``, PostgreSQL read-only
+    transactions), and a write is refused with one line.
+    """
     url = database_url(target)
+    shown = redacted(target)
     if url.startswith("sqlite"):
+        sqlite_url: str | URL = url
+        if read_only:
+            sqlite_url = _sqlite_read_only_url(Path(target).expanduser().resolve())
         engines = []
         for immediate in (True, False):
-            eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
+            eng = create_engine(
+                sqlite_url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+            )
 
             @event.listens_for(eng, "connect")
-            def _connect(dbapi_conn, _record, immediate=immediate):
-                _sqlite_pragmas(dbapi_conn, immediate)
+            def _connect(dbapi_conn, _record):
+                _sqlite_pragmas(dbapi_conn, read_only)
 
             @event.listens_for(eng, "begin")
             def _begin(conn, immediate=immediate):
@@ -129,9 +172,17 @@ def make_engines(target: str | os.PathLike) -> tuple[Engine, Engine]:
                 else:
                     conn.exec_driver_sql("BEGIN")
 
+            _refuse_writes_in_one_line(eng, shown)
             engines.append(eng)
         return engines[0], engines[1]
     eng = create_engine(url, pool_pre_ping=True)
+    if read_only:
+
+        @event.listens_for(eng, "connect")
+        def _read_only_transactions(dbapi_conn, _record):
+            dbapi_conn.read_only = True
+
+    _refuse_writes_in_one_line(eng, shown)
     return eng, eng
 
 
