@@ -136,6 +136,11 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(located(path, f"cannot read ({exc.strerror})")) from None
 
 
+def first_line(text: str | None) -> str:
+    """The first line of a library's message (lxml's and YAML's can span several), for a one-line error."""
+    return (text or "").split("\n", 1)[0].strip()
+
+
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..decoding import Archive, read_bytes
+from ..decoding import Archive, first_line, read_bytes
 from ..errors import InputError, located
 from ..version import __version__
 from .model import CodebookModel, CodeNode, Origin, normalise_guid, parse_bool
@@ -89,11 +89,11 @@ def read_refi(path: str | Path) -> tuple[CodebookModel, list[str]]:
         # libxml2's own depth limit (256) stands: huge_tree would lift it along with the size limits.
         root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
-        if "Excessive depth" in exc.msg:  # libxml2's limit, named in its own terms
+        if "Excessive depth" in (exc.msg or ""):  # libxml2's limit, named in its own terms
             raise InputError(
                 located(source, f"nested deeper than a codebook can be ({MAX_DEPTH} levels of codes)", exc.lineno)
             ) from None
-        raise InputError(located(source, f"not well-formed XML: {exc.msg}", exc.lineno)) from exc
+        raise InputError(located(source, f"not well-formed XML: {first_line(exc.msg)}", exc.lineno)) from exc
 
     book = root if _local(root) == "CodeBook" else next((e for e in root.iter() if _local(e) == "CodeBook"), None)
     if book is None:

@@ -31,11 +31,13 @@ def read_yaml(path: str | Path, text: str | None = None) -> tuple[CodebookModel,
     try:
         _refuse_aliases_and_depth(text, source)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: its own message spans lines
+        line = text.count("\n", 0, exc.position) + 1
+        raise InputError(located(source, f"not valid YAML: character {exc.character!r} is not allowed", line)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            located(source, f"not valid YAML: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else None)
-        ) from exc
+        problem = getattr(exc, "problem", None) or str(exc).split("\n", 1)[0]
+        raise InputError(located(source, f"not valid YAML: {problem}", mark.line + 1 if mark else None)) from exc
     if not isinstance(root, yaml.MappingNode):
         raise InputError(located(source, "a codebook file is a mapping with name, kind and codes", _line(root)))
 

@@ -34,7 +34,11 @@ def parse_csv(text: str, source: object) -> ParsedTranscript:
         raise InputError(located(source, "empty CSV", 1))
     speaker_col, text_col = _pick(header, SPEAKER_COLUMNS), _pick(header, TEXT_COLUMNS)
     if speaker_col is None or text_col is None:
-        raise InputError(located(source, f"a turn table needs columns speaker and text; found {', '.join(header)}", 1))
+        raise InputError(
+            located(
+                source, f"a turn table needs columns speaker and text; found {', '.join(header)}".replace("\n", " "), 1
+            )
+        )
     start_col, end_col = _pick(header, START_COLUMNS), _pick(header, END_COLUMNS)
     builder = TextBuilder()
     for line, row in enumerate(rows, start=2):

@@ -11,7 +11,7 @@ import io
 import re
 import zipfile
 
-from ..decoding import Archive
+from ..decoding import Archive, first_line
 from ..errors import InputError, located
 from .markers import TIMESTAMP
 from .model import ParsedTranscript, TextBuilder
@@ -57,7 +57,7 @@ def parse_docx(data: bytes, source: object, speaker_pattern=None) -> ParsedTrans
         paragraphs = [p for p in document.paragraphs if p.text.strip()]
         split = [_split_paragraph(p) for p in paragraphs]
     except etree.XMLSyntaxError as exc:
-        raise InputError(located(source, f"not a readable .docx (malformed XML: {exc.msg})")) from None
+        raise InputError(located(source, f"not a readable .docx (malformed XML: {first_line(exc.msg)})")) from None
     except (
         PythonDocxError,
         OpcError,

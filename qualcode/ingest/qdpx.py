@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from ..decoding import Archive, decode_bytes
+from ..decoding import Archive, decode_bytes, first_line
 from ..errors import InputError, located
 
 NS = "{urn:QDA-XML:project:1.0}"
@@ -44,7 +44,9 @@ def read_qdpx(data: bytes, source: object, encoding: str | None = None) -> tuple
     try:
         root = etree.fromstring(project, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
-        raise InputError(located(f"{source}:project.qde", f"malformed XML ({exc.msg})", exc.lineno)) from None
+        raise InputError(
+            located(f"{source}:project.qde", f"malformed XML ({first_line(exc.msg)})", exc.lineno)
+        ) from None
     names = set(archive.names())
     sources: list[QdpxSource] = []
     notes: list[str] = []
