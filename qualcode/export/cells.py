@@ -128,7 +128,7 @@ class PreparedTable:
         return self.is_group(index) and all(v is None or v == "" for v in row[1:])
 
     def format_for(self, column_index: int, value: Any) -> CellFormat | None:
-        return column_format(self.formats, self.columns[column_index], value)
+        return column_format(self.formats, str(self.table.columns[column_index]), value)
 
 
 def prepare(table: Table, formats: Formats | None = None) -> PreparedTable:

@@ -85,6 +85,8 @@ def render_xlsx(prepared: PreparedTable) -> bytes:
     widths = [len(name) for name in prepared.columns]
     for i, (values, texts) in enumerate(zip(prepared.values, prepared.texts)):
         row = header_row + 1 + i
+        # Once per row, not per cell: spans() reads the whole row.
+        is_group, spans = prepared.is_group(i), prepared.spans(i)
         for j, (value, text) in enumerate(zip(values, texts)):
             cell = put(sheet, row, j + 1, value)
             if is_number(value):
@@ -94,9 +96,9 @@ def render_xlsx(prepared: PreparedTable) -> bytes:
                     cell.number_format = number_format
             elif "\n" in text or len(text) > MAX_COLUMN_WIDTH:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-            if prepared.is_group(i):
+            if is_group:
                 cell.font = Font(bold=True)
-            if not prepared.spans(i):
+            if not spans:
                 widths[j] = max(widths[j], *(len(line) for line in text.split("\n")))
     last_row = header_row + len(prepared.values)
     if prepared.values:
