@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from ..store.access import Access
-from ..store.ids import require_id, table_of
+from ..store.ids import require_id, table_of, wide_select
 from ..store.models import AuditEvent, Coding, ConsensusDecision, Segment, SegmentStatus, utcnow
 
 CHUNK_ROWS = 2_000  # about 30-60 ms of writing on SQLite: a coder's key waits at most that long
@@ -160,9 +160,9 @@ def insert_codings(session: Session, actor: str, rows: Sequence[NewCoding], acti
     if session.connection().dialect.name == "sqlite":
         # The chunk holds the write lock (BEGIN IMMEDIATE) since it read what is stored: nobody else can
         # insert meanwhile, so every row goes in, and the new rows are those above the highest id before.
-        highest = session.connection().execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+        highest = session.exec(select(func.max(col(Coding.id)))).one() or 0
         _sqlite_insert_many(session, table, CODING_COLUMNS, [tuple(p[c] for c in CODING_COLUMNS) for p in params])
-        inserted = session.connection().execute(select(*returned).where(table.c.id > highest)).all()
+        inserted = session.exec(wide_select(*returned).where(table.c.id > highest)).all()
     else:
         stmt = _insert_ignoring_duplicates(session, table).returning(*returned)
         inserted = session.connection().execute(stmt, params).all()
