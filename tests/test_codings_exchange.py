@@ -223,3 +223,31 @@ def test_codings_export_command_errors(project, project_path):
         cli, ["codings", "export", "--coder", "nobody", "-p", str(project_path), "--as", "lead"]
     )
     assert unknown.exit_code == 2 and "unknown coder 'nobody'" in unknown.output
+
+
+def test_a_row_with_extra_cells_is_one_line_naming_its_line(any_project, tmp_path):
+    build_study(any_project, {"ann": {}}, {"ann": set()}, segments=3)
+    path = write(
+        tmp_path, "transcript,segment,coder,code\nPrincipal interview,1,ann,SV\nPrincipal interview,2,ann,SV,x,y\n"
+    )
+    with any_project.transaction() as s, pytest.raises(InputError) as err:
+        import_codings(s, path, "lead")
+    assert "codings.csv:3: 2 cell(s) more than the 4 columns of the header" in str(err.value)
+    assert "\n" not in str(err.value)
+    with any_project.read() as s:
+        assert s.exec(select(Coding)).scalars().all() == []
+
+
+def test_export_marks_formula_text_and_import_reads_it_back(any_project, tmp_path):
+    from qualcode.store.models import Transcript
+
+    build_study(any_project, {"ann": {}}, {"ann": set()}, segments=3)
+    with any_project.transaction() as s:
+        s.exec(select(Transcript)).scalars().one().title = "=HYPERLINK(1)"
+    path = write(tmp_path, "transcript,segment,coder,code\n'=HYPERLINK(1),2,ann,SV\n")
+    with any_project.transaction() as s:
+        assert import_codings(s, path, "lead") == 1
+    with any_project.read() as s:
+        text = export_codings(s, "lead")
+    row = text.splitlines()[1]
+    assert row.startswith("'=HYPERLINK(1),2,ann,")  # shown as text by a spreadsheet, never run

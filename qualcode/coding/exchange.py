@@ -27,6 +27,7 @@ from ..errors import BlindingError, InputError, QualcodeError, located
 from ..store.access import Access
 from ..store.ids import require_id, wide_select
 from ..store.models import Case, Code, Coder, Coding, Segment, Transcript
+from ..table import safe_csv_cell, unmark_csv_cell
 from .blinding import find_coder, require_lead, require_reader, visible_coder_ids
 from .bulk import (
     NewCoding,
@@ -148,7 +149,12 @@ def _check_rows(
     rows: list[PlannedRow] = []
     finished: set[tuple[int, int, int]] = set()
     for line, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        if None in raw:  # DictReader files cells beyond the header under None
+            extra = len(raw[None]) if isinstance(raw[None], list) else 1
+            errors.append(located(path, f"{extra} cell(s) more than the {len(header)} columns of the header", line))
+            continue
+        # Our own exports mark text a spreadsheet would run as a formula: read it back as written.
+        row = {(k or "").strip().lower(): unmark_csv_cell((v or "").strip()) for k, v in raw.items()}
         try:
             if not consensus and importer.role != "lead" and row["coder"] != importer.name:
                 raise BlindingError(
@@ -225,7 +231,7 @@ def export_codings(session: Session, viewer: str | None, *, layer: str | None = 
             raise BlindingError(f"the project is blinded: {viewer} may not see {layer}'s codings")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*REQUIRED, *OPTIONAL])
+    writer.writerow([*REQUIRED, *OPTIONAL])  # cells go through safe_csv_cell: no live formula in a spreadsheet
     cases = {c.id: c.name for c in session.exec(select(Case))}
     code_rows = {c.id: c for c in session.exec(select(Code))}
     by_codebook: dict[int, CodeResolver] = {}
@@ -276,5 +282,5 @@ def export_codings(session: Session, viewer: str | None, *, layer: str | None = 
             if visible is None or cid in visible
         ]
     for rec in sorted(records, key=lambda r: (r[4], r[0], r[1], r[2], r[3])):
-        writer.writerow(["" if v is None else v for v in rec])
+        writer.writerow(["" if v is None else safe_csv_cell(v) for v in rec])
     return out.getvalue()
