@@ -3,6 +3,7 @@ plain reference implementation, never by timing."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from qualcode.export.cells import prepare
@@ -47,3 +48,33 @@ def test_docx_body_cells_are_written_as_python_docx_writes_them(text, bold):
     expected = etree.tostring(by_python_docx._tc)
     assert etree.tostring(copied._tc) == expected
     assert etree.tostring(copied_again._tc) == expected
+
+
+def _reference_pairs(first, second) -> list[tuple[int, int]]:
+    return sorted(set(zip(first.tolist(), second.tolist())))
+
+
+def test_unique_pairs_by_hand():
+    from qualcode.synthesis.arrays import unique_pairs
+
+    first, second = unique_pairs(np.array([2, 0, 2, 1, 0, 2]), np.array([5, 7, 5, 0, 7, 1]))
+    assert list(zip(first.tolist(), second.tolist())) == [(0, 7), (1, 0), (2, 1), (2, 5)]
+    empty = np.empty(0, dtype=np.int64)
+    assert [len(a) for a in unique_pairs(empty, empty)] == [0, 0]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_roll_up_by_sort_and_mask_equals_a_set_of_pairs(seed):
+    """The roll-up keeps one (row code, segment) pair per distinct pair, sorted: as a Python set would."""
+    from qualcode.synthesis.arrays import sorted_unique, unique_inverse, unique_pairs
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 5000))
+    first = rng.integers(0, 60, n)
+    second = rng.integers(0, [50, 10**9][seed % 2], n)  # small ids and ids far beyond a dense table
+    got_first, got_second = unique_pairs(first, second)
+    assert list(zip(got_first.tolist(), got_second.tolist())) == _reference_pairs(first, second)
+    assert sorted_unique(second).tolist() == sorted(set(second.tolist()))
+    values, inverse = unique_inverse(second)
+    assert values.tolist() == sorted(set(second.tolist()))
+    assert values[inverse].tolist() == second.tolist()

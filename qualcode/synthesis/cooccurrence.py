@@ -8,6 +8,7 @@ import numpy as np
 from sqlmodel import Session
 
 from ..table import Table
+from .arrays import unique_inverse
 from .layers import load_coded
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def cooccurrence(
     code_ids = [c.id for c in data.tree.codes]
     position = data.tree.positions(data.codings.code_id)
     coded = position >= 0
-    segments, seg_index = np.unique(data.codings.segment_id[coded], return_inverse=True)
+    segments, seg_index = unique_inverse(data.codings.segment_id[coded])
     incidence = np.zeros((len(segments), len(code_ids)), dtype=np.int32)
     incidence[seg_index, position[coded]] = 1
     both = incidence.T @ incidence

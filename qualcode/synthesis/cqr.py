@@ -16,7 +16,7 @@ from sqlmodel import Session
 from ..codebook.lookup import PATH_SEP
 from ..errors import QualcodeError
 from ..table import Table
-from .arrays import distinct_per_group
+from .arrays import distinct_per_group, sorted_unique
 from .labels import MISCELLANEOUS, FrequencyRule, parse_rule
 from .layers import CodedData, load_coded
 from .tree import Rolled
@@ -68,7 +68,7 @@ class CqrTable:
         return self.rolled.segment_id[self._entries(code_id, unit, group)].tolist()  # sorted within a row
 
     def cases_of(self, code_id: int) -> list[str]:
-        present = np.unique(self.unit_positions[self._entries(code_id)])
+        present = sorted_unique(self.unit_positions[self._entries(code_id)])
         return [self.unit.universe[i] for i in present if i >= 0]
 
     def evidence(self, code_id: int | None = None, unit: str | None = None, group: str | None = None) -> pd.DataFrame:

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from ..agreement.reading import joined, max_id, packed, parse_ints, unpack
 from ..codebook.lookup import get_codebook
 from ..coding.blinding import find_coder, may_see_all, visible_coder_ids
 from ..coding.layers import CONSENSUS, Layer, layer_select
 from ..errors import BlindingError, QualcodeError
-from ..store.ids import require_id
-from ..store.models import Codebook, ConsensusDecision, Segment, Transcript
+from ..store.ids import require_id, wide_select
+from ..store.models import Code, Codebook, ConsensusDecision, Segment, Speaker, Transcript
 from .arrays import NO_ID, Codings, IdMap
 from .tree import CodeTree
 
@@ -47,22 +47,27 @@ def resolve_layer(session: Session, layer: str | None, viewer: str | None = None
 
 
 def load_codings(session: Session, layer: Layer, codebook_id: int) -> Codings:
-    """Every coding of the layer in one codebook, with its segment's transcript, speaker and case."""
+    """Every coding of the layer in one codebook, with its segment's transcript, speaker and case.
+
+    Read in bulk as the agreement reader does (``agreement/reading.py``): two comma-joined strings, parsed
+    by numpy, instead of a Python tuple per coding. One aggregation pass feeds each joined row to both
+    aggregates in turn, so the two strings list the codings in the same order; no GROUP BY, so no sort.
+    """
     codings = layer_select(layer.coder_id, codebook_id=codebook_id).subquery("layer")
-    stmt = select(
-        codings.c.segment_id, codings.c.code_id, Segment.transcript_id, func.coalesce(Segment.speaker_id, NO_ID)
-    ).join(Segment, col(Segment.id) == codings.c.segment_id)
-    result = session.connection().execute(stmt)
-    # Plain DBAPI tuples: SQLAlchemy Row objects cost more than the query on a million rows.
-    rows = result.cursor.fetchall()
-    result.close()
-    table = np.array(rows, dtype=np.int64).reshape(-1, 4)
-    transcript_ids = table[:, 2]
+    code_base = max_id(session, Code.id) + 1
+    speaker_base = max_id(session, Speaker.id) + 1
+    stmt = wide_select(
+        joined(session, packed(codings.c.segment_id, codings.c.code_id, code_base)),
+        joined(session, packed(Segment.transcript_id, func.coalesce(Segment.speaker_id, NO_ID), speaker_base)),
+    ).where(col(Segment.id) == codings.c.segment_id)
+    segment_codes, transcript_speakers = session.exec(stmt).one()
+    segment_ids, code_ids = unpack(parse_ints(segment_codes), code_base)
+    transcript_ids, speaker_ids = unpack(parse_ints(transcript_speakers), speaker_base)
     return Codings(
-        table[:, 0],
-        table[:, 1],
+        segment_ids,
+        code_ids,
         transcript_ids,
-        table[:, 3],
+        speaker_ids,
         IdMap.of(session.exec(select(Transcript.id, Transcript.case_id)).all()).lookup(transcript_ids),
     )
 
