@@ -10,6 +10,8 @@ from qualcode.export.cells import prepare
 from qualcode.export.word import _BodyCellWriter, _write, render_docx
 from qualcode.table import Table
 
+from .tui_builders import anyio_backend  # noqa: F401  (a fixture: the Pilot test runs on asyncio)
+
 TRICKY_TEXTS = ["", " leading", "trailing ", "two\nlines", "\n", "a\n\n b ", "plain", "<&> ü"]
 
 
@@ -78,3 +80,30 @@ def test_roll_up_by_sort_and_mask_equals_a_set_of_pairs(seed):
     values, inverse = unique_inverse(second)
     assert values.tolist() == sorted(set(second.tolist()))
     assert values[inverse].tolist() == second.tolist()
+
+
+@pytest.mark.anyio
+async def test_workbench_wraps_the_transcript_once_on_open(project, monkeypatch):
+    """On mount the view has no width yet: wrapping then (at the 10-column minimum) and again on the first resize
+    wrapped a 300k-character transcript twice, the first time into a very long layout."""
+    from qualcode.tui.widgets import transcript_view
+
+    from .builders import add_coders, build_codebook, build_transcript
+    from .tui_builders import TERMINAL_SIZE, app_for, coding_screen
+
+    tid = build_transcript(project)
+    build_codebook(project)
+    add_coders(project, "ana")
+    widths: list[int] = []
+    real_wrap = transcript_view.wrap_offsets
+
+    def counting_wrap(text: str, start: int, end: int, width: int) -> list[tuple[int, int]]:
+        widths.append(width)
+        return real_wrap(text, start, end, width)
+
+    monkeypatch.setattr(transcript_view, "wrap_offsets", counting_wrap)
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await coding_screen(app, pilot)
+        assert len(widths) == len(screen.work.segments)  # each segment wrapped once
+        assert set(widths) == {screen.view.wrap_width}

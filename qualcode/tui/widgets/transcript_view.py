@@ -145,7 +145,10 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
             self.scroll_to_current()
 
     def on_mount(self) -> None:
-        self.relayout()
+        # Before its first layout the view has no width: wrapping now (at the minimum width) would be thrown
+        # away by the first Resize, which lays out at the real width. Wrap once, when the width is known.
+        if self.scrollable_content_region.width > 0:
+            self.relayout()
 
     # -- moving ---------------------------------------------------------------------------
     def segment_lines(self, index: int) -> tuple[int, int]:
@@ -158,6 +161,9 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         if not self.work.segments:
             return
         index = max(0, min(index, len(self.work.segments) - 1))
+        if not self._first_line:  # not laid out yet: the first layout scrolls to it
+            self.current = index
+            return
         if index == self.current:
             self.scroll_to_current()
             return
