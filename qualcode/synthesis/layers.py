@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import Text, cast, func
 from sqlmodel import Session, col, select
 
 from ..agreement.reading import joined, max_id, packed, parse_ints, unpack
@@ -18,7 +18,7 @@ from ..codebook.lookup import get_codebook
 from ..coding.blinding import find_coder, may_see_all, visible_coder_ids
 from ..coding.layers import CONSENSUS, Layer, layer_select
 from ..errors import BlindingError, QualcodeError
-from ..store.ids import require_id, wide_select
+from ..store.ids import require_id
 from ..store.models import Code, Codebook, ConsensusDecision, Segment, Speaker, Transcript
 from .arrays import NO_ID, Codings, IdMap
 from .tree import CodeTree
@@ -49,20 +49,21 @@ def resolve_layer(session: Session, layer: str | None, viewer: str | None = None
 def load_codings(session: Session, layer: Layer, codebook_id: int) -> Codings:
     """Every coding of the layer in one codebook, with its segment's transcript, speaker and case.
 
-    Read in bulk as the agreement reader does (``agreement/reading.py``): two comma-joined strings, parsed
-    by numpy, instead of a Python tuple per coding. One aggregation pass feeds each joined row to both
-    aggregates in turn, so the two strings list the codings in the same order; no GROUP BY, so no sort.
+    Read in bulk as the agreement reader does (``agreement/reading.py``): one comma-joined string
+    parsed by numpy, instead of a Python tuple per coding. Each coding adds two numbers to the one
+    string, its packed (segment, code) and its packed (transcript, speaker), so they stay paired
+    whatever order the database aggregates in; no GROUP BY, so no sort.
     """
     codings = layer_select(layer.coder_id, codebook_id=codebook_id).subquery("layer")
     code_base = max_id(session, Code.id) + 1
     speaker_base = max_id(session, Speaker.id) + 1
-    stmt = wide_select(
-        joined(session, packed(codings.c.segment_id, codings.c.code_id, code_base)),
-        joined(session, packed(Segment.transcript_id, func.coalesce(Segment.speaker_id, NO_ID), speaker_base)),
-    ).where(col(Segment.id) == codings.c.segment_id)
-    segment_codes, transcript_speakers = session.exec(stmt).one()
-    segment_ids, code_ids = unpack(parse_ints(segment_codes), code_base)
-    transcript_ids, speaker_ids = unpack(parse_ints(transcript_speakers), speaker_base)
+    segment_code = packed(codings.c.segment_id, codings.c.code_id, code_base)
+    transcript_speaker = packed(Segment.transcript_id, func.coalesce(Segment.speaker_id, NO_ID), speaker_base)
+    pair = cast(segment_code, Text).concat(",").concat(cast(transcript_speaker, Text))
+    text = session.exec(select(joined(session, pair)).where(col(Segment.id) == codings.c.segment_id)).one()
+    pairs = parse_ints(text).reshape(-1, 2)
+    segment_ids, code_ids = unpack(pairs[:, 0], code_base)
+    transcript_ids, speaker_ids = unpack(pairs[:, 1], speaker_base)
     return Codings(
         segment_ids,
         code_ids,
