@@ -140,6 +140,12 @@ def test_vtt_parsing_time_is_linear(corpus):
     assert source.parsed.text.endswith("<<<") and time.perf_counter() - started < 2  # was 70 s
 
 
+def test_docx_bold_label_time_is_linear(corpus):
+    started = time.perf_counter()
+    [source], _ = read_sources(corpus["blank_label.docx"], "docx")  # 20,000 blanks: did not finish in minutes
+    assert source.parsed.turns[0].speaker.startswith("Ana") and time.perf_counter() - started < 2
+
+
 def test_a_backtracking_speaker_pattern_is_stopped_with_the_file_named(corpus, monkeypatch):
     monkeypatch.setattr(speakers, "SPEAKER_PATTERN_SECONDS", 0.5)
     path = corpus["backtracking.txt"]

@@ -18,7 +18,42 @@ from .model import ParsedTranscript, TextBuilder
 from .speakers import parse_seconds
 from .txt import parse_text
 
-_LABEL_TIME_RE = re.compile(rf"^(?P<label>.*?)[\s(\[]*(?P<time>{TIMESTAMP})?[)\]]?\s*:?\s*$")
+# A label and an optional time at its end: ``Speaker 1 00:03``, ``Ana (00:01:02):``. Read from the end
+# by ``split_label_time``; the equivalent regular expression
+# ``^(?P<label>.*?)[\s(\[]*(?P<time>TIMESTAMP)?[)\]]?\s*:?\s*$`` backtracks for minutes on long blank runs.
+_TIME_RE = re.compile(TIMESTAMP)
+_LONGEST_TIME = 8  # "12:34:56" before any fraction
+
+
+def split_label_time(text: str) -> tuple[str, str | None] | None:
+    """(label, time or None) of a bold prefix, in linear time; None for a label across lines."""
+    end = len(text)
+    while end and text[end - 1].isspace():
+        end -= 1
+    if end and text[end - 1] == ":":
+        end -= 1
+    while end and text[end - 1].isspace():
+        end -= 1
+    if end and text[end - 1] in ")]":
+        end -= 1
+    fraction = end
+    while fraction and text[fraction - 1].isdecimal():
+        fraction -= 1
+    if not (fraction and text[fraction - 1] in ".," and fraction < end):
+        fraction = end  # no fraction: the time, if any, ends at ``end``
+    else:
+        fraction -= 1
+    time_start = next(
+        (q for q in range(max(0, fraction - _LONGEST_TIME), end) if _TIME_RE.fullmatch(text, q, end)),
+        None,
+    )
+    label_end = time_start if time_start is not None else end
+    while label_end and (text[label_end - 1].isspace() or text[label_end - 1] in "(["):
+        label_end -= 1
+    label = text[:label_end]
+    if "\n" in label:
+        return None
+    return label, (text[time_start:end] if time_start is not None else None)
 
 
 def _is_bold(run) -> bool:
@@ -82,9 +117,9 @@ def parse_docx(data: bytes, source: object, speaker_pattern=None) -> ParsedTrans
     for prefix, rest in split:
         if prefix.strip():
             builder.add_turn(speaker, "\n\n".join(words), time)
-            m = _LABEL_TIME_RE.match(prefix.strip())
-            speaker = (m.group("label") if m else prefix).strip().rstrip(":").strip() or prefix.strip()
-            time = parse_seconds(m.group("time")) if m else None
+            found = split_label_time(prefix.strip())
+            speaker = (found[0] if found else prefix).strip().rstrip(":").strip() or prefix.strip()
+            time = parse_seconds(found[1]) if found else None
             words = []
         rest = rest.strip().lstrip(":").strip()
         if rest:

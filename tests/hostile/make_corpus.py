@@ -101,6 +101,19 @@ def docx_with_malformed_xml() -> bytes:
     return out.getvalue()
 
 
+def docx_with_long_blank_label(blanks: int = 20_000) -> bytes:
+    """A bold label with a long run of blanks inside: the label regex once backtracked on it for minutes."""
+    import docx
+
+    document = docx.Document()
+    paragraph = document.add_paragraph()
+    paragraph.add_run("Ana" + " " * blanks + "x").bold = True
+    paragraph.add_run(" words")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
 def vtt_quadratic(size: int = 150_000) -> str:
     """Cues of '<' and '<v ' without a closing '>': each tried as a tag to the end of the cue."""
     return "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n" + "<v " * (size // 6) + "<" * (size // 2) + "\n"
@@ -171,6 +184,7 @@ def make_corpus(folder: Path, bomb_size: int = 2 * 1024 * 1024) -> dict[str, Pat
         "bomb.qdpx": qdpx_bomb(bomb_size),
         "claims_huge.qdpx": qdpx_claiming_huge_size(),
         "malformed.docx": docx_with_malformed_xml(),
+        "blank_label.docx": docx_with_long_blank_label(),
         "big_cell.csv": "speaker,text\nAna," + "w" * CELL + "\nBo,ok\n",
         "big_cell_attributes.csv": "case,note\nLincoln," + "n" * CELL + "\n",
         "big_cell_codebook.csv": "code,definition\nA," + "d" * CELL + "\n",
