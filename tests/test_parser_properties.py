@@ -252,6 +252,27 @@ def test_codebook_from_qdpx(data):
     answers_or_refuses(read_codebook, write("c.qdpx", data), one_line=False)
 
 
+def _xlsx() -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Codebook"
+    for row in (["code", "parent", "hotkey"], ["A", "", "1"], ["B", "A", "2"]):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@settings(
+    max_examples=max(EXAMPLES // 2, 1), deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
+)
+@given(mutated(_xlsx()))
+def test_codebook_xlsx(data):
+    answers_or_refuses(read_codebook, write("c.xlsx", data), one_line=False)
+
+
 @FAST
 @given(pieces("file,case,title,kind,date,speaker_roles\n", "a.txt", "b.txt", "x", "interview", "2024-02-30", ",", "\n"))
 def test_manifest(text):

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ..decoding import csv_rows, read_text
+from ..decoding import Archive, csv_rows, first_line, read_bytes, read_text
 from ..errors import InputError, located
 from .lookup import PATH_SEP
 from .model import CodebookModel, CodeNode, Origin, optional_text, parse_bool, text_or_empty
@@ -117,15 +117,21 @@ def read_csv(path: str | Path) -> tuple[CodebookModel, list[str]]:
 def read_xlsx(path: str | Path) -> tuple[CodebookModel, list[str]]:
     import openpyxl
 
+    archive = Archive(read_bytes(Path(path)), path, ".xlsx workbook")
+    archive.check()  # encrypted, oddly packed or oversized: refused before openpyxl unpacks anything
+    archive.close()
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for files that are not workbooks
-        raise InputError(located(path, f"cannot read as an .xlsx workbook ({exc})")) from exc
+        raise InputError(located(path, f"cannot read as an .xlsx workbook ({first_line(str(exc))})")) from exc
     try:
         sheet = book["Codebook"] if "Codebook" in book.sheetnames else book.worksheets[0]
-        return read_rows(str(path), [list(r) for r in sheet.iter_rows(values_only=True)])
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    except Exception as exc:  # read-only sheets are parsed as they are read: the same errors come late
+        raise InputError(located(path, f"cannot read as an .xlsx workbook ({first_line(str(exc))})")) from exc
     finally:
         book.close()
+    return read_rows(str(path), rows)
 
 
 # -- writing ------------------------------------------------------------------------------------------
