@@ -54,7 +54,7 @@ def compile_speaker_pattern(pattern: str | None) -> SpeakerPattern | None:
     whose searches can be given a time limit)."""
     if not pattern:
         return None
-    import regex  # type: ignore[import-untyped]
+    import regex
 
     try:
         compiled = regex.compile(pattern, regex.MULTILINE)
