@@ -217,18 +217,51 @@ def _checked_out(ctx: click.Context, param: click.Parameter, value: str | None) 
     return value
 
 
-def output_options(formats: tuple[str, ...] = FORMATS_LIST) -> Callable:
-    """``--format/-f`` as ``fmt`` and ``--out/-o FILE`` as ``out``."""
+def format_for_output(fmt: str, out: str | None, formats: tuple[str, ...], *, fmt_given: bool) -> str:
+    """The format to write: ``--out``'s suffix decides unless ``--format`` was given, and a given
+    format that disagrees with a known suffix is refused (a .docx that holds a plain-text table is
+    a file Word cannot open)."""
+    if not out:
+        return fmt
+    from pathlib import Path
 
-    def deco(f: Callable) -> Callable:
-        f = click.option(
+    from ..export.writers import FORMAT_BY_SUFFIX
+
+    suffix = Path(out).suffix.lower()
+    wanted = FORMAT_BY_SUFFIX.get(suffix)
+    if wanted is None:
+        return fmt
+    if fmt_given and fmt != wanted:
+        raise QualcodeError(f"--format {fmt} but --out {out} asks for {wanted} by its suffix: make them agree")
+    if wanted not in formats:
+        raise QualcodeError(f"{out}: this command cannot write {suffix} files (formats: {', '.join(formats)})")
+    return wanted
+
+
+def output_options(formats: tuple[str, ...] = FORMATS_LIST) -> Callable:
+    """``--format/-f`` as ``fmt`` and ``--out/-o FILE`` as ``out``; the command receives the format
+    ``format_for_output`` settles on (from ``--out``'s suffix unless ``--format`` was given)."""
+
+    def deco(command: Callable) -> Callable:
+        @functools.wraps(command)
+        def settled(*args: Any, **kwargs: Any) -> Any:
+            ctx = click.get_current_context()
+            source = ctx.get_parameter_source("fmt")
+            given = source is not None and source not in (
+                click.core.ParameterSource.DEFAULT,
+                click.core.ParameterSource.DEFAULT_MAP,
+            )
+            kwargs["fmt"] = format_for_output(kwargs["fmt"], kwargs.get("out"), formats, fmt_given=given)
+            return command(*args, **kwargs)
+
+        f: Callable = click.option(
             "--out",
             "-o",
             "out",
             type=click.Path(dir_okay=False, writable=True),
             callback=_checked_out,
             help="Write to FILE instead of the terminal.",
-        )(f)
+        )(settled)
         return click.option(
             "--format",
             "-f",
@@ -236,7 +269,7 @@ def output_options(formats: tuple[str, ...] = FORMATS_LIST) -> Callable:
             type=click.Choice(formats),
             default="table",
             show_default=True,
-            help="Output format.",
+            help="Output format (with --out, its suffix chooses: .docx, .xlsx, .csv, .md, .tex, .html, .json, .txt).",
         )(f)
 
     return deco
