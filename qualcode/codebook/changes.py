@@ -18,7 +18,7 @@ from ..store.ids import require_id
 from ..store.models import Code, Codebook, Coding, ConsensusDecision, Exemplar, Memo
 from .lookup import code_paths
 from .model import COMPARED_FIELDS, new_guid
-from .persist import codes_of, model_from_store, write_version
+from .persist import check_code_values, codes_of, model_from_store, write_version
 from .validate import CodebookInvalid, normalise_color, problems_in
 
 EDITABLE_FIELDS = tuple(f for f in COMPARED_FIELDS if f != "name")
@@ -108,6 +108,7 @@ def add_code(
     **fields: Any,
 ) -> Code:
     fields = _check_fields(fields)
+    check_code_values(name.strip(), fields)
     code = add_code_row(session, codebook, name, parent, position)
     for field_name, value in fields.items():
         setattr(code, field_name, value)
@@ -120,7 +121,9 @@ def add_code(
 def edit_code(session: Session, codebook: Codebook, actor: str, code: Code, **fields: Any) -> Code:
     """Change a code's texts, key, hotkey, colour or applicability (not its name: see ``rename_code``)."""
     before = audit.row_dict(code)
-    for name, value in _check_fields(fields).items():
+    fields = _check_fields(fields)
+    check_code_values(None, fields)
+    for name, value in fields.items():
         setattr(code, name, value)
     session.add(code)
     changed = ", ".join(sorted(fields))
@@ -132,6 +135,7 @@ def rename_code(session: Session, codebook: Codebook, actor: str, code: Code, ne
     """Same code, same id and guid: every coding of it follows."""
     before = audit.row_dict(code)
     old = code.name
+    check_code_values(new_name.strip(), {})
     code.name = new_name.strip()
     session.add(code)
     _finish(session, codebook, actor, "rename", f"renamed {old!r} to {code.name!r}", code, before)
@@ -263,6 +267,7 @@ def split_code(session: Session, codebook: Codebook, actor: str, code: Code, new
 
 def add_code_row(session: Session, codebook: Codebook, name: str, parent: Code | None, position: int | None) -> Code:
     """A new active code, placed but without a version of its own (for compound changes)."""
+    check_code_values(name.strip(), {})
     code = Code(
         codebook_id=require_id(codebook), guid=new_guid(), name=name.strip(), created_version=codebook.version + 1
     )

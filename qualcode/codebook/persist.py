@@ -6,10 +6,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ..errors import QualcodeError
+from ..errors import InputError, QualcodeError, located
 from ..store import audit
 from ..store.ids import require_id
 from ..store.models import Code, Codebook, CodebookVersion
+from ..store.values import check_text, text_problem
 from .model import COMPARED_FIELDS, CodebookModel, CodeNode
 
 SNAPSHOT_FIELDS = ("guid", *COMPARED_FIELDS, "status", "position")
@@ -20,8 +21,31 @@ def codes_of(session: Session, codebook: Codebook) -> list[Code]:
     return list(session.exec(stmt))
 
 
+def check_code_values(name: str | None, fields: dict[str, Any]) -> None:
+    """One clear line for a NUL character or an over-long value in a code's name or texts (both engines)."""
+    check_text(name, "code name", Code, "name")
+    for field_name, value in fields.items():
+        if isinstance(value, str) and field_name != "name":
+            check_text(value, f"code {field_name}", Code, field_name)
+
+
+def _check_model_values(model: CodebookModel, source_name: str) -> None:
+    """Every code's texts checked before the first write, naming the file and line each came from."""
+    for node, _parent, _depth in model.walk():
+        for field_name in ("guid", *COMPARED_FIELDS):
+            value = getattr(node, field_name)
+            problem = text_problem(value, f"code {field_name}", Code, field_name) if isinstance(value, str) else None
+            if problem is not None:
+                if node.origin is not None:
+                    raise InputError(node.origin.message(problem))
+                raise InputError(located(source_name, problem) if source_name else problem)
+
+
 def store_model(session: Session, model: CodebookModel, actor: str, source_name: str = "") -> Codebook:
     """Write a validated model as a new codebook (version 1); the first codebook becomes active."""
+    check_text(model.name, "codebook name", Codebook, "name", path=source_name or None)
+    check_text(model.description, "codebook description", path=source_name or None)
+    _check_model_values(model, source_name)
     if session.exec(select(Codebook).where(Codebook.name == model.name)).first() is not None:
         raise QualcodeError(f"a codebook named {model.name!r} is already loaded (load under another name with --name)")
     has_active = session.exec(select(Codebook).where(Codebook.active == True)).first() is not None  # noqa: E712

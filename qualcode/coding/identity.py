@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from ..errors import BlindingError, InputError
 from ..store import audit
 from ..store.models import Coder
+from ..store.values import check_text
 from .blinding import find_coder, require_lead_once_appointed
 
 
@@ -47,6 +48,7 @@ def clean_login(login: str | None) -> str | None:
     login = (login or "").strip() or None
     if login is not None and any(ch.isspace() for ch in login):
         raise InputError(f"{login!r} is not a login name")
+    check_text(login, "login name", Coder, "login")
     return login
 
 

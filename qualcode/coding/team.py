@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from ..errors import InputError
 from ..store import audit
 from ..store.models import Coder
+from ..store.values import check_text
 from .blinding import require_lead_once_appointed
 from .identity import clean_login
 
@@ -52,6 +53,7 @@ def add_coder(
         raise InputError("a coder needs a name")
     if name.casefold() in RESERVED_CODER_NAMES:
         raise InputError(f"{name!r} is reserved for the consensus layer: choose another coder name")
+    check_text(name, "coder name", Coder, "name")
     login = clean_login(login)
     require_lead_once_appointed(session, viewer, f"adding a {role}")
     if session.exec(select(Coder).where(Coder.name == name)).first():

@@ -15,6 +15,7 @@ from ..errors import InputError, located
 from ..store import audit
 from ..store.ids import require_id
 from ..store.models import ATTRIBUTE_TYPES, Case, CaseAttribute
+from ..store.values import check_text
 from .manifest import ISO_DATE_RE, is_iso_date
 from .tables import read_rows
 
@@ -85,6 +86,10 @@ def store_case_attributes(
     session: Session, path: Path, values: list[AttributeValue], actor: str, create_cases: bool = False
 ) -> tuple[int, int]:
     """Insert or replace attributes; returns (cases touched, values written). Unknown cases fail."""
+    for v in values:  # everything checked before the first write
+        check_text(v.case, "case name", Case, "name", path=path, line=v.line)
+        check_text(v.name, "attribute name", CaseAttribute, "name", path=path, line=v.line)
+        check_text(v.value, f"attribute {v.name!r}", path=path, line=v.line)
     cases = {c.name: c for c in session.exec(select(Case))}
     for v in values:
         if v.case not in cases:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ..decoding import check_encoding, content_hash, read_text
 from ..errors import InputError, QualcodeError, located
-from ..store.models import SPEAKER_ROLES, TRANSCRIPT_KINDS, utcnow
+from ..store.models import SPEAKER_ROLES, TRANSCRIPT_KINDS, Case, Speaker, Transcript, utcnow
+from ..store.values import check_text
 from .csv_turns import is_turn_table
 from .manifest import ManifestEntry, normalise_kind, read_manifest
 from .segmentation import UNITS, segment
@@ -191,6 +192,9 @@ def store_source(writer: TranscriptWriter, source: Source, job: ImportJob, optio
     entry = job.entry
     title = (entry.title if entry and entry.title and job.format != "qdpx" else None) or source.title
     where = str(job.path)
+    check_text(title, "transcript title", Transcript, "title", path=job.path)
+    check_text(job.case, "case name", Case, "name", path=job.path)
+    check_text(parsed.text, "transcript text", path=job.path)
     digest = content_hash(parsed.text)
     duplicate = writer.duplicate_title(digest)
     if duplicate is not None:
@@ -201,6 +205,8 @@ def store_source(writer: TranscriptWriter, source: Source, job: ImportJob, optio
         raise InputError(located(job.path, f"a different transcript titled {title!r} already exists{in_case}"))
 
     units = segment(parsed, options.unit)
+    for label in dict.fromkeys(u.speaker or UNKNOWN_SPEAKER for u in units):
+        check_text(label, "speaker label", Speaker, "label", path=job.path)
     kind = normalise_kind(options.kind) if options.kind else (entry.kind if entry and entry.kind else None)
     kind = kind or ("interview" if parsed.has_speakers else "document")
     transcript_id = writer.insert_transcript(
