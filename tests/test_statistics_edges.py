@@ -72,3 +72,18 @@ def test_the_core_refuses_to_compare_a_coder_with_herself(demo_copy):
 
     with Project(demo_copy) as project, project.read() as s, pytest.raises(QualcodeError, match="ana named twice"):
         agreement_report(s, "lee", coders=["ana", "ben", "ana"])
+
+
+def test_an_undefined_pooled_kappa_prints_n_a_with_the_reason(project):
+    from qualcode.agreement.report import agreement_report, report_table
+
+    from .test_agreement_report import build_study
+
+    # Both coders finished every segment and applied nothing: chance agreement is 1 on every code.
+    build_study(project, {"ann": {}, "ben": {}}, {"ann": set(range(1, 7)), "ben": set(range(1, 7))})
+    with project.read() as s:
+        report = agreement_report(s, "lead")
+    assert report.pooled_kappa is None
+    note = report_table(report).note
+    assert "Pooled kappa (De Vries et al., 2008) = n/a;" in note
+    assert "n/a: undefined (no units every compared coder finished, or chance agreement of 1" in note

@@ -603,8 +603,15 @@ def agreement_json(session: Session, viewer: str | None, **options: Any) -> dict
     return agreement_report(session, viewer, **options).to_json()
 
 
+UNDEFINED = "n/a"
+UNDEFINED_NOTE = (
+    "n/a: undefined (no units every compared coder finished, or chance agreement of 1: "
+    "every coder made the same choice on every unit)."
+)
+
+
 def _fmt(x: float | None) -> str:
-    return "" if x is None else f"{x:.2f}"
+    return UNDEFINED if x is None else f"{x:.2f}"
 
 
 def _ci_text(value: float | None, interval: list[float | None] | None) -> str:
@@ -626,6 +633,8 @@ def report_table(report: AgreementReport) -> Table:
     )
     if report.coders_without_work:
         note += f" Left out (no segment marked done): {', '.join(report.coders_without_work)}."
+    if None in (report.pooled_kappa, report.fleiss_kappa, report.krippendorff_alpha):
+        note += " " + UNDEFINED_NOTE
     if report.ci is not None:
         ci = report.ci
         low, high = ci.pooled_kappa
