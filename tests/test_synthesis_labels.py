@@ -77,3 +77,23 @@ def test_bad_rules_are_refused_in_one_line(spec):
     with pytest.raises(QualcodeError) as err:
         parse_rule(spec)
     assert "\n" not in str(err.value)
+
+
+def test_labels_none_lists_every_category_without_labels_or_miscellaneous(demo_copy):
+    from qualcode.project import Project
+    from qualcode.synthesis.cqr import cqr_table
+    from qualcode.synthesis.labels import parse_rule
+
+    assert parse_rule("none").label(1, 4) == "" and parse_rule("NONE").label(4, 4) == ""
+    with Project(demo_copy) as project, project.read() as s:
+        plain = cqr_table(s, codebook="cqr", labels="none", viewer="lee")
+        labelled = cqr_table(s, codebook="cqr", viewer="lee")
+    table, usual = plain.table(), labelled.table()
+    assert "Label" not in table.columns and "Label" in usual.columns
+    single_case = set(labelled.miscellaneous["category"])
+    assert single_case, "the demo has single-case categories"
+    listed = {row[1] for row in table.rows}
+    assert single_case <= listed and not single_case & {row[1] for row in usual.rows}
+    assert "Miscellaneous" not in table.note and "No frequency labels" in table.note
+    # The counts are the same table's: only the labels and the miscellaneous list go.
+    assert len(table.rows) == len(usual.rows) + len(single_case)

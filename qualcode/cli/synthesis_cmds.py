@@ -77,7 +77,8 @@ def table_group() -> None:
     default="hill2005",
     show_default=True,
     metavar="RULE",
-    help="Frequency labels: hill2005, hill1997, or a rule such as 'general >= N-1; typical > N/2; variant >= 2'.",
+    help="Frequency labels: hill2005, hill1997, none (every category with blocks and cases, no labels), "
+    "or a rule such as 'general >= N-1; typical > N/2; variant >= 2'.",
 )
 @click.option("--order", type=click.Choice(["codebook", "count"]), default="codebook", show_default=True)
 @click.option("--evidence", is_flag=True, help="List the segments behind each row instead of the table.")

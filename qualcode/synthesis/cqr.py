@@ -110,7 +110,8 @@ class CqrTable:
     def table(self) -> Table:
         """The manuscript table; single-case categories move to the note."""
         body = self.frame[self.frame["label"] != MISCELLANEOUS]
-        columns = ["Domain", "Category", "Blocks", "Cases", "Label"] + self.groups
+        labelled = not self.rule.labels_off
+        columns = ["Domain", "Category", "Blocks", "Cases"] + (["Label"] if labelled else []) + self.groups
         rows: list[list[object]] = []
         group_rows: set[int] = set()
         for row in body.itertuples(index=False):
@@ -118,7 +119,8 @@ class CqrTable:
             if row.depth == 0:
                 group_rows.add(len(rows))
             rows.append(
-                [row.domain if row.depth == 0 else "", row.category, int(row.blocks), int(row.cases), row.label]
+                [row.domain if row.depth == 0 else "", row.category, int(row.blocks), int(row.cases)]
+                + ([row.label] if labelled else [])
                 + [int(record[g]) for g in self.groups]
             )
         return Table(

@@ -21,6 +21,10 @@ from ..errors import QualcodeError
 
 MISCELLANEOUS = "miscellaneous"
 
+# No labels at all: every category with its blocks and cases, none moved to a miscellaneous list
+# (how a study with few cases reports its table, e.g. four focus groups).
+NO_LABELS = "none"
+
 PRESETS = {
     # Hill et al. (2005); Hill (2012): "rare" only when there are more than 15 cases.
     "hill2005": (
@@ -69,9 +73,13 @@ class FrequencyRule:
     spec: str
     clauses: tuple[Clause, ...]
 
+    @property
+    def labels_off(self) -> bool:
+        return self.name == NO_LABELS
+
     def label(self, count: int, n: int) -> str:
         """The label of a category seen in ``count`` of ``n`` cases."""
-        if count <= 0:
+        if count <= 0 or self.labels_off:
             return ""
         if count == 1:
             return MISCELLANEOUS
@@ -82,6 +90,8 @@ class FrequencyRule:
 
     def describe(self, n: int) -> str:
         """The rule as it falls for this study, e.g. ``general = 11-12 cases, typical = 7-10, ...``."""
+        if self.labels_off:
+            return f"No frequency labels: every category is listed with its blocks and cases (N = {n} cases)."
         runs: list[tuple[str, int, int]] = []
         for count in range(n, 1, -1):
             label = self.label(count, n)
@@ -101,6 +111,8 @@ class FrequencyRule:
 def parse_rule(spec: str | None = None) -> FrequencyRule:
     """A preset name (hill2005, hill1997) or a custom rule string."""
     spec = (spec or DEFAULT_RULE).strip()
+    if spec.casefold() == NO_LABELS:
+        return FrequencyRule(NO_LABELS, "", NO_LABELS, ())
     if spec.casefold() in PRESETS:
         source, text = PRESETS[spec.casefold()]
         return FrequencyRule(spec.casefold(), source, text, _parse_clauses(text, spec))
