@@ -251,3 +251,28 @@ def test_export_marks_formula_text_and_import_reads_it_back(any_project, tmp_pat
         text = export_codings(s, "lead")
     row = text.splitlines()[1]
     assert row.startswith("'=HYPERLINK(1),2,ann,")  # shown as text by a spreadsheet, never run
+
+
+def test_codings_go_only_into_rounds_that_exist_and_are_open_for_their_transcript(any_project, tmp_path):
+    from qualcode.coding.rounds import open_round
+    from qualcode.store.models import Transcript
+
+    build_study(any_project, {"ann": {}}, {"ann": set()}, segments=3)
+    rows = "transcript,segment,coder,code,round\n"
+    bad = write(
+        tmp_path,
+        rows + "Principal interview,1,ann,SV,0\nPrincipal interview,2,ann,SV,-1\nPrincipal interview,3,ann,SV,2\n",
+    )
+    with any_project.transaction() as s, pytest.raises(InputError) as err:
+        import_codings(s, bad, "ann")
+    assert str(err.value) == (
+        f"3 bad row(s), nothing imported: {bad}:2: round 0 does not exist (rounds start at 1); "
+        f"{bad}:3: round -1 does not exist (rounds start at 1); "
+        f"{bad}:4: round 2 was never opened for 'Principal interview'"
+    )
+    assert coding_count(any_project) == 0
+    with any_project.transaction() as s:
+        tid = s.exec(select(Transcript.id)).scalar_one()
+        open_round(s, "lead", [tid])
+    with any_project.transaction() as s:
+        assert import_codings(s, write(tmp_path, rows + "Principal interview,3,ann,SV,2\n"), "ann") == 1

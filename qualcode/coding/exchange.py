@@ -26,7 +26,7 @@ from ..decoding import read_text
 from ..errors import BlindingError, InputError, QualcodeError, located
 from ..store.access import Access
 from ..store.ids import require_id, wide_select
-from ..store.models import Case, Code, Coder, Coding, Segment, Transcript
+from ..store.models import Case, Code, Coder, Coding, RoundTranscript, Segment, Transcript
 from ..table import safe_csv_cell, unmark_csv_cell
 from .blinding import find_coder, require_lead, require_reader, visible_coder_ids
 from .bulk import (
@@ -143,6 +143,8 @@ def _check_rows(
     for t in session.exec(select(Transcript)):
         titles.setdefault(t.title.casefold(), []).append(t)
     coders = {c.name: c for c in session.exec(select(Coder))}
+    # Rounds past the first exist only for the transcripts the lead sent to them.
+    opened = {(t, r) for t, r in session.exec(select(RoundTranscript.transcript_id, RoundTranscript.round)).all()}
     # Each transcript's segments, loaded once when a row first names it: {position: (id, start, end)}.
     segments: dict[int, dict[int, tuple[int, int, int]]] = {}
     errors: list[str] = []
@@ -188,6 +190,10 @@ def _check_rows(
                 raise QualcodeError(f"unknown coder {row['coder']!r}")
             code = resolver.resolve(row["code"])
             round_ = _int(row["round"], "round") if row.get("round") else 1
+            if round_ < 1:
+                raise QualcodeError(f"round {round_} does not exist (rounds start at 1)")
+            if round_ > 1 and (transcript_id, round_) not in opened:
+                raise QualcodeError(f"round {round_} was never opened for {transcript.title!r}")
             start = _int(row["start"], "start") if row.get("start") else None
             end = _int(row["end"], "end") if row.get("end") else None
             seg_id, seg_start, seg_end = seg
