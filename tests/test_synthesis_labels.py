@@ -97,3 +97,16 @@ def test_labels_none_lists_every_category_without_labels_or_miscellaneous(demo_c
     assert "Miscellaneous" not in table.note and "No frequency labels" in table.note
     # The counts are the same table's: only the labels and the miscellaneous list go.
     assert len(table.rows) == len(usual.rows) + len(single_case)
+
+
+def test_table_cqr_without_codebook_uses_the_cqr_codebook_as_the_workbench_does(demo_copy):
+    from click.testing import CliRunner
+
+    from qualcode.cli.main import cli
+
+    # The demo's active codebook is the seven conditions; its CQR codebook is not active.
+    plain = CliRunner().invoke(cli, ["-p", str(demo_copy), "--as", "lee", "table", "cqr"])
+    named = CliRunner().invoke(cli, ["-p", str(demo_copy), "--as", "lee", "table", "cqr", "--codebook", "cqr"])
+    assert plain.exit_code == 0 and named.exit_code == 0
+    assert plain.output.splitlines()[0].startswith("Domains and Categories in CQR:")
+    assert plain.output == named.output

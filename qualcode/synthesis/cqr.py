@@ -14,6 +14,7 @@ import numpy as np
 from sqlmodel import Session
 
 from ..codebook.lookup import PATH_SEP
+from ..codebook.queries import default_codebook_in
 from ..errors import QualcodeError
 from ..table import Table
 from .arrays import distinct_per_group, sorted_unique
@@ -145,10 +146,11 @@ def cqr_table(
     order: str = "codebook",
     viewer: str | None = None,
 ) -> CqrTable:
-    """Count the CQR table from one layer; ``groups`` names a speaker or case attribute."""
+    """Count the CQR table from one layer; ``groups`` names a speaker or case attribute. Without
+    ``codebook``, the project's CQR codebook (the active one first), as the workbench chooses."""
     import pandas as pd
 
-    data = load_coded(session, codebook=codebook, layer=layer, viewer=viewer)
+    data = load_coded(session, codebook=codebook or default_codebook_in(session), layer=layer, viewer=viewer)
     unit = resolve_case_unit(session, case_unit)
     rule = parse_rule(labels)
     rolled = data.tree.rollup(data.codings)
