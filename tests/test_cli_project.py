@@ -189,3 +189,32 @@ def test_status_while_blinded_counts_only_a_coders_own_codings(run, any_project)
     assert anonymous.exit_code == 0 and "codings: hidden while blinded" in anonymous.output
     assert run("unblind", "--as", "lee").exit_code == 0
     assert "codings: 5\n" in run("status", "--as", "ana").output
+
+
+def test_only_the_lead_changes_speakers_case_attributes_and_transcripts_once_there_is_one(run, tmp_path):
+    transcript = write(tmp_path / "fg.txt", "P1: We plan.\nP2: Sometimes.\n")
+    attrs = write(tmp_path / "attrs.csv", "case,level\nLincoln,elementary\n")
+    assert run("import", str(transcript), "--case", "Lincoln").exit_code == 0  # no lead yet: setting up is open
+    assert run("coders", "add", "lee", "--role", "lead").exit_code == 0
+    assert run("coders", "add", "ana", "--as", "lee").exit_code == 0
+    before = [
+        json.loads(run(*listing, "--format", "json").output) for listing in (("speakers", "list"), ("cases", "list"))
+    ]
+    other = write(tmp_path / "other.txt", "P1: Another.\n")
+    for command, what in [
+        (("speakers", "set", "fg", "P2", "--pseudonym", "Coach R"), "changing speakers' roles and pseudonyms"),
+        (("cases", "import-attributes", str(attrs)), "changing case attributes"),
+        (("import", str(other), "--case", "Lincoln"), "importing transcripts"),
+    ]:
+        refused = run(*command, "--as", "ana")
+        assert (refused.exit_code, refused.stderr) == (2, f"error: {what} is for the lead analyst; ana is a coder\n")
+        nobody = run(*command)
+        assert nobody.exit_code == 2
+        assert nobody.stderr == f"error: {what} is for the lead analyst: say who you are with --as NAME\n"
+    after = [
+        json.loads(run(*listing, "--format", "json").output) for listing in (("speakers", "list"), ("cases", "list"))
+    ]
+    assert after == before and len(json.loads(run("transcripts", "list", "--format", "json").output)) == 1
+    assert run("speakers", "set", "fg", "P2", "--pseudonym", "Coach R", "--as", "lee").exit_code == 0
+    assert run("cases", "import-attributes", str(attrs), "--as", "lee").exit_code == 0
+    assert run("import", str(other), "--case", "Lincoln", "--as", "lee").exit_code == 0

@@ -118,6 +118,7 @@ def status_cmd(project: Project) -> None:
 @project_option
 def import_cmd(paths, case, manifest, kind, unit, speaker_pattern, fmt, encoding, viewer, project_target) -> None:
     """Import transcript files or folders (a folder imports every supported file in it)."""
+    from ..coding.blinding import require_lead_once_appointed
     from ..ingest.importer import ImportOptions, plan_import, run_job
     from ..ingest.writer import TranscriptWriter
 
@@ -125,19 +126,25 @@ def import_cmd(paths, case, manifest, kind, unit, speaker_pattern, fmt, encoding
     plan = plan_import(paths, options)  # the files' own problems first, before the project is touched
     for note in plan.notes:
         click.echo(f"note: {note}", err=True)
-    with open_project(project_target, viewer) as project, TranscriptWriter(project) as writer:
-        outcomes = []
-        # A bar only where someone watches a batch: piped or for one file, it would add a line to the errors.
-        progress = (
-            click.progressbar(
-                plan.jobs, label="importing", file=sys.stderr, item_show_func=lambda job: job.path.name if job else ""
+    with open_project(project_target, viewer) as project:
+        with project.read() as s:
+            require_lead_once_appointed(s, project.user, "importing transcripts")
+        with TranscriptWriter(project) as writer:
+            outcomes = []
+            # A bar only where someone watches a batch: piped or for one file, it would add a line to the errors.
+            progress = (
+                click.progressbar(
+                    plan.jobs,
+                    label="importing",
+                    file=sys.stderr,
+                    item_show_func=lambda job: job.path.name if job else "",
+                )
+                if len(plan.jobs) > 1 and sys.stderr.isatty()
+                else nullcontext(plan.jobs)
             )
-            if len(plan.jobs) > 1 and sys.stderr.isatty()
-            else nullcontext(plan.jobs)
-        )
-        with progress as jobs:
-            for job in jobs:
-                outcomes.extend(run_job(project, job, options, writer))
+            with progress as jobs:
+                for job in jobs:
+                    outcomes.extend(run_job(project, job, options, writer))
     failed = [o for o in outcomes if o.status == "failed"]
     if len(outcomes) == 1 and failed:
         raise QualcodeError(failed[0].message)
@@ -239,10 +246,12 @@ def cases_list(project: Project, fmt: str, out: str | None) -> None:
 @project_option
 def cases_import_attributes(file: Path, create_cases: bool, viewer: str | None, project_target: str) -> None:
     """Load case attributes from FILE.csv (wide: case,<attr>,...; or long: case,attribute,value[,type])."""
+    from ..coding.blinding import require_lead_once_appointed
     from ..ingest.attributes import read_case_attributes, store_case_attributes
 
     values = read_case_attributes(file)  # the file's problems first, before the project is touched
     with open_project(project_target, viewer) as project, project.transaction() as s:
+        require_lead_once_appointed(s, project.user, "changing case attributes")
         cases, written = store_case_attributes(s, file, values, actor_name(viewer), create_cases)
     click.echo(f"{written} attribute values for {cases} cases from {file}")
 
@@ -324,9 +333,11 @@ def speakers_set(
     project: Project, transcript: str, label: str, role: str | None, pseudonym: str | None, case: str | None
 ) -> None:
     """Set the role and/or pseudonym of speaker LABEL in TRANSCRIPT (id or title)."""
+    from ..coding.blinding import require_lead_once_appointed
     from ..ingest.catalog import set_speaker
 
     with project.transaction() as s:
+        require_lead_once_appointed(s, project.user, "changing speakers' roles and pseudonyms")
         change = set_speaker(
             s, transcript, label, role=role, pseudonym=pseudonym, case=case, actor=actor_name(project.user)
         )
