@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from ..errors import QualcodeError
 from ..store import audit
 from ..store.ids import require_id
+from ..store.locks import Serialized, serialize
 from ..store.models import Code, Codebook, Coding, ConsensusDecision, Exemplar, Memo
 from .lookup import code_paths
 from .model import COMPARED_FIELDS, new_guid
@@ -38,6 +39,14 @@ class MergeReport:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def _exclusive(session: Session, codebook: Codebook) -> None:
+    """No other codebook change interleaves with this one (``store.locks``), and the codebook's
+    version is read again after waiting, so two changes never bump it from the same value."""
+    serialize(session, Serialized.CODEBOOK)
+    if session.get_bind().dialect.name == "postgresql":
+        session.refresh(codebook)
 
 
 def _active_children(session: Session, codebook: Codebook, parent_id: int | None) -> list[Code]:
@@ -107,6 +116,7 @@ def add_code(
     position: int | None = None,
     **fields: Any,
 ) -> Code:
+    _exclusive(session, codebook)
     fields = _check_fields(fields)
     check_code_values(name.strip(), fields)
     code = add_code_row(session, codebook, name, parent, position)
@@ -120,6 +130,7 @@ def add_code(
 
 def edit_code(session: Session, codebook: Codebook, actor: str, code: Code, **fields: Any) -> Code:
     """Change a code's texts, key, hotkey, colour or applicability (not its name: see ``rename_code``)."""
+    _exclusive(session, codebook)
     before = audit.row_dict(code)
     fields = _check_fields(fields)
     check_code_values(None, fields)
@@ -133,6 +144,7 @@ def edit_code(session: Session, codebook: Codebook, actor: str, code: Code, **fi
 
 def rename_code(session: Session, codebook: Codebook, actor: str, code: Code, new_name: str) -> Code:
     """Same code, same id and guid: every coding of it follows."""
+    _exclusive(session, codebook)
     before = audit.row_dict(code)
     old = code.name
     check_code_values(new_name.strip(), {})
@@ -145,6 +157,7 @@ def rename_code(session: Session, codebook: Codebook, actor: str, code: Code, ne
 def move_code(
     session: Session, codebook: Codebook, actor: str, code: Code, new_parent: Code | None, position: int | None = None
 ) -> Code:
+    _exclusive(session, codebook)
     if new_parent is not None and (
         new_parent.id == code.id or new_parent.id in {c.id for c in _descendants(session, codebook, code)}
     ):
@@ -165,6 +178,7 @@ def merge_codes(session: Session, codebook: Codebook, actor: str, source: Code, 
     """Merge ``source`` into ``target``: its codings, consensus, memos, exemplars and sub-codes move;
     ``source`` is retired with ``merged_into`` set. Nothing a coder did is lost: where a coder had both
     codes on a segment in a round, that is one coding of ``target`` (the dropped row is recorded)."""
+    _exclusive(session, codebook)
     if source.id == target.id:
         raise QualcodeError("cannot merge a code into itself")
     if target.status != "active" or source.status != "active":
@@ -239,6 +253,7 @@ def merge_codes(session: Session, codebook: Codebook, actor: str, source: Code, 
 def split_code(session: Session, codebook: Codebook, actor: str, code: Code, new_names: list[str]) -> list[Code]:
     """Replace ``code`` by new codes beside it; ``code`` is retired with its codings kept on it,
     for coders to recode with the new codes."""
+    _exclusive(session, codebook)
     if len(new_names) < 2:
         raise QualcodeError("a split needs at least two new codes")
     before = audit.row_dict(code)
@@ -279,6 +294,7 @@ def add_code_row(session: Session, codebook: Codebook, name: str, parent: Code |
 
 def retire_code(session: Session, codebook: Codebook, actor: str, code: Code) -> list[Code]:
     """Retire a code and its sub-codes; their codings stay (on retired codes) for the record."""
+    _exclusive(session, codebook)
     if code.status != "active":
         raise QualcodeError(f"{code.name!r} is already retired")
     before = audit.row_dict(code)

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from ..errors import InputError, QualcodeError, located
 from ..store import audit
 from ..store.ids import require_id
+from ..store.locks import Serialized, serialize
 from ..store.models import Code, Codebook, CodebookVersion
 from ..store.values import check_text, text_problem
 from .model import COMPARED_FIELDS, CodebookModel, CodeNode
@@ -46,6 +47,7 @@ def store_model(session: Session, model: CodebookModel, actor: str, source_name:
     check_text(model.name, "codebook name", Codebook, "name", path=source_name or None)
     check_text(model.description, "codebook description", path=source_name or None)
     _check_model_values(model, source_name)
+    serialize(session, Serialized.CODEBOOK)
     if session.exec(select(Codebook).where(Codebook.name == model.name)).first() is not None:
         raise QualcodeError(f"a codebook named {model.name!r} is already loaded (load under another name with --name)")
     has_active = session.exec(select(Codebook).where(Codebook.active == True)).first() is not None  # noqa: E712

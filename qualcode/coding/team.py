@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from ..errors import InputError
 from ..store import audit
+from ..store.locks import Serialized, serialize
 from ..store.models import Coder
 from ..store.values import check_text
 from .blinding import require_lead_once_appointed
@@ -56,6 +57,7 @@ def add_coder(
     check_text(name, "coder name", Coder, "name")
     login = clean_login(login)
     require_lead_once_appointed(session, viewer, f"adding a {role}")
+    serialize(session, Serialized.TEAM)  # a coder added meanwhile by another process is seen below
     if session.exec(select(Coder).where(Coder.name == name)).first():
         raise InputError(f"coder {name!r} already exists")
     coder = Coder(name=name, role=role, login=login)
