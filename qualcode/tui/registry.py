@@ -2,8 +2,9 @@
 
 Both are explicit tuples: a new screen is one more ``ScreenEntry`` in ``SCREENS`` (the command
 palette lists every entry the viewer may open; key bindings open them by id). Each factory
-imports its screen when it is first opened, so starting the workbench loads only the home and
-coding screens, not the agreement and synthesis code behind the lead's screens.
+imports its screen when it is first opened, so starting the workbench loads only the home screen
+(the coding screen loads with the first transcript), not the agreement and synthesis code behind
+the lead's screens.
 """
 
 from __future__ import annotations
