@@ -19,6 +19,8 @@ import click
 from ..errors import QualcodeError
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from ..project import Project
     from ..table import Table
 
@@ -178,16 +180,11 @@ round_option = click.option(
 )
 
 
-def actor_name(viewer: str | None) -> str:
-    """Who the audit trail says did something: the viewer, else the operating-system user."""
-    if viewer:
-        return viewer
-    import getpass
+def audit_actor(session: Session, viewer: str | None) -> str:
+    """Who the audit trail names (``coding.identity.audit_actor``), imported when a command writes."""
+    from ..coding.identity import audit_actor as actor
 
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in some containers
-        return ""
+    return actor(session, viewer)
 
 
 def verify_viewer(target: str | None, viewer: str | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,8 +15,8 @@ from ..table import Table
 from .common import (
     CoreChoice,
     QualcodeGroup,
-    actor_name,
     as_option,
+    audit_actor,
     emit,
     open_project,
     output_options,
@@ -122,13 +123,14 @@ def import_cmd(paths, case, manifest, kind, unit, speaker_pattern, fmt, encoding
     from ..ingest.importer import ImportOptions, plan_import, run_job
     from ..ingest.writer import TranscriptWriter
 
-    options = ImportOptions(case, kind, unit, speaker_pattern, fmt, manifest, actor_name(viewer), encoding=encoding)
+    options = ImportOptions(case, kind, unit, speaker_pattern, fmt, manifest, encoding=encoding)
     plan = plan_import(paths, options)  # the files' own problems first, before the project is touched
     for note in plan.notes:
         click.echo(f"note: {note}", err=True)
     with open_project(project_target, viewer) as project:
         with project.read() as s:
             require_lead_once_appointed(s, project.user, "importing transcripts")
+            options = replace(options, actor=audit_actor(s, project.user))
         with TranscriptWriter(project) as writer:
             outcomes = []
             # A bar only where someone watches a batch: piped or for one file, it would add a line to the errors.
@@ -182,7 +184,7 @@ def coders_add(project: Project, name: str, role: str, login: str | None) -> Non
     from ..coding.team import add_coder
 
     with project.transaction() as s:
-        coder = add_coder(s, name, role, viewer=project.user, actor=actor_name(project.user), login=login)
+        coder = add_coder(s, name, role, viewer=project.user, actor=audit_actor(s, project.user), login=login)
     click.echo(f"added {role} {coder.name}" + (f" (login {coder.login})" if coder.login else ""))
 
 
@@ -200,7 +202,7 @@ def coders_set_login(project: Project, name: str, login: str | None) -> None:
     from ..coding.identity import set_login
 
     with project.transaction() as s:
-        coder = set_login(s, project.user, name, login, actor=actor_name(project.user))
+        coder = set_login(s, project.user, name, login, actor=audit_actor(s, project.user))
     click.echo(
         f"{coder.name} is bound to the login {coder.login}" if coder.login else f"{coder.name} is not bound to a login"
     )
@@ -252,7 +254,7 @@ def cases_import_attributes(file: Path, create_cases: bool, viewer: str | None, 
     values = read_case_attributes(file)  # the file's problems first, before the project is touched
     with open_project(project_target, viewer) as project, project.transaction() as s:
         require_lead_once_appointed(s, project.user, "changing case attributes")
-        cases, written = store_case_attributes(s, file, values, actor_name(viewer), create_cases)
+        cases, written = store_case_attributes(s, file, values, audit_actor(s, project.user), create_cases)
     click.echo(f"{written} attribute values for {cases} cases from {file}")
 
 
@@ -339,7 +341,7 @@ def speakers_set(
     with project.transaction() as s:
         require_lead_once_appointed(s, project.user, "changing speakers' roles and pseudonyms")
         change = set_speaker(
-            s, transcript, label, role=role, pseudonym=pseudonym, case=case, actor=actor_name(project.user)
+            s, transcript, label, role=role, pseudonym=pseudonym, case=case, actor=audit_actor(s, project.user)
         )
     click.echo(
         f"{change.transcript}: {label} is {change.role}"

@@ -30,6 +30,15 @@ def current_login() -> str:
         return getpass.getuser()
 
 
+def audit_actor(session: Session, viewer: str | None) -> str:
+    """Who the audit trail names: the viewer (a claim already checked against its login), else the
+    coder bound to the login this process runs as, else that login (never what $USER says)."""
+    if viewer:
+        return viewer
+    login = current_login()
+    return session.exec(select(Coder.name).where(Coder.login == login)).first() or login
+
+
 def check_identity(session: Session, name: str | None) -> None:
     """Refuse to act as ``name`` when that coder is bound to another login (unknown names pass:
     the command reports them)."""
