@@ -136,7 +136,7 @@ def test_a_version_3_project_gains_the_login_column(project_path):
     con.commit()
     con.close()
     with Project(project_path) as p:
-        assert p.schema_version() == SCHEMA_VERSION == 4
+        assert p.schema_version() == SCHEMA_VERSION
     assert (project_path.parent / "study.db.v3.bak").exists()
     assert "login" in {r[1] for r in sqlite3.connect(project_path).execute("PRAGMA table_info(qc_coder)")}
 

@@ -162,3 +162,31 @@ def test_an_upgrade_that_finds_a_newer_version_under_its_lock_refuses(project_pa
     with pytest.raises(ProjectError, match="newer"):
         Project(project_path)
     assert con.execute("SELECT value FROM qc_meta WHERE key = 'schema_version'").fetchone() == ("99",)
+
+
+def test_a_version_4_project_gains_the_version_5_tables_and_columns(project_path):
+    """Version 5: exchange identities, code Sets, quote spans, coding source, proposals,
+    de-identification terms, suggestion models and browser tokens; rows survive."""
+    from qualcode.store.migrations import V5_COLUMNS, V5_TABLES
+
+    p = Project(project_path, create=True)
+    with p.transaction() as s:
+        s.add(Case(name="Kept"))
+    p.close()
+    con = sqlite3.connect(project_path)
+    for table in V5_TABLES:
+        con.execute(f"DROP TABLE {table}")
+    for table, column, _ in V5_COLUMNS:
+        con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    con.execute("UPDATE qc_meta SET value = '4' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    with Project(project_path) as p:
+        assert p.schema_version() == SCHEMA_VERSION == 5
+        assert list(p.cases()["name"]) == ["Kept"]
+    con = sqlite3.connect(project_path)
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert set(V5_TABLES) <= tables
+    for table, column, _ in V5_COLUMNS:
+        assert column in {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+    assert (project_path.parent / "study.db.v4.bak").exists()

@@ -53,3 +53,24 @@ class PatternLabel(StrEnum):
     CONVERGENCE = "convergence"
     DIVERGENCE = "divergence"
     CONTRADICTION = "contradiction"
+
+
+class CodingSource(StrEnum):
+    """How a coding was made, when not by the coder's own keystroke (``Coding.source``)."""
+
+    SUGGESTION = "suggestion"  # accepted from the assistant's suggestion
+    SEARCH = "search"  # applied to a search's hits (auto-coding)
+    IMPORT = "import"  # came from a file (codings CSV, REFI-QDA project)
+    MERGE = "merge"  # came from a coder's separate copy
+
+
+class ProposalStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class DeidDecision(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"

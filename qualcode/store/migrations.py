@@ -25,7 +25,7 @@ from . import models
 from .engine import redacted
 from .ids import table_of
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -60,8 +60,38 @@ def _v3_to_v4(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE qc_coder ADD COLUMN login VARCHAR(100)"))
 
 
+# Tables version 5 added (exchange, assisted coding, the team server, proposals).
+V5_TABLES = (
+    "qc_quote_span",
+    "qc_code_set",
+    "qc_code_set_member",
+    "qc_code_proposal",
+    "qc_deid_term",
+    "qc_suggest_model",
+    "qc_access_token",
+)
+# Columns version 5 added: (table, column, SQL type).
+V5_COLUMNS = (
+    ("qc_case", "guid", "VARCHAR(64)"),
+    ("qc_transcript", "guid", "VARCHAR(64)"),
+    ("qc_coder", "db_role", "VARCHAR(63)"),
+    ("qc_coder", "guid", "VARCHAR(64)"),
+    ("qc_coding", "source", "VARCHAR(20)"),
+)
+
+
+def _v4_to_v5(conn: Connection) -> None:
+    """v5 keeps REFI-QDA identities and code Sets, several quote spans per coding, how a coding
+    was made, code proposals, de-identification decisions, suggestion models and browser tokens."""
+    for table in V5_TABLES:
+        SQLModel.metadata.tables[table].create(conn, checkfirst=True)
+    for table, column, sql_type in V5_COLUMNS:
+        if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+
+
 # MIGRATIONS[n] upgrades a database from version n to n + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
 
 
 def read_version(engine: Engine) -> int | None:

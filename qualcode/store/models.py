@@ -57,6 +57,7 @@ class Case(TableModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=200)
     description: str = ""
+    guid: str | None = Field(default=None, max_length=64)  # REFI-QDA Case guid, kept for exchange
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -86,6 +87,7 @@ class Transcript(TableModel, table=True):
     content_hash: str = Field(index=True, max_length=64)
     unit: str = "turn"
     text: str = Field(sa_column=Column(Text, nullable=False))
+    guid: str | None = Field(default=None, max_length=64)  # REFI-QDA source guid, kept for exchange
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -125,6 +127,9 @@ class Coder(TableModel, table=True):
     role: str = "coder"  # coder | lead | auditor
     # The operating-system account that may act as this coder (None: anyone may say --as NAME).
     login: str | None = Field(default=None, max_length=100)
+    # The PostgreSQL login role this coder connects as on a team server (``qualcode server add-coder``).
+    db_role: str | None = Field(default=None, max_length=63)
+    guid: str | None = Field(default=None, max_length=64)  # REFI-QDA User guid, kept for exchange
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -216,7 +221,25 @@ class Coding(TableModel, table=True):
     round: int = 1
     quote_start: int | None = None
     quote_end: int | None = None
+    # How the coding was made (a ``CodingSource``): None for a coder's own keystroke.
+    source: str | None = Field(default=None, max_length=20)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class QuoteSpan(TableModel, table=True):
+    """A further quote span of a coding, beyond ``Coding.quote_start``/``quote_end``.
+
+    Absolute transcript offsets inside the coding's segment. ``coder_id`` repeats the coding's
+    coder so a team server's row-level security can filter spans without a join.
+    """
+
+    __tablename__ = "qc_quote_span"
+    __table_args__ = (UniqueConstraint("coding_id", "start", "end"),)
+    id: int | None = Field(default=None, primary_key=True)
+    coding_id: int = Field(foreign_key="qc_coding.id", ondelete="CASCADE")
+    coder_id: int = Field(foreign_key="qc_coder.id", index=True)
+    start: int
+    end: int
 
 
 class SegmentStatus(TableModel, table=True):
@@ -286,6 +309,86 @@ class Exemplar(TableModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class CodeSet(TableModel, table=True):
+    """A REFI-QDA code Set: a named group of codes across the tree (kept on exchange)."""
+
+    __tablename__ = "qc_code_set"
+    __table_args__ = (UniqueConstraint("codebook_id", "guid"),)
+    id: int | None = Field(default=None, primary_key=True)
+    codebook_id: int = Field(foreign_key="qc_codebook.id", ondelete="CASCADE")
+    guid: str = Field(max_length=64)
+    name: str = Field(max_length=300)
+    description: str = ""
+
+
+class CodeSetMember(TableModel, table=True):
+    __tablename__ = "qc_code_set_member"
+    __table_args__ = (UniqueConstraint("set_id", "code_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    set_id: int = Field(foreign_key="qc_code_set.id", ondelete="CASCADE")
+    code_id: int = Field(foreign_key="qc_code.id", index=True, ondelete="CASCADE")
+
+
+class CodeProposal(TableModel, table=True):
+    """A coder's proposal of a new code (or a change), for the lead to accept or decline."""
+
+    __tablename__ = "qc_code_proposal"
+    id: int | None = Field(default=None, primary_key=True)
+    codebook_id: int = Field(foreign_key="qc_codebook.id", ondelete="CASCADE")
+    coder_id: int = Field(foreign_key="qc_coder.id", index=True)
+    segment_id: int | None = Field(default=None, foreign_key="qc_segment.id", ondelete="SET NULL")
+    parent_id: int | None = Field(default=None, foreign_key="qc_code.id")
+    name: str = Field(max_length=300)
+    description: str = ""
+    status: str = "open"  # open | accepted | declined
+    decided_by: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DeidTerm(TableModel, table=True):
+    """A de-identification finding the lead decided on: the text, its kind and its pseudonym.
+
+    Lead-only: the mapping from real identifiers to pseudonyms never goes to coders or exports.
+    """
+
+    __tablename__ = "qc_deid_term"
+    __table_args__ = (UniqueConstraint("text", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(max_length=500)
+    kind: str = Field(max_length=30)  # name | place | school | email | phone | date | other
+    pseudonym: str = ""
+    decision: str = "pending"  # pending | accepted | rejected
+    origin: str = ""  # roster | rule | entity | list
+    decided_by: str = ""
+    decided_at: datetime | None = None
+
+
+class SuggestModel(TableModel, table=True):
+    """A trained code-suggestion model, stored as data (JSON weights), never as a pickle."""
+
+    __tablename__ = "qc_suggest_model"
+    id: int | None = Field(default=None, primary_key=True)
+    codebook_id: int = Field(foreign_key="qc_codebook.id", ondelete="CASCADE", index=True)
+    trained_from: str = ""  # "consensus" or a coder's name
+    features: str = ""  # e.g. "lemmas+bigrams"
+    trained_by: str = ""
+    trained_at: datetime = Field(default_factory=utcnow)
+    examples: int = 0
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
+
+
+class AccessToken(TableModel, table=True):
+    """A per-coder secret for the browser workbench on a SQLite project; only its hash is kept."""
+
+    __tablename__ = "qc_access_token"
+    id: int | None = Field(default=None, primary_key=True)
+    coder_id: int = Field(foreign_key="qc_coder.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=128)
+    issued_by: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked: bool = False
+
+
 class AuditEvent(TableModel, table=True):
     """Append-only trail: who changed what, when, with the row before and after."""
 
@@ -314,9 +417,16 @@ ALL_TABLES = [
     Round,
     RoundTranscript,
     Coding,
+    QuoteSpan,
     SegmentStatus,
     Memo,
     ConsensusDecision,
     Exemplar,
+    CodeSet,
+    CodeSetMember,
+    CodeProposal,
+    DeidTerm,
+    SuggestModel,
+    AccessToken,
     AuditEvent,
 ]
