@@ -11,8 +11,25 @@ import click
 
 from .. import log
 from ..version import __version__
-from . import agreement_cmds, codebook_cmds, coding_cmds, demo_cmds, project_cmds, synthesis_cmds
+from . import (
+    agreement_cmds,
+    codebook_cmds,
+    coding_cmds,
+    deid_cmds,
+    demo_cmds,
+    exchange_cmds,
+    merge_cmds,
+    project_cmds,
+    search_cmds,
+    serve_cmds,
+    server_cmds,
+    suggest_cmds,
+    synthesis_cmds,
+)
 from .common import QualcodeGroup
+
+# Newer command modules each declare their own ``COMMANDS`` tuple, so adding a command touches one file.
+MODULE_COMMANDS = (exchange_cmds, merge_cmds, server_cmds, serve_cmds, search_cmds, suggest_cmds, deid_cmds)
 
 COMMANDS: tuple[click.Command, ...] = (
     project_cmds.init_cmd,
@@ -36,6 +53,7 @@ COMMANDS: tuple[click.Command, ...] = (
     synthesis_cmds.cooccurrence_cmd,
     synthesis_cmds.plot_group,
     demo_cmds.demo_cmd,
+    *(command for module in MODULE_COMMANDS for command in module.COMMANDS),
 )
 
 

@@ -1,0 +1,8 @@
+"""De-identification (`qualcode deidentify ...`)."""
+
+from __future__ import annotations
+
+import click
+
+# The commands this module adds to `qualcode` (see main.py).
+COMMANDS: tuple[click.Command, ...] = ()
