@@ -118,7 +118,22 @@ def status_cmd(project: Project) -> None:
 @as_option
 @project_option
 def import_cmd(paths, case, manifest, kind, unit, speaker_pattern, fmt, encoding, viewer, project_target) -> None:
-    """Import transcript files or folders (a folder imports every supported file in it)."""
+    """Import transcript files or folders (a folder imports every supported file in it).
+
+    A REFI-QDA project (.qdpx) imports whole: sources, codebook, users, codings, notes, cases."""
+    if fmt == "qdpx" or any(Path(p).suffix.casefold() == ".qdpx" for p in paths):
+        from .exchange_cmds import import_qdpx
+
+        refused = {"--case": case, "--manifest": manifest, "--kind": kind, "--encoding": encoding}
+        import_qdpx(
+            paths,
+            unit=unit,
+            speaker_pattern=speaker_pattern,
+            refused=refused,
+            viewer=viewer,
+            project_target=project_target,
+        )
+        return
     from ..coding.blinding import require_lead_once_appointed
     from ..ingest.importer import ImportOptions, plan_import, run_job
     from ..ingest.writer import TranscriptWriter

@@ -7,6 +7,7 @@ validation can point at it.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -61,6 +62,16 @@ class CodeNode:
 
 
 @dataclass
+class CodeSetNode:
+    """A REFI-QDA code Set: a named group of codes from anywhere in the tree, by their GUIDs."""
+
+    name: str
+    guid: str
+    description: str = ""
+    members: list[str] = field(default_factory=list)  # code GUIDs, as the codes spell them
+
+
+@dataclass
 class CodebookModel:
     name: str
     kind: str = "provisional"
@@ -68,6 +79,9 @@ class CodebookModel:
     codes: list[CodeNode] = field(default_factory=list)
     source: str = ""
     warnings: list[str] = field(default_factory=list, compare=False)
+    sets: list[CodeSetNode] = field(default_factory=list, compare=False)
+    # GUIDs a reader replaced because they were not GUIDs: {as written: the valid one used instead}
+    replaced_guids: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def walk(self) -> Iterator[tuple[CodeNode, CodeNode | None, int]]:
         """Every code depth-first in document order, with its parent and depth (0 = top level)."""
@@ -106,9 +120,33 @@ def new_guid() -> str:
     return str(uuid.uuid4())
 
 
+_GUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}"
+)
+# Replacement GUIDs derive from what was written, so the same file gets the same GUIDs each time.
+_REPLACEMENT_NAMESPACE = uuid.UUID("5b0f3c4e-6a51-4d8e-9a77-2f1c0d9e4b21")
+
+
 def normalise_guid(text: str) -> str:
-    """REFI files write GUIDs bare or ``{braced}``, in either case: keep one spelling."""
+    """A GUID as written, only the surrounding whitespace trimmed: REFI files write GUIDs bare or
+    ``{braced}``, in either case, and another tool must find its own spelling again on the way back."""
+    return text.strip()
+
+
+def is_guid(text: str | None) -> bool:
+    """Whether ``text`` is a GUID the REFI-QDA schemas accept (bare or braced, any case)."""
+    return bool(text) and _GUID.fullmatch(str(text)) is not None
+
+
+def guid_key(text: str) -> str:
+    """One key for every spelling of a GUID (braces, case): for matching references, never stored."""
     return text.strip().strip("{}").lower()
+
+
+def replacement_guid(text: str) -> str:
+    """A valid GUID standing for ``text``, which is not one (the same ``text`` always gets the same GUID)."""
+    return str(uuid.uuid5(_REPLACEMENT_NAMESPACE, text))
 
 
 def parse_bool(value: object) -> bool | None:

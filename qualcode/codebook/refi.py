@@ -11,7 +11,11 @@ other fields travel inside the description as labelled sections, one label per l
     Key: SV
     Hotkey: 1
 
-A description without any label (as other tools write it) is read as the full definition.
+A description without any label (as other tools write it) is read as the full definition, and a
+code whose only text is its full definition is written back without a label: another tool's
+description comes back verbatim. GUIDs are kept as written (case and braces); one that is not a
+GUID (``code-001-aaaa``) is replaced by a valid one, with a warning, so that every file written
+validates. Code Sets are kept (``CodebookModel.sets``).
 """
 
 from __future__ import annotations
@@ -24,7 +28,17 @@ from lxml import etree
 from ..decoding import Archive, first_line, read_bytes
 from ..errors import InputError, located
 from ..version import __version__
-from .model import CodebookModel, CodeNode, Origin, normalise_guid, parse_bool
+from .model import (
+    CodebookModel,
+    CodeNode,
+    CodeSetNode,
+    Origin,
+    guid_key,
+    is_guid,
+    normalise_guid,
+    parse_bool,
+    replacement_guid,
+)
 from .tree import MAX_DEPTH
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -45,7 +59,12 @@ _FIELD_BY_LABEL = {label.casefold(): field for field, label in DESCRIPTION_LABEL
 
 
 def describe(node: CodeNode) -> str:
-    """Our fields as one REFI description (empty fields left out)."""
+    """Our fields as one REFI description (empty fields left out).
+
+    A code whose only text is its full definition gets it unlabelled, as other tools write it."""
+    alone = node.definition and not any(getattr(node, f) for f in DESCRIPTION_LABELS if f != "definition")
+    if alone and _LABEL_LINE.match(node.definition.split("\n", 1)[0]) is None:
+        return node.definition
     parts = []
     for field, label in DESCRIPTION_LABELS.items():
         value = getattr(node, field)
@@ -98,21 +117,84 @@ def read_refi(path: str | Path) -> tuple[CodebookModel, list[str]]:
     book = root if _local(root) == "CodeBook" else next((e for e in root.iter() if _local(e) == "CodeBook"), None)
     if book is None:
         raise InputError(located(source, "no <CodeBook> element"))
-    model = CodebookModel(name=path.stem, source=source)
-    problems: list[str] = []
-    codes = next((e for e in book if _local(e) == "Codes"), None)
-    model.codes = [_read_code(e, source, problems) for e in (codes if codes is not None else []) if _local(e) == "Code"]
+    model, problems = read_codebook_element(book, source, path.stem)
+    # A .qdc keeps its Sets inside the <CodeBook>; a project keeps them in its own <Sets>.
     sets = next((e for e in book if _local(e) == "Sets"), None)
-    if sets is not None and any(_local(e) == "Set" for e in sets):
-        model.warnings.append(located(source, "code sets are not kept (qualcode has no sets)", sets.sourceline))
+    if sets is None and _local(root) == "Project":
+        sets = next((e for e in root if _local(e) == "Sets"), None)
+    if sets is not None:
+        read_sets(sets, model, source)
     return model, problems
 
 
-def _read_code(element: etree._Element, source: str, problems: list[str], depth: int = 1) -> CodeNode:
+def read_codebook_element(book: etree._Element, source: str, name: str) -> tuple[CodebookModel, list[str]]:
+    """The codes of a ``<CodeBook>`` element (from a ``.qdc`` or a project), with the problems found.
+
+    GUIDs that are not GUIDs, or that repeat, are replaced by valid ones (``model.replaced_guids``)
+    with a warning each."""
+    model = CodebookModel(name=name, source=source)
+    problems: list[str] = []
+    codes = next((e for e in book if _local(e) == "Codes"), None)
+    seen: set[str] = set()
+    elements = [e for e in (codes if codes is not None else []) if _local(e) == "Code"]
+    model.codes = [_read_code(e, source, problems, model, seen) for e in elements]
+    return model, problems
+
+
+def read_sets(sets: etree._Element, model: CodebookModel, source: str) -> None:
+    """The ``<Set>``s of a ``.qdc`` (``MemberCode guid=``) or a project (``MemberCode targetGUID=``) into
+    ``model.sets``: members that are not codes of the codebook are left out with a warning."""
+    codes = {guid_key(n.guid): n.guid for n, _, _ in model.walk() if n.guid}
+    replaced = {guid_key(old): new for old, new in model.replaced_guids.items()}
+    for element in sets:
+        if _local(element) != "Set":
+            continue
+        name = (element.get("name") or "").strip()
+        guid = normalise_guid(element.get("guid") or "")
+        if not is_guid(guid):
+            fixed = replacement_guid(guid or name)
+            model.warnings.append(
+                located(source, f"set {name!r}: {guid!r} is not a GUID, replaced by {fixed}", element.sourceline)
+            )
+            guid = fixed
+        code_set = CodeSetNode(name=name or guid, guid=guid)
+        for child in element:
+            kind = _local(child)
+            if kind == "Description":
+                code_set.description = (child.text or "").strip()
+            elif kind == "MemberCode":
+                target = normalise_guid(child.get("guid") or child.get("targetGUID") or "")
+                key = guid_key(target)
+                member = replaced.get(key) or codes.get(key)
+                if member is None:
+                    why = f"set {name!r}: member {target!r} is not a code here, left out"
+                    model.warnings.append(located(source, why, child.sourceline))
+                elif member not in code_set.members:
+                    code_set.members.append(member)
+        model.sets.append(code_set)
+
+
+def _read_code(
+    element: etree._Element,
+    source: str,
+    problems: list[str],
+    model: CodebookModel,
+    seen: set[str],
+    depth: int = 1,
+) -> CodeNode:
     origin = Origin(source, element.sourceline)
     node = CodeNode(name=(element.get("name") or "").strip(), origin=origin)
-    guid = element.get("guid")
-    node.guid = normalise_guid(guid) if guid else None
+    guid = normalise_guid(element.get("guid") or "")
+    if guid and (not is_guid(guid) or guid_key(guid) in seen):
+        why = "is not a GUID" if not is_guid(guid) else "is already another code's GUID"
+        fixed = replacement_guid(f"{guid}/{node.name}/{element.sourceline}") if guid_key(guid) in seen else None
+        fixed = fixed or replacement_guid(guid)
+        model.warnings.append(origin.message(f"code {node.name!r}: {guid!r} {why}, replaced by {fixed}"))
+        model.replaced_guids.setdefault(guid, fixed)
+        guid = fixed
+    if guid:
+        seen.add(guid_key(guid))
+    node.guid = guid or None
     node.color = element.get("color") or None
     codable = element.get("isCodable")
     if codable is not None:
@@ -130,7 +212,7 @@ def _read_code(element: etree._Element, source: str, problems: list[str], depth:
             if depth >= MAX_DEPTH:
                 problems.append(Origin(source, child.sourceline).message(f"codes nest deeper than {MAX_DEPTH} levels"))
                 break
-            node.children.append(_read_code(child, source, problems, depth + 1))
+            node.children.append(_read_code(child, source, problems, model, seen, depth + 1))
     return node
 
 
@@ -139,26 +221,67 @@ def _local(element: etree._Element) -> str:
 
 
 # -- writing ------------------------------------------------------------------------------------------
-def write_qdc(model: CodebookModel) -> bytes:
-    """A ``.qdc`` document valid against the REFI-QDA Codebook schema."""
+def valid_guids(model: CodebookModel) -> dict[str, str]:
+    """Every code's GUID as a file may carry it: ``{code's guid: valid guid}``. A GUID that is not one
+    (``code-001-aaaa``, loaded from YAML or a spreadsheet) gets a valid stand-in, the same each time,
+    and a warning in ``model.warnings``; a code without one gets a new GUID (``ensure_guids``)."""
     model.ensure_guids()
+    out: dict[str, str] = {}
+    for node, _, _ in model.walk():
+        guid = node.guid or ""
+        if is_guid(guid):
+            out[guid] = guid
+        elif guid not in out:
+            out[guid] = replacement_guid(guid)
+            warning = f"code {node.name!r}: {guid!r} is not a GUID, written as {out[guid]}"
+            if warning not in model.warnings:
+                model.warnings.append(warning)
+    return out
+
+
+def write_qdc(model: CodebookModel) -> bytes:
+    """A ``.qdc`` document valid against the REFI-QDA Codebook schema (with the model's Sets)."""
+    guids = valid_guids(model)
     root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", nsmap={None: CODEBOOK_NS})
     root.set("origin", f"qualcode {__version__}")
     codes = etree.SubElement(root, f"{{{CODEBOOK_NS}}}Codes")
     for node in model.codes:
-        _write_code(codes, node)
+        write_code(codes, node, CODEBOOK_NS, guids)
+    if model.sets:
+        sets = etree.SubElement(root, f"{{{CODEBOOK_NS}}}Sets")
+        for code_set in model.sets:
+            element = etree.SubElement(sets, f"{{{CODEBOOK_NS}}}Set")
+            element.set("guid", code_set.guid if is_guid(code_set.guid) else replacement_guid(code_set.guid))
+            element.set("name", code_set.name)
+            if code_set.description:
+                etree.SubElement(element, f"{{{CODEBOOK_NS}}}Description").text = code_set.description
+            for member in code_set.members:
+                etree.SubElement(element, f"{{{CODEBOOK_NS}}}MemberCode").set("guid", guids.get(member, member))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _write_code(parent: etree._Element, node: CodeNode) -> None:
-    element = etree.SubElement(parent, f"{{{CODEBOOK_NS}}}Code")
-    element.set("guid", node.guid)
+def write_code(
+    parent: etree._Element,
+    node: CodeNode,
+    namespace: str,
+    guids: dict[str, str],
+    before_children=None,
+) -> etree._Element:
+    """``node`` and its subtree as ``<Code>`` elements of ``namespace`` (a codebook's or a project's).
+
+    ``before_children(element, node)`` may add elements between the description and the child codes
+    (a project's ``<NoteRef>``s)."""
+    element = etree.SubElement(parent, f"{{{namespace}}}Code")
+    element.set("guid", guids.get(node.guid or "", node.guid or ""))
     element.set("name", node.name)
     element.set("isCodable", "true" if node.applicable else "false")
     if node.color:
         element.set("color", node.color.upper())
     description = describe(node)
     if description:
-        etree.SubElement(element, f"{{{CODEBOOK_NS}}}Description").text = description
+        etree.SubElement(element, f"{{{namespace}}}Description").text = description
+    if before_children is not None:
+        before_children(element, node)
     for child in node.children:
-        _write_code(element, child)
+        write_code(element, child, namespace, guids, before_children)
+    return element
