@@ -114,13 +114,14 @@ class NewCoding:
     round: int
     quote_start: int | None
     quote_end: int | None
+    source: str | None = None  # a CodingSource: how the coding was made
 
     @property
     def key(self) -> tuple[int, int, int, int]:
         return (self.segment_id, self.code_id, self.coder_id, self.round)
 
 
-CODING_COLUMNS = ("segment_id", "code_id", "coder_id", "round", "quote_start", "quote_end", "created_at")
+CODING_COLUMNS = ("segment_id", "code_id", "coder_id", "round", "quote_start", "quote_end", "source", "created_at")
 
 
 def insert_codings(session: Session, actor: str, rows: Sequence[NewCoding], action: str = "coding.import") -> int:
@@ -147,6 +148,7 @@ def insert_codings(session: Session, actor: str, rows: Sequence[NewCoding], acti
             "round": r.round,
             "quote_start": r.quote_start,
             "quote_end": r.quote_end,
+            "source": r.source,
             "created_at": now,
         }
         for key, r in wanted.items()

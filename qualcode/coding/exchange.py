@@ -25,6 +25,7 @@ from ..codebook.lookup import CodeResolver, get_codebook
 from ..decoding import read_text
 from ..errors import BlindingError, InputError, QualcodeError, located
 from ..store.access import Access
+from ..store.enums import CodingSource
 from ..store.ids import require_id, wide_select
 from ..store.models import Case, Code, Coder, Coding, RoundTranscript, Segment, Transcript
 from ..table import safe_csv_cell, unmark_csv_cell
@@ -221,7 +222,7 @@ def _write_planned(session: Session, actor: str, rows: Sequence[PlannedRow], con
         ]
         return write_decisions(session, actor, decisions)
     codings = [
-        NewCoding(r.segment_id, r.code_id, r.coder_id, r.round, r.quote_start, r.quote_end)
+        NewCoding(r.segment_id, r.code_id, r.coder_id, r.round, r.quote_start, r.quote_end, CodingSource.IMPORT)
         for r in rows
         if r.coder_id is not None
     ]
