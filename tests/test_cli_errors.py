@@ -65,3 +65,35 @@ def test_log_level_from_the_option_or_the_environment(project, log_file, monkeyp
     assert refused.exit_code == 2
     assert refused.stderr == "error: unknown log level 'loud' (choose from debug, info, warning, error)\n"
     assert run("--log-level", "loud", "status").exit_code == 2  # click refuses it as a bad choice
+
+
+def test_an_unexpected_error_with_a_many_line_message_is_still_one_line(project, log_file, monkeypatch):
+    """Driver errors carry the SQL and a link on further lines: the terminal gets the first, the log all."""
+    import qualcode.coding.catalog as catalog
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no such table: qc_case\n[SQL: SELECT count(*) FROM qc_case]\n(Background ...)")
+
+    monkeypatch.setattr(catalog, "project_counts", broken)
+    result = run("status", "-p", project.target)
+    assert result.exit_code == 1
+    assert result.stderr == f"error: unexpected RuntimeError: no such table: qc_case (a bug; details in {log_file})\n"
+    assert "[SQL: SELECT count(*) FROM qc_case]" in log_file.read_text(encoding="utf-8")
+
+
+def test_a_file_holding_only_the_meta_table_is_refused_in_one_line(tmp_path, log_file):
+    import sqlite3
+
+    from qualcode.store.migrations import SCHEMA_VERSION
+
+    path = tmp_path / "hollow.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE qc_meta (key VARCHAR(100) PRIMARY KEY, value TEXT NOT NULL)")
+    con.execute("INSERT INTO qc_meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    con.commit()
+    con.close()
+    for args in (("status",), ("transcripts", "list"), ("agreement",)):
+        result = run("-p", str(path), *args)
+        assert result.exit_code == 2, args
+        assert result.stderr.count("\n") == 1 and "damaged project" in result.stderr and "qc_case" in result.stderr
+    assert not log_file.exists()

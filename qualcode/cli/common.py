@@ -328,10 +328,18 @@ class QualcodeGroup(click.Group):
         except _CLICK_ENDINGS:
             raise
         except Exception as exc:
+            from ..errors import storage_full
+
+            full = storage_full(exc)
+            if full is not None:  # not a bug: the user can free space and run the command again
+                say(f"error: {full}", err=True)
+                sys.exit(full.exit_code)
             from ..log import log_unexpected
 
             path = log_unexpected(exc, " ".join(["qualcode", *ctx.meta.get(_COMMAND_PATH, [])]))
-            click.echo(f"error: unexpected {type(exc).__name__}: {exc} (a bug; details in {path})", err=True)
+            # One line: a driver's message can run to several (the SQL, a link); the log has it whole.
+            first = (str(exc).strip().splitlines() or [""])[0][:300]
+            click.echo(f"error: unexpected {type(exc).__name__}: {first} (a bug; details in {path})", err=True)
             sys.exit(1)
 
 

@@ -106,6 +106,14 @@ def read_version(engine: Engine) -> int | None:
         value = conn.execute(text("SELECT value FROM qc_meta WHERE key = 'schema_version'")).scalar()
     if value is None:
         raise ProjectError("project has no schema version; refusing to guess")
+    if int(value) == SCHEMA_VERSION:
+        missing = sorted(set(SQLModel.metadata.tables) - tables)
+        if missing:
+            shown = redacted(engine.url.render_as_string(hide_password=False))
+            raise ProjectError(
+                f"{shown}: damaged project: schema version {value} but missing {len(missing)} table(s)"
+                f" ({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}); restore it from a backup"
+            )
     return int(value)
 
 

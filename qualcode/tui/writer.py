@@ -21,7 +21,7 @@ from typing import Any
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from ..errors import QualcodeError
+from ..errors import QualcodeError, storage_full
 from ..log import log_unexpected
 
 
@@ -81,6 +81,10 @@ class Writer:
                 target.post_message(Written(number, kind, error=exc, context=context))
                 return None
             except Exception as exc:  # a bug: logged with its traceback, and the screen says where
+                full = storage_full(exc)
+                if full is not None:  # a full disk is the user's to act on, not a bug
+                    target.post_message(Written(number, kind, error=full, context=context))
+                    return None
                 log = log_unexpected(exc, f"workbench write {kind!r}")
                 target.post_message(Written(number, kind, error=exc, context=context, log=log))
                 return None
