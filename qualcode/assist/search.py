@@ -455,9 +455,9 @@ def kwic(hit: Hit, context: int) -> tuple[str, str, str]:
     """(left, match, right) of ``hit``, safe for a terminal, left cut to ``context`` cells from its
     end and right to ``context`` cells from its start."""
     return (
-        cells_tail(terminal_text(hit.left), context),
+        cells_tail(terminal_text(hit.left.rstrip()), context),
         terminal_text(hit.match),
-        cells_head(terminal_text(hit.right), context),
+        cells_head(terminal_text(hit.right.lstrip()), context),
     )
 
 
