@@ -71,6 +71,9 @@ GENERIC_LABEL_WORDS = frozenset(
         "staff", "member", "person", "host", "guest", "assistant", "director", "coordinator", "chair",
     }
 )  # fmt: skip
+NOT_NAME_PARTS = GENERIC_LABEL_WORDS | {
+    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "madam", "dame", "rev", "sr", "jr",
+}  # fmt: skip
 TITLES = (
     "Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Professor", "Principal", "Coach", "Superintendent",
     "Dean", "Sister", "Father", "Rev", "Sr", "Fr",
@@ -93,7 +96,7 @@ NUMBERED_PREFIX = {"school": "School", "place": "Place", "other": "Redacted"}
 
 PHONE = re.compile(
     r"""(?<![\w+/.-])(?:
-        \+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]\d{2,5}){1,4}   # +44 20 7946 0958, +1 (555) 123-4567
+        \+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]\d{2,8}){1,4}   # +44 20 7946 0958, +1 (555) 123-4567
       | \(\d{3}\)[ .-]?\d{3}[ .-]\d{4}                                      # (555) 123-4567
       | \d{3}([.-])\d{3}\1\d{4}                                             # 555-123-4567, 555.123.4567
       | \d{3}\ \d{3}\ \d{4}                                                 # 555 123 4567
@@ -221,7 +224,7 @@ def roster_candidates(session: Session) -> list[Candidate]:
         if len(words) > 1:
             for word in words:
                 bare = word.strip(".,")
-                if _is_name_word(bare) and bare.lower() not in GENERIC_LABEL_WORDS and len(bare) >= 3:
+                if _is_name_word(bare) and bare.lower() not in NOT_NAME_PARTS and len(bare) >= 3:
                     out.append(Candidate(bare, "name", "roster", f"@{label}", role))  # "@": the full name's
     case_names = [" ".join(n.split()) for n in session.exec(select(Case.name)).all()]
     for name in sorted(case_names):
@@ -308,7 +311,7 @@ def _matcher() -> Any:
     matcher.add("title", [[{"ORTH": {"IN": titles}}, proper], [{"ORTH": {"IN": titles}}, proper, proper]])
     day = {"TEXT": {"REGEX": r"^(0?[1-9]|[12]\d|3[01])(st|nd|rd|th)?$"}}
     year = {"TEXT": {"REGEX": r"^(19|20)\d\d$"}}
-    month = {"LOWER": {"IN": list(MONTHS)}, "IS_TITLE": True}
+    month = {"LOWER": {"IN": [*MONTHS, *(m + "." for m in MONTHS if len(m) <= 4)]}, "IS_TITLE": True}
     month_dot = {"ORTH": ".", "OP": "?"}
     comma = {"ORTH": ",", "OP": "?"}
     matcher.add(

@@ -25,15 +25,17 @@ the lead may read or change the mapping (``assist.deid``).
 from __future__ import annotations
 
 import bisect
+import csv
 import dataclasses
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..store.access import Access
-from ..table import Table
+from ..table import Table, safe_csv_cell, unmark_csv_cell
 from .deid import TermIndex, TermRule, term_rules
 
 
@@ -82,8 +84,9 @@ class Pseudonymized:
 class Pseudonymizer:
     """Replaces accepted terms by their pseudonyms in texts, tables and JSON-like data."""
 
-    def __init__(self, rules: Sequence[TermRule]) -> None:
+    def __init__(self, rules: Sequence[TermRule], access: Access | None = None) -> None:
         self.rules = tuple(rules)
+        self.access = access  # where ``frame`` reads transcripts to move offsets
         self._index = TermIndex([(r.text, r.kind) for r in self.rules])
 
     @classmethod
@@ -93,7 +96,7 @@ class Pseudonymizer:
     @classmethod
     def for_project(cls, access: Access) -> Pseudonymizer:
         with access.read() as s:
-            return cls.for_session(s)
+            return cls(term_rules(s), access)
 
     def __bool__(self) -> bool:
         return bool(self.rules)
@@ -130,6 +133,25 @@ class Pseudonymizer:
             return type(value)(self.value(v) for v in value)
         return value
 
+    def frame(self, frame: Any) -> Any:
+        """An evidence frame (columns ``transcript``, ``start``, ``end``, and ``case`` when titles repeat
+        across cases) with ``start``/``end`` moved into the pseudonymized transcripts; its texts are
+        left for ``table``/``value``. Needs the project (``for_project``)."""
+        columns = set(frame.columns)
+        if not self.rules or self.access is None or not {"transcript", "start", "end"} <= columns:
+            return frame
+        out = frame.copy()
+        cases = list(frame["case"]) if "case" in columns else [""] * len(frame)
+        with self.access.read() as s:
+            texts = TranscriptTexts(s, self)
+            spans = []
+            for case, title, start, end in zip(cases, frame["transcript"], frame["start"], frame["end"], strict=True):
+                done = texts.by_title(case or "", title)
+                spans.append((start, end) if done is None else done.span(int(start), int(end)))
+        out["start"] = [a for a, _ in spans]
+        out["end"] = [b for _, b in spans]
+        return out
+
     def table(self, table: Table) -> Table:
         """Every text of a table (cells, column heads, title, caption, note) pseudonymized."""
         if not self.rules:
@@ -145,3 +167,62 @@ class Pseudonymizer:
             note=self.text(table.note),
             formats={renamed.get(k, k): v for k, v in table.formats.items()},
         )
+
+
+class TranscriptTexts:
+    """Pseudonymized transcripts by (case name, title), made once each, for exports with offsets."""
+
+    def __init__(self, session: Session, pseudonymizer: Pseudonymizer) -> None:
+        self.session = session
+        self.pseudonymizer = pseudonymizer
+        self._done: dict[int, Pseudonymized] = {}
+        self._ids: dict[tuple[str, str], int] | None = None
+
+    def by_id(self, transcript_id: int) -> Pseudonymized:
+        if transcript_id not in self._done:
+            from ..store.models import Transcript
+
+            text = self.session.exec(select(Transcript.text).where(Transcript.id == transcript_id)).one()
+            self._done[transcript_id] = self.pseudonymizer.apply(text)
+        return self._done[transcript_id]
+
+    def by_title(self, case: str, title: str) -> Pseudonymized | None:
+        if self._ids is None:
+            from ..store.models import Case, Transcript
+
+            cases = {c.id: c.name for c in self.session.exec(select(Case))}
+            self._ids = {
+                (cases.get(case_id, "") if case_id is not None else "", t): tid
+                for tid, t, case_id in self.session.exec(select(Transcript.id, Transcript.title, Transcript.case_id))
+                if tid is not None
+            }
+        tid = self._ids.get((case, title))
+        return None if tid is None else self.by_id(tid)
+
+
+def pseudonymize_codings_csv(session: Session, csv_text: str, pseudonymizer: Pseudonymizer) -> str:
+    """A codings CSV (``coding.exchange.export_codings``) with every text cell pseudonymized and the
+    ``start``/``end`` offsets moved into the pseudonymized transcript text."""
+    reader = csv.reader(io.StringIO(csv_text))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    header = next(reader, None)
+    if header is None:
+        return csv_text
+    writer.writerow(header)
+    at = {name: i for i, name in enumerate(header)}
+    texts = TranscriptTexts(session, pseudonymizer)
+    offsets = [at[c] for c in ("start", "end") if c in at]
+    for row in reader:
+        values = [unmark_csv_cell(v) for v in row]
+        done = None
+        if offsets and any(values[i] for i in offsets) and "transcript" in at:
+            done = texts.by_title(values[at["case"]] if "case" in at else "", values[at["transcript"]])
+        new = [pseudonymizer.text(v) if i not in offsets else v for i, v in enumerate(values)]
+        if done is not None:
+            if "start" in at and values[at["start"]]:
+                new[at["start"]] = str(done.start(int(values[at["start"]])))
+            if "end" in at and values[at["end"]]:
+                new[at["end"]] = str(done.end(int(values[at["end"]])))
+        writer.writerow([safe_csv_cell(v) for v in new])
+    return out.getvalue()
