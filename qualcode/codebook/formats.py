@@ -1,4 +1,10 @@
-"""Every codebook format in one place: which reader or writer a file name or format asks for."""
+"""Every codebook format in one place: which reader or writer a file name or format asks for.
+
+Other tools' codebooks: Taguette's and requal's CSV exports and spreadsheets named the ways guides
+name their columns are read by ``spreadsheet`` (by their headers); QualCoder's plain-text code list
+(``.txt``, or a ``.csv`` without a header) by ``qualcoder``; NVivo, ATLAS.ti, MAXQDA and QualCoder
+``.qdc``/``.qdpx`` by ``refi``.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,14 @@ from ..errors import InputError, located
 from .model import CodebookModel
 from .validate import validate
 
-READ_FORMATS = ("yaml", "csv", "xlsx", "qdc")
+READ_FORMATS = ("yaml", "csv", "xlsx", "qdc", "qualcoder")
 WRITE_FORMATS = ("yaml", "csv", "xlsx", "qdc", "md", "docx")
 _READERS = {
     "yaml": ".yaml_format.read_yaml",
     "csv": ".spreadsheet.read_csv",
     "xlsx": ".spreadsheet.read_xlsx",
     "qdc": ".refi.read_refi",
+    "qualcoder": ".qualcoder.read_code_list",
 }
 _WRITERS = {
     "yaml": ".yaml_format.write_yaml",
@@ -36,6 +43,7 @@ _SUFFIXES = {
     ".md": "md",
     ".markdown": "md",
     ".docx": "docx",
+    ".txt": "qualcoder",  # QualCoder's plain-text code list (CATEGORY>>CODE, tab, memo)
 }
 
 

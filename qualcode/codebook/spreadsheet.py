@@ -18,22 +18,75 @@ from .lookup import PATH_SEP
 from .model import CodebookModel, CodeNode, Origin, optional_text, parse_bool, text_or_empty
 from .tree import FlatCode, build_tree, split_path
 
-# field -> accepted headers (after normalising case, spaces, '_' and '-')
+# field -> accepted headers (after normalising case, spaces, '_' and '-'). Besides our own names, the
+# columns other tools write (Taguette: ``tag, description``; requal: ``code_name, code_description,
+# code_color``; NVivo and MAXQDA codebook tables) and the names codebook guides use (DeCuir-Gunby et
+# al.'s "code, definition, when to use, when not to use, example"; theme/category for the level above).
 ALIASES: dict[str, tuple[str, ...]] = {
-    "name": ("code", "name", "code name", "label"),
-    "parent": ("parent", "parent code"),
-    "path": ("path", "code path"),
-    "key": ("key", "short key", "abbreviation"),
-    "brief": ("brief definition", "brief", "short definition"),
-    "definition": ("full definition", "definition"),
-    "inclusion": ("when to use", "inclusion", "inclusion criteria"),
-    "exclusion": ("when not to use", "exclusion", "exclusion criteria"),
-    "example": ("example", "examples", "typical exemplar"),
-    "color": ("colour", "color"),
+    "name": ("code", "name", "code name", "label", "code label", "tag", "tag name", "node", "node name", "subcode"),
+    "parent": (
+        "parent",
+        "parent code",
+        "parent name",
+        "category",
+        "parent category",
+        "theme",
+        "parent theme",
+        "group",
+        "code group",
+        "domain",
+    ),
+    "path": ("path", "code path", "hierarchy", "full path", "code system"),
+    "key": ("key", "short key", "abbreviation", "code key", "short name", "mnemonic"),
+    "brief": ("brief definition", "brief", "short definition", "short description", "summary"),
+    "definition": (
+        "full definition",
+        "definition",
+        "description",
+        "code description",
+        "tag description",
+        "meaning",
+        "operational definition",
+        "memo",
+        "code memo",
+    ),
+    "inclusion": (
+        "when to use",
+        "inclusion",
+        "inclusion criteria",
+        "inclusion criterion",
+        "include",
+        "include when",
+        "use when",
+        "criteria for inclusion",
+    ),
+    "exclusion": (
+        "when not to use",
+        "exclusion",
+        "exclusion criteria",
+        "exclusion criterion",
+        "exclude",
+        "exclude when",
+        "do not use when",
+        "don't use when",
+        "criteria for exclusion",
+    ),
+    "example": (
+        "example",
+        "examples",
+        "typical exemplar",
+        "exemplar",
+        "example quote",
+        "examples of use",
+        "sample quote",
+    ),
+    "color": ("colour", "color", "code color", "code colour", "tag color", "tag colour", "hex"),
     "hotkey": ("hotkey", "shortcut"),
     "applicable": ("applicable", "codable", "iscodable"),
     "guid": ("guid",),
 }
+# Columns other tools write that hold no part of a code's meaning: named in a warning as left out.
+COUNT_COLUMNS = ("number of highlights", "highlights", "count", "frequency", "frq", "codings", "references")
 # What we write: the first alias of each field, in this order.
 WRITTEN_FIELDS = (
     "name",
@@ -69,12 +122,26 @@ def read_rows(source: str, rows: Iterable[Sequence[object]]) -> tuple[CodebookMo
         if not label:
             continue
         field = _HEADER_TO_FIELD.get(label)
-        if field is None:
+        if field is None and label in COUNT_COLUMNS:
+            model.warnings.append(
+                located(source, f"column {text_or_empty(cell)!r} left out: counts of codings in the other tool")
+            )
+        elif field is None:
             model.warnings.append(located(source, f"unknown column {text_or_empty(cell)!r} ignored"))
         elif field not in columns:
             columns[field] = index
+        else:
+            model.warnings.append(
+                located(
+                    source,
+                    f"column {text_or_empty(cell)!r} ignored: column "
+                    f"{text_or_empty(header[columns[field]])!r} already gives the {field}",
+                )
+            )
     if "name" not in columns and "path" not in columns:
-        raise InputError(located(source, "no `code` column (expected a column named code, name or path)", 1))
+        raise InputError(
+            located(source, "no `code` column (expected a column named code, name, tag, label or path)", 1)
+        )
 
     problems: list[str] = []
     entries: list[FlatCode] = []
@@ -89,7 +156,7 @@ def read_rows(source: str, rows: Iterable[Sequence[object]]) -> tuple[CodebookMo
         node.key = optional_text(cells.get("key"))
         for field in ("brief", "definition", "inclusion", "exclusion", "example"):
             setattr(node, field, text_or_empty(cells.get(field)))
-        node.color = optional_text(cells.get("color"))
+        node.color = css_color(optional_text(cells.get("color")))
         node.hotkey = optional_text(cells.get("hotkey"))
         node.guid = optional_text(cells.get("guid"))
         if text_or_empty(cells.get("applicable")):
@@ -106,12 +173,39 @@ def read_rows(source: str, rows: Iterable[Sequence[object]]) -> tuple[CodebookMo
     return model, problems
 
 
+_RGB = re.compile(r"rgba?\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*(?:,\s*[\d.]+%?\s*)?\)", re.IGNORECASE)
+
+
+def css_color(text: str | None) -> str | None:
+    """``rgb(31, 119, 180)`` (as web tools write colours) as ``#rrggbb``; anything else as given
+    (validation normalises ``#rgb`` and refuses what is not a colour, naming the row)."""
+    if text is None:
+        return None
+    m = _RGB.fullmatch(text.strip())
+    if m:
+        channels = [int(v) for v in m.groups()]
+        if all(v <= 255 for v in channels):
+            return "#" + "".join(f"{v:02x}" for v in channels)
+    return text
+
+
 def read_csv(path: str | Path) -> tuple[CodebookModel, list[str]]:
     text = read_text(Path(path))  # UTF-8 (BOM or not), UTF-16 or cp1252, as Excel saves them; binary is refused
     # Excel writes ';' or tabs in some locales; the header row tells which (the Sniffer misreads quoted newlines).
     header = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=header.count)
+    from .qualcoder import looks_like_code_list, read_code_list_rows
+
+    if looks_like_code_list(text, path, delimiter, _header_fields(text, path, delimiter)):
+        return read_code_list_rows(str(path), csv_rows(text, path, delimiter=delimiter))
     return read_rows(str(path), csv_rows(text, path, delimiter=delimiter))
+
+
+def _header_fields(text: str, path: str | Path, delimiter: str) -> set[str]:
+    """The fields the first row's cells name (empty when the first row is data, not a header)."""
+    header = next(csv_rows(text, path, delimiter=delimiter), [])
+    names = {_normal_header(cell) for cell in header}
+    return {_HEADER_TO_FIELD[n] for n in names if n in _HEADER_TO_FIELD} | (names & set(COUNT_COLUMNS))
 
 
 def read_xlsx(path: str | Path) -> tuple[CodebookModel, list[str]]:

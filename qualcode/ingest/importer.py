@@ -19,7 +19,7 @@ from .csv_turns import is_turn_table
 from .manifest import ManifestEntry, normalise_kind, read_manifest
 from .segmentation import UNITS, segment
 from .sources import FORMAT_BY_SUFFIX, FORMATS, Source, detect_format, read_sources
-from .speakers import compile_speaker_pattern
+from .speakers import compile_speaker_pattern, role_base
 from .writer import TranscriptWriter
 
 MANIFEST_NAME = "manifest.csv"
@@ -180,10 +180,27 @@ def run_job(project, job: ImportJob, options: ImportOptions, writer: TranscriptW
     return outcomes
 
 
+# Role words other tools and transcribers write, and the role each names.
+ROLE_SYNONYMS = {
+    "facilitator": "moderator",
+    "host": "moderator",
+    "interviewee": "participant",
+    "respondent": "participant",
+    "principal": "administrator",
+    # abbreviations transcribers use (``R`` and ``P1`` are left alone: researcher or respondent?)
+    "i": "interviewer",
+    "int": "interviewer",
+    "mod": "moderator",
+    "resp": "participant",
+}
+
+
 def default_role(label: str) -> str:
-    """``Interviewer`` -> interviewer; labels that are not a role name stay unknown."""
-    word = label.strip().casefold()
-    return word if word in SPEAKER_ROLES else "unknown"
+    """``Interviewer``, ``interviewer``, ``Interviewer 1``, ``Moderator 2`` -> their role (a
+    ``Facilitator`` is a moderator, a ``Respondent`` a participant); other labels stay unknown."""
+    word = role_base(label)
+    word = ROLE_SYNONYMS.get(word, word)
+    return word if word in SPEAKER_ROLES and word != "unknown" else "unknown"
 
 
 def store_source(writer: TranscriptWriter, source: Source, job: ImportJob, options: ImportOptions) -> Outcome:

@@ -9,6 +9,7 @@ from ..decoding import decode_bytes, read_bytes
 from ..errors import InputError, located
 from .csv_turns import parse_csv
 from .docx_parser import parse_docx
+from .markdown import parse_markdown
 from .model import ParsedTranscript
 from .qdpx import read_qdpx
 from .speakers import SpeakerPattern
@@ -23,8 +24,11 @@ FORMAT_BY_SUFFIX = {
     ".docx": "docx",
     ".csv": "csv",
     ".qdpx": "qdpx",
+    ".md": "md",
+    ".markdown": "md",
+    ".odt": "odt",
 }
-FORMATS = ("txt", "vtt", "srt", "docx", "csv", "qdpx")
+FORMATS = ("txt", "vtt", "srt", "docx", "csv", "qdpx", "md", "odt")
 
 
 @dataclass
@@ -82,6 +86,12 @@ def read_sources(
         ], notes
     if fmt == "docx":
         parsed = parse_docx(data, path, speaker_pattern)
+    elif fmt == "odt":
+        from .odt import parse_odt  # odfpy is imported only for .odt files
+
+        parsed = parse_odt(data, path, speaker_pattern)
+    elif fmt == "md":
+        parsed = parse_markdown(_decoded(data, path, encoding), speaker_pattern, path)
     elif fmt == "vtt":
         parsed = parse_vtt(_decoded(data, path, encoding), path)
     elif fmt == "srt":

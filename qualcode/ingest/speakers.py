@@ -3,9 +3,17 @@
 Recognised out of the box (each at the start of a line):
 
 * ``Name:`` / ``P1:`` / ``Interviewer:`` / ``Dr. Lee (00:01:02):``, and Rev style where the colon
-  is followed by padding and the turn wraps over continuation lines;
+  is followed by padding and the turn wraps over continuation lines; the full-width colon of
+  Chinese and Japanese text (``张伟：``) too;
 * ``[id1]`` (QualCoder);
-* Otter header lines ``Speaker 1  0:03`` with the words on the following lines.
+* Otter header lines ``Speaker 1  0:03`` with the words on the following lines;
+* Zoom "Save transcript" header lines ``[Carlos Farías] 11:02:09`` with the words on the following
+  lines (the clock times become seconds from the first header).
+
+Whether a label is a speaker or a sentence that happens to hold a colon is decided per label
+(see ``_accepted``): a capitalised name is a speaker; a label in lower case (``interviewer:``) or
+in a script without capitals (Arabic, Hebrew, Chinese names) is a speaker when it is a role word
+or recurs as a label in the file; words such as ``Note:`` or ``Date:`` never are.
 
 A turn's words begin after the label and run to the next label. Text before the first
 label (a title, say) stays in the transcript but is not part of any turn.
@@ -14,25 +22,30 @@ label (a title, say) stays in the transcript but is not part of any turn.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from ..errors import InputError, located
-from .markers import TIMESTAMP, is_marker_word
+from .markers import MARKER_RE, TIMESTAMP, is_marker_word
 from .model import Turn
 
-# A name: up to four words; the first starts with a capital or digit, or the label
-# holds a digit (``admin-1``), which keeps ordinary sentences ending in a colon out.
-_WORD = r"[^\W_][\w.'’&/-]*"
+# A word of a name: a letter or digit, then letters, digits, combining marks (Hebrew points,
+# Arabic vowel marks, Devanagari vowel signs: not ``\w`` in Python) and name punctuation.
+_MARKS = "\u0300-\u036f\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0900-\u0903\u093a-\u094f"
+_WORD = rf"[^\W_][\w{_MARKS}.'’&/-]*"
 _NAME = rf"{_WORD}(?:[ \t]{_WORD}){{0,3}}"
+_CLOCK = r"\d{1,2}:\d{2}:\d{2}"
 # Otter headers and ``Name:`` labels share the name, so it is matched once and the two
 # endings tried after it (a line cannot end both ways: the only colons in an Otter header
-# sit inside its timestamp).
+# sit inside its timestamp). After an ASCII colon comes white space (``10:30``, ``http://`` are
+# not labels); after a full-width colon (Chinese, Japanese) the words may follow at once.
 _LABEL = rf"""(?P<label>
-        \[(?P<bracket>[\w.-]{{1,30}})\][ \t]*                                # [id1]
+        \[(?P<zoom>[^\[\]\n]{{1,80}})\][ \t]+(?P<zoom_time>{_CLOCK})[ \t]*(?:\n|\Z)   # [Ana Lee] 11:02:09
+      | \[(?P<bracket>[\w.-]{{1,30}})\][ \t]*                                # [id1]
       | (?P<name>{_NAME})(?:
             [ \t]+(?P<otter_time>{TIMESTAMP})[ \t]*\n                       # Speaker 1  0:03
-          | (?:[ \t]*[(\[](?P<name_time>{TIMESTAMP})[)\]])?[ \t]*:           # Name (00:01):
-            (?:[ \t]+|(?=\n)|\Z)
+          | (?:[ \t]*[(\[](?P<name_time>{TIMESTAMP})[)\]])?[ \t]*            # Name (00:01):
+            (?::(?:[ \t]+|(?=\n)|\Z)|：[ \t]*)
         )
     )"""
 BUILTIN_LABELS = re.compile(rf"^{_LABEL}", re.MULTILINE | re.VERBOSE)
@@ -41,7 +54,131 @@ BUILTIN_LABELS = re.compile(rf"^{_LABEL}", re.MULTILINE | re.VERBOSE)
 # The label sits in a lookahead, so a label ending in a newline (Otter) never hides the next.
 _LABEL_AFTER_NEWLINE = re.compile(rf"\n(?={_LABEL})", re.VERBOSE)
 
-
+# Words that start lines of headers and notes, never speakers (``Date: 2024-05-01``).
+NOT_SPEAKERS = frozenset(
+    [
+        "note",
+        "notes",
+        "nb",
+        "n.b.",
+        "example",
+        "examples",
+        "e.g.",
+        "eg",
+        "i.e.",
+        "ie",
+        "ps",
+        "p.s.",
+        "edit",
+        "update",
+        "source",
+        "sources",
+        "summary",
+        "location",
+        "date",
+        "time",
+        "title",
+        "subject",
+        "re",
+        "attendees",
+        "present",
+        "absent",
+        "agenda",
+        "keywords",
+        "tags",
+        "duration",
+        "recorded",
+        "transcript",
+        "transcribed",
+        "transcription",
+        "file",
+        "link",
+        "url",
+        "warning",
+        "caution",
+        "tip",
+        "important",
+        "reminder",
+        "so",
+        "and",
+        "but",
+        "or",
+        "well",
+        "then",
+        "because",
+        "also",
+        "yes",
+        "no",
+        "okay",
+        "ok",
+        "oh",
+        "um",
+        "uh",
+        "like",
+        "see",
+        "said",
+        "says",
+    ]
+)
+# Role words: a speaker in any case, alone or numbered (``interviewer:``, ``Moderator 2:``).
+ROLE_WORDS = frozenset(
+    [
+        "interviewer",
+        "interviewee",
+        "moderator",
+        "facilitator",
+        "participant",
+        "respondent",
+        "teacher",
+        "coach",
+        "administrator",
+        "principal",
+        "student",
+        "parent",
+        "speaker",
+        "researcher",
+        "observer",
+        "host",
+        "guest",
+        "q",
+        "a",
+        "i",
+        "r",
+        "p",
+        "int",
+        "resp",
+        "mod",
+    ]
+)
+_NUMBERED = re.compile(r"^(?P<base>.*?)[ \t_-]*\d+$")
+# Name particles written in lower case inside a capitalised name (``Maria de la Cruz``).
+_PARTICLES = frozenset(
+    [
+        "de",
+        "da",
+        "del",
+        "della",
+        "di",
+        "do",
+        "dos",
+        "das",
+        "du",
+        "la",
+        "le",
+        "van",
+        "von",
+        "der",
+        "den",
+        "ten",
+        "ter",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+        "y",
+        "e",
+    ]
+)
 # A compiled ``--speaker-pattern``: a ``regex`` pattern (or a stdlib ``re`` one, given by code).
 SpeakerPattern = Any
 # How long a ``--speaker-pattern`` may search one file: a pattern that backtracks catastrophically
@@ -79,30 +216,89 @@ def parse_seconds(stamp: str | None) -> float | None:
     return seconds
 
 
-def _plausible_name(label: str) -> bool:
-    return (label[0].isupper() or label[0].isdigit() or any(ch.isdigit() for ch in label)) and not is_marker_word(label)
+def role_base(label: str) -> str:
+    """A label without a trailing number, case-folded: ``Interviewer 1`` -> ``interviewer``."""
+    m = _NUMBERED.match(label.strip())
+    return (m.group("base") if m and m.group("base") else label.strip()).casefold()
+
+
+def _caseless(ch: str) -> bool:
+    """A letter of a script without capitals (Arabic, Hebrew, Chinese, Devanagari, ...)."""
+    return ch.isalpha() and not ch.isupper() and not ch.islower()
+
+
+def _name_word(word: str) -> bool:
+    ch = word[0]
+    return ch.isupper() or ch.isdigit() or _caseless(ch) or word.casefold() in _PARTICLES
+
+
+def label_strength(label: str) -> int:
+    """2: a speaker wherever it stands; 1: a speaker only if it recurs; 0: never a speaker."""
+    folded = label.casefold()
+    if is_marker_word(label) or folded in NOT_SPEAKERS or folded.rstrip(".") in NOT_SPEAKERS:
+        return 0
+    if role_base(label) in ROLE_WORDS:
+        return 2
+    words = label.split()
+    first = label[0]
+    if first.isupper() or first.isdigit() or any(ch.isdigit() for ch in label):
+        # ``Ms. Diaz``, ``P1``, ``admin-1``; ``The reasons were`` only if it comes back
+        return 2 if all(_name_word(w) for w in words[1:]) or any(ch.isdigit() for ch in label) else 1
+    if _caseless(first):
+        return 1  # a script without capitals gives no hint: a name recurs, a sentence does not
+    return 1 if len(words) <= 2 else 0  # lower case: ``ana:``, ``dr lee:`` if they come back
+
+
+def _script_class(label: str) -> str:
+    first = label[0]
+    return "caseless" if _caseless(first) else "lower" if first.islower() else "other"
+
+
+def _accepted(labels: list[tuple[int, int, str, float | None, int]]) -> list[tuple[int, int, str, float | None]]:
+    """Labels of strength 2, and those of strength 1 written as a label at least twice.
+
+    Once a file shows itself a transcript with labels in lower case or in a script without capitals
+    (such a label is sure), a one-word label written the same way counts even if it comes once: a
+    participant who speaks once is still a speaker."""
+    counts = Counter(speaker for *_, speaker, _, strength in labels if strength == 1)
+    sure = {speaker for _, _, speaker, _, strength in labels if strength == 2 or counts[speaker] >= 2}
+    classes = {_script_class(speaker) for speaker in sure} - {"other"}
+    return [
+        (start, end, speaker, time)
+        for start, end, speaker, time, strength in labels
+        if speaker in sure
+        or (strength == 1 and " " not in speaker and len(speaker) <= 12 and _script_class(speaker) in classes)
+    ]
 
 
 def _builtin_labels(text: str) -> list[tuple[int, int, str, float | None]]:
     """``(label start, words start, speaker, time)`` for every built-in label, in order."""
     first = BUILTIN_LABELS.match(text)
-    labels = []
-    names: dict[str, str | None] = {}  # label as written -> speaker, or None when not a name
+    found: list[tuple[int, int, str, float | None, int]] = []
+    strengths: dict[str, int] = {}  # label as written -> strength
+    clock_zero: float | None = None  # the first Zoom header's clock time
     for m in ([first] if first else []) + list(_LABEL_AFTER_NEWLINE.finditer(text)):
-        _, bracket, name, otter_time, name_time = m.groups()
-        if bracket is not None:
-            speaker, time = (None if is_marker_word(bracket) else bracket), None
-        elif otter_time is not None:
-            speaker, time = name.strip(), parse_seconds(otter_time)
+        _, zoom, zoom_time, bracket, name, otter_time, name_time = m.groups()
+        time: float | None
+        if zoom is not None:
+            if MARKER_RE.fullmatch(f"[{zoom}]") or not zoom.strip():
+                continue
+            clock = parse_seconds(zoom_time) or 0.0
+            if clock_zero is None:
+                clock_zero = clock
+            # a meeting that runs past midnight goes on counting
+            time, strength, speaker = (clock - clock_zero) % 86400.0, 2, zoom.strip()
+        elif bracket is not None:
+            speaker, time, strength = bracket, None, (0 if is_marker_word(bracket) else 2)
         else:
-            speaker = names.get(name, "")
-            if speaker == "":
-                label = name.strip()
-                speaker = names[name] = label if _plausible_name(label) else None
-            time = parse_seconds(name_time)
-        if speaker is not None:
-            labels.append((m.start("label"), m.end("label"), speaker, time))
-    return labels
+            speaker = name.strip()
+            strength = strengths.get(speaker, -1)
+            if strength < 0:
+                strength = strengths[speaker] = label_strength(speaker)
+            time = parse_seconds(otter_time if otter_time is not None else name_time)
+        if strength:
+            found.append((m.start("label"), m.end("label"), speaker, time, strength))
+    return _accepted(found)
 
 
 def _custom_labels(text: str, pattern: SpeakerPattern, source: object) -> list[tuple[int, int, str, float | None]]:

@@ -2,13 +2,19 @@
 
 Adjacent cues of one speaker are merged into one turn that keeps the first cue's start
 and the last cue's end time. The stored text reads ``Name: words`` per turn.
+
+Rolling captions (YouTube's automatic ones) show each line twice: a cue repeats the line the
+previous cue ended with, then adds the next. When most cues do that, the repeated lines are read
+once (and the import says how many were dropped). A cue written without the blank line before
+the next one still ends at the next timing line.
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import InputError, located
 from .model import ParsedTranscript, TextBuilder
@@ -17,6 +23,7 @@ from .speakers import parse_seconds
 _TIME = r"(?:\d{1,3}:)?\d{1,2}:\d{2}[.,]\d{1,3}"
 TIMING_RE = re.compile(rf"^\s*(?P<start>{_TIME})\s*-->\s*(?P<end>{_TIME})(?:\s.*)?$")
 VOICE_RE = re.compile(r"<v(?:\.[\w.-]+)?\s+(?P<speaker>[^>]+)>")
+_MAX_ROLLING_LINES = 10  # lines a rolling cue may repeat (bounds the search: linear time)
 INLINE_NAME_RE = re.compile(r"^(?P<speaker>[^\W_][^:\n]{0,40}?):\s+")
 
 
@@ -26,10 +33,14 @@ class Cue:
     words: str
     start: float | None  # None only if a stamp does not parse, which TIMING_RE already rules out
     end: float | None
+    lines: list[str] = field(default_factory=list)  # the words' lines, for rolling captions
 
 
 def _blocks(text: str) -> list[tuple[int, list[str]]]:
-    """Blank-line separated blocks as (first line number, lines)."""
+    """Blank-line separated blocks as (first line number, lines).
+
+    A line of spaces right after a timing line does not end the cue: rolling captions (YouTube)
+    begin a cue with one where the line on screen is still empty."""
     blocks: list[tuple[int, list[str]]] = []
     current: list[str] = []
     first = 0
@@ -38,6 +49,8 @@ def _blocks(text: str) -> list[tuple[int, list[str]]]:
             if not current:
                 first = number
             current.append(line)
+        elif current and line and "-->" in current[-1]:
+            continue  # `` `` after the timing line: the cue's words are still to come
         elif current:
             blocks.append((first, current))
             current = []
@@ -70,21 +83,22 @@ def strip_tags(text: str) -> str:
     return "".join(out)
 
 
-def _cue_words(lines: list[str]) -> tuple[str | None, str]:
+def _cue_words(lines: list[str]) -> tuple[str | None, list[str]]:
+    """The cue's speaker and its lines of words (tags removed, entities decoded)."""
     payload = "\n".join(lines)
     speaker = None
     # Only up to the last '>': a voice tag cannot start after it, and trying each '<v' there would
     # scan to the end every time (quadratic time on crafted cues).
     voice = VOICE_RE.search(payload, 0, payload.rfind(">") + 1)
     if voice:
-        speaker = voice.group("speaker").strip()
-    words = html.unescape(strip_tags(payload))
-    words = " ".join(part.strip() for part in words.split("\n") if part.strip())
-    if speaker is None:
-        inline = INLINE_NAME_RE.match(words)
+        speaker = html.unescape(voice.group("speaker")).strip()  # Teams: ``<v Carlos Far&#237;as>``
+    parts = [part.strip() for part in html.unescape(strip_tags(payload)).split("\n") if part.strip()]
+    if speaker is None and parts:
+        inline = INLINE_NAME_RE.match(parts[0])
         if inline:
-            speaker, words = inline.group("speaker").strip(), words[inline.end() :]
-    return speaker, words
+            speaker, parts[0] = inline.group("speaker").strip(), parts[0][inline.end() :].strip()
+            parts = [part for part in parts if part]
+    return speaker, parts
 
 
 def _timed_cue(source: object, number: int, timing: str, lines: list[str]) -> Cue | None:
@@ -95,10 +109,38 @@ def _timed_cue(source: object, number: int, timing: str, lines: list[str]) -> Cu
                 source, f"expected a cue timing like 00:00:01.000 --> 00:00:04.000, got {timing.strip()[:40]!r}", number
             )
         )
-    speaker, words = _cue_words(lines)
-    if not words:
+    speaker, parts = _cue_words(lines)
+    if not parts:
         return None
-    return Cue(speaker, words, parse_seconds(m.group("start")), parse_seconds(m.group("end")))
+    return Cue(speaker, " ".join(parts), parse_seconds(m.group("start")), parse_seconds(m.group("end")), parts)
+
+
+def _split_at_timings(first: int, lines: list[str]) -> list[tuple[int, list[str]]]:
+    """A block cut before every further timing line: a cue whose blank line is missing (rolling
+    captions write them so) must not take the next cue's timing line as words."""
+    pieces: list[tuple[int, list[str]]] = []
+    start = 0
+    seen_timing = False
+    for index, line in enumerate(lines):
+        if "-->" in line and TIMING_RE.match(line):
+            if seen_timing:
+                # an identifier line just before the timing belongs to the next cue
+                cut = (
+                    index - 1
+                    if index - 1 > start and "-->" not in lines[index - 1] and _is_identifier(lines, index - 1)
+                    else index
+                )
+                pieces.append((first + start, lines[start:cut]))
+                start = cut
+            seen_timing = True
+    pieces.append((first + start, lines[start:]))
+    return pieces
+
+
+def _is_identifier(lines: list[str], index: int) -> bool:
+    """A cue identifier is a short line without spaces (``12``, ``a1b2-c3``) before a timing line."""
+    line = lines[index].strip()
+    return bool(line) and " " not in line and len(line) <= 40 and line.replace("-", "").isalnum()
 
 
 def parse_vtt(text: str, source: object) -> ParsedTranscript:
@@ -106,15 +148,51 @@ def parse_vtt(text: str, source: object) -> ParsedTranscript:
     if not blocks or not blocks[0][1][0].startswith("WEBVTT"):
         raise InputError(located(source, "not a WebVTT file: the first line must be WEBVTT", 1))
     cues: list[Cue] = []
-    for first, lines in blocks[1:]:
-        if lines[0].startswith(("NOTE", "STYLE", "REGION")):
+    for block_first, block in blocks[1:]:
+        if block[0].startswith(("NOTE", "STYLE", "REGION")):
             continue
-        # An optional cue identifier precedes the timing line.
-        timing_index = 1 if len(lines) > 1 and "-->" not in lines[0] and "-->" in lines[1] else 0
-        cue = _timed_cue(source, first + timing_index, lines[timing_index], lines[timing_index + 1 :])
-        if cue:
-            cues.append(cue)
-    return _merge(cues, "vtt", source)
+        for first, lines in _split_at_timings(block_first, block):
+            # An optional cue identifier precedes the timing line.
+            timing_index = 1 if len(lines) > 1 and "-->" not in lines[0] and "-->" in lines[1] else 0
+            cue = _timed_cue(source, first + timing_index, lines[timing_index], lines[timing_index + 1 :])
+            if cue:
+                cues.append(cue)
+    cues, notes = _unroll(cues)
+    return _merge(cues, "vtt", source, notes)
+
+
+def _unroll(cues: list[Cue]) -> tuple[list[Cue], list[str]]:
+    """Rolling captions read once: when most cues begin with the line the cue before ended with,
+    each cue keeps only its lines that the cue before did not show."""
+    if len(cues) < 3:
+        return cues, []
+    rolling = sum(
+        1
+        for before, cue in itertools.pairwise(cues)
+        if before.speaker == cue.speaker and before.lines and cue.lines and cue.lines[0] == before.lines[-1]
+    )
+    if rolling * 2 < len(cues) - 1:
+        return cues, []
+    kept: list[Cue] = [cues[0]]
+    dropped = 0
+    previous = cues[0].lines
+    for cue in cues[1:]:
+        overlap = 0
+        if cue.speaker == kept[-1].speaker:
+            # the longest run of lines that ends the previous cue and begins this one
+            for size in range(min(len(previous), len(cue.lines), _MAX_ROLLING_LINES), 0, -1):
+                if previous[-size:] == cue.lines[:size]:
+                    overlap = size
+                    break
+        dropped += overlap
+        new_lines = cue.lines[overlap:]
+        previous = cue.lines
+        if new_lines:
+            kept.append(Cue(cue.speaker, " ".join(new_lines), cue.start, cue.end, new_lines))
+        else:  # nothing new: the cue only held the text on screen a moment longer
+            kept[-1].end = cue.end
+    note = f"rolling captions: {dropped} repeated line(s) read once"
+    return kept, [note]
 
 
 def parse_srt(text: str, source: object) -> ParsedTranscript:
@@ -130,7 +208,7 @@ def parse_srt(text: str, source: object) -> ParsedTranscript:
     return _merge(cues, "srt", source)
 
 
-def _merge(cues: list[Cue], fmt: str, source: object) -> ParsedTranscript:
+def _merge(cues: list[Cue], fmt: str, source: object, notes: list[str] | None = None) -> ParsedTranscript:
     if not cues:
         raise InputError(located(source, f"no cues with words in this {fmt.upper()} file"))
     builder = TextBuilder()
@@ -145,5 +223,7 @@ def _merge(cues: list[Cue], fmt: str, source: object) -> ParsedTranscript:
         runs.append((Cue(cue.speaker, "", cue.start, cue.end), [cue.words]))
     for first, words in runs:
         builder.add_turn(first.speaker, " ".join(words), first.start, first.end)
-    notes = [] if any(c.speaker for c in cues) else ["no speaker names in the cues: one unknown speaker"]
+    notes = list(notes or [])
+    if not any(c.speaker for c in cues):
+        notes.append("no speaker names in the cues: one unknown speaker")
     return builder.result(fmt, notes)

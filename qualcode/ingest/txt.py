@@ -1,9 +1,27 @@
-"""Plain-text transcripts: stored as they read, turns found by speaker labels."""
+"""Plain-text transcripts: stored as they read, turns found by speaker labels.
+
+Two tidy-ups on the way in, each said in the import's notes:
+
+* Otter's footer line (``Transcribed by https://otter.ai``) stays in the stored text but out of the
+  last turn;
+* continuation lines of a turn lose their indentation (``Interviewer: So how did``
+  / ``             the year start?``), so a turn's text reads as one paragraph. This changes the
+  stored text, so it is done only for formats whose text is ours to tidy (not a REFI-QDA source,
+  whose selections point into the text as it is).
+"""
 
 from __future__ import annotations
 
-from .model import ParsedTranscript
-from .speakers import SpeakerPattern, split_turns
+import re
+
+from .model import ParsedTranscript, Turn
+from .speakers import SpeakerPattern, split_turns, strip_span
+
+OTTER_FOOTER = "Transcribed by https://otter.ai"
+_OTTER_FOOTER_RE = re.compile(r"(?:\A|\n)[ \t]*Transcribed by https?://otter\.ai/?[ \t]*\s*\Z", re.IGNORECASE)
+_INDENT_RE = re.compile(r"\n([ \t]+)(?=\S)")
+# Formats whose stored text may be tidied (a .qdpx source's text is kept exactly).
+FOLDED_FORMATS = frozenset({"txt", "docx", "odt"})
 
 
 def parse_text(
@@ -11,5 +29,56 @@ def parse_text(
 ) -> ParsedTranscript:
     """``text`` is already decoded and normalised (see ``decoding``); ``source`` is named in errors."""
     turns = split_turns(text, speaker_pattern, source)
-    notes = [] if turns else ["no speaker labels found: imported as paragraphs with one unknown speaker"]
+    if not turns:
+        return ParsedTranscript(
+            text, [], ["no speaker labels found: imported as paragraphs with one unknown speaker"], fmt
+        )
+    notes: list[str] = []
+    turns = drop_otter_footer(text, turns, notes)
+    if fmt in FOLDED_FORMATS:
+        text, turns = fold_indentation(text, turns, notes)
     return ParsedTranscript(text, turns, notes, fmt)
+
+
+def drop_otter_footer(text: str, turns: list[Turn], notes: list[str]) -> list[Turn]:
+    """The last turn ends before Otter's footer line; the footer stays in the text, in no turn."""
+    footer = _OTTER_FOOTER_RE.search(text)
+    if footer is None or not turns or turns[-1].end <= footer.start():
+        return turns
+    last = turns[-1]
+    start, end = strip_span(text, last.start, footer.start())
+    notes.append(f"Otter's footer {OTTER_FOOTER!r} kept out of the last turn (it is boilerplate, not speech)")
+    if end <= start:
+        return turns[:-1]
+    return turns[:-1] + [Turn(last.speaker, start, end, last.time_start, last.time_end)]
+
+
+def fold_indentation(text: str, turns: list[Turn], notes: list[str]) -> tuple[str, list[Turn]]:
+    """``text`` without the indentation of lines inside turns, and the turns' offsets in it."""
+    cuts: list[tuple[int, int]] = []  # [start, end) of each indentation inside a turn, in order
+    for turn in turns:
+        cuts.extend(m.span(1) for m in _INDENT_RE.finditer(text, turn.start, turn.end))
+    if not cuts:
+        return text, turns
+    pieces: list[str] = []
+    cursor = 0
+    for a, b in cuts:
+        pieces.append(text[cursor:a])
+        cursor = b
+    pieces.append(text[cursor:])
+    # Every cut lies strictly inside one turn: a turn's start moves by the cuts before it, its end
+    # by those before it and inside it.
+    shifted: list[Turn] = []
+    removed = 0
+    index = 0
+    for turn in turns:
+        while index < len(cuts) and cuts[index][0] < turn.start:
+            removed += cuts[index][1] - cuts[index][0]
+            index += 1
+        start = turn.start - removed
+        while index < len(cuts) and cuts[index][0] < turn.end:
+            removed += cuts[index][1] - cuts[index][0]
+            index += 1
+        shifted.append(Turn(turn.speaker, start, turn.end - removed, turn.time_start, turn.time_end))
+    notes.append(f"indentation of {len(cuts)} continuation line(s) removed, so each turn reads as written")
+    return "".join(pieces), shifted
