@@ -177,7 +177,7 @@ def baseline_postgres(folder: Path, url: str) -> tuple[float, float, int]:
                 " attributes JSON);"
                 'CREATE TABLE qc_segment (transcript_id INT, position INT, start INT, "end" INT,'
                 " speaker_id INT, unit TEXT, time_start FLOAT, time_end FLOAT);"
-                'CREATE TABLE qc_audit (at TIMESTAMP, actor TEXT, action TEXT, entity TEXT, entity_id INT,'
+                "CREATE TABLE qc_audit (at TIMESTAMP, actor TEXT, action TEXT, entity TEXT, entity_id INT,"
                 ' "before" JSON, "after" JSON)'
             )
             now = datetime.now(UTC).replace(tzinfo=None)
@@ -244,12 +244,17 @@ def fresh_postgres(url: str) -> tuple[str, callable]:
     return f"{url}{sep}options=-csearch_path%3D{schema}", drop
 
 
-def qualcode_import(folder: Path, target: str) -> tuple[float, float, int]:
+def qualcode_import(folder: Path, target: str, durability: str = "normal") -> tuple[float, float, int]:
     from qualcode.ingest.importer import ImportOptions, import_paths
     from qualcode.project import Project
 
     started, cpu_started = time.perf_counter(), time.process_time()
-    with Project(target, create=True) as project:
+    if durability != "normal":  # set as `qualcode durability full` would, before the project is reopened
+        with Project(target, create=True) as project, project.transaction() as s:
+            from qualcode.store.models import Meta
+
+            s.add(Meta(key="durability", value=durability))
+    with Project(target, create=durability == "normal") as project:
         outcomes = import_paths(project, [folder], ImportOptions(case="bench"))
     failed = [o for o in outcomes if o.status != "imported"]
     if failed:
@@ -267,6 +272,12 @@ def main() -> None:
     parser.add_argument("--project", help="database URL to import into (default: a temporary SQLite file)")
     parser.add_argument(
         "--repeat", type=int, default=5, help="runs of each side; the best of each is compared (default 5)"
+    )
+    parser.add_argument(
+        "--durability",
+        choices=("normal", "full"),
+        default="normal",
+        help="the project's durability setting (SQLite: full flushes the journal at every commit)",
     )
     args = parser.parse_args()
     files = 100 if args.small else 1000
@@ -289,7 +300,7 @@ def main() -> None:
             if args.project:
                 target, drop = fresh_postgres(args.project) if engine == "postgresql" else (args.project, None)
             try:
-                wall_s, cpu_s, segments = qualcode_import(folder, target)
+                wall_s, cpu_s, segments = qualcode_import(folder, target, args.durability)
             finally:
                 if drop:
                     drop()
@@ -297,7 +308,10 @@ def main() -> None:
                 sys.exit(f"segment counts differ: qualcode {segments}, baseline {base_segments}")
             base_runs.append((base_s, base_cpu))
             qc_runs.append((wall_s, cpu_s))
-    print(f"transcripts: {files} (~8,000 words each), segments: {segments}, engine: {engine}, runs: {len(qc_runs)}")
+    print(
+        f"transcripts: {files} (~8,000 words each), segments: {segments}, engine: {engine},"
+        f" durability: {args.durability}, runs: {len(qc_runs)}"
+    )
     for n, ((b_s, b_cpu), (q_s, q_cpu)) in enumerate(zip(base_runs, qc_runs), start=1):
         print(
             f"  run {n}: baseline {b_s:.2f} s (cpu {b_cpu:.2f}), qualcode {q_s:.2f} s (cpu {q_cpu:.2f}),"
@@ -327,6 +341,8 @@ def main() -> None:
                 "wall_s": round(wall_s, 3),
                 "median_run_ratio": round(median_ratio, 3),
                 "runs": len(qc_runs),
+                "engine": engine,
+                "durability": args.durability,
             }
         )
     )

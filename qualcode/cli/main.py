@@ -23,13 +23,23 @@ from . import (
     search_cmds,
     serve_cmds,
     server_cmds,
+    settings_cmds,
     suggest_cmds,
     synthesis_cmds,
 )
 from .common import QualcodeGroup
 
 # Newer command modules each declare their own ``COMMANDS`` tuple, so adding a command touches one file.
-MODULE_COMMANDS = (exchange_cmds, merge_cmds, server_cmds, serve_cmds, search_cmds, suggest_cmds, deid_cmds)
+MODULE_COMMANDS = (
+    settings_cmds,
+    exchange_cmds,
+    merge_cmds,
+    server_cmds,
+    serve_cmds,
+    search_cmds,
+    suggest_cmds,
+    deid_cmds,
+)
 
 COMMANDS: tuple[click.Command, ...] = (
     project_cmds.init_cmd,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import time
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -20,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import create_engine
 
 from ..errors import ProjectError
+from .enums import Durability
 
 BUSY_TIMEOUT_MS = 60_000
 # How often a writer waiting for the SQLite write lock asks again. SQLite's own busy handler
@@ -91,8 +93,18 @@ def _sqlite_pragmas(dbapi_conn, read_only: bool) -> None:
     cur.execute("PRAGMA foreign_keys = ON")
     if not read_only:  # a read-only connection cannot change the journal mode (the file's own is kept)
         cur.execute("PRAGMA journal_mode = WAL")
-    cur.execute("PRAGMA synchronous = NORMAL")  # durable in WAL mode at commit for our purposes
+    # WAL with synchronous=NORMAL: a committed write survives a crash of any process (the OS has it),
+    # not necessarily a power cut; a project set to `qualcode durability full` flushes at every commit.
+    cur.execute(f"PRAGMA synchronous = {'FULL' if _wants_full_durability(cur) else 'NORMAL'}")
     cur.close()
+
+
+def _wants_full_durability(cur) -> bool:
+    try:
+        row = cur.execute("SELECT value FROM qc_meta WHERE key = 'durability'").fetchone()
+    except sqlite3.Error:  # no qc_meta yet: a project being created, or not a project at all
+        return False
+    return row is not None and row[0] == Durability.FULL
 
 
 def sqlite_is_read_only(path: str | os.PathLike) -> bool:

@@ -74,3 +74,10 @@ class DeidDecision(StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+
+
+class Durability(StrEnum):
+    """What a committed write survives on SQLite (``qualcode durability``; qc_meta ``durability``)."""
+
+    NORMAL = "normal"  # WAL with synchronous=NORMAL: survives a crash of any process, not always a power cut
+    FULL = "full"  # synchronous=FULL: the log is flushed to the disk at every commit, a power cut too
