@@ -18,6 +18,7 @@ becomes consensus decisions.
 from __future__ import annotations
 
 import bisect
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from ..codebook import persist
-from ..codebook.model import CodebookModel, guid_key
+from ..codebook.model import KINDS, CodebookModel, CodeSetNode, guid_key
 from ..codebook.validate import validate
 from ..coding.blinding import require_lead_once_appointed
 from ..coding.bulk import NewDecision, mark_transcripts_done, write_decisions
@@ -49,6 +50,9 @@ from ..store.enums import CodingSource, MemoKind
 from ..store.ids import require_id, table_of, wide_select
 from ..store.locks import Serialized, serialize
 from ..store.models import (
+    CODER_ROLES,
+    SPEAKER_ROLES,
+    TRANSCRIPT_KINDS,
     AuditEvent,
     Case,
     Code,
@@ -60,11 +64,13 @@ from ..store.models import (
     Memo,
     QuoteSpan,
     Segment,
+    SegmentStatus,
+    Speaker,
     Transcript,
     utcnow,
 )
 from ..store.values import check_text
-from .refi_read import RefiProject, RefiSource, read_refi_project
+from .refi_read import CODEBOOK_MARKER, PROGRESS_NOTE, RefiProject, RefiSource, read_refi_project
 
 UNATTRIBUTED = "unattributed"  # the coder of codings that name no user
 NUMBER_TYPES = ("Integer", "Float")
@@ -217,6 +223,7 @@ class _Import:
     case_of_source: dict[str, str] = field(default_factory=dict)
     codebook_row: Codebook | None = None
     codebook_new: bool = False
+    codebooks: list[str] = field(default_factory=list)
     code_ids: dict[str, int] = field(default_factory=dict)  # code GUID key -> id
     sets_stored: int = 0
     coder_of: dict[str, int] = field(default_factory=dict)  # user GUID key -> coder id
@@ -291,6 +298,7 @@ class _Import:
     def sources(self, unit: str, speaker_pattern: str | None) -> None:
         session = self.session
         options = ImportOptions(unit=unit, speaker_pattern=speaker_pattern, format="qdpx", actor=self.actor)
+        created: list[tuple[int, str]] = []
         pattern = compile_speaker_pattern(speaker_pattern)
         path = Path(self.where)
         session.flush()
@@ -308,10 +316,12 @@ class _Import:
                 if outcome.status == "imported" and outcome.transcript_id is not None:
                     transcript_id = outcome.transcript_id
                     self.new_transcripts += 1
+                    created.append((transcript_id, guid_key(source.guid)))
                 else:
                     transcript_id = self._same_text(source)
                     self.existing_transcripts += 1
                 self.transcript_of[guid_key(source.guid)] = transcript_id
+        self._restore_sources(created)
         for source in self.project.sources:
             known = self.transcript_of.get(guid_key(source.guid))
             if known is not None:
@@ -320,6 +330,45 @@ class _Import:
                     .where(table_of(Transcript).c.id == known, table_of(Transcript).c.guid.is_(None))
                     .values(guid=source.guid)
                 )
+
+    def _restore_sources(self, created: list[tuple[int, str]]) -> None:
+        """What our own export keeps of a transcript beyond its text (kind, date, file name, speakers'
+        roles and pseudonyms), put back on the transcripts this import created."""
+        data = self.own_data() or {}
+        sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
+        if not sources:
+            return
+        by_key = {guid_key(k): v for k, v in sources.items() if isinstance(v, dict)}
+        transcripts = table_of(Transcript)
+        speakers = table_of(Speaker)
+        connection = self.session.connection()
+        for transcript_id, key in created:
+            meta = by_key.get(key)
+            if not meta:
+                continue
+            values = {
+                "kind": meta.get("kind") if meta.get("kind") in TRANSCRIPT_KINDS else None,
+                "date": meta.get("date") if isinstance(meta.get("date"), str) else None,
+                "source_name": meta.get("source_name") if isinstance(meta.get("source_name"), str) else None,
+            }
+            values = {k: v for k, v in values.items() if v}
+            if values:
+                connection.execute(update(transcripts).where(transcripts.c.id == transcript_id).values(**values))
+            for label, pair in (meta.get("speakers") or {}).items():
+                if not (isinstance(pair, list) and len(pair) == 2):
+                    continue
+                role, pseudonym = pair
+                change: dict[str, Any] = {}
+                if role in SPEAKER_ROLES:
+                    change["role"] = role
+                if isinstance(pseudonym, str) and pseudonym:
+                    change["pseudonym"] = pseudonym
+                if change:
+                    connection.execute(
+                        update(speakers)
+                        .where(speakers.c.transcript_id == transcript_id, speakers.c.label == label)
+                        .values(**change)
+                    )
 
     def _same_text(self, source: RefiSource) -> int:
         from ..decoding import content_hash
@@ -332,47 +381,62 @@ class _Import:
 
     # -- codebook -------------------------------------------------------------------------
     def codebook_and_sets(self) -> None:
+        """The codebook (and the project's other codebooks, where our own export wrapped them): each one
+        matched to a stored codebook holding all its GUIDs, else stored as a new codebook."""
+        parts = split_codebooks(self.project.codebook)
+        for number, model in enumerate(parts):
+            row, new = self._one_codebook(model)
+            if row is None:
+                continue
+            if number == 0 or self.codebook_row is None:
+                self.codebook_row, self.codebook_new = row, new
+            self.codebooks.append(row.name)
+        codebook_of_code = {int(i or 0): int(c) for i, c in self.session.exec(select(Code.id, Code.codebook_id)).all()}
+        for code_set in self.project.codebook.sets:
+            members = [self.code_ids[guid_key(m)] for m in code_set.members if guid_key(m) in self.code_ids]
+            owner = codebook_of_code.get(members[0]) if members else require_id(self.codebook_row)
+            if owner is not None:
+                self._set(code_set, owner, members)
+
+    def _one_codebook(self, model: CodebookModel) -> tuple[Codebook | None, bool]:
         session = self.session
-        model = self.project.codebook
         keys = {guid_key(n.guid) for n, _, _ in model.walk() if n.guid}
         if not keys:
-            return
+            return None, False
         stored: dict[int, dict[str, int]] = defaultdict(dict)
         for code_id, guid, codebook_id in session.exec(select(Code.id, Code.guid, Code.codebook_id)).all():
             stored[codebook_id][guid_key(guid)] = int(code_id or 0)
         candidates = [cid for cid, codes in stored.items() if keys <= codes.keys()]
+        new = not candidates
         if candidates:
             active = {c.id for c in session.exec(select(Codebook).where(Codebook.active == True))}  # noqa: E712
             chosen = sorted(candidates, key=lambda cid: (cid not in active, cid))[0]
-            self.codebook_row = session.get_one(Codebook, chosen)
+            row = session.get_one(Codebook, chosen)
         else:
             validate(model)
             model.name = _free_name(session, model.name)
-            self.codebook_row = persist.store_model(session, model, self.actor, source_name=Path(self.where).name)
-            self.codebook_new = True
-        codebook_id = require_id(self.codebook_row)
+            row = persist.store_model(session, model, self.actor, source_name=Path(self.where).name)
+        codebook_id = require_id(row)
         for code_id, guid in session.exec(select(Code.id, Code.guid).where(Code.codebook_id == codebook_id)).all():
-            self.code_ids[guid_key(guid)] = int(code_id or 0)
-        self._sets(model, codebook_id)
+            if guid_key(guid) in keys:
+                self.code_ids[guid_key(guid)] = int(code_id or 0)
+        return row, new
 
-    def _sets(self, model: CodebookModel, codebook_id: int) -> None:
+    def _set(self, code_set: CodeSetNode, codebook_id: int, members: list[int]) -> None:
         session = self.session
         have = {guid_key(s.guid) for s in session.exec(select(CodeSet).where(CodeSet.codebook_id == codebook_id))}
-        for code_set in model.sets:
-            if guid_key(code_set.guid) in have:
-                continue
-            row = CodeSet(
-                codebook_id=codebook_id, guid=code_set.guid, name=code_set.name, description=code_set.description
-            )
-            session.add(row)
-            session.flush()
-            for member in code_set.members:
-                session.add(CodeSetMember(set_id=require_id(row), code_id=self.code_ids[guid_key(member)]))
-            session.flush()
-            audit.record(
-                session, self.actor, "codeset.add", row, after={**audit.row_dict(row), "members": code_set.members}
-            )
-            self.sets_stored += 1
+        if guid_key(code_set.guid) in have:
+            return
+        row = CodeSet(codebook_id=codebook_id, guid=code_set.guid, name=code_set.name, description=code_set.description)
+        session.add(row)
+        session.flush()
+        for member in dict.fromkeys(members):
+            session.add(CodeSetMember(set_id=require_id(row), code_id=member))
+        session.flush()
+        audit.record(
+            session, self.actor, "codeset.add", row, after={**audit.row_dict(row), "members": code_set.members}
+        )
+        self.sets_stored += 1
 
     # -- coders -------------------------------------------------------------------------
     def coders(self) -> None:
@@ -402,7 +466,7 @@ class _Import:
             row = by_guid.get(key) or by_name.get(name)
             if row is None:
                 check_text(name, "coder name", Coder, "name", path=self.where)
-                row = Coder(name=name, role="coder", guid=guid)
+                row = Coder(name=name, role=self._role(guid), guid=guid)
                 session.add(row)
                 session.flush()
                 audit.record(session, self.actor, "coder.add", row)
@@ -416,6 +480,16 @@ class _Import:
                 audit.record(session, self.actor, "coder.guid", row, before=before, after=row)
             self.coder_of[key] = require_id(row)
             self.names[require_id(row)] = row.name
+
+    def _role(self, guid: str) -> str:
+        """A new coder's role as our own export recorded it; "lead" only while the project has none."""
+        roles = (self.own_data() or {}).get("roles")
+        role = roles.get(guid) if isinstance(roles, dict) else None
+        if role == "lead":
+            if self.session.exec(select(Coder.id).where(Coder.role == "lead")).first() is not None:
+                return "coder"
+            return "lead"
+        return role if role in CODER_ROLES else "coder"
 
     def _unattributed(self) -> int:
         if "" not in self.coder_of:
@@ -518,7 +592,71 @@ class _Import:
             (self.by_user if fresh else self.already_by_user)[self.names[coder_id]] += 1
         if consensus:
             self.decisions = write_decisions(session, self.actor, list(consensus.values()))
-        mark_transcripts_done(session, finished)
+        progress = self._progress_note()
+        if progress is None:
+            mark_transcripts_done(session, finished)  # another tool's codings: the user's work there is done
+        else:
+            self._mark_done(progress)
+
+    def _progress_note(self) -> dict[str, dict[str, Any]] | None:
+        """The done marks our own export carries (``refi_export``), or None."""
+        data = self.own_data()
+        if data is not None:
+            try:
+                done = data["done"]
+                if isinstance(done, dict) and all(isinstance(v, dict) for v in done.values()):
+                    return {
+                        guid_key(user): {guid_key(k): v for k, v in sources.items()} for user, sources in done.items()
+                    }
+            except (KeyError, TypeError, AttributeError):
+                pass
+            self.warnings.append(f"the note {PROGRESS_NOTE!r} is not as qualcode writes it: done marks from codings")
+        return None
+
+    def own_data(self) -> dict[str, Any] | None:
+        """The JSON note our own export writes (``refi_export._progress``), or None."""
+        for note in self.project.notes.values():
+            if note.name == PROGRESS_NOTE:
+                try:
+                    data = json.loads(note.text)
+                    return data if isinstance(data, dict) else {}
+                except ValueError:
+                    return {}
+        return None
+
+    def _mark_done(self, progress: dict[str, dict[str, Any]]) -> None:
+        session = self.session
+        now = utcnow()
+        rows: list[dict[str, Any]] = []
+        for user, sources in progress.items():
+            coder_id = self.coder_of.get(user)
+            if coder_id is None:
+                continue
+            for source_key, spans in sources.items():
+                transcript_id = self.transcript_of.get(source_key)
+                if transcript_id is None:
+                    continue
+                round_ = current_round(session, transcript_id)
+                segments = self._segments(transcript_id)
+                wanted = {(int(a), int(b)) for a, b in spans} if isinstance(spans, list) else None
+                have = set(
+                    session.exec(
+                        select(SegmentStatus.segment_id)
+                        .join(Segment, col(Segment.id) == SegmentStatus.segment_id)
+                        .where(
+                            SegmentStatus.coder_id == coder_id,
+                            SegmentStatus.round == round_,
+                            Segment.transcript_id == transcript_id,
+                        )
+                    ).all()
+                )
+                rows.extend(
+                    {"segment_id": i, "coder_id": coder_id, "round": round_, "done_at": now}
+                    for a, b, i in segments
+                    if (wanted is None or (a, b) in wanted) and i not in have
+                )
+        if rows:
+            session.connection().execute(table_of(SegmentStatus).insert(), rows)
 
     def _store_codings(self, found: dict[tuple[int, int, int, int], list[Any]]) -> set[tuple[int, int, int, int]]:
         """Insert the codings not stored yet; returns the keys of those inserted."""
@@ -625,6 +763,8 @@ class _Import:
         cases = {c.name: require_id(c) for c in session.exec(select(Case))}
         kinds = {k.value for k in MemoKind}
         for key, note in notes.items():
+            if note.name == PROGRESS_NOTE:
+                continue
             target = attached.get(key, {"kind": MemoKind.GENERAL})
             kind = target["kind"]
             # Our own export names a note by its memo's kind ("core_idea", "case: Site A"): kept on the way back.
@@ -695,3 +835,33 @@ def _free_name(session: Session, name: str) -> str:
     while f"{name} ({number})" in taken:
         number += 1
     return f"{name} ({number})"
+
+
+def split_codebooks(model: CodebookModel) -> list[CodebookModel]:
+    """The project's codebook, and the codebooks our export wrapped in grouping codes (not codable,
+    described ``qualcode codebook (kind): description``), each as a model of its own."""
+    main = CodebookModel(name=model.name, kind=model.kind, source=model.source)
+    out = [main]
+    for node in model.codes:
+        text = node.definition
+        if (
+            not node.applicable
+            and text.startswith(CODEBOOK_MARKER)
+            and not any((node.brief, node.inclusion, node.exclusion, node.example, node.key, node.hotkey))
+        ):
+            rest = text[len(CODEBOOK_MARKER) :].strip()
+            kind = "provisional"
+            if rest.startswith("(") and ")" in rest:
+                kind, rest = rest[1 : rest.index(")")], rest[rest.index(")") + 1 :].lstrip(": ").strip()
+            out.append(
+                CodebookModel(
+                    name=node.name,
+                    kind=kind if kind in KINDS else "provisional",
+                    description=rest,
+                    codes=node.children,
+                    source=model.source,
+                )
+            )
+        else:
+            main.codes.append(node)
+    return out

@@ -23,6 +23,10 @@ from ..decoding import read_bytes
 from ..errors import InputError, located
 from ..ingest.qdpx import local_name, normalise_with_offsets, open_project, source_text
 
+# A REFI project has one codebook: our export wraps the project's other codebooks in grouping codes
+# whose description starts so, and carries the coders' done marks in a note of this name.
+CODEBOOK_MARKER = "qualcode codebook"
+PROGRESS_NOTE = "qualcode project data"
 NON_TEXT_SOURCES = {
     "PDFSource": "PDF",
     "PictureSource": "picture",
