@@ -38,6 +38,7 @@ KEY_TABLE: tuple[KeySpec, ...] = (
     KeySpec("open_queue", "Q", "app.open_screen('queue')", "Reconciliation queue (lead)", "home", show=False),
     KeySpec("open_cqr", "T", "app.open_screen('cqr')", "CQR table (lead)", "home", show=False),
     KeySpec("open_matrix", "X", "app.open_screen('matrix')", "Memo matrix (lead)", "home", show=False),
+    KeySpec("open_search", "slash", "app.open_screen('search')", "Search all", "home"),
     # coding: moving
     KeySpec("next_segment", "down,j", "move(1)", "Next", "coding", show=False),
     KeySpec("previous_segment", "up,k", "move(-1)", "Previous", "coding", show=False),
@@ -113,6 +114,12 @@ KEY_TABLE: tuple[KeySpec, ...] = (
     KeySpec("evidence_open", "enter", "open_segment", "Open in transcript", "evidence"),
     KeySpec("evidence_exemplar", "e", "exemplar", "Pick exemplar", "evidence"),
     KeySpec("evidence_back", "escape", "back", "Back", "evidence"),
+    # search across transcripts
+    KeySpec("search_open", "enter", "open_hit", "Open in transcript", "search"),
+    KeySpec("search_new", "slash", "new_search", "New search", "search"),
+    KeySpec("search_lemma", "ctrl+l", "toggle_lemma", "Lemmas", "search"),
+    KeySpec("search_regex", "ctrl+r", "toggle_regex", "Regex", "search"),
+    KeySpec("search_back", "escape", "back", "Back", "search"),
     # pattern dialog
     KeySpec("pattern_save", "ctrl+s", "save", "Save", "pattern_dialog"),
     KeySpec("pattern_cancel", "escape", "cancel", "Cancel", "pattern_dialog"),
@@ -131,6 +138,7 @@ SCOPE_TITLES = {
     "cqr": "CQR table",
     "matrix": "Memo matrix",
     "evidence": "Evidence list",
+    "search": "Search across transcripts",
     "pattern_dialog": "Pattern judgement dialog",
 }
 

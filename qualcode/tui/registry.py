@@ -64,9 +64,21 @@ def _matrix() -> Screen:
     return MemoMatrixScreen()
 
 
+def _search() -> Screen:
+    from .screens.search import SearchScreen
+
+    return SearchScreen()
+
+
 SCREENS: tuple[ScreenEntry, ...] = (  # in the order the command palette lists them
     ScreenEntry("help", "Help", "Every key binding", _help),
     ScreenEntry("home", "Home", "Transcripts by case with coding progress", _home),
+    ScreenEntry(
+        "search",
+        "Search transcripts",
+        "Words, phrases, lemmas or a regular expression across every transcript, in context; Enter opens a hit",
+        _search,
+    ),
     ScreenEntry(
         "agreement",
         "Agreement dashboard",
