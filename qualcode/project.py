@@ -68,7 +68,7 @@ class Project:
             raise self._cannot_open(exc) from None
         try:
             self._open(create=create, upgrade=upgrade)
-            self.user = user  # checked: a coder bound to a login is claimed only from it
+            self.user = user  # checked: a coder bound to a login (or a PostgreSQL role) is claimed only from it
         except BaseException:
             self.close()  # no pool (nor SQLite's -wal/-shm files) outlives a refused open
             raise
@@ -108,11 +108,13 @@ class Project:
 
     @user.setter
     def user(self, name: str | None) -> None:
-        if name:
-            from .coding.identity import check_identity
+        """Claim to be ``name``: checked against its login; on PostgreSQL a connection bound to a
+        coder (``qualcode server add-coder``) is that coder, and a claim to be anyone else is refused."""
+        if name or self.read_engine.dialect.name == "postgresql":
+            from .coding.identity import acting_coder
 
             with self.read() as s:
-                check_identity(s, name)
+                name = acting_coder(s, name)
         self._user = name
 
     # -- sessions -------------------------------------------------------------------------
