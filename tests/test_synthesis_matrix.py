@@ -43,8 +43,53 @@ def test_memos_follow_blinding(study):
     support, adams, baker = st.code["support"], st.case["Adams"], st.case["Baker"]
     assert as_lead.cell(support, adams).memos == ["Support is concrete at Adams."]
     assert as_lead.cell(support, baker).memos == ["Ben's private note."]
-    assert as_ana.cell(support, adams).memos == ["Support is concrete at Adams."]  # the lead's memo
+    # While blinded the lead's analysis is built on every coder's work: a coder sees none of it.
+    assert as_ana.cell(support, adams).memos == []
     assert as_ana.cell(support, baker).memos == []  # another coder's memo stays hidden
+
+
+def test_a_blinded_coder_sees_none_of_the_leads_analysis_until_unblinding(study):
+    """Cell memos, row pattern judgements and picked exemplars are the lead's, read from everyone's work."""
+    from qualcode.coding.blinding import set_blinded
+
+    project, st = study
+    support, adams = st.code["support"], st.case["Adams"]
+    with project.transaction() as s:
+        add_exemplar(s, "lee", support, st.segment[(1, 2)])
+    cell = ["count", "memo", "quotes"]
+    with project.read() as s:
+        as_ana = memo_matrix(s, viewer="ana", layer="ana", cell=cell)
+        as_lead = memo_matrix(s, viewer="lee", layer="ana", cell=cell)
+    row = next(r for r in as_ana.rows if r.code_id == support)
+    assert (row.pattern, row.pattern_note) == (None, "")
+    assert [q.source for q in as_ana.cell(support, adams).quotes] in ([], ["coded"])
+    shown = str(as_ana.table().rows)
+    assert "Support is concrete at Adams." not in shown and "convergence" not in shown
+    lead_row = next(r for r in as_lead.rows if r.code_id == support)
+    assert lead_row.pattern == "convergence"
+    assert "exemplar" in [q.source for q in as_lead.cell(support, adams).quotes]
+    with project.transaction() as s:
+        set_blinded(s, "lee", False)
+    with project.read() as s:
+        unblinded = memo_matrix(s, viewer="ana", layer="ana", cell=cell)
+    assert unblinded.cell(support, adams).memos == ["Support is concrete at Adams."]
+    assert next(r for r in unblinded.rows if r.code_id == support).pattern == "convergence"
+
+
+def test_a_span_picked_as_an_exemplar_is_not_shown_again_as_a_coded_span(study):
+    project, _st = study
+    with project.read() as s:
+        before = memo_matrix(s, viewer="lee", cell=["quotes"], max_quotes=5)
+    coded = [(c, q) for c, cell in before.cells.items() for q in cell.quotes if q.source == "coded"]
+    assert coded, "the study has coded quote spans"
+    (code_id, case_id), quote = coded[0]
+    with project.transaction() as s:
+        add_exemplar(s, "lee", code_id, quote.segment_id, quote.start, quote.end)
+    with project.read() as s:
+        after = memo_matrix(s, viewer="lee", cell=["quotes"], max_quotes=5)
+    spans = [(q.segment_id, q.start, q.end) for q in after.cell(code_id, case_id).quotes]
+    assert spans.count((quote.segment_id, quote.start, quote.end)) == 1
+    assert after.cell(code_id, case_id).quotes[0].source == "exemplar"
 
 
 def test_table_cells_pattern_and_transpose(study):

@@ -253,7 +253,7 @@ def memo_matrix(
         if row.code_id in patterns:
             row.pattern, row.pattern_note = patterns[row.code_id].label, patterns[row.code_id].text
     if "quotes" in parts:
-        _add_quotes(session, data, row_ids, case_ids, cell_at, max_quotes)
+        _add_quotes(session, data, row_ids, case_ids, cell_at, max_quotes, with_exemplars=visible is None)
     for spec in attribute_specs:
         for row in rows:
             name = _attribute_for_row(session, spec, row)
@@ -266,14 +266,16 @@ def memo_matrix(
 
 
 def _visible_memo_authors(session: Session, viewer: str | None) -> set[int] | None:
-    """Analysts' (lead, auditor) memos are for everyone; a coder's only for them until unblinding."""
+    """Whose cell memos and pattern judgements ``viewer`` may read; ``None`` means everyone's.
+
+    While the project is blinded a coder reads only their own: the lead's analysis (cell memos,
+    pattern judgements, picked exemplars) is built on every coder's work and would tell a coder
+    what the others found. After unblinding everyone reads everything.
+    """
     try:
-        visible = visible_coder_ids(session, viewer)
+        return visible_coder_ids(session, viewer)
     except BlindingError:
-        visible = set()
-    if visible is None:
-        return None
-    return visible | _analyst_ids(session)
+        return set()
 
 
 def _analyst_ids(session: Session) -> set[int]:
@@ -287,8 +289,8 @@ def _memos(session: Session, kind: str, code_ids: set[int], visible: set[int] | 
         .where(Memo.kind == kind, col(Memo.code_id).in_(code_ids))
         .order_by(col(Memo.updated_at), col(Memo.id))
     )
-    if visible is not None:
-        stmt = stmt.where(or_(col(Memo.coder_id).is_(None), col(Memo.coder_id).in_(visible)))
+    if visible is not None:  # a blinded coder: their own memos only (an unattributed one may be anyone's)
+        stmt = stmt.where(col(Memo.coder_id).in_(visible))
     return session.exec(stmt).all()
 
 
@@ -352,15 +354,22 @@ def _count_cells(session: Session, rolled: Rolled, rows: list[MatrixRow], column
     return CellCounts(code_index, column_of_case, segments, participants)
 
 
-def _add_quotes(session, data, row_ids, case_ids, cell_at, max_quotes) -> None:
-    """Exemplars first, then the spans coders marked (by segment), up to ``max_quotes`` per cell."""
-    # Picked exemplars are the lead's choices, shown to everyone who may read the matrix.
+def _add_quotes(session, data, row_ids, case_ids, cell_at, max_quotes, *, with_exemplars: bool) -> None:
+    """Exemplars first, then the spans coders marked (by segment), up to ``max_quotes`` per cell.
+
+    ``with_exemplars``: the lead's picked exemplars, for whoever may read every coder's work (a
+    blinded coder may not). A span shown as an exemplar is not shown again as a coded span.
+    """
     leads = select(Coder.name).where(Coder.role == "lead")
-    exemplars = session.exec(
-        select(Exemplar)
-        .where(col(Exemplar.code_id).in_(row_ids), col(Exemplar.chosen_by).in_(leads))
-        .order_by(col(Exemplar.created_at), col(Exemplar.id))
-    ).all()
+    exemplars = (
+        session.exec(
+            select(Exemplar)
+            .where(col(Exemplar.code_id).in_(row_ids), col(Exemplar.chosen_by).in_(leads))
+            .order_by(col(Exemplar.created_at), col(Exemplar.id))
+        ).all()
+        if with_exemplars
+        else []
+    )
     marked = _marked_spans(session, data, row_ids)
     exemplar_transcripts = (
         dict(
@@ -381,7 +390,8 @@ def _add_quotes(session, data, row_ids, case_ids, cell_at, max_quotes) -> None:
     for row_code_id, segment_id, case_id, start, end, transcript_id in marked:
         if case_id in case_ids:
             quotes = cell_at(row_code_id, case_id).quotes
-            if len(quotes) < max_quotes:
+            shown = any((q.segment_id, q.start, q.end) == (segment_id, start, end) for q in quotes)
+            if len(quotes) < max_quotes and not shown:
                 quotes.append(Quote(segment_id, start, end, texts[transcript_id][start:end], "coded"))
 
 
