@@ -38,7 +38,7 @@ KEY_TABLE: tuple[KeySpec, ...] = (
     KeySpec("open_queue", "Q", "app.open_screen('queue')", "Reconciliation queue (lead)", "home", show=False),
     KeySpec("open_cqr", "T", "app.open_screen('cqr')", "CQR table (lead)", "home", show=False),
     KeySpec("open_matrix", "X", "app.open_screen('matrix')", "Memo matrix (lead)", "home", show=False),
-    KeySpec("open_search", "slash", "app.open_screen('search')", "Search all", "home"),
+    KeySpec("open_search", "slash", "app.open_screen('search')", "Search all", "home", show=False),
     # coding: moving
     KeySpec("next_segment", "down,j", "move(1)", "Next", "coding", show=False),
     KeySpec("previous_segment", "up,k", "move(-1)", "Previous", "coding", show=False),
