@@ -28,6 +28,7 @@ import bisect
 import csv
 import dataclasses
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -200,6 +201,15 @@ class TranscriptTexts:
         return None if tid is None else self.by_id(tid)
 
 
+def _offset(value: str) -> int | None:
+    """An offset cell (``648``, or ``648.0`` as the consensus export writes it); None when empty or not a number."""
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return int(number) if math.isfinite(number) else None
+
+
 def pseudonymize_codings_csv(session: Session, csv_text: str, pseudonymizer: Pseudonymizer) -> str:
     """A codings CSV (``coding.exchange.export_codings``) with every text cell pseudonymized and the
     ``start``/``end`` offsets moved into the pseudonymized transcript text."""
@@ -220,9 +230,9 @@ def pseudonymize_codings_csv(session: Session, csv_text: str, pseudonymizer: Pse
             done = texts.by_title(values[at["case"]] if "case" in at else "", values[at["transcript"]])
         new = [pseudonymizer.text(v) if i not in offsets else v for i, v in enumerate(values)]
         if done is not None:
-            if "start" in at and values[at["start"]]:
-                new[at["start"]] = str(done.start(int(values[at["start"]])))
-            if "end" in at and values[at["end"]]:
-                new[at["end"]] = str(done.end(int(values[at["end"]])))
+            if "start" in at and (a := _offset(values[at["start"]])) is not None:
+                new[at["start"]] = str(done.start(a))
+            if "end" in at and (b := _offset(values[at["end"]])) is not None:
+                new[at["end"]] = str(done.end(b))
         writer.writerow([safe_csv_cell(v) for v in new])
     return out.getvalue()

@@ -172,7 +172,15 @@ def codings_import(project: Project, file: str, consensus: bool, codebook: str |
 )
 @round_option
 @click.option("--out", "-o", "out", type=click.Path(dir_okay=False), help="Write to FILE instead of the terminal.")
-def codings_export(project: Project, layer: str | None, round_: int | None, out: str | None) -> None:
+@click.option(
+    "--pseudonymize",
+    is_flag=True,
+    help="Accepted de-identification terms replaced by their pseudonyms; start/end become offsets into the "
+    "pseudonymized text (docs/deidentify.md).",
+)
+def codings_export(
+    project: Project, layer: str | None, round_: int | None, out: str | None, pseudonymize: bool
+) -> None:
     """Export codings as CSV in the import format (blinding applies)."""
     from ..coding.exchange import export_codings
     from ..export.writers import output_path
@@ -180,6 +188,10 @@ def codings_export(project: Project, layer: str | None, round_: int | None, out:
     path = output_path(out) if out else None  # a missing folder is refused before any work
     with project.read() as s:
         text = export_codings(s, project.user, layer=layer, round=round_)
+        if pseudonymize:
+            from ..assist.pseudonymize import Pseudonymizer, pseudonymize_codings_csv
+
+            text = pseudonymize_codings_csv(s, text, Pseudonymizer.for_session(s))
     if path:
         with open(path, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)

@@ -38,6 +38,32 @@ layer_option = click.option(
 )
 
 
+pseudonymize_option = click.option(
+    "--pseudonymize",
+    is_flag=True,
+    help="Replace the lead's accepted de-identification terms by their pseudonyms (docs/deidentify.md).",
+)
+
+
+def _pseudonymizer(project: Project, on: bool):
+    """The ``--pseudonymize`` replacer (None without the flag)."""
+    if not on:
+        return None
+    from ..assist.pseudonymize import Pseudonymizer
+
+    pseudonymizer = Pseudonymizer.for_project(project)
+    if not pseudonymizer:
+        say("note: no accepted de-identification terms, so nothing is replaced (qualcode deidentify)", err=True)
+    return pseudonymizer
+
+
+def _emit_hidden(pseudonymizer, table: Table, fmt: str, out: str | None, *, json_data=None) -> None:
+    """``emit`` with every text pseudonymized first when ``--pseudonymize`` asked for it."""
+    if pseudonymizer is not None:
+        table, json_data = pseudonymizer.table(table), pseudonymizer.value(json_data)
+    emit(table, fmt, out, json_data=json_data)
+
+
 def writer_options(f):
     """Who writes (``project.user``), in which project (passed as ``project``) and codebook."""
     return pass_project(codebook_option(f))
@@ -52,8 +78,13 @@ def _evidence_table(frame, title: str) -> Table:
     return Table.from_frame(frame, title=title, note="Every segment behind the counts, in transcript order.")
 
 
-def _emit_frame(frame, fmt: str, out: str | None, table: Table) -> None:
-    emit(table, fmt, out, json_data=frame.to_dict(orient="records") if fmt == "json" else None)
+def _emit_frame(frame, fmt: str, out: str | None, table: Table, pseudonymizer=None) -> None:
+    if pseudonymizer is not None:  # offsets into the pseudonymized transcripts
+        from dataclasses import replace
+
+        frame = pseudonymizer.frame(frame)
+        table = replace(table, rows=Table.from_frame(frame).rows)
+    _emit_hidden(pseudonymizer, table, fmt, out, json_data=frame.to_dict(orient="records") if fmt == "json" else None)
 
 
 @click.group("table", cls=QualcodeGroup)
@@ -85,6 +116,7 @@ def table_group() -> None:
 @click.option("--code", "code_name", metavar="CODE", help="With --evidence: only this domain or category.")
 @click.option("--case", "case_name", metavar="UNIT", help="With --evidence: only this case (a --case-unit value).")
 @click.option("--group", "group_name", metavar="GROUP", help="With --evidence and --groups: only this group's blocks.")
+@pseudonymize_option
 @output_options(FORMATS_MANUSCRIPT)
 def table_cqr(
     project: Project,
@@ -98,6 +130,7 @@ def table_cqr(
     code_name,
     case_name,
     group_name,
+    pseudonymize,
     fmt,
     out,
 ) -> None:
@@ -106,6 +139,7 @@ def table_cqr(
     from ..synthesis.cqr import cqr_table
     from ..synthesis.evidence import evidence_frame
 
+    hidden = _pseudonymizer(project, pseudonymize)
     with project.read() as s:
         result = cqr_table(
             s,
@@ -118,7 +152,8 @@ def table_cqr(
             viewer=project.user,
         )
         if not evidence:
-            emit(
+            _emit_hidden(
+                hidden,
                 result.table(),
                 fmt,
                 out,
@@ -137,7 +172,7 @@ def table_cqr(
         frame = evidence_frame(s, rows, {c.id: c.path for c in result.data.tree.codes}).rename(
             columns={"unit": "case unit"}
         )
-        _emit_frame(frame, fmt, out, _evidence_table(frame, "Evidence for the CQR table"))
+        _emit_frame(frame, fmt, out, _evidence_table(frame, "Evidence for the CQR table"), hidden)
 
 
 def _split_cells(value: str) -> list[str]:
@@ -177,10 +212,25 @@ def _split_cells(value: str) -> list[str]:
 )
 @click.option("--evidence", is_flag=True, help="List the segments behind each cell instead of the matrix.")
 @click.option("--case", "case_name", metavar="CASE", help="With --evidence: only this case.")
+@pseudonymize_option
 @output_options(FORMATS_MANUSCRIPT)
 @click.pass_context
 def matrix_group(
-    ctx, project_target, viewer, codebook, layer, rows, cell, order_by, codes, max_quotes, evidence, case_name, fmt, out
+    ctx,
+    project_target,
+    viewer,
+    codebook,
+    layer,
+    rows,
+    cell,
+    order_by,
+    codes,
+    max_quotes,
+    evidence,
+    case_name,
+    pseudonymize,
+    fmt,
+    out,
 ) -> None:
     """The cross-case memo matrix: codes by cases, with counts, memos, quotes and case data."""
     if ctx.invoked_subcommand is not None:  # the subcommand opens the project
@@ -190,6 +240,7 @@ def matrix_group(
     from ..synthesis.matrix import memo_matrix
 
     with open_project(project_target, viewer) as project, project.read() as s:
+        hidden = _pseudonymizer(project, pseudonymize)
         matrix = memo_matrix(
             s,
             codebook=codebook,
@@ -203,10 +254,10 @@ def matrix_group(
         if evidence:
             selected = matrix.evidence(find_case(s, case_name).id if case_name else None)
             frame = evidence_frame(s, selected, {r.code_id: r.path for r in matrix.rows})
-            _emit_frame(frame, fmt, out, _evidence_table(frame, "Evidence for the cross-case matrix"))
+            _emit_frame(frame, fmt, out, _evidence_table(frame, "Evidence for the cross-case matrix"), hidden)
             return
         table = matrix.table(transpose=rows == "cases")
-        emit(table, fmt, out, json_data=_matrix_json(matrix))
+        _emit_hidden(hidden, table, fmt, out, json_data=_matrix_json(matrix))
 
 
 def _matrix_json(matrix) -> dict:
@@ -296,29 +347,31 @@ def matrix_exemplar(project: Project, codebook, code, segment, start, end, remov
     metavar="UNIT",
     help="Columns: transcript, speaker, case, or a case or speaker attribute.",
 )
+@pseudonymize_option
 @output_options(FORMATS_MANUSCRIPT)
-def frequencies_cmd(project: Project, codebook, layer, case_unit, fmt, out) -> None:
+def frequencies_cmd(project: Project, codebook, layer, case_unit, pseudonymize, fmt, out) -> None:
     """Segments per code and case."""
     from ..synthesis.frequencies import code_frequencies, frequencies_table
 
     with project.read() as s:
         frame = code_frequencies(s, codebook=codebook, layer=layer, case_unit=case_unit, viewer=project.user)
     table = frequencies_table(frame)
-    emit(table, fmt, out, json_data=table.records())
+    _emit_hidden(_pseudonymizer(project, pseudonymize), table, fmt, out, json_data=table.records())
 
 
 @click.command("cooccurrence")
 @reader_options
 @click.option("--measure", type=click.Choice(["count", "jaccard"]), default="count", show_default=True)
+@pseudonymize_option
 @output_options(FORMATS_MANUSCRIPT)
-def cooccurrence_cmd(project: Project, codebook, layer, measure, fmt, out) -> None:
+def cooccurrence_cmd(project: Project, codebook, layer, measure, pseudonymize, fmt, out) -> None:
     """Segments coded with both codes of each pair."""
     from ..synthesis.cooccurrence import cooccurrence, cooccurrence_table
 
     with project.read() as s:
         frame = cooccurrence(s, codebook=codebook, layer=layer, measure=measure, viewer=project.user)
     table = cooccurrence_table(frame, measure)
-    emit(table, fmt, out, json_data=table.records())
+    _emit_hidden(_pseudonymizer(project, pseudonymize), table, fmt, out, json_data=table.records())
 
 
 @click.group("plot", cls=QualcodeGroup)
