@@ -105,7 +105,7 @@ def status_cmd(project: Project) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(("auto", "txt", "vtt", "srt", "docx", "csv", "qdpx")),
+    type=click.Choice(("auto", "txt", "vtt", "srt", "docx", "csv", "qdpx", "md", "odt")),
     default="auto",
     show_default=True,
     help="File format (auto: by extension).",
@@ -315,6 +315,102 @@ def transcripts_show(
         [seg.position, seg.speaker, seg.role, seg.start, seg.end, seg.time_start, seg.text] for seg in content.segments
     ]
     emit(Table(["position", "speaker", "role", "start", "end", "time", "text"], rows, title=content.title), fmt, out)
+
+
+drop_codings_option = click.option(
+    "--drop-codings",
+    is_flag=True,
+    help="Drop the codings, done marks, memos, consensus decisions and exemplars on its segments.",
+)
+
+
+@transcripts_group.command("remove")
+@click.argument("transcript", type=transcript_ref)
+@case_filter_option
+@drop_codings_option
+@pass_project
+def transcripts_remove(project: Project, transcript: str, case: str | None, drop_codings: bool) -> None:
+    """Remove TRANSCRIPT (id or title) with its speakers and segments (lead only).
+
+    Refused while codings, done marks or memos are on it, unless --drop-codings."""
+    from ..coding.blinding import require_lead_once_appointed
+    from ..coding.transcripts import remove_transcript
+
+    with project.transaction() as s:
+        require_lead_once_appointed(s, project.user, "removing a transcript")
+        removal = remove_transcript(
+            s, transcript, case=case, drop_codings=drop_codings, actor=audit_actor(s, project.user)
+        )
+    click.echo(
+        f"removed {removal.title!r} (id {removal.id}): {removal.segments} segments, {removal.speakers} speakers"
+        + (f"; dropped {removal.dropped.describe()}" if removal.dropped.any_work else "")
+    )
+
+
+@transcripts_group.command("reimport")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--transcript",
+    "transcript",
+    type=transcript_ref,
+    metavar="ID_OR_TITLE",
+    help="The transcript to replace (default: the one imported from a file of this name).",
+)
+@case_filter_option
+@click.option(
+    "--speaker-pattern",
+    metavar="REGEX",
+    help="Speaker label at a line start; group `speaker` (or the first group) is the label.",
+)
+@click.option(
+    "--unit",
+    type=click.Choice(("turn", "paragraph", "sentence")),
+    help="Unit of analysis (default: the one it was imported with).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("auto", "txt", "vtt", "srt", "docx", "csv", "md", "odt")),
+    default="auto",
+    show_default=True,
+    help="File format (auto: by extension).",
+)
+@click.option("--encoding", metavar="NAME", help="Text encoding of the file; default: detected.")
+@drop_codings_option
+@as_option
+@project_option
+def transcripts_reimport(
+    file: Path,
+    transcript: str | None,
+    case: str | None,
+    speaker_pattern: str | None,
+    unit: str | None,
+    fmt: str,
+    encoding: str | None,
+    drop_codings: bool,
+    viewer: str | None,
+    project_target: str,
+) -> None:
+    """Read FILE again into the transcript imported from it: new text, speakers and segments (lead only).
+
+    Refused while codings, done marks or memos are on its segments, unless --drop-codings."""
+    from ..coding.blinding import require_lead_once_appointed
+    from ..coding.transcripts import ReimportOptions, read_for_reimport, reimport_transcript
+
+    options = ReimportOptions(speaker_pattern, unit, fmt, encoding, transcript, case, drop_codings)
+    source = read_for_reimport(file, options)  # the file's own problems first, before the project is touched
+    with open_project(project_target, viewer) as project, project.transaction() as s:
+        require_lead_once_appointed(s, project.user, "re-importing a transcript")
+        options = replace(options, actor=audit_actor(s, project.user))
+        result = reimport_transcript(s, file, source, options)
+    click.echo(
+        f"re-imported {file} -> {result.title!r} (id {result.id}): {result.segments} segments, "
+        f"{result.speakers} speakers (were {result.segments_before} and {result.speakers_before})"
+        + ("" if result.text_changed else "; the text is unchanged")
+        + (f"; dropped {result.dropped.describe()}" if result.dropped.any_work else "")
+    )
+    for note in result.notes:
+        click.echo(f"          note: {note}")
 
 
 # -- speakers -----------------------------------------------------------------------------
