@@ -226,14 +226,58 @@ def evaluate(
         )
     features = text_features(data.texts)
     predictions = leave_one_transcript_out(features, data.labels, data.transcript_ids, data.codes, data.paths)
-    truth = data.labels
+    human = human_per_code
+    code_ids = [require_id(c) for c in data.codes]
+    scores = score(predictions, data.labels, code_ids, data.paths, resamples, seed, human)
+    return Evaluation(
+        cb.name,
+        data.source,
+        len(data.segment_ids),
+        len(transcripts),
+        scores.codes,
+        scores.pooled_kappa,
+        scores.pooled_ci,
+        scores.precision_at_1,
+        scores.hit_at_3,
+        scores.coverage,
+        human_pooled,
+        human_pairs,
+        resamples,
+        seed,
+        time.perf_counter() - started,
+        describe(data),
+    )
+
+
+@dataclass
+class Scores:
+    codes: list[CodeEvaluation]
+    pooled_kappa: float
+    pooled_ci: tuple[float | None, float | None]
+    precision_at_1: float | None
+    hit_at_3: float | None
+    coverage: float | None
+
+
+def score(
+    predictions: Predictions,
+    truth: np.ndarray,
+    code_ids: list[int],
+    paths: dict[int, str],
+    resamples: int = 1000,
+    seed: int = 0,
+    human_per_code: dict[int, float] | None = None,
+    min_examples: int = MIN_EXAMPLES,
+) -> Scores:
+    """The figures of held-out ``predictions`` against ``truth`` (segments x codes); codes with fewer than
+    ``min_examples`` positives are reported as not modelled."""
+    human_per_code = human_per_code or {}
     suggested = predictions.suggested
     top1, top3 = predictions.top(1), predictions.top(TOP_K)
-    examples = data.examples
-    modelled = examples >= MIN_EXAMPLES
+    examples = truth.sum(axis=0).astype(int)
+    modelled = examples >= min_examples
     rows: list[CodeEvaluation] = []
-    for j, code in enumerate(data.codes):
-        code_id = require_id(code)
+    for j, code_id in enumerate(code_ids):
         if modelled[j]:
             kappa = binary_kappa(suggested[:, j], truth[:, j])
             interval = bootstrap_ci(binary_kappa, suggested[:, j], truth[:, j], resamples=resamples, seed=seed)
@@ -243,7 +287,7 @@ def evaluate(
         rows.append(
             CodeEvaluation(
                 code_id,
-                data.paths[code_id],
+                paths.get(code_id, str(code_id)),
                 int(examples[j]),
                 bool(modelled[j]),
                 int(suggested[:, j].sum()),
@@ -263,23 +307,13 @@ def evaluate(
         pooled, pooled_ci = float("nan"), (None, None)
     covered: np.ndarray = np.asarray(suggested.any(axis=1))
     has_code: np.ndarray = np.asarray(truth.any(axis=1))
-    return Evaluation(
-        cb.name,
-        data.source,
-        len(data.segment_ids),
-        len(transcripts),
+    return Scores(
         rows,
         pooled,
         pooled_ci,
         _share((top1 & truth).any(axis=1), covered),
         _share((top3 & truth).any(axis=1), has_code),
         float(covered.mean()) if len(covered) else None,
-        human_pooled,
-        human_pairs,
-        resamples,
-        seed,
-        time.perf_counter() - started,
-        describe(data),
     )
 
 

@@ -72,7 +72,7 @@ MODEL_NAME = "one-vs-rest logistic regression (scikit-learn liblinear, balanced 
 MIN_EXAMPLES = 3  # positive (and negative) examples a code needs for a model of its own
 REGULARISATION_C = 4.0
 THRESHOLD_GRID = tuple(round(x, 2) for x in np.arange(0.10, 0.91, 0.05))
-CALIBRATION_FOLDS = 5
+CALIBRATION_FOLDS = 3
 DECIMALS = 7  # stored weights are rounded; the model in memory is built from the stored payload
 SHOW_IN_BLIND_ROUNDS = "suggest_in_blind_rounds"  # qc_meta key: "1" when the lead lets coders see suggestions
 TOP_K = 3
@@ -346,18 +346,22 @@ def _classifier():
     return LogisticRegression(C=REGULARISATION_C, class_weight="balanced", solver="liblinear", max_iter=1000)
 
 
-def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Platt's sigmoid fitted on out-of-fold scores (Platt 1999, with his target smoothing)."""
-    from sklearn.linear_model import LogisticRegression
-
+def _platt(scores: np.ndarray, y: np.ndarray, iterations: int = 100) -> tuple[float, float]:
+    """Platt's (1999) sigmoid ``1 / (1 + exp(-(a * score + b)))`` fitted to out-of-fold scores by Newton's
+    method on the log loss, with Platt's smoothed targets (Lin, Lin & Weng 2007 give the algorithm)."""
     positives, negatives = int(y.sum()), int((~y).sum())
-    targets = np.where(y, (positives + 1.0) / (positives + 2.0), 1.0 / (negatives + 2.0))
-    # Smoothed targets as sample weights of a two-row-per-example problem (a plain LR takes hard labels).
-    x = np.concatenate([scores, scores]).reshape(-1, 1)
-    labels = np.concatenate([np.ones(len(y)), np.zeros(len(y))])
-    weights = np.concatenate([targets, 1.0 - targets])
-    fit = LogisticRegression(C=1e6, solver="lbfgs").fit(x, labels, sample_weight=weights)
-    return float(fit.coef_[0, 0]), float(fit.intercept_[0])
+    t = np.where(y, (positives + 1.0) / (positives + 2.0), 1.0 / (negatives + 2.0))
+    a, b = 0.0, math.log((positives + 1.0) / (negatives + 1.0))
+    for _ in range(iterations):
+        p = _sigmoid(a * scores + b)
+        w = np.maximum(p * (1 - p), 1e-12)
+        g = np.array([((p - t) * scores).sum(), (p - t).sum()])
+        h = np.array([[(w * scores * scores).sum() + 1e-12, (w * scores).sum()], [(w * scores).sum(), w.sum() + 1e-12]])
+        step = np.linalg.solve(h, g)
+        a, b = a - float(step[0]), b - float(step[1])
+        if abs(step).max() < 1e-10:
+            break
+    return a, b
 
 
 def best_threshold(probs: np.ndarray, y: np.ndarray) -> float:
