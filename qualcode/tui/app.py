@@ -1,4 +1,5 @@
-"""The coding workbench application and its one factory, ``create_app``."""
+"""The coding workbench application and its factories: ``create_app`` (the terminal) and
+``create_served_app`` (one browser session of ``qualcode serve``, which signs a coder in first)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from .writer import Writer
 if TYPE_CHECKING:
     from ..coding.service import UndoHistory
     from ..project import Project
+    from .screens.signin import Gate
 
 # Start-up loads only what the home screen shows: the coding screen, help, the palette's jump
 # commands and the lead's writes are imported when first used.
@@ -38,18 +40,29 @@ class QualcodeApp(App):
     COMMANDS = App.COMMANDS | {jump_provider}
     BINDINGS = bindings.bindings("app")
 
+    project: Project
+    coder_name: str
+
     def __init__(
         self,
-        project: Project,
-        coder: str,
+        project: Project | None,
+        coder: str | None,
         *,
         transcript_id: int | None = None,
         settings: Settings | None = None,
         side_by_side: bool | None = None,
+        gate: Gate | None = None,
     ) -> None:
         super().__init__()
-        self.project = project
-        self.coder_name = coder
+        if project is not None:
+            self.project = project
+        if coder is not None:
+            self.coder_name = coder
+        # In a browser (``qualcode serve``): the sign-in screen comes first, and until it accepts a
+        # coder nothing of the project is read, neither the palette nor the help opens.
+        self.gate = gate
+        self.signed_in = gate is None
+        self.use_command_palette = self.signed_in
         self.settings = settings or Settings()
         self.start_transcript_id = transcript_id
         self.side_by_side = self.settings.side_by_side if side_by_side is None else side_by_side
@@ -77,10 +90,31 @@ class QualcodeApp(App):
                 self.notify(
                     f"unknown theme {self.settings.theme!r} in the settings file", severity="warning", markup=False
                 )
+        if self.gate is not None:
+            from .screens.signin import SignInScreen
+
+            self.push_screen(SignInScreen(self.gate), callback=self._signed_in)
+            return
+        self._show_workbench()
+
+    def _signed_in(self, result: tuple[Project, str] | None) -> None:
+        if result is None:
+            return
+        self.project, self.coder_name = result
+        self.signed_in = True
+        self.use_command_palette = True
+        self._show_workbench()
+
+    def _show_workbench(self) -> None:
         self.home = HomeScreen()
         self.push_screen(self.home)
         if self.start_transcript_id is not None:
             self.open_transcript(self.start_transcript_id)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.signed_in and action in _NEEDS_SIGN_IN:
+            return False
+        return super().check_action(action, parameters)
 
     # -- navigation (the palette and the screens call these) ------------------------------
     def open_transcript(
@@ -166,6 +200,14 @@ class QualcodeApp(App):
 
     def on_unmount(self) -> None:
         self.writer.close()
+        if isinstance(self.gate, SignInGate):
+            if self.signed_in:
+                self.project.close()  # the session's own connection (a browser session opened it)
+            self.gate.close()
+
+
+# Before sign-in these app actions are refused: each would show project data.
+_NEEDS_SIGN_IN = frozenset({"command_palette", "show_help", "open_screen"})
 
 
 def create_app(
@@ -187,4 +229,41 @@ def create_app(
     return QualcodeApp(project, coder, transcript_id=transcript_id, settings=settings, side_by_side=side_by_side)
 
 
-__all__ = ["QualcodeApp", "create_app"]
+class SignInGate:
+    """A browser session's check of a name and secret against the project at ``target``: the
+    project is opened (with no viewer) at the first try; on PostgreSQL the signed-in session gets a
+    connection of its own as the coder's login role, and the first connection is closed."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self._project: Project | None = None
+
+    def __call__(self, name: str, secret: str) -> tuple[Project, str]:
+        from ..coding.access_tokens import sign_in
+        from ..project import Project
+
+        if self._project is None:
+            self._project = Project(self.target)
+        signed = sign_in(self._project, self.target, name, secret)
+        if signed.target == self.target:  # SQLite: the session goes on with this connection
+            own, self._project = self._project, None
+            return own, signed.coder
+        own = Project(signed.target)  # PostgreSQL: as the coder's own role
+        self.close()
+        return own, signed.coder
+
+    def close(self) -> None:
+        if self._project is not None:
+            self._project.close()
+            self._project = None
+
+
+def create_served_app(target: str, *, settings: Settings | None = None) -> QualcodeApp:
+    """The workbench for one browser session (``qualcode serve``): the sign-in screen first, then
+    the workbench as the coder who signed in, exactly as ``create_app`` builds it for them."""
+    if settings is None:
+        settings = load_settings()
+    return QualcodeApp(None, None, settings=settings, gate=SignInGate(target))
+
+
+__all__ = ["QualcodeApp", "SignInGate", "create_app", "create_served_app"]
