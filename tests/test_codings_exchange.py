@@ -276,3 +276,40 @@ def test_codings_go_only_into_rounds_that_exist_and_are_open_for_their_transcrip
         open_round(s, "lead", [tid])
     with any_project.transaction() as s:
         assert import_codings(s, write(tmp_path, rows + "Principal interview,3,ann,SV,2\n"), "ann") == 1
+
+
+def test_a_row_with_an_empty_code_records_finished_with_nothing_to_code(any_project, tmp_path):
+    """Issue 15: a coder who found nothing codable in a transcript still finished it: its segments
+    are units (coded with nothing) for agreement, and the export writes the row back."""
+    build_study(any_project, {"ann": {}, "ben": {}}, {"ann": set(), "ben": set()}, segments=3)
+    path = write(
+        tmp_path,
+        "transcript,segment,coder,code\nPrincipal interview,1,ann,SV\nPrincipal interview,,ben,\n",
+    )
+    with any_project.transaction() as s:
+        assert import_codings(s, path, "lead") == 1  # one coding; ben's row writes done marks only
+    with any_project.read() as s:
+        done = s.exec(select(SegmentStatus.coder_id, SegmentStatus.segment_id)).all()
+        assert len(done) == 6  # both coders finished all three segments
+        assert len(s.exec(select(Coding)).scalars().all()) == 1
+        text = export_codings(s, "lead")
+    assert text.splitlines() == [
+        "transcript,segment,coder,code,case,round,start,end",
+        "Principal interview,,ben,,Lincoln Elementary,1,,",
+        "Principal interview,1,ann,Shared vision and strategy,Lincoln Elementary,1,,",
+    ]
+    from qualcode.agreement.report import agreement_report
+
+    with any_project.read() as s:
+        report = agreement_report(s, viewer="lead")
+    assert report.summary.units == 3  # ben's finished transcript counts: three units where ann coded one
+
+
+def test_an_empty_code_row_is_refused_for_the_consensus_and_with_a_span(any_project, tmp_path):
+    build_study(any_project, {"ann": {}}, {"ann": set()}, segments=3)
+    consensus = write(tmp_path, "transcript,segment,coder,code\nPrincipal interview,1,,\n")
+    with any_project.transaction() as s, pytest.raises(InputError, match=r"codings\.csv:2: a row with an empty code"):
+        import_codings(s, consensus, "lead", consensus=True)
+    spanned = write(tmp_path, "transcript,segment,coder,code,start,end\nPrincipal interview,1,ann,,0,4\n")
+    with any_project.transaction() as s, pytest.raises(InputError, match="takes no start or end"):
+        import_codings(s, spanned, "lead")

@@ -157,7 +157,8 @@ def codings_group() -> None:
 def codings_import(project: Project, file: str, consensus: bool, codebook: str | None) -> None:
     """Import codings from FILE.csv (transcript,segment,coder,code[,case,round,start,end]).
 
-    A coder imports only their own rows (--as NAME); the lead imports anyone's.
+    A coder imports only their own rows (--as NAME); the lead imports anyone's. A row with an
+    empty code records that the coder finished the transcript with nothing (more) to code.
     """
     from ..coding.exchange import import_codings_in_chunks
 

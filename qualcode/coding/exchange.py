@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from ..codebook.lookup import CodeResolver, get_codebook
 from ..decoding import read_text
@@ -27,7 +27,7 @@ from ..errors import BlindingError, InputError, QualcodeError, located
 from ..store.access import Access
 from ..store.enums import CodingSource
 from ..store.ids import require_id, wide_select
-from ..store.models import Case, Code, Coder, Coding, RoundTranscript, Segment, Transcript
+from ..store.models import Case, Code, Coder, Coding, RoundTranscript, Segment, SegmentStatus, Transcript
 from ..table import safe_csv_cell, unmark_csv_cell
 from .blinding import find_coder, require_lead, require_reader, visible_coder_ids
 from .bulk import (
@@ -172,6 +172,9 @@ def _check_rows(
                 raise QualcodeError(f"{'ambiguous' if found else 'unknown'} transcript {row['transcript']!r}{hint}")
             transcript = found[0]
             transcript_id = require_id(transcript)
+            if not row["code"]:  # a coder finished the transcript and found nothing (more) to code
+                finished.add(_finished_nothing(row, transcript, transcript_id, coders, consensus, opened))
+                continue
             position = _int(row["segment"], "segment")
             if transcript_id not in segments:
                 segments[transcript_id] = {
@@ -213,6 +216,32 @@ def _check_rows(
         more = f" (and {len(errors) - MAX_ERRORS_SHOWN} more)" if len(errors) > MAX_ERRORS_SHOWN else ""
         raise InputError(f"{len(errors)} bad row(s), nothing imported: {shown}{more}")
     return ImportPlan(rows, finished)
+
+
+def _finished_nothing(
+    row: dict[str, str],
+    transcript: Transcript,
+    transcript_id: int,
+    coders: dict[str, Coder],
+    consensus: bool,
+    opened: set[tuple[int, int]],
+) -> tuple[int, int, int]:
+    """A row with an empty code: ``coder`` finished ``transcript`` in ``round`` (every segment done).
+
+    It records the coder's judgement that the rest of the transcript has nothing to code, so its
+    segments count as units (coded with nothing) for agreement. The segment cell is ignored.
+    """
+    if consensus:
+        raise QualcodeError("a row with an empty code marks a coder's transcript finished; the consensus has none")
+    coder = coders.get(row["coder"])
+    if coder is None:
+        raise QualcodeError(f"unknown coder {row['coder']!r}")
+    round_ = _int(row["round"], "round") if row.get("round") else 1
+    if round_ < 1 or (round_ > 1 and (transcript_id, round_) not in opened):
+        raise QualcodeError(f"round {round_} was never opened for {transcript.title!r}")
+    if row.get("start") or row.get("end"):
+        raise QualcodeError("a row with an empty code (finished, nothing to code) takes no start or end")
+    return (transcript_id, require_id(coder), round_)
 
 
 def _write_planned(session: Session, actor: str, rows: Sequence[PlannedRow], consensus: bool) -> int:
@@ -288,6 +317,56 @@ def export_codings(session: Session, viewer: str | None, *, layer: str | None = 
             for s, name, c, r, qs, qe, cid in session.exec(stmt).all()
             if visible is None or cid in visible
         ]
-    for rec in sorted(records, key=lambda r: (r[4], r[0], r[1], r[2], r[3])):
+        records += _finished_with_nothing(session, records, cases, layer, round, visible)
+    for rec in sorted(records, key=lambda r: (r[4], r[0], r[1] or 0, r[2], r[3])):
         writer.writerow(["" if v is None else safe_csv_cell(v) for v in rec])
     return out.getvalue()
+
+
+def _finished_with_nothing(
+    session: Session,
+    records: list[tuple],
+    cases: dict[int | None, str],
+    layer: str | None,
+    round: int | None,
+    visible: set[int] | None,
+) -> list[tuple]:
+    """Rows with an empty code for each transcript a coder finished (every segment done) with no coding."""
+    coded = {(title, case, name, r) for title, _pos, name, _code, case, r, _qs, _qe in records}
+    sizes = dict(session.exec(select(Segment.transcript_id, func.count()).group_by(col(Segment.transcript_id))).all())
+    stmt = (
+        wide_select(
+            col(Transcript.title),
+            col(Transcript.case_id),
+            col(Coder.name),
+            col(SegmentStatus.round),
+            col(Transcript.id),
+            col(Coder.id),
+            func.count(),
+        )
+        .join(Segment, col(Segment.id) == SegmentStatus.segment_id)
+        .join(Transcript, col(Transcript.id) == Segment.transcript_id)
+        .join(Coder, col(Coder.id) == SegmentStatus.coder_id)
+        .group_by(
+            col(Transcript.title),
+            col(Transcript.case_id),
+            col(Coder.name),
+            col(SegmentStatus.round),
+            col(Transcript.id),
+            col(Coder.id),
+        )
+    )
+    if layer:
+        stmt = stmt.where(Coder.name == layer)
+    if round is not None:
+        stmt = stmt.where(SegmentStatus.round == round)
+    rows = []
+    for title, case_id, name, round_, transcript_id, coder_id, done in session.exec(stmt).all():
+        case = cases.get(case_id, "")
+        if (
+            (visible is None or coder_id in visible)
+            and done == sizes.get(transcript_id)
+            and ((title, case, name, round_) not in coded)
+        ):
+            rows.append((title, None, name, "", case, round_, None, None))
+    return rows
