@@ -1,5 +1,5 @@
 """Synthesis commands: `table cqr`, `matrix` (and its memo/pattern/exemplar writers),
-`frequencies`, `cooccurrence` and `plot heatmap|agreement`."""
+`frequencies`, `cooccurrence` and `plot heatmap|agreement|saturation`."""
 
 from __future__ import annotations
 
@@ -427,3 +427,49 @@ def plot_agreement(project_target, viewer, codebook, round_, out) -> None:
         reference={"moderate": 0.41, "substantial": 0.61, "almost perfect": 0.81},
     )
     click.echo(f"wrote {out}", err=True)
+
+
+@plot_group.command("saturation")
+@project_option
+@as_option
+@codebook_option
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["png", "svg"]), help="png or svg (default: the --out suffix)."
+)
+@plot_out_option
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False), help="Also write the curves' data as CSV to FILE.")
+def plot_saturation(project_target, viewer, codebook, fmt, out, csv_out) -> None:
+    """New codes (and CQR categories) per transcript in coding order, and their cumulative count,
+    per coder and for the consensus (a blinded coder sees only their own curve)."""
+    from pathlib import Path
+
+    from ..assist.saturation import saturation
+    from ..errors import QualcodeError
+    from ..export.plots import plot_format, saturation_chart
+    from ..export.writers import output_path, write
+
+    if fmt and not Path(out).suffix:
+        out = f"{out}.{fmt}"
+    if fmt and plot_format(out) != fmt:
+        raise QualcodeError(
+            f"--format {fmt} but --out {out} asks for {plot_format(out)} by its suffix: make them agree"
+        )
+    plot_format(out)  # refuse a bad suffix or folder before any work
+    if csv_out:
+        output_path(csv_out)
+    with open_project(project_target, viewer) as project:
+        result = saturation(project, viewer, codebook=codebook)
+    if not result.curves:
+        raise QualcodeError(f"no coding in {result.codebook} yet: nothing to plot")
+    saturation_chart(
+        {c.series: [p.new_codes for p in c.points] for c in result.curves},
+        out,
+        f"Saturation ({result.codebook})",
+        new_categories={c.series: [p.new_categories or 0 for p in c.points] for c in result.curves}
+        if result.categories
+        else None,
+    )
+    click.echo(f"wrote {out}", err=True)
+    if csv_out:
+        write(result.table(), csv_out, "csv")
+        click.echo(f"wrote {csv_out}", err=True)

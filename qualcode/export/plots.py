@@ -173,3 +173,52 @@ def bar_chart(
     if title:
         axes.set_title(title)
     return _save(figure, path, fmt)
+
+
+def saturation_chart(
+    new: Mapping[str, Sequence[int]],
+    path: str | Path,
+    title: str = "",
+    *,
+    new_categories: Mapping[str, Sequence[int]] | None = None,
+    xlabel: str = "Transcript, in coding order",
+) -> Path:
+    """Saturation curves: for each series (a coder, the consensus), the codes new in each
+    transcript (bars of the lower panel, side by side) and their cumulative count (lines of the
+    upper panel), transcript 1, 2, ... in that series' coding order. ``new_categories`` adds a
+    second column of panels for categories (a CQR codebook)."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    path = Path(path)
+    fmt = plot_format(path)
+    if not new or not any(len(v) for v in new.values()):
+        raise QualcodeError(f"{path}: nothing to plot (no transcript has been coded)")
+    panels = [("codes", new)] + ([("categories", new_categories)] if new_categories is not None else [])
+    figure = Figure(figsize=(6.4 * len(panels), 5.6))
+    grid = figure.add_gridspec(2, len(panels), height_ratios=(3, 2), hspace=0.08)
+    width = 0.8 / max(1, len(new))
+    for column, (what, series) in enumerate(panels):
+        top = figure.add_subplot(grid[0, column])
+        bottom = figure.add_subplot(grid[1, column], sharex=top)
+        for i, (name, counts) in enumerate(series.items()):
+            xs = list(range(1, len(counts) + 1))
+            cumulative = [sum(counts[: k + 1]) for k in range(len(counts))]
+            color = f"C{i % 10}"
+            top.plot(xs, cumulative, marker="o", markersize=3, linewidth=1.5, color=color, label=_short(name))
+            offset = (i - (len(series) - 1) / 2) * width
+            bottom.bar([x + offset for x in xs], counts, width=width, color=color)
+        top.set_ylabel(f"Cumulative {what}")
+        bottom.set_ylabel(f"New {what}")
+        bottom.set_xlabel(xlabel)
+        for axes in (top, bottom):
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+            axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+            axes.set_ylim(bottom=0)
+        top.tick_params(labelbottom=False)
+        top.legend(loc="lower right", fontsize=8)
+        if len(panels) > 1:
+            top.set_title(what.capitalize())
+    if title:
+        figure.suptitle(title)
+    return _save(figure, path, fmt)
