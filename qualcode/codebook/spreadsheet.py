@@ -85,6 +85,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "applicable": ("applicable", "codable", "iscodable"),
     "guid": ("guid",),
 }
+# Parent columns that name a grouping (a theme, a category) rather than another code row: a theme
+# named there but never given a row of its own is made a grouping code (not applied to text).
+GROUPING_HEADERS = ("category", "parent category", "theme", "parent theme", "group", "code group", "domain")
 # Columns other tools write that hold no part of a code's meaning: named in a warning as left out.
 COUNT_COLUMNS = ("number of highlights", "highlights", "count", "frequency", "frq", "codings", "references")
 # What we write: the first alias of each field, in this order.
@@ -145,6 +148,7 @@ def read_rows(source: str, rows: Iterable[Sequence[object]]) -> tuple[CodebookMo
 
     problems: list[str] = []
     entries: list[FlatCode] = []
+    grouping = "parent" in columns and _normal_header(header[columns["parent"]]) in GROUPING_HEADERS
     for number, row in enumerate(iterator, start=2):
         cells = {field: (row[i] if i < len(row) else None) for field, i in columns.items()}
         if not any(text_or_empty(v) for v in cells.values()):
@@ -168,7 +172,13 @@ def read_rows(source: str, rows: Iterable[Sequence[object]]) -> tuple[CodebookMo
             else:
                 node.applicable = value
         parent = text_or_empty(cells.get("parent")) or PATH_SEP.join(parts[:-1])
+        if grouping and not path and parent:
+            node.name, parent = parent, ""  # a row that describes the theme itself
+            if not text_or_empty(cells.get("applicable")):
+                node.applicable = False
         entries.append(FlatCode(node, parent or None))
+    if grouping:
+        entries = _with_groupings(entries, text_or_empty(header[columns["parent"]]), model)
     model.codes = build_tree(entries, problems)
     return model, problems
 
@@ -187,6 +197,26 @@ def css_color(text: str | None) -> str | None:
         if all(v <= 255 for v in channels):
             return "#" + "".join(f"{v:02x}" for v in channels)
     return text
+
+
+def _with_groupings(entries: list[FlatCode], column: str, model: CodebookModel) -> list[FlatCode]:
+    """A grouping code, just before its first member, for each theme the parent column names that
+    no row gives."""
+    names = {e.node.name.strip().casefold() for e in entries}
+    added: dict[str, FlatCode] = {}
+    ordered: list[FlatCode] = []
+    for entry in entries:
+        ref = (entry.parent_ref or "").strip()
+        if ref and PATH_SEP.strip() not in ref and ref.casefold() not in names and ref.casefold() not in added:
+            added[ref.casefold()] = FlatCode(CodeNode(name=ref, applicable=False, origin=entry.node.origin), None)
+            ordered.append(added[ref.casefold()])
+        ordered.append(entry)
+    if added:
+        themes = ", ".join(repr(e.node.name) for e in added.values())
+        model.warnings.append(
+            located(model.source, f"{len(added)} grouping code(s) made from column {column!r}: {themes}")
+        )
+    return ordered
 
 
 def read_csv(path: str | Path) -> tuple[CodebookModel, list[str]]:
