@@ -123,6 +123,14 @@ KEY_TABLE: tuple[KeySpec, ...] = (
     # pattern dialog
     KeySpec("pattern_save", "ctrl+s", "save", "Save", "pattern_dialog"),
     KeySpec("pattern_cancel", "escape", "cancel", "Cancel", "pattern_dialog"),
+    # de-identification review (lead)
+    KeySpec("deid_accept", "a", "accept", "Accept", "deid"),
+    KeySpec("deid_reject", "r", "reject", "Reject", "deid"),
+    KeySpec("deid_pseudonym", "p", "pseudonym", "Pseudonym", "deid"),
+    KeySpec("deid_kind", "k", "cycle_kind", "Kind", "deid"),
+    KeySpec("deid_decision", "f", "cycle_decision", "Show", "deid"),
+    KeySpec("deid_scan", "S", "scan", "Scan again", "deid"),
+    KeySpec("deid_back", "escape", "back", "Back", "deid"),
 )
 
 SCOPE_TITLES = {
@@ -140,6 +148,7 @@ SCOPE_TITLES = {
     "evidence": "Evidence list",
     "search": "Search across transcripts",
     "pattern_dialog": "Pattern judgement dialog",
+    "deid": "De-identification review (lead)",
 }
 
 CODE_HOTKEY_HELP = ("1 … 9, 0", "Toggle the code with that hotkey (set in the codebook) on the current segment")

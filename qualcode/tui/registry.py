@@ -58,6 +58,12 @@ def _cqr() -> Screen:
     return CqrTableScreen()
 
 
+def _deidentify() -> Screen:
+    from .screens.deidentify import DeidentifyScreen
+
+    return DeidentifyScreen()
+
+
 def _matrix() -> Screen:
     from .screens.memo_matrix import MemoMatrixScreen
 
@@ -105,6 +111,13 @@ SCREENS: tuple[ScreenEntry, ...] = (  # in the order the command palette lists t
         "Reconciliation queue",
         "Disagreements one by one: take a coder's codes, union, intersection, memo, flag, round 2",
         _queue,
+        lead_only=True,
+    ),
+    ScreenEntry(
+        "deidentify",
+        "De-identification",
+        "Names, places, schools, emails, phones and dates found in the transcripts: accept, reject, pseudonyms",
+        _deidentify,
         lead_only=True,
     ),
 )
