@@ -76,3 +76,12 @@ def test_works_with_networking_refused_in_process(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
     language.english.cache_clear()
     assert language.lemmas("Went teaching") == ["go", "teach"]
+
+
+def test_forms_of_a_lemma_are_exactly_the_words_with_that_lemma():
+    pytest.importorskip("spacy_lookups_data")
+    forms = language.forms_of("teach")
+    assert {"teach", "teaches", "teaching", "taught"} <= forms
+    assert all(language.lemma(f) == "teach" for f in forms)
+    assert "teacher" not in forms
+    assert language.forms_of("qualcodeish") == {"qualcodeish"}  # not in the table: its own only

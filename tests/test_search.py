@@ -126,6 +126,15 @@ def test_lemmas_find_every_form(study):
     assert result.lemmatizer
 
 
+def test_the_lemma_prefilter_changes_no_result(study, monkeypatch):
+    queries = ["teach", '"student work"', "be", "teach* watch", "fraction"]
+    fast = [where(find(study, q, lemma=True).hits) for q in queries]
+    monkeypatch.setattr("qualcode.assist.language.forms_of", lambda lemma: None)  # as with the rules: no prefilter
+    monkeypatch.setattr("qualcode.assist.language.forms_of_prefix", lambda prefix: None)
+    assert [where(find(study, q, lemma=True).hits) for q in queries] == fast
+    assert [len(hits) for hits in fast] == [7, 2, 1, 9, 2]  # "be": Lee #2 "is"; "teach*": taught too
+
+
 def test_phrases_prefixes_and_regex(study):
     assert where(find(study, '"student work"').hits) == [
         ("Lee interview", 2, "student work"),

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,25 +53,58 @@ class Token:
 
 
 @lru_cache(maxsize=1)
-def _table() -> tuple[str, Callable[[str], str]]:
-    """(name, lookup) of the lemmatizer in use: the lookup table if installed, else the rules."""
+def _table() -> tuple[str, Callable[[str], str], dict[str, str] | None]:
+    """(name, lookup, table) of the lemmatizer in use: spaCy's English lookup table if installed
+    (``{form: lemma}``, the lower-case forms), else the rules (and no table)."""
     try:
-        from spacy.lookups import load_lookups
+        import spacy_lookups_data  # type: ignore[import-untyped]
+        import srsly  # type: ignore[import-untyped]
 
-        table = load_lookups("en", ["lemma_lookup"], strict=True).get_table("lemma_lookup")
-    except (ImportError, ValueError, KeyError):  # the data package is not installed
-        return RULES, _rule_lemma
+        path = Path(str(spacy_lookups_data.en["lemma_lookup"]))  # stored gzipped beside the name it gives
+        gz = path.with_name(path.name + ".gz")
+        raw = srsly.read_gzip_json(gz) if gz.exists() else srsly.read_json(path)
+    except (ImportError, AttributeError, KeyError, OSError, ValueError):  # the data package is not installed
+        return RULES, _rule_lemma, None
+    table = {form: str(lemma_).lower() for form, lemma_ in raw.items() if form == form.lower()}
 
     def lookup(word: str) -> str:
-        lemma = table.get(word)
-        return lemma.lower() if isinstance(lemma, str) else word  # not in the table: as it is
+        return table.get(word, word)  # a word not in the table is its own lemma
 
-    return LOOKUP_TABLE, lookup
+    return LOOKUP_TABLE, lookup, table
 
 
 def lemmatizer_name() -> str:
     """Which lemmatizer ``lemma`` uses (``LOOKUP_TABLE`` or ``RULES``)."""
     return _table()[0]
+
+
+@lru_cache(maxsize=1)
+def _forms() -> dict[str, frozenset[str]] | None:
+    table = _table()[2]
+    if table is None:
+        return None
+    forms: dict[str, set[str]] = {}
+    for form, lemma_ in table.items():
+        forms.setdefault(lemma_, set()).add(form)
+    return {k: frozenset(v) for k, v in forms.items()}
+
+
+def forms_of_prefix(prefix: str) -> frozenset[str] | None:
+    """Every lower-case word whose lemma starts with ``prefix`` (``None`` with the rules)."""
+    forms = _forms()
+    if forms is None:
+        return None
+    return frozenset(f for lemma_, fs in forms.items() if lemma_.startswith(prefix) for f in fs)
+
+
+def forms_of(lemma_: str) -> frozenset[str] | None:
+    """Every lower-case word whose lemma is ``lemma_`` (the lemma itself included), from the lookup
+    table; ``None`` with the rule lemmatizer, whose forms cannot be listed. A search uses it to skip
+    texts that cannot hold a match before tokenizing the rest."""
+    forms = _forms()
+    if forms is None:
+        return None
+    return forms.get(lemma_, frozenset()) | {lemma_}
 
 
 @lru_cache(maxsize=65536)

@@ -181,6 +181,22 @@ def _lemma_terms(text: str) -> list[_LemmaTerm]:
     return out
 
 
+def _lemma_prefilter(terms: list[_LemmaTerm]) -> regex.Pattern[str] | None:
+    """A pattern every text holding a match of ``terms`` matches (None when forms cannot be listed)."""
+    from .language import forms_of, forms_of_prefix
+
+    alternatives: set[str] = set()
+    for term in terms:
+        for word, prefix in term.words:
+            if prefix:  # a word starting so, or any form of a lemma starting so (taught for teach*)
+                alternatives.add(regex.escape(word) + r"\w*")
+            forms = forms_of_prefix(word) if prefix else forms_of(word)
+            if forms is None:
+                return None
+            alternatives.update(regex.escape(f) for f in forms)
+    return regex.compile(r"(?<!\w)(?:" + "|".join(sorted(alternatives, key=len, reverse=True)) + r")(?!\w)", regex.I)
+
+
 def _lemma_spans(tokens: Sequence[Any], terms: list[_LemmaTerm]) -> list[tuple[int, int]]:
     spans = set()
     for i in range(len(tokens)):
@@ -319,8 +335,17 @@ def search_session(session: Session, viewer: str | None, query: SearchQuery, sco
         from .language import lemmatizer_name, pipe_tokens
 
         lemmatizer = lemmatizer_name()
-        texts_in = (texts[u.transcript_id][u.start : u.end] for u in units)
-        spans_of = [_lemma_spans(toks, terms) for toks in pipe_tokens(texts_in)]
+        # Tokenize only the segments that hold some form of a query word (all, with the rules).
+        maybe = _lemma_prefilter(terms)
+        wanted = [
+            i
+            for i, u in enumerate(units)
+            if maybe is None or maybe.search(texts[u.transcript_id], u.start, u.end) is not None
+        ]
+        spans_of = [[] for _ in units]
+        texts_in = (texts[units[i].transcript_id][units[i].start : units[i].end] for i in wanted)
+        for i, toks in zip(wanted, pipe_tokens(texts_in)):
+            spans_of[i] = _lemma_spans(toks, terms)
     else:
         assert pattern is not None
         deadline = time.monotonic() + REGEX_SECONDS
