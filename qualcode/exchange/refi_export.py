@@ -167,7 +167,8 @@ class _Builder:
             self.user_guid[require_id(coder)] = (
                 coder.guid if coder.guid and is_guid(coder.guid) else stable_guid("coder", coder.name)
             )
-        self.consensus_guid = stable_guid("layer", CONSENSUS) if self.visible is None else None
+        decided = session.exec(select(ConsensusDecision.id).where(ConsensusDecision.present == True)).first()  # noqa: E712
+        self.consensus_guid = stable_guid("layer", CONSENSUS) if self.visible is None and decided else None
         self.coder_names = {require_id(c): c.name for c in coders}
 
         codebook = session.exec(select(Codebook).where(Codebook.active == True)).first()  # noqa: E712
@@ -353,12 +354,13 @@ class _Builder:
         if not transcripts:
             return files
         sources = etree.SubElement(root, f"{Q}Sources")
+        names = _source_names(self.session, transcripts)
         for transcript in transcripts:
             transcript_id = require_id(transcript)
             guid = self.source_guid[transcript_id]
             element = etree.SubElement(sources, f"{Q}TextSource")
             element.set("guid", guid)
-            element.set("name", _xml_safe(transcript.title))
+            element.set("name", _xml_safe(names[transcript_id]))
             element.set("plainTextPath", f"internal://{guid}.txt")
             created = _iso(transcript.created_at)
             if created:
@@ -422,6 +424,7 @@ class _Builder:
         for transcript in session.exec(select(Transcript)):
             transcript_id = require_id(transcript)
             sources[self.source_guid[transcript_id]] = {
+                "title": transcript.title,
                 "kind": transcript.kind,
                 "date": transcript.date,
                 "source_name": transcript.source_name,
@@ -564,6 +567,25 @@ class _Builder:
                 if guid is not None:
                     etree.SubElement(element, f"{Q}MemberCode").set("targetGUID", guid)
         return len(sets)
+
+
+def _source_names(session: Session, transcripts: list[Transcript]) -> dict[int, str]:
+    """Each transcript's source name: its title, with its case where two cases hold the same title
+    (tools such as qc name a source's file after it, so names must differ)."""
+    cases = {int(i or 0): n for i, n in session.exec(select(Case.id, Case.name)).all()}
+    counts = Counter(t.title for t in transcripts)
+    names: dict[int, str] = {}
+    taken: set[str] = set()
+    for t in transcripts:
+        name = t.title
+        if counts[t.title] > 1 and t.case_id is not None:
+            name = f"{t.title} ({cases.get(t.case_id, t.case_id)})"
+        base, number = name, 2
+        while name in taken:
+            name, number = f"{base} #{number}", number + 1
+        taken.add(name)
+        names[require_id(t)] = name
+    return names
 
 
 def _line_starts(text: str) -> list[int]:

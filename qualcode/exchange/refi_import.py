@@ -347,6 +347,7 @@ class _Import:
             if not meta:
                 continue
             values = {
+                "title": meta.get("title") if isinstance(meta.get("title"), str) and meta["title"].strip() else None,
                 "kind": meta.get("kind") if meta.get("kind") in TRANSCRIPT_KINDS else None,
                 "date": meta.get("date") if isinstance(meta.get("date"), str) else None,
                 "source_name": meta.get("source_name") if isinstance(meta.get("source_name"), str) else None,
