@@ -25,7 +25,10 @@ from .speakers import ROLE_WORDS, SpeakerPattern, label_strength, parse_seconds,
 from .txt import drop_otter_footer, parse_text
 
 _TIME = rf"[(\[]?(?P<time>{TIMESTAMP})[)\]]?"
-HEADING_RE = re.compile(rf"^(?P<hashes>#{{1,6}})[ \t]+(?P<name>[^\n]*?)(?:[ \t]+{_TIME})?[ \t]*#*[ \t]*$", re.MULTILINE)
+# The heading's text is taken apart in Python (``heading_name``): one regular expression for a name,
+# an optional time and closing hashes backtracks in quadratic time on long runs of blanks and hashes.
+HEADING_RE = re.compile(r"^(?P<hashes>#{1,6})[ \t]+(?P<text>[^\n]*)$", re.MULTILINE)
+_TRAILING_TIME_RE = re.compile(rf"[ \t]+{_TIME}$")
 # ``**Name**  0:00`` (words below), ``**Name:** words``, ``**Name**: words``.
 BOLD_RE = re.compile(
     rf"""^\*\*(?P<name>[^*\n]{{1,80}}?)(?P<inner>[ \t]*:)?\*\*
@@ -38,6 +41,17 @@ BOLD_RE = re.compile(
 _RULE_AT_END = re.compile(r"(?:\n[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*)+\s*\Z")
 
 
+def heading_name(text: str) -> tuple[str, float | None]:
+    """A heading's name and time: ``Ana Lee (00:01:02) ##`` -> ``("Ana Lee", 62.0)``."""
+    text = text.rstrip(" \t#")
+    time = None
+    # a time with its parentheses fits in the last characters: searching only them keeps this linear
+    m = _TRAILING_TIME_RE.search(text, max(0, len(text) - 24))
+    if m:
+        text, time = text[: m.start()], parse_seconds(m.group("time"))
+    return text.strip().strip("*_").strip().rstrip(":").strip(), time
+
+
 def parse_markdown(text: str, speaker_pattern: SpeakerPattern | None = None, source: object = "") -> ParsedTranscript:
     """``text`` is already decoded and normalised; ``source`` is named in errors."""
     if speaker_pattern is not None:
@@ -46,18 +60,18 @@ def parse_markdown(text: str, speaker_pattern: SpeakerPattern | None = None, sou
     marks: list[tuple[int, int, str | None, float | None]] = []
     headings = []
     for m in HEADING_RE.finditer(text):
-        name = m.group("name").strip().strip("*_").strip().rstrip(":").strip()
-        headings.append((m, name))
-    recurring = Counter((len(m.group("hashes")), name) for m, name in headings if name)
+        name, time = heading_name(m.group("text"))
+        headings.append((m, name, time))
+    recurring = Counter((len(m.group("hashes")), name) for m, name, _ in headings if name)
     speaker_levels = {
         level
         for (level, name), count in recurring.items()
         if (count >= 2 and label_strength(name)) or role_base(name) in ROLE_WORDS
     }
-    for m, name in headings:
+    for m, name, time in headings:
         level = len(m.group("hashes"))
         is_speaker = level in speaker_levels and name and label_strength(name) > 0
-        marks.append((m.start(), m.end(), name if is_speaker else None, parse_seconds(m.group("time"))))
+        marks.append((m.start(), m.end(), name if is_speaker else None, time))
     for m in BOLD_RE.finditer(text):
         name = m.group("name").strip()
         colon = m.group("inner") or m.group("outer")

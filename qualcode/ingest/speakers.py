@@ -254,51 +254,57 @@ def _script_class(label: str) -> str:
     return "caseless" if _caseless(first) else "lower" if first.islower() else "other"
 
 
-def _accepted(labels: list[tuple[int, int, str, float | None, int]]) -> list[tuple[int, int, str, float | None]]:
-    """Labels of strength 2, and those of strength 1 written as a label at least twice.
+def _accepted(
+    found: list[tuple[int, int, str, float | None]], weak: set[str], counts: Counter[str]
+) -> list[tuple[int, int, str, float | None]]:
+    """Labels of strength 2, and those of strength 1 (``weak``) written as a label at least twice.
 
     Once a file shows itself a transcript with labels in lower case or in a script without capitals
     (such a label is sure), a one-word label written the same way counts even if it comes once: a
     participant who speaks once is still a speaker."""
-    counts = Counter(speaker for *_, speaker, _, strength in labels if strength == 1)
-    sure = {speaker for _, _, speaker, _, strength in labels if strength == 2 or counts[speaker] >= 2}
+    sure = {speaker for _, _, speaker, _ in found if speaker not in weak or counts[speaker] >= 2}
     classes = {_script_class(speaker) for speaker in sure} - {"other"}
     return [
-        (start, end, speaker, time)
-        for start, end, speaker, time, strength in labels
-        if speaker in sure
-        or (strength == 1 and " " not in speaker and len(speaker) <= 12 and _script_class(speaker) in classes)
+        label
+        for label in found
+        if label[2] in sure or (" " not in label[2] and len(label[2]) <= 12 and _script_class(label[2]) in classes)
     ]
 
 
 def _builtin_labels(text: str) -> list[tuple[int, int, str, float | None]]:
     """``(label start, words start, speaker, time)`` for every built-in label, in order."""
     first = BUILTIN_LABELS.match(text)
-    found: list[tuple[int, int, str, float | None, int]] = []
+    found: list[tuple[int, int, str, float | None]] = []
     strengths: dict[str, int] = {}  # label as written -> strength
+    weak: Counter[str] = Counter()  # labels of strength 1 -> how often they are written
     clock_zero: float | None = None  # the first Zoom header's clock time
     for m in ([first] if first else []) + list(_LABEL_AFTER_NEWLINE.finditer(text)):
         _, zoom, zoom_time, bracket, name, otter_time, name_time = m.groups()
         time: float | None
-        if zoom is not None:
+        if name is not None:
+            speaker = name.strip()
+            strength = strengths.get(speaker, -1)
+            if strength < 0:
+                strength = strengths[speaker] = label_strength(speaker)
+            if strength == 1:
+                weak[speaker] += 1
+            elif not strength:
+                continue
+            time = parse_seconds(otter_time if otter_time is not None else name_time)
+        elif bracket is not None:
+            if is_marker_word(bracket):
+                continue
+            speaker, time = bracket, None
+        else:
             if MARKER_RE.fullmatch(f"[{zoom}]") or not zoom.strip():
                 continue
             clock = parse_seconds(zoom_time) or 0.0
             if clock_zero is None:
                 clock_zero = clock
             # a meeting that runs past midnight goes on counting
-            time, strength, speaker = (clock - clock_zero) % 86400.0, 2, zoom.strip()
-        elif bracket is not None:
-            speaker, time, strength = bracket, None, (0 if is_marker_word(bracket) else 2)
-        else:
-            speaker = name.strip()
-            strength = strengths.get(speaker, -1)
-            if strength < 0:
-                strength = strengths[speaker] = label_strength(speaker)
-            time = parse_seconds(otter_time if otter_time is not None else name_time)
-        if strength:
-            found.append((m.start("label"), m.end("label"), speaker, time, strength))
-    return _accepted(found)
+            time, speaker = (clock - clock_zero) % 86400.0, zoom.strip()
+        found.append((m.start("label"), m.end("label"), speaker, time))
+    return _accepted(found, set(weak), weak) if weak else found
 
 
 def _custom_labels(text: str, pattern: SpeakerPattern, source: object) -> list[tuple[int, int, str, float | None]]:
