@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from qualcode.cli.main import cli
 from qualcode.coding.service import TranscriptWork
+from qualcode.decoding import content_hash
 from qualcode.project import Project
 from qualcode.store.models import (
     AuditEvent,
@@ -40,8 +41,12 @@ OTHER_TURNS = [
 ]
 
 
+GUID = {key: f"6b1f0c3e-0000-4000-8000-00000000000{n}" for n, key in enumerate(("SV", "SA", "WD", "SN"), start=1)}
+
+
 def build_study(path: Path) -> tuple[Project, list[int]]:
-    """Two transcripts, the four-code codebook, coders ana and bertrand, lead lee."""
+    """Two transcripts (content hashes as an import computes them), the four-code codebook (real GUIDs),
+    coders ana and bertrand, lead lee."""
     project = Project(path, create=True)
     tids = [
         build_transcript(project, "Lee interview", "Northside Elementary", TURNS),
@@ -49,6 +54,13 @@ def build_study(path: Path) -> tuple[Project, list[int]]:
     ]
     build_codebook(project)
     add_coders(project, "ana", "bertrand", lead="lee")
+    with project.transaction() as s:
+        for transcript in s.exec(select(Transcript)):
+            transcript.content_hash = content_hash(transcript.text)
+            s.add(transcript)
+        for code in s.exec(select(Code)):
+            code.guid = GUID[code.key or ""]
+            s.add(code)
     return project, tids
 
 
@@ -159,7 +171,7 @@ def test_handout_holds_only_the_coders_own_work_not_even_in_the_files_bytes(stud
     assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
     assert conn.execute("SELECT COUNT(*) FROM qc_consensus").fetchone()[0] == 0
     assert conn.execute("SELECT COUNT(*) FROM qc_segment").fetchone()[0] == len(TURNS) + len(OTHER_TURNS)
-    assert {r[0] for r in conn.execute("SELECT guid FROM qc_code")} == {"guid-SV", "guid-SA", "guid-WD", "guid-SN"}
+    assert {r[0] for r in conn.execute("SELECT guid FROM qc_code")} == {*GUID.values()}
     assert sorted(conn.execute("SELECT name, role, login FROM qc_coder").fetchall()) == [
         ("ana", "coder", None),
         ("lee", "lead", None),
@@ -292,10 +304,10 @@ def test_a_differing_codebook_is_named_and_nothing_merges_until_mapped(study, tm
     assert f"'Relational trust' (GUID {new_guid})" in refused.output and "nothing merged" in refused.output
     assert row_counts(path) == before
 
-    mapped = merge(path, copy, "--map", f"{new_guid}=guid-SN")
+    mapped = merge(path, copy, "--map", f"{new_guid}={GUID['SN']}")
     assert mapped.exit_code == 0, mapped.output
     codings = work_of(path, "ana")["codings"]
-    assert {(c[1], c[2]) for c in codings} == {(2, "guid-SV"), (3, "guid-SN")}
+    assert {(c[1], c[2]) for c in codings} == {(2, GUID["SV"]), (3, GUID["SN"])}
 
 
 def test_add_missing_codes_adds_them_with_their_guid(study, tmp_path):
@@ -355,8 +367,8 @@ def test_conflicts_are_listed_nothing_merges_and_prefer_settles_them(study, tmp_
         lee_hash = s.get_one(Transcript, t1).content_hash
     # SV kept on the conflicting segment; the other transcript's WD merged
     assert {(c[0] == lee_hash, c[1], c[2]) for c in work_here["codings"]} == {
-        (True, 2, "guid-SV"),
-        (False, 2, "guid-WD"),
+        (True, 2, GUID["SV"]),
+        (False, 2, GUID["WD"]),
     }
     assert ("segment", (lee_hash, 4), None, 1, "first thoughts") in work_here["memos"]
 
@@ -411,3 +423,25 @@ def test_only_the_handout_coders_work_is_merged_from_a_handout(study, tmp_path):
     assert result.exit_code == 0, result.output
     assert "left out: 1 rows of work by lee" in result.output
     assert work_of(path, "lee")["codings"] == set() and len(work_of(path, "ana")["codings"]) == 1
+
+
+def test_a_qdpx_exported_from_a_copy_merges_like_the_copy_itself(study, tmp_path):
+    path, (t1, _t2) = study
+    copy = tmp_path / "ana.db"
+    handout(path, "ana", copy)
+    code_in_copy(copy, "ana", t1, [(1, "SV"), (2, "SA")], done=range(5), memo=(1, "a memo"))
+    exported = tmp_path / "ana.qdpx"
+    assert invoke("-p", str(copy), "--as", "ana", "export", "qdpx", "--out", str(exported)).exit_code == 0
+    result = merge(path, exported)
+    assert result.exit_code == 0, result.output
+    assert work_of(path, "ana") == work_of(copy, "ana")
+    with Project(path) as p, p.read() as s:
+        event = s.exec(select(AuditEvent).where(AuditEvent.action == "merge.copy")).one()
+    assert event.after["merged_from"] == {
+        "path": str(exported.resolve()),
+        "sha256": hashlib.sha256(exported.read_bytes()).hexdigest(),
+    }
+    before = row_counts(path)
+    assert "Nothing to merge" in merge(path, exported).output
+    assert row_counts(path) == before
+    assert merge(path, copy).exit_code == 0 and row_counts(path) == before  # the copy itself: the same work

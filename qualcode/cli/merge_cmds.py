@@ -78,7 +78,15 @@ def handout_cmd(project: Project, coder: str, out: str) -> None:
     help="Settle conflicts: the copy's state of each conflicting segment (theirs) or this project's (ours).",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be merged; change nothing.")
-@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="The summary as a table, or as one JSON document.",
+)
 @pass_project
 def merge_cmd(
     project: Project,

@@ -30,16 +30,18 @@ again finds everything already here and writes nothing, not even an audit event.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, func
+from sqlalchemy import JSON, Table, func
 from sqlmodel import Session, col, select
 
 from ..codebook.changes import add_code_row
@@ -62,6 +64,7 @@ from ..store.models import (
     CodeProposal,
     Coder,
     Coding,
+    ConsensusDecision,
     Memo,
     Meta,
     QuoteSpan,
@@ -242,6 +245,8 @@ class _Copy:
     memos: list[Memo]
     left_out_work: dict[str, int]  # coder -> rows of work not merged (another coder's, in a hand-out)
     proposals: int
+    consensus: int
+    left_out_lines: list[str] = field(default_factory=list)
 
 
 def _read_copy(s: Session) -> _Copy:
@@ -260,13 +265,10 @@ def _read_copy(s: Session) -> _Copy:
             )
         ).all()
     }
+    raw = s.connection()  # the copy is a SQLite file: its largest tables are read as the driver gives them
     segments = {
         i: (t, p, a, b)
-        for i, t, p, a, b in s.exec(
-            wide_select(
-                col(Segment.id), col(Segment.transcript_id), col(Segment.position), col(Segment.start), col(Segment.end)
-            )
-        ).all()
+        for i, t, p, a, b in raw.exec_driver_sql('SELECT id, transcript_id, position, start, "end" FROM qc_segment')
     }
     books = {require_id(i): n for i, n in s.exec(select(Codebook.id, Codebook.name)).all()}
     code_rows = {require_id(c): c for c in s.exec(select(Code)).all()}
@@ -288,20 +290,14 @@ def _read_copy(s: Session) -> _Copy:
         left_out = {coders[i][0]: n for i, n in worked.items() if i not in own}
         chosen = own & set(worked)
     ids = sorted(chosen)
+    among = ", ".join(str(int(i)) for i in ids) or "NULL"
+    # Times stay as SQLite stores them (text), to be written back as they are.
     codings = [
         (i, sg, cd, cr, r, qs, qe, at)
-        for i, sg, cd, cr, r, qs, qe, at in s.exec(
-            wide_select(
-                col(Coding.id),
-                col(Coding.segment_id),
-                col(Coding.code_id),
-                col(Coding.coder_id),
-                col(Coding.round),
-                col(Coding.quote_start),
-                col(Coding.quote_end),
-                col(Coding.created_at),
-            ).where(col(Coding.coder_id).in_(ids))
-        ).all()
+        for i, sg, cd, cr, r, qs, qe, at in raw.exec_driver_sql(
+            "SELECT id, segment_id, code_id, coder_id, round, quote_start, quote_end, created_at "
+            f"FROM qc_coding WHERE coder_id IN ({among})"
+        )
     ]
     span_lists: dict[int, set[tuple[int, int]]] = defaultdict(set)
     for coding_id, a, b in s.exec(
@@ -310,11 +306,9 @@ def _read_copy(s: Session) -> _Copy:
         span_lists[coding_id].add((a, b))
     statuses = [
         (sg, cr, r, at)
-        for sg, cr, r, at in s.exec(
-            select(SegmentStatus.segment_id, SegmentStatus.coder_id, SegmentStatus.round, SegmentStatus.done_at).where(
-                col(SegmentStatus.coder_id).in_(ids)
-            )
-        ).all()
+        for sg, cr, r, at in raw.exec_driver_sql(
+            f"SELECT segment_id, coder_id, round, done_at FROM qc_segment_status WHERE coder_id IN ({among})"
+        )
     ]
     memos = list(s.exec(select(Memo).where(col(Memo.coder_id).in_(ids))).all())
     proposals = s.exec(select(func.count()).select_from(CodeProposal).where(col(CodeProposal.coder_id).in_(ids))).one()
@@ -332,6 +326,7 @@ def _read_copy(s: Session) -> _Copy:
         memos=memos,
         left_out_work=left_out,
         proposals=int(proposals),
+        consensus=int(s.exec(select(func.count()).select_from(ConsensusDecision)).one()),
     )
 
 
@@ -462,11 +457,11 @@ def _match(
     # Segments: by position with the same span, for every transcript with work.
     wanted = sorted({m.transcript[ct] for ct in work_transcripts if ct in m.transcript})
     here_segments: dict[int, dict[int, tuple[int, int, int]]] = defaultdict(dict)  # transcript -> pos -> (id, a, b)
-    for seg_id, tid, p, a, b in s.exec(
+    for seg_id, tid, p, a, b in s.connection().execute(
         wide_select(
             col(Segment.id), col(Segment.transcript_id), col(Segment.position), col(Segment.start), col(Segment.end)
         ).where(col(Segment.transcript_id).in_(wanted))
-    ).all():
+    ):
         here_segments[tid][p] = (seg_id, a, b)
     copy_segments: dict[int, dict[int, tuple[int, int, int]]] = defaultdict(dict)
     for seg_id, (tid, p, a, b) in copy.segments.items():
@@ -697,7 +692,7 @@ def _plan(
     # This project's work of the same coders.
     coder_ids = sorted(set(m.coder.values()))
     ours: dict[Key, dict[int, tuple[int, Quote]]] = defaultdict(dict)
-    rows = s.exec(
+    rows = s.connection().execute(
         wide_select(
             col(Coding.id),
             col(Coding.segment_id),
@@ -707,7 +702,7 @@ def _plan(
             col(Coding.quote_start),
             col(Coding.quote_end),
         ).where(col(Coding.coder_id).in_(coder_ids))
-    ).all()
+    )
     span_lists: dict[int, set[tuple[int, int]]] = defaultdict(set)
     for coding_id, a, b in s.exec(
         select(QuoteSpan.coding_id, QuoteSpan.start, QuoteSpan.end).where(col(QuoteSpan.coder_id).in_(coder_ids))
@@ -717,11 +712,11 @@ def _plan(
         ours[(cr, sg, r)][cd] = (coding_id, (qs, qe, frozenset(span_lists.get(coding_id, ()))))
     our_done: dict[Key, int] = {
         (cr, sg, r): require_id(i)
-        for i, sg, cr, r in s.exec(
+        for i, sg, cr, r in s.connection().execute(
             select(SegmentStatus.id, SegmentStatus.segment_id, SegmentStatus.coder_id, SegmentStatus.round).where(
                 col(SegmentStatus.coder_id).in_(coder_ids)
             )
-        ).all()
+        )
     }
 
     def names(codes: Iterable[int]) -> str:
@@ -818,6 +813,12 @@ def _plan(
     def memo_key(
         memo: Memo, coder_id: int, segment: int | None, code: int | None, case: int | None, tr: int | None
     ) -> tuple[Any, ...]:
+        """A memo's identity as the coding screens keep it: on a segment, one per kind and round (its case
+        and transcript follow from the segment); on a code, one per code; anything else by all it is on."""
+        if segment is not None:
+            return (coder_id, memo.kind, "segment", segment, memo.round)
+        if memo.kind == "code":
+            return (coder_id, memo.kind, "code", code)
         return (coder_id, memo.kind, segment, code, case, tr, memo.round)
 
     here_memos: dict[tuple[Any, ...], Memo] = {}
@@ -881,21 +882,71 @@ def _event(actor: str, action: str, entity: str, entity_id: int, before: Any, af
 
 
 def _iso(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
+    """A time as the audit trail writes it (ISO 8601); SQLite's stored text has a space for the ``T``."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value.replace(" ", "T", 1) if isinstance(value, str) else value
 
 
-def _insert_returning(s: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-    ids: list[int] = []
-    for start in range(0, len(rows), WRITE_CHUNK):
-        part = rows[start : start + WRITE_CHUNK]
-        stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-        ids += [int(r[0]) for r in s.connection().execute(stmt, part).all()]
-    return ids
+def _time(value: Any) -> datetime:
+    """A time read from the copy (SQLite's text) as a datetime, for a PostgreSQL project."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-def _insert(s: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), WRITE_CHUNK):
-        s.connection().execute(table.insert(), rows[start : start + WRITE_CHUNK])
+def _insert(
+    s: Session, table: Table, rows: list[dict[str, Any]], *, ids: bool = True, raw: frozenset[str] = frozenset()
+) -> list[int]:
+    """Insert ``rows`` (dicts of the same keys); the new rows' ids in the same order (when ``ids``).
+
+    SQLite: the driver's executemany, each value through its column's bind processor (``raw`` columns
+    hold text already as SQLite stores it), and the ids read back: this
+    transaction holds the write lock, and rowids are handed out in order above the highest one
+    (SQLAlchemy would have returned them one row at a time). PostgreSQL: INSERT ... RETURNING.
+    """
+    if not rows:
+        return []
+    conn = s.connection()
+    columns = list(rows[0])
+    if conn.dialect.name != "sqlite":
+        out: list[int] = []
+        for start in range(0, len(rows), WRITE_CHUNK):
+            part = [
+                {k: (_time(v) if k in raw and v is not None else v) for k, v in r.items()}
+                for r in rows[start : start + WRITE_CHUNK]
+            ]
+            if ids:
+                stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+                out += [int(r[0]) for r in conn.execute(stmt, part).all()]
+            else:
+                conn.execute(table.insert(), part)
+        return out
+    dialect = conn.dialect
+    highest = (conn.execute(select(func.max(table.c.id))).scalar() or 0) if ids else 0
+    values: list[list[Any]] = []
+    for name in columns:
+        column = [row[name] for row in rows]
+        if name not in raw:
+            column_type = table.c[name].type
+            processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+            done: dict[int, Any] = {}  # by id(): a shared timestamp is processed once
+            if isinstance(column_type, JSON):
+                null = processor(None) if processor else None
+                column = [null if v is None else json.dumps(v) for v in column]  # as SQLAlchemy would
+            elif processor is not None:
+                column = [done[id(v)] if id(v) in done else done.setdefault(id(v), processor(v)) for v in column]
+        values.append(column)
+    quote = dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join('?' * len(columns))})"
+    )
+    conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
+    if not ids:
+        return []
+    new = [int(r[0]) for r in conn.execute(select(table.c.id).where(table.c.id > highest).order_by(table.c.id))]
+    if len(new) != len(rows):
+        raise AssertionError(f"{table.name}: inserted {len(rows)} rows, found {len(new)}")
+    return new
 
 
 def _write(s: Session, plan: _Plan, actor: str, origin: dict[str, str]) -> int:
@@ -936,10 +987,10 @@ def _write(s: Session, plan: _Plan, actor: str, origin: dict[str, str]) -> int:
             s.delete(status)
     s.flush()
 
-    ids = _insert_returning(s, codings, plan.new_codings)
+    ids = _insert(s, codings, plan.new_codings, raw=frozenset({"created_at"}))
     span_rows: list[dict[str, Any]] = []
     for coding_id, row in zip(ids, plan.new_codings, strict=True):
-        after = {"id": coding_id, **{k: _iso(v) for k, v in row.items()}, "merged_from": origin}
+        after = {"id": coding_id, **row, "created_at": _iso(row["created_at"]), "merged_from": origin}
         events.append(_event(actor, "merge.coding", "qc_coding", coding_id, None, after, now))
         extra = plan.new_spans.get((row["segment_id"], row["code_id"], row["coder_id"], row["round"]))
         for a, b in sorted(extra or ()):
@@ -966,7 +1017,7 @@ def _write(s: Session, plan: _Plan, actor: str, origin: dict[str, str]) -> int:
                 now,
             )
         )
-    span_ids = _insert_returning(s, spans, span_rows)
+    span_ids = _insert(s, spans, span_rows)
     for span_id, row in zip(span_ids, span_rows, strict=True):
         events.append(
             _event(
@@ -980,9 +1031,9 @@ def _write(s: Session, plan: _Plan, actor: str, origin: dict[str, str]) -> int:
             )
         )
 
-    done_ids = _insert_returning(s, table_of(SegmentStatus), plan.new_done)
+    done_ids = _insert(s, table_of(SegmentStatus), plan.new_done, raw=frozenset({"done_at"}))
     for status_id, row in zip(done_ids, plan.new_done, strict=True):
-        after = {"id": status_id, **{k: _iso(v) for k, v in row.items()}, "merged_from": origin}
+        after = {"id": status_id, **row, "done_at": _iso(row["done_at"]), "merged_from": origin}
         events.append(_event(actor, "merge.done", "qc_segment_status", status_id, None, after, now))
 
     for memo in plan.new_memos:
@@ -1012,7 +1063,7 @@ def _write(s: Session, plan: _Plan, actor: str, origin: dict[str, str]) -> int:
                 actor, "merge.memo", "qc_memo", memo_id, before, {**audit.row_dict(found), "merged_from": origin}, now
             )
         )
-    _insert(s, table_of(AuditEvent), events)
+    _insert(s, table_of(AuditEvent), events, ids=False)
     return len(events)
 
 
@@ -1040,6 +1091,27 @@ def open_copy(path: Path) -> Project:
         raise InputError(message) from None
 
 
+def read_qdpx_copy(path: Path) -> _Copy:
+    """A .qdpx copy (as ``qualcode export qdpx`` writes one), imported into a temporary project of its own
+    with the REFI-QDA importer and read from there; what the import left out becomes the merge's notes."""
+    import tempfile
+
+    from .refi_import import import_refi_project
+
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    with (
+        tempfile.TemporaryDirectory(prefix="qualcode-merge-") as folder,
+        Project(Path(folder) / "copy.db", create=True) as temporary,
+    ):
+        summary = import_refi_project(temporary, path, viewer=None, actor="merge")
+        with temporary.read() as cs:
+            copy = _read_copy(cs)
+    copy.left_out_lines += [f"not imported from the .qdpx: {line}" for line in summary.left_out]
+    copy.left_out_lines += [f"importing the .qdpx: {line}" for line in summary.warnings]
+    return copy
+
+
 def merge_copy(
     project: Project,
     lead: str | None,
@@ -1050,7 +1122,8 @@ def merge_copy(
     prefer: Prefer | None = None,
     dry_run: bool = False,
 ) -> MergeResult:
-    """Merge the copy at ``other`` (a qualcode project file) into ``project``, as ``lead``.
+    """Merge the copy at ``other`` (a qualcode project file, or a .qdpx qualcode exported) into ``project``,
+    as ``lead``.
 
     Nothing is written when the copy's transcripts or codebook differ in a way the options do not
     settle (``Outcome.DIFFERENCES``), when there are conflicts and no ``prefer``
@@ -1063,9 +1136,12 @@ def merge_copy(
         raise InputError(f"{path}: is this project itself")
     if project.read_only:
         raise ProjectError(f"project is read-only: {project.shown_target}")
-    sha = file_sha256(path) if path.is_file() else ""
-    with open_copy(path) as copy_project, copy_project.read() as cs:
-        copy = _read_copy(cs)
+    if path.suffix.lower() == ".qdpx":
+        copy = read_qdpx_copy(path)
+    else:
+        with open_copy(path) as copy_project, copy_project.read() as cs:
+            copy = _read_copy(cs)
+    sha = file_sha256(path)
     return merge_read_copy(
         project,
         lead or "",
@@ -1100,6 +1176,9 @@ def merge_read_copy(
         )
     if copy.proposals:
         notes.append(f"left out: {copy.proposals} code proposals (propose them again in this project)")
+    if copy.consensus:
+        notes.append(f"left out: {copy.consensus} consensus decisions (the consensus is made in this project)")
+    notes += copy.left_out_lines
     with project.read() as s:
         mapping, differences, match_notes = _match(s, copy, code_map, add_missing_codes, source)
     notes += match_notes
