@@ -131,3 +131,16 @@ async def test_coder_and_auditor_never_see_the_mapping(study, who):
             "pat": "de-identification is for the lead analyst; pat is a auditor",
         }
         assert expected[who] in notes
+
+
+async def test_home_tells_the_lead_what_awaits_review(study):
+    app = create_app(study, "lee", settings=Settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        home = await home_screen(app, pilot)
+        title = home.query_one("#home-title", Static)
+        await wait_until(pilot, lambda: "De-identification: 9 terms await your review" in str(title.content))
+    app = create_app(study, "ana", settings=Settings())
+    async with app.run_test(size=(120, 36)) as pilot:
+        home = await home_screen(app, pilot)
+        await pilot.pause(0.2)
+        assert "De-identification" not in str(home.query_one("#home-title", Static).content)

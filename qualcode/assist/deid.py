@@ -747,3 +747,28 @@ def term_rules(session: Session) -> list[TermRule]:
     return [
         TermRule(r.id or 0, r.text, r.kind, r.pseudonym or FIXED_PSEUDONYMS.get(r.kind, "[redacted]")) for r in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSummary:
+    pending: int
+    accepted: int
+    rejected: int
+
+
+def review_summary(access: Access, viewer: str | None) -> ReviewSummary | None:
+    """How many terms await the lead's decision (None for anyone but the lead, or with no terms)."""
+    from ..coding.blinding import find_coder
+
+    with access.read() as s:
+        if viewer is None:
+            return None
+        try:
+            if find_coder(s, viewer).role != "lead":
+                return None
+        except QualcodeError:
+            return None
+        counts = Counter(s.exec(select(DeidTerm.decision)).all())
+    if not counts:
+        return None
+    return ReviewSummary(counts["pending"], counts["accepted"], counts["rejected"])

@@ -138,4 +138,13 @@ def _agreement_headline(project: Project, viewer: str) -> str | None:
     return agreement_headline(project, viewer)
 
 
-HEADLINES: tuple[Headline, ...] = (_agreement_headline,)
+def _deid_headline(project: Project, viewer: str) -> str | None:
+    from ..assist.deid import review_summary
+
+    summary = review_summary(project, viewer)
+    if summary is None or not summary.pending:
+        return None
+    return f"De-identification: {summary.pending} terms await your review (Commands: De-identification)"
+
+
+HEADLINES: tuple[Headline, ...] = (_agreement_headline, _deid_headline)
