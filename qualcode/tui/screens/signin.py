@@ -35,7 +35,8 @@ class SignInScreen(Screen["tuple[Project, str]"]):
     SignInScreen #signin-title { text-style: bold; margin-bottom: 1; }
     SignInScreen Input { margin-bottom: 1; }
     SignInScreen #signin-message { height: auto; min-height: 1; color: $error; }
-    SignInScreen #signin-help { color: $text-muted; }
+    SignInScreen #signin-help { color: $text-muted; width: 100%; }
+    SignInScreen #signin-message { width: 100%; }
     """
 
     def __init__(self, gate: Gate) -> None:
@@ -49,7 +50,10 @@ class SignInScreen(Screen["tuple[Project, str]"]):
             yield Input(placeholder="secret (token or database password)", password=True, id="signin-secret")
             yield Button("Sign in", id="signin-button", variant="primary")
             yield Label("", id="signin-message")
-            yield Label("Your lead gives you your name and token (or your PostgreSQL password).", id="signin-help")
+            yield Label(
+                "Your lead gives you your coder name and a token (on a team server: your PostgreSQL password).",
+                id="signin-help",
+            )
 
     def on_mount(self) -> None:
         self.query_one("#signin-name", Input).focus()
