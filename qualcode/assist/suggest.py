@@ -44,19 +44,17 @@ from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from ..codebook.lookup import code_paths, get_codebook
-from ..coding.blinding import find_coder, is_blinded, require_lead, require_reader
+from ..coding.blinding import find_coder, is_blinded, require_lead
 from ..coding.layers import CONSENSUS, latest_rounds, layer_select, named_layer
-from ..coding.service import Action, TranscriptWork
 from ..errors import BlindingError, QualcodeError
 from ..store import audit
 from ..store.access import Access
-from ..store.enums import CoderRole, CodingSource
+from ..store.enums import CoderRole
 from ..store.ids import require_id
 from ..store.models import (
     Code,
     Codebook,
     Coder,
-    Coding,
     ConsensusDecision,
     Meta,
     Segment,
@@ -65,6 +63,7 @@ from ..store.models import (
     Transcript,
 )
 from ..version import __version__
+from .accept import SuggestingWork as SuggestingWork  # re-exported: accepting a suggestion
 from .features import FEATURES, FEATURES_TEXT, Weights, fit_vectorizer, lemmatizer, text_features
 
 MODEL_FORMAT = 1
@@ -634,43 +633,18 @@ def suggestions_for(
     return model.suggest(text, k, all_ranked=all_ranked)
 
 
-# -- accepting a suggestion ----------------------------------------------------------------------
-class SuggestingWork(TranscriptWork):
-    """A coder's transcript work that can also accept a suggestion: the coding is written with
-    ``source = "suggestion"`` in the same transaction as its audit event, and undoes like any coding."""
-
-    def accept(self, segment_id: int, code_id: int) -> bool:
-        """Apply ``code_id`` as accepted from a suggestion; False (nothing done) when it is already applied."""
-        self._check(segment_id, code_id)
-        if code_id in self.applied.get(segment_id, set()):
-            return False
-        self._do(
-            Action(
-                f"accept suggestion {self.code_by_id[code_id].name}",
-                redo=("_insert_suggested", (segment_id, code_id)),
-                undo=("_delete_coding", (segment_id, code_id)),
-            )
-        )
-        return True
-
-    def _insert_suggested(self, segment_id: int, code_id: int) -> None:
-        with self.project.transaction() as s:
-            self._same_round(s)
-            self._still_active(s, code_id)
-            if self._own_coding(s, segment_id, code_id) is None:
-                row = Coding(
-                    segment_id=segment_id,
-                    code_id=code_id,
-                    coder_id=self.coder_id,
-                    round=self.round,
-                    source=CodingSource.SUGGESTION.value,
-                )
-                s.add(row)
-                s.flush()
-                audit.record(s, self.coder.name, "coding.apply", row)
-        self.applied.setdefault(segment_id, set()).add(code_id)
+def allowed_for(project: Access, viewer: str | None) -> bool:
+    """``suggestions_allowed`` in a read of its own (the workbench asks it every few seconds)."""
+    with project.read() as s:
+        return suggestions_allowed(s, viewer)
 
 
-def evaluation_reader(session: Session, viewer: str | None) -> None:
-    """Evaluating reads the consensus (every coder's work): lead or auditor while blinded."""
-    require_reader(session, viewer)
+def suggestions_by_segment(model: Model, texts: dict[int, str], k: int = TOP_K) -> dict[int, list[Suggestion]]:
+    """The suggestions (above threshold, most probable first) for many segments at once: one spaCy pass."""
+    ids = list(texts)
+    probs, known = model.probabilities([texts[i] for i in ids])
+    out: dict[int, list[Suggestion]] = {}
+    for row, segment_id in enumerate(ids):
+        ranked = model.ranked(probs[row], int(known[row]), len(model.codes))
+        out[segment_id] = [s for s in ranked if s.suggested][:k]
+    return out

@@ -3,6 +3,11 @@
 The screen coordinates: widgets post messages (a click on a segment or a code), actions
 queue writes on the app's single writer thread, and a code shows as saved only once its
 ``Written`` message reports the commit; until then it carries a pending marker.
+
+Code suggestions (``qualcode.assist``) join the codebook pane only when the viewer may see them
+(the lead always; coders once unblinded, or in a blind round the lead opened to them) and a model
+was trained: a worker computes them for the whole transcript, and applying a suggested code
+records it as accepted from the suggestion. Without them the screen is as it always was.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Footer, LoadingIndicator, Static
 
+from ...assist.accept import SuggestingWork
 from ...codebook.lookup import code_paths
 from ...coding.queries import look_up_viewer
 from ...coding.service import InactiveCodeError, TranscriptWork
@@ -23,6 +29,7 @@ from .. import bindings
 from ..typed import WorkbenchScreen
 from ..widgets.code_style import code_looks
 from ..widgets.codebook_panel import CodebookTree, CodeDetails, code_details
+from ..widgets.suggestion_panel import SuggestionPanel, suggestion_text
 from ..widgets.transcript_view import Overlay, TranscriptView
 from ..writer import Written
 from .dialogs import CodePicker, MemoDialog, PickerEntry, PromptDialog, QuoteChoice, QuoteDialog
@@ -54,9 +61,19 @@ class CodingScreen(WorkbenchScreen[None]):
             self.error = error
 
     class BlindingChecked(Message):
-        def __init__(self, sees_all: bool) -> None:
+        def __init__(self, sees_all: bool, suggestions_allowed: bool | None = None) -> None:
             super().__init__()
             self.sees_all = sees_all
+            self.suggestions_allowed = suggestions_allowed  # None: not asked (no model was ever shown)
+
+    class SuggestionsLoaded(Message):
+        """Suggestions for every segment of the transcript (None: none to show, or not allowed)."""
+
+        def __init__(self, by_segment: dict | None, allowed: bool, error: str | None = None) -> None:
+            super().__init__()
+            self.by_segment = by_segment
+            self.allowed = allowed
+            self.error = error
 
     BLINDING_CHECK_SECONDS = 3.0  # the lead may blind or unblind from another process
 
@@ -87,6 +104,8 @@ class CodingScreen(WorkbenchScreen[None]):
         self.hotkeys: dict[str, int] = {}
         self._view: TranscriptView | None = None  # set once the transcript is mounted
         self._fixed: dict[str, Static] = {}
+        self.suggestions: dict | None = None  # segment id -> suggestions, while shown
+        self.suggestions_allowed: bool | None = None  # known once asked
 
     # -- building -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -103,7 +122,7 @@ class CodingScreen(WorkbenchScreen[None]):
     def load(self) -> None:
         app = self.app
         try:
-            work_ = TranscriptWork(app.project, app.coder_name, self.transcript_id, codebook=self.codebook_name)
+            work_ = SuggestingWork(app.project, app.coder_name, self.transcript_id, codebook=self.codebook_name)
             sees_all = look_up_viewer(app.project, app.coder_name).sees_all
         except QualcodeError as exc:
             self.post_message(self.Loaded(None, False, str(exc)))
@@ -142,6 +161,8 @@ class CodingScreen(WorkbenchScreen[None]):
             self.load_others()
         self.refresh_status()
         self.refresh_bindings()
+        if work_.codebook is not None:
+            self.load_suggestions()
 
     # -- reading state ------------------------------------------------------------------------
     @property
@@ -185,6 +206,7 @@ class CodingScreen(WorkbenchScreen[None]):
                     status.append(f"\n{label}: ", style="bold")
                     status.append(body.strip().replace("\n", " ")[:300])
         self._update_fixed("#segment-status", status)
+        self.refresh_suggestions()
 
     def _update_fixed(self, selector: str, text: Text) -> None:
         """Repaint a fixed-height line only when it changed, without a layout pass (keeps moving fast)."""
@@ -233,7 +255,10 @@ class CodingScreen(WorkbenchScreen[None]):
         self.in_flight[key] = self.in_flight.get(key, 0) + 1
         self.show_pending_soon(seg.id)
         work_ = self.work
-        self.queue("toggle", lambda: work_.toggle(seg.id, code_id), key)
+        if not wanted_now and code_id in self.suggested_codes(seg.id):
+            self.queue("toggle", lambda: work_.accept(seg.id, code_id), key)  # accepted from the suggestion
+        else:
+            self.queue("toggle", lambda: work_.toggle(seg.id, code_id), key)
 
     def show_pending_soon(self, segment_id: int) -> None:
         """Paint the pending marker only if the commit takes longer than a frame or so:
@@ -269,6 +294,7 @@ class CodingScreen(WorkbenchScreen[None]):
         if self.ready:
             if message.kind == "toggle":
                 self.view.refresh_segment(message.context[0])
+                self.refresh_suggestions()
             elif message.kind == "done":
                 self.view.refresh_segment(message.context)
             else:  # undo, redo, memos and quotes may touch any segment
@@ -542,10 +568,22 @@ class CodingScreen(WorkbenchScreen[None]):
     @work(thread=True, exclusive=True, group="blinding")
     def check_blinding(self) -> None:
         app = self.app
-        self.post_message(self.BlindingChecked(look_up_viewer(app.project, app.coder_name).sees_all))
+        allowed = None
+        if self.suggestions_allowed is not None:  # suggestions were looked for: see whether the lead changed that
+            from ...assist.suggest import allowed_for
+
+            allowed = allowed_for(app.project, app.coder_name)
+        self.post_message(self.BlindingChecked(look_up_viewer(app.project, app.coder_name).sees_all, allowed))
 
     def on_coding_screen_blinding_checked(self, message: BlindingChecked) -> None:
         """Blinding changed elsewhere: hide other coders' codes at once, or allow showing them."""
+        if (
+            message.suggestions_allowed is not None
+            and self.suggestions_allowed is not None
+            and message.suggestions_allowed != self.suggestions_allowed
+            and self.ready
+        ):
+            self.load_suggestions()  # shows or hides the panel as the lead now has it
         if message.sees_all == self.sees_all or not self.ready:
             return
         self.sees_all = message.sees_all
@@ -557,6 +595,57 @@ class CodingScreen(WorkbenchScreen[None]):
             self.notify("the lead blinded the project: other coders' codes are hidden")
         self.refresh_status()
         self.refresh_bindings()
+
+    # -- suggestions ----------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="suggest")
+    def load_suggestions(self) -> None:
+        """Read the model (if the viewer may see it) and suggest for every segment: never on the UI thread."""
+        from ...assist.suggest import suggest_state, suggestions_by_segment
+
+        app, work_ = self.app, self.work
+        if work_ is None or work_.codebook is None:
+            return
+        try:
+            state = suggest_state(app.project, app.coder_name, work_.codebook.name)
+            if state.model is None:
+                self.post_message(self.SuggestionsLoaded(None, state.allowed))
+                return
+            texts = {seg.id: work_.segment_text(seg) for seg in work_.segments}
+            self.post_message(self.SuggestionsLoaded(suggestions_by_segment(state.model, texts), True))
+        except QualcodeError as exc:
+            self.post_message(self.SuggestionsLoaded(None, False, str(exc)))
+
+    async def on_coding_screen_suggestions_loaded(self, message: SuggestionsLoaded) -> None:
+        if message.error:
+            self.notify(f"suggestions: {message.error}", severity="warning", markup=False)
+        self.suggestions_allowed = message.allowed
+        self.suggestions = message.by_segment
+        panels = self.query(SuggestionPanel)
+        if message.by_segment is None:
+            if panels:
+                await panels.remove()
+            return
+        if not panels and self.ready:
+            await self.query_one("#codebook-pane", Vertical).mount(
+                SuggestionPanel("", id="suggestions"), before=self.query_one(CodeDetails)
+            )
+        self.refresh_suggestions()
+
+    def suggested_codes(self, segment_id: int) -> set[int]:
+        """Codes shown as suggested for the segment now (applying one of them accepts the suggestion)."""
+        if not self.suggestions:
+            return set()
+        return {s.code_id for s in self.suggestions.get(segment_id, ())}
+
+    def refresh_suggestions(self) -> None:
+        if self.suggestions is None:
+            return
+        seg = self.current_segment
+        panels = self.query(SuggestionPanel)
+        if seg is None or not panels:
+            return
+        applied = set(self.work.applied.get(seg.id, set()))
+        panels.first().show(suggestion_text(self.suggestions.get(seg.id), self.view.looks, applied))
 
     def on_unmount(self) -> None:
         seg = self.current_segment

@@ -4,6 +4,10 @@ at a time, with the segment, every coder's codes and memos, and the code's defin
 Keys take one coder's codes, the union or the intersection, or set the code present or
 absent by hand; write a reconciliation memo, flag the code for revision, or send the
 transcript to a new round. Decided items stay in the list, marked, until the queue reloads.
+
+For the lead, the detail also shows the code suggestion model's view of the segment (when a model
+was trained): the disputed code's calibrated confidence and the model's top suggestions, computed
+in a worker for the whole queue.
 """
 
 from __future__ import annotations
@@ -12,14 +16,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from ...agreement.decisions import decide, flag_for_revision, reconciliation_memo
 from ...agreement.queries import reconciliation_queue
 from ...agreement.queue import QueueItem
 from ...coding.rounds import open_round
+from ...errors import QualcodeError
 from .. import bindings as keys
 from ..widgets.columns import fit_columns, literal, text_width
 from ..widgets.lead_screen import LeadScreen
@@ -78,8 +85,32 @@ def decision_text(decision: dict[str, Any] | None) -> Text:
     return Text(f"✓ {'present' if decision['present'] else 'absent'} ({decision['method']})", style="green")
 
 
-def item_details(row: QueueRow, coders: list[str]) -> Text:
-    """The segment, each coder's codes and memos, and the disputed code's definition."""
+@dataclass(frozen=True)
+class ModelView:
+    """The suggestion model on one segment: every code's confidence, and the codes it suggests."""
+
+    confidence: dict[int, float]  # code id -> calibrated probability
+    suggested: list[tuple[str, float]]  # (code path, confidence), most probable first
+    abstains: bool  # the segment shares no word with what the model learned from
+
+
+def model_text(view: ModelView, code_id: int) -> Text:
+    text = Text()
+    text.append("\nModel: ", style="bold")
+    if view.abstains:
+        text.append("abstains (no word it learned from)", style="italic")
+        return text
+    if code_id in view.confidence:
+        text.append(f"{view.confidence[code_id]:.0%} for this code")
+    else:
+        text.append("no model of this code (too few examples)", style="italic")
+    text.append(" · suggests: ")
+    text.append(", ".join(f"{path} {p:.0%}" for path, p in view.suggested) or "nothing above its thresholds")
+    return text
+
+
+def item_details(row: QueueRow, coders: list[str], model: ModelView | None = None) -> Text:
+    """The segment, each coder's codes and memos, the disputed code's definition, and the model's view."""
     item, dispute = row.item, row.dispute
     text = Text()
     text.append(f"{item.transcript} #{item.position}", style="bold")
@@ -103,7 +134,31 @@ def item_details(row: QueueRow, coders: list[str]) -> Text:
         if dispute.get(key):
             text.append(f"\n{title}: ", style="bold")
             text.append(" ".join(dispute[key].split()))
+    if model is not None:
+        text.append_text(model_text(model, dispute["code_id"]))
     return text
+
+
+def model_views(project: Any, viewer: str, codebook: str | None, items: list[QueueItem]) -> dict[int, ModelView] | None:
+    """The model's view of every queued segment (None when no model is trained or the viewer may not see it)."""
+    from ...assist.suggest import suggest_state
+
+    state = suggest_state(project, viewer, codebook)
+    model = state.model
+    if model is None:
+        return None
+    texts = {item.segment_id: item.text for item in items}
+    ids = list(texts)
+    probs, known = model.probabilities([texts[i] for i in ids])
+    views = {}
+    for row, segment_id in enumerate(ids):
+        ranked = [s for s in model.ranked(probs[row], int(known[row]), len(model.codes)) if s.suggested][:3]
+        views[segment_id] = ModelView(
+            {c.code_id: float(p) for c, p in zip(model.codes, probs[row])},
+            [(s.path, s.confidence) for s in ranked],
+            int(known[row]) == 0,
+        )
+    return views
 
 
 class ReconcileQueue(LeadScreen):
@@ -116,8 +171,14 @@ class ReconcileQueue(LeadScreen):
     ReconcileQueue #queue-detail-pane { height: 1fr; border-top: solid $panel; padding: 0 1; }
     """
 
+    class ModelRead(Message):
+        def __init__(self, views: dict[int, ModelView] | None) -> None:
+            super().__init__()
+            self.views = views
+
     def __init__(self, choice: QueueChoice | None = None) -> None:
         super().__init__()
+        self.model_views: dict[int, ModelView] | None = None
         self.choice = choice or QueueChoice()
         self.rows: list[QueueRow] = []
         self.shown: list[QueueRow] = []
@@ -148,6 +209,21 @@ class ReconcileQueue(LeadScreen):
     def show(self, content: QueueContent) -> None:
         self.rows, self.coders, self.transcript_of = content.rows, content.coders, content.transcript_of
         self.fill_table()
+        if self.is_lead and self.rows:
+            self.read_model([r.item for r in self.rows])
+
+    @work(thread=True, exclusive=True, group="suggest")
+    def read_model(self, items: list[QueueItem]) -> None:
+        """The suggestion model's view of the queued segments, off the UI thread."""
+        try:
+            views = model_views(self.app.project, self.app.coder_name, self.choice.codebook, items)
+        except QualcodeError:
+            views = None  # no model, or one this qualcode cannot read: the queue works without it
+        self.post_message(self.ModelRead(views))
+
+    def on_reconcile_queue_model_read(self, message: ModelRead) -> None:
+        self.model_views = message.views
+        self.show_detail()
 
     def fill_table(self, keep: QueueRow | None = None) -> None:
         self.shown = [r for r in self.rows if self.show_decided or not r.decided_before]
@@ -211,7 +287,8 @@ class ReconcileQueue(LeadScreen):
         if row is None:
             detail.update("No disagreements here." if self.loaded else "")
         else:
-            detail.update(item_details(row, self.coders))
+            views = self.model_views or {}
+            detail.update(item_details(row, self.coders, views.get(row.item.segment_id)))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
