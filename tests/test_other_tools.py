@@ -511,3 +511,10 @@ def test_cli_loads_other_tools_codebooks(run, tmp_path):
     refused = run("codebook", "load", str(bad))
     assert refused.exit_code == 2 and refused.output.count("\n") == 1
     assert f"{bad}:1: no code name before the memo" in refused.output
+
+
+def test_long_heading_lines_do_not_backtrack():
+    # one regular expression for name, time and closing hashes took ~10 s on this line (quadratic)
+    line = "### " + "\t " * 20000 + "#" * 20000 + " x\n"
+    parsed = parse_markdown(line + "### Ana\nHi.\n### Ana\nBye.\n", None, "long.md")
+    assert turns(parsed) == [("Ana", "Hi."), ("Ana", "Bye.")]

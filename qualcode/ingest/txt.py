@@ -18,7 +18,7 @@ from .model import ParsedTranscript, Turn
 from .speakers import SpeakerPattern, split_turns, strip_span
 
 OTTER_FOOTER = "Transcribed by https://otter.ai"
-_OTTER_FOOTER_RE = re.compile(r"(?:\A|\n)[ \t]*Transcribed by https?://otter\.ai/?[ \t]*\s*\Z", re.IGNORECASE)
+_OTTER_FOOTER_LINE_RE = re.compile(r"[ \t]*Transcribed by https?://otter\.ai/?[ \t]*", re.IGNORECASE)
 _INDENT_RE = re.compile(r"\n([ \t]+)(?=\S)")
 # Formats whose stored text may be tidied (a .qdpx source's text is kept exactly).
 FOLDED_FORMATS = frozenset({"txt", "docx", "odt"})
@@ -40,13 +40,20 @@ def parse_text(
     return ParsedTranscript(text, turns, notes, fmt)
 
 
+def _footer_start(text: str) -> int | None:
+    """Where Otter's footer line starts, when it is the text's last line (only the end is looked at)."""
+    end = len(text.rstrip())
+    line_start = text.rfind("\n", 0, end) + 1
+    return line_start if _OTTER_FOOTER_LINE_RE.fullmatch(text, line_start, end) else None
+
+
 def drop_otter_footer(text: str, turns: list[Turn], notes: list[str]) -> list[Turn]:
     """The last turn ends before Otter's footer line; the footer stays in the text, in no turn."""
-    footer = _OTTER_FOOTER_RE.search(text)
-    if footer is None or not turns or turns[-1].end <= footer.start():
+    footer = _footer_start(text)
+    if footer is None or not turns or turns[-1].end <= footer:
         return turns
     last = turns[-1]
-    start, end = strip_span(text, last.start, footer.start())
+    start, end = strip_span(text, last.start, footer)
     notes.append(f"Otter's footer {OTTER_FOOTER!r} kept out of the last turn (it is boilerplate, not speech)")
     if end <= start:
         return turns[:-1]
@@ -55,9 +62,18 @@ def drop_otter_footer(text: str, turns: list[Turn], notes: list[str]) -> list[Tu
 
 def fold_indentation(text: str, turns: list[Turn], notes: list[str]) -> tuple[str, list[Turn]]:
     """``text`` without the indentation of lines inside turns, and the turns' offsets in it."""
+    if not turns or _INDENT_RE.search(text, turns[0].start) is None:
+        return text, turns  # nothing indented: the usual case, one search (``"\n " in text`` is slower)
     cuts: list[tuple[int, int]] = []  # [start, end) of each indentation inside a turn, in order
-    for turn in turns:
-        cuts.extend(m.span(1) for m in _INDENT_RE.finditer(text, turn.start, turn.end))
+    index = 0
+    for m in _INDENT_RE.finditer(text, turns[0].start):
+        a, b = m.span(1)
+        while index < len(turns) and turns[index].end <= a:
+            index += 1
+        if index == len(turns):
+            break
+        if turns[index].start < a:
+            cuts.append((a, b))
     if not cuts:
         return text, turns
     pieces: list[str] = []
