@@ -3,6 +3,7 @@ app a browser session runs, and the core's tokens, delay and PostgreSQL password
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, timedelta
 
@@ -257,3 +258,54 @@ def test_on_postgresql_a_coder_signs_in_with_their_database_password(pg_url):
     finally:
         with psycopg.connect(plain, autocommit=True) as conn:
             conn.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+# -- the commands ---------------------------------------------------------------------------------------
+def cli_run(*args: str):
+    from click.testing import CliRunner
+
+    from qualcode.cli.main import cli
+
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_token_commands_print_the_token_once_and_never_store_it(team):
+    project, target, _ = team
+    issued = cli_run("serve", "token", "issue", "ben", "-p", target, "--as", "lead")
+    assert issued.exit_code == 0, issued.output
+    token = issued.stdout.strip()
+    assert len(token) >= 32 and "\n" not in token and "shown only now" in issued.stderr
+    assert sign_in(project, target, "ben", token).coder == "ben"
+    listed = cli_run("serve", "token", "list", "-p", target, "--as", "lead", "-f", "json")
+    assert token not in listed.stdout and "scrypt" not in listed.stdout
+    assert [(r["coder"], r["status"]) for r in json.loads(listed.stdout)] == [
+        ("ana", "active"),
+        ("ben", "active"),
+    ]
+    refused = cli_run("serve", "token", "revoke", "ben", "-p", target, "--as", "ana")
+    assert refused.exit_code == 2 and refused.stderr.startswith("error: revoking browser tokens is for the lead")
+    revoked = cli_run("serve", "token", "revoke", "ben", "-p", target, "--as", "lead")
+    assert revoked.exit_code == 0 and "revoked ben's token" in revoked.stdout
+    with pytest.raises(SignInError):
+        sign_in(project, target, "ben", token)
+
+
+def test_serve_refuses_a_busy_port_in_one_line_and_binds_loopback_by_default(team):
+    import socket
+
+    from qualcode.cli.serve_cmds import is_loopback, serve_group
+
+    _project, target, _ = team
+    host = next(p for p in serve_group.params if p.name == "host")
+    assert host.default == "127.0.0.1"
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5") and not is_loopback("lab-server")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = cli_run("serve", "-p", target, "--port", str(port))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [f"error: cannot listen on 127.0.0.1:{port} (Address already in use)"]
+    missing = cli_run("serve", "-p", target + ".nothere")
+    assert missing.exit_code == 2 and "no project here" in missing.stderr

@@ -96,6 +96,7 @@ def serve_group(
             "over plain HTTP (see docs/serve.md: SSH port forwarding or a reverse proxy with TLS)",
             err=True,
         )
+    _check_port(host, port)
     os.environ[SERVE_PROJECT_ENV] = target
     server = Server(_session_command(), host=host, port=port, title="qualcode", public_url=public_url)
     say(f"serving {shown} on {public_url or f'http://{host}:{port}'} (ctrl+c stops)", err=True)
@@ -103,6 +104,23 @@ def serve_group(
         server.serve()
     except OSError as exc:
         raise QualcodeError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+
+
+def _check_port(host: str, port: int) -> None:
+    """A port another program holds is one line before the server starts."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise QualcodeError(f"--host {host}: {exc.strerror or exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise QualcodeError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
 
 
 @serve_group.group("token", cls=QualcodeGroup)
