@@ -105,7 +105,8 @@ def small_project(selections: str = "", extra_sources: str = "", extra: str = ""
 
 
 # -- import --------------------------------------------------------------------------------------------
-def test_inline_project_imports_codings_by_the_span_rule(project, tmp_path):
+def test_inline_project_imports_codings_by_the_span_rule(any_project, tmp_path):
+    project = any_project
     path = make_qdpx(tmp_path / "small.qdpx", small_project())
     summary = import_refi_project(project, path, viewer=None)
     assert summary.codings_by_user == (("ann", 1), ("bob", 1))

@@ -242,6 +242,8 @@ class _Import:
     left_out: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
     segments: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)
+    ends: dict[int, list[int]] = field(default_factory=dict)
+    rounds: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.left_out.update(self.project.left_out)
@@ -514,12 +516,19 @@ class _Import:
                 .order_by(col(Segment.start))
             ).all()
             self.segments[transcript_id] = [(int(a), int(b), int(i or 0)) for a, b, i in rows]
+            self.ends[transcript_id] = [b for _, b, _ in self.segments[transcript_id]]
         return self.segments[transcript_id]
+
+    def round_of(self, transcript_id: int) -> int:
+        """The round the import's codings go to: the transcript's current round (1 for a new one)."""
+        if transcript_id not in self.rounds:
+            self.rounds[transcript_id] = current_round(self.session, transcript_id)
+        return self.rounds[transcript_id]
 
     def overlapping(self, transcript_id: int, start: int, end: int) -> Iterator[tuple[int, int, int]]:
         """``(segment id, start, end)`` of each segment ``[start, end)`` overlaps, in order."""
         segments = self._segments(transcript_id)
-        ends = [b for _, b, _ in segments]
+        ends = self.ends[transcript_id]
         i = bisect.bisect_right(ends, start)
         while i < len(segments) and segments[i][0] < end:
             a, b, segment_id = segments[i]
@@ -537,7 +546,7 @@ class _Import:
             transcript_id = self.transcript_of.get(guid_key(source.guid))
             if transcript_id is None:
                 continue
-            round_ = current_round(session, transcript_id)
+            round_ = self.round_of(transcript_id)
             for selection in source.selections:
                 if not selection.codings:
                     continue
@@ -637,7 +646,7 @@ class _Import:
                 transcript_id = self.transcript_of.get(source_key)
                 if transcript_id is None:
                     continue
-                round_ = current_round(session, transcript_id)
+                round_ = self.round_of(transcript_id)
                 segments = self._segments(transcript_id)
                 wanted = {(int(a), int(b)) for a, b in spans} if isinstance(spans, list) else None
                 have = set(
@@ -657,7 +666,7 @@ class _Import:
                     if (wanted is None or (a, b) in wanted) and i not in have
                 )
         if rows:
-            session.connection().execute(table_of(SegmentStatus).insert(), rows)
+            _insert_many(session, table_of(SegmentStatus), rows)
 
     def _store_codings(self, found: dict[tuple[int, int, int, int], list[Any]]) -> set[tuple[int, int, int, int]]:
         """Insert the codings not stored yet; returns the keys of those inserted."""
@@ -696,9 +705,8 @@ class _Import:
         if not params:
             return set()
         table = table_of(Coding)
-        connection = session.connection()
         highest = session.exec(select(func.max(col(Coding.id)))).one() or 0
-        connection.execute(table.insert(), params)
+        _insert_many(session, table, params)
         inserted = session.exec(
             wide_select(table.c.id, table.c.segment_id, table.c.code_id, table.c.coder_id, table.c.round).where(
                 table.c.id > highest
@@ -722,10 +730,10 @@ class _Import:
                 spans.append({"coding_id": coding_id, "coder_id": coder_id, "start": qs, "end": qe})
         self.stored = len(events)
         if spans:
-            connection.execute(table_of(QuoteSpan).insert(), spans)
+            _insert_many(session, table_of(QuoteSpan), spans)
             self.spans = len(spans)
         if events:
-            connection.execute(table_of(AuditEvent).insert(), events)
+            _insert_many(session, table_of(AuditEvent), events)
         return {key for key in found if key not in stored}
 
     # -- memos ----------------------------------------------------------------------------
@@ -826,6 +834,38 @@ def _event(actor: str, action: str, entity: str, entity_id: int, after: dict[str
         "before": None,
         "after": after,
     }
+
+
+def _insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys). On SQLite through the driver's executemany, each
+    value through its column's bind processor (dates, JSON) once: SQLAlchemy's per-parameter work
+    was most of a large import's time. Elsewhere SQLAlchemy's executemany."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        connection.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    quote = dialect.identifier_preparer.quote
+    by_column = []
+    for name in columns:
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        column = [row[name] for row in rows]
+        if process is not None:
+            done: dict[int, Any] = {}  # a timestamp shared by every row is processed once
+            for i, value in enumerate(column):
+                if value is not None:
+                    key = id(value)
+                    if key not in done:
+                        done[key] = process(value)
+                    column[i] = done[key]
+        by_column.append(column)
+    values = list(zip(*by_column, strict=True))
+    names = ", ".join(quote(name) for name in columns)
+    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join('?' * len(columns))})"
+    connection.exec_driver_sql(sql, values)
 
 
 def _free_name(session: Session, name: str) -> str:

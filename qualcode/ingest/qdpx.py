@@ -34,7 +34,11 @@ class QdpxSource:
 
 
 def local_name(element: etree._Element) -> str:
-    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+    """The element's name without its namespace ("" for comments and processing instructions)."""
+    tag = element.tag
+    if not isinstance(tag, str):
+        return ""
+    return tag[tag.index("}") + 1 :] if tag.startswith("{") else tag
 
 
 def unsafe_member(name: str) -> bool:
