@@ -15,7 +15,7 @@ from qualcode.assist import search as search_mod
 from qualcode.assist.search import Hit, Scope, SearchQuery, cell_width, kwic_lines
 from qualcode.cli.main import cli
 from qualcode.coding.service import TranscriptWork
-from qualcode.errors import BlindingError, InputError
+from qualcode.errors import BlindingError, InputError, QualcodeError
 from qualcode.store.models import AuditEvent, Code, Coder, Coding, ConsensusDecision, Segment, Transcript
 
 from .builders import add_coders, build_codebook, build_transcript
@@ -35,6 +35,10 @@ PARK = [
 
 @pytest.fixture
 def study(project):
+    return build_study(project)
+
+
+def build_study(project):
     """Two cases, one transcript each; ana coded Lee #2 and ben Lee #3 with SV; the consensus has SV on Park #2."""
     lee = build_transcript(project, "Lee interview", "North", LEE)
     park = build_transcript(project, "Park interview", "South", PARK)
@@ -126,10 +130,11 @@ def test_lemmas_find_every_form(study):
     assert result.lemmatizer
 
 
-def test_the_lemma_prefilter_changes_no_result(study, monkeypatch):
+def test_the_table_forms_find_what_spacy_tokens_find(study, monkeypatch):
     queries = ["teach", '"student work"', "be", "teach* watch", "fraction"]
     fast = [where(find(study, q, lemma=True).hits) for q in queries]
-    monkeypatch.setattr("qualcode.assist.language.forms_of", lambda lemma: None)  # as with the rules: no prefilter
+    # Without listed forms (as with the rule lemmatizer) every segment goes through spaCy's tokenizer.
+    monkeypatch.setattr("qualcode.assist.language.forms_of", lambda lemma: None)
     monkeypatch.setattr("qualcode.assist.language.forms_of_prefix", lambda prefix: None)
     assert [where(find(study, q, lemma=True).hits) for q in queries] == fast
     assert [len(hits) for hits in fast] == [7, 2, 1, 9, 2]  # "be": Lee #2 "is"; "teach*": taught too
@@ -146,6 +151,7 @@ def test_phrases_prefixes_and_regex(study):
         ("Lee interview", 3, "teaches"),
         ("Park interview", 3, "taught"),
     ]
+    assert where(find(study, "^we", regex=True).hits) == [("Lee interview", 3, "We")]  # ^: where a segment starts
     assert where(find(study, 'planning "student work" watch').hits) == [
         ("Lee interview", 2, "student work"),
         ("Lee interview", 2, "planning"),
@@ -380,3 +386,23 @@ def test_apply_refusals(study, run):
 def test_search_undo_and_search_for_the_word_undo(run):
     assert "no auto-coding to undo" in run("undo", "--as", "ana", ok=False).output
     assert run("query", "undo", "--as", "ana").stdout == ""  # "undo" as a word: no hits
+
+
+def test_search_apply_and_undo_on_each_engine(any_project):
+    """The core on SQLite and PostgreSQL: the same hits, codings with source "search", one batch, one undo."""
+    study = build_study(any_project)
+    result = search_mod.search(any_project, "ana", SearchQuery("teach", lemma=True), Scope(code="SV"))
+    assert where(result.hits) == [("Lee interview", 2, "taught"), ("Lee interview", 2, "Teaching")]
+    result = search_mod.search(any_project, "ana", SearchQuery("teach"))
+    outcome = search_mod.apply_search(any_project, "ana", result, "WD", only=[2, 3])
+    seg, wd = study["seg"], study["codes"]["WD"]
+    assert sorted(c for c in codings_of(study, "ana") if c[3] == "search") == sorted(
+        [(seg[("lee", 3)], wd, 1, "search"), (seg[("park", 2)], wd, 1, "search")]
+    )
+    (batch,) = events(study, "search.apply")
+    assert (batch.id, sorted(batch.after["coding_ids"])) == (outcome.batch, sorted(outcome.coding_ids))
+    undone = search_mod.undo_last_batch(any_project, "ana")
+    assert (undone.removed, undone.gone, undone.code) == (2, 0, "Work design")
+    assert [c for c in codings_of(study, "ana") if c[3] == "search"] == []
+    with pytest.raises(QualcodeError, match="no auto-coding to undo"):
+        search_mod.undo_last_batch(any_project, "ana")

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import regex
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ..codebook.lookup import CodeResolver, get_codebook
@@ -181,20 +182,26 @@ def _lemma_terms(text: str) -> list[_LemmaTerm]:
     return out
 
 
-def _lemma_prefilter(terms: list[_LemmaTerm]) -> regex.Pattern[str] | None:
-    """A pattern every text holding a match of ``terms`` matches (None when forms cannot be listed)."""
+def _lemma_pattern(terms: list[_LemmaTerm]) -> regex.Pattern[str] | None:
+    """The words whose lemma matches, as one pattern: each query word becomes every form the lookup
+    table maps to its lemma (``teach``: teach, teaches, teaching, taught), a ``prefix*`` any word so
+    starting or any form of a lemma so starting. None with the rule lemmatizer, whose forms cannot
+    be listed: then spaCy's tokens are lemmatized one by one."""
     from .language import forms_of, forms_of_prefix
 
-    alternatives: set[str] = set()
+    alternatives = []
     for term in terms:
+        words = []
         for word, prefix in term.words:
-            if prefix:  # a word starting so, or any form of a lemma starting so (taught for teach*)
-                alternatives.add(regex.escape(word) + r"\w*")
             forms = forms_of_prefix(word) if prefix else forms_of(word)
             if forms is None:
                 return None
-            alternatives.update(regex.escape(f) for f in forms)
-    return regex.compile(r"(?<!\w)(?:" + "|".join(sorted(alternatives, key=len, reverse=True)) + r")(?!\w)", regex.I)
+            options = sorted((regex.escape(f) for f in forms), key=len, reverse=True)
+            if prefix:
+                options.insert(0, regex.escape(word) + r"\w*")
+            words.append("(?:" + "|".join(options) + ")")
+        alternatives.append(r"\s+".join(words))
+    return regex.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", regex.IGNORECASE)
 
 
 def _lemma_spans(tokens: Sequence[Any], terms: list[_LemmaTerm]) -> list[tuple[int, int]]:
@@ -326,28 +333,22 @@ def search_session(session: Session, viewer: str | None, query: SearchQuery, sco
     """Every hit of ``query`` in ``scope``, numbered, with counts by case and by speaker role."""
     if query.regex and query.lemma:
         raise InputError("--lemma and --regex do not go together: lemmas are for words and phrases")
-    pattern = None if query.lemma else compile_query(query)
     terms = _lemma_terms(query.text) if query.lemma else []
+    # Lemmas: a pattern of every form of each word where the lookup table lists them, else spaCy's tokens.
+    pattern = _lemma_pattern(terms) if query.lemma else compile_query(query)
     units, texts = _units(session, viewer, scope)
     spans_of: list[list[tuple[int, int]]] = []
     lemmatizer = None
     if query.lemma:
-        from .language import lemmatizer_name, pipe_tokens
+        from .language import lemmatizer_name
 
         lemmatizer = lemmatizer_name()
-        # Tokenize only the segments that hold some form of a query word (all, with the rules).
-        maybe = _lemma_prefilter(terms)
-        wanted = [
-            i
-            for i, u in enumerate(units)
-            if maybe is None or maybe.search(texts[u.transcript_id], u.start, u.end) is not None
-        ]
-        spans_of = [[] for _ in units]
-        texts_in = (texts[units[i].transcript_id][units[i].start : units[i].end] for i in wanted)
-        for i, toks in zip(wanted, pipe_tokens(texts_in)):
-            spans_of[i] = _lemma_spans(toks, terms)
+    if pattern is None:
+        from .language import pipe_tokens
+
+        texts_in = (texts[u.transcript_id][u.start : u.end] for u in units)
+        spans_of = [_lemma_spans(toks, terms) for toks in pipe_tokens(texts_in)]
     else:
-        assert pattern is not None
         deadline = time.monotonic() + REGEX_SECONDS
         for u in units:
             left = deadline - time.monotonic()
@@ -358,7 +359,7 @@ def search_session(session: Session, viewer: str | None, query: SearchQuery, sco
                     (m.start(), m.end())
                     for m in pattern.finditer(texts[u.transcript_id][u.start : u.end], timeout=left)
                     if m.end() > m.start()
-                ]
+                ]  # on the segment's own text: ^ and lookbehinds see where it starts
             except TimeoutError:
                 raise InputError(
                     f"--regex took more than {REGEX_SECONDS:g} s and was stopped: simplify it "
@@ -677,7 +678,13 @@ def apply_search(
             )
             s.add(row)
             rows.append(row)
-        s.flush()
+        try:
+            s.flush()
+        except IntegrityError:  # the same coder coded one of these segments from another window just now
+            raise QualcodeError(
+                f"{coder.name} coded some of these segments with {plan.code} meanwhile: nothing was written; "
+                "run the search again"
+            ) from None
         for row in rows:
             audit.record(s, coder.name, "coding.apply", row)
         if not rows:
