@@ -92,3 +92,55 @@ class Table:
             [None if (isinstance(v, float) and pd.isna(v)) else v for v in row] for row in frame.itertuples(index=False)
         ]
         return cls(columns=[str(c) for c in frame.columns], rows=rows, **kw)
+
+
+def cell_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: CJK characters and most emoji take two, combining marks none."""
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def pad_cells(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (on the left when ``right``)."""
+    fill = " " * max(0, width - cell_width(text))
+    return fill + text if right else text + fill
+
+
+def _split_cells(word: str, width: int) -> list[str]:
+    """A word wider than ``width`` columns in pieces that each fit (never splitting a character)."""
+    from rich.cells import get_character_cell_size
+
+    pieces, piece, used = [], "", 0
+    for char in word:
+        size = get_character_cell_size(char)
+        if piece and used + size > width:
+            pieces.append(piece)
+            piece, used = "", 0
+        piece += char
+        used += size
+    return [*pieces, piece] if piece else pieces
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """Wrap ``text`` into lines of at most ``width`` terminal columns, at spaces where it can, else
+    inside a word (Chinese or Japanese text has no spaces). Each paragraph (``\\n``) starts a line."""
+    width = max(1, width)
+    lines: list[str] = []
+    for paragraph in text.expandtabs(4).split("\n"):
+        line, used = "", 0
+        for word in paragraph.split():
+            size = cell_width(word)
+            if line and used + 1 + size <= width:
+                line, used = f"{line} {word}", used + 1 + size
+                continue
+            if line:
+                lines.append(line)
+            if size <= width:
+                line, used = word, size
+                continue
+            *full, line = _split_cells(word, width)
+            lines.extend(full)
+            used = cell_width(line)
+        lines.append(line)
+    return lines

@@ -287,11 +287,25 @@ def emit(table: Table, fmt: str, out: str | None, *, json_data: Any = None) -> N
     elif fmt in BINARY_FORMATS:
         raise QualcodeError(f"--format {fmt} writes a file: give --out FILE")
     else:
-        data = render(table, fmt)
+        data = render(table, fmt, width=terminal_columns() if fmt == "table" else None)
     if out:
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(data, nl=False)
+
+
+def terminal_columns() -> int | None:
+    """The width to fit a table printed on stdout: ``$COLUMNS`` when set, else the terminal's
+    when stdout is one; None (no limit) when the output goes to a pipe or a file."""
+    import os
+    import shutil
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
 
 
 def say(message: str, *, err: bool = False) -> None:

@@ -41,12 +41,13 @@ FORMAT_BY_SUFFIX = {
 }
 
 
-def render(table: Table, fmt: str, formats: Formats | None = None) -> str | bytes:
+def render(table: Table, fmt: str, formats: Formats | None = None, *, width: int | None = None) -> str | bytes:
     """Render ``table`` as ``fmt``; docx and xlsx come back as bytes, the rest as text.
 
     ``formats`` maps a column name to a format spec (``".3f"``, ``".0%"``) or a callable
     for the human formats; key ``"*"`` sets the default for all floats. Without it the
-    table's own ``formats`` attribute is used when it has one.
+    table's own ``formats`` attribute is used when it has one. ``width``: the terminal's
+    columns, which the terminal table (``table``) fits where it can.
     """
     if fmt not in WRITERS:
         raise QualcodeError(f"unknown table format {fmt!r}: choose one of {', '.join(FORMATS)}")
@@ -54,6 +55,10 @@ def render(table: Table, fmt: str, formats: Formats | None = None) -> str | byte
     writer: Callable[[PreparedTable], str | bytes] = getattr(import_module(f"{__package__}.{module}"), name)
     if formats is None:
         formats = getattr(table, "formats", None)
+    if fmt == "table" and width is not None:
+        from .terminal import render_terminal
+
+        return render_terminal(prepare(table, formats), width)
     return writer(prepare(table, formats))
 
 
