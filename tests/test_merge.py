@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -134,11 +135,20 @@ def code_in_copy(copy: Path, coder: str, tid: int, plan: list[tuple[int, str]], 
         return work
 
 
-@pytest.fixture
-def study(tmp_path):
-    path = tmp_path / "study.db"
+@pytest.fixture(scope="module")
+def study_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "study.db"
     project, tids = build_study(path)
     project.close()
+    return path, tids
+
+
+@pytest.fixture
+def study(study_template, tmp_path):
+    """A fresh copy of the study for each test (built once)."""
+    template, tids = study_template
+    path = tmp_path / "study.db"
+    shutil.copy(template, path)
     return path, tids
 
 
@@ -445,3 +455,22 @@ def test_a_qdpx_exported_from_a_copy_merges_like_the_copy_itself(study, tmp_path
     assert "Nothing to merge" in merge(path, exported).output
     assert row_counts(path) == before
     assert merge(path, copy).exit_code == 0 and row_counts(path) == before  # the copy itself: the same work
+
+
+def test_a_lead_on_postgresql_hands_out_and_merges_back(pg_url, tmp_path):
+    project, (t1, _t2) = build_study(pg_url)  # type: ignore[arg-type]
+    project.close()
+    copy = tmp_path / "ana.db"
+    assert invoke("-p", pg_url, "--as", "lee", "handout", "ana", "--out", str(copy)).exit_code == 0
+    code_in_copy(copy, "ana", t1, [(1, "SV"), (2, "SA")], done=range(5), memo=(1, "a memo"))
+    result = invoke("-p", pg_url, "--as", "lee", "merge", str(copy))
+    assert result.exit_code == 0, result.output
+    assert work_of(pg_url, "ana") == work_of(copy, "ana")  # type: ignore[arg-type]
+
+    def audit_rows() -> int:
+        with Project(pg_url) as p, p.read() as s:
+            return len(s.exec(select(AuditEvent.id)).all())
+
+    before = audit_rows()
+    assert "Nothing to merge" in invoke("-p", pg_url, "--as", "lee", "merge", str(copy)).output
+    assert audit_rows() == before

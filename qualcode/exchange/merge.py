@@ -36,7 +36,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -845,8 +845,8 @@ def _plan(
                     round=memo.round,
                     label=memo.label,
                     text=memo.text,
-                    created_at=memo.created_at,
-                    updated_at=memo.updated_at,
+                    created_at=_time(memo.created_at),
+                    updated_at=_time(memo.updated_at),
                 )
             )
             tally(coder_id).memos_merged += 1
@@ -889,8 +889,9 @@ def _iso(value: Any) -> Any:
 
 
 def _time(value: Any) -> datetime:
-    """A time read from the copy (SQLite's text) as a datetime, for a PostgreSQL project."""
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    """A time read from the copy (SQLite keeps UTC without its zone) as an aware datetime, for PostgreSQL."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _insert(
