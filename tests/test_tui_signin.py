@@ -205,6 +205,27 @@ async def test_the_right_token_opens_the_workbench_as_that_coder_blinded(team):
 
 
 @pytest.mark.anyio
+async def test_a_token_stands_in_for_a_login_binding(team):
+    """A coder bound to another operating-system account signs in from the browser with their token
+    (the server runs under the lead's account); without the token the terminal refuses them."""
+    from qualcode.tui.app import create_app
+
+    project, target, token = team
+    with project.transaction() as s:
+        coder = s.exec(select(Coder).where(Coder.name == "ana")).one()
+        coder.login = "ana-elsewhere"
+        s.add(coder)
+    with pytest.raises(BlindingError, match="bound to the login 'ana-elsewhere'"):
+        create_app(project, "ana", settings=Settings())
+    app = served(target)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await pilot.pause()
+        await sign_in_with(pilot, "ana", token)
+        await home_screen(app, pilot)
+        assert app.coder_name == "ana"
+
+
+@pytest.mark.anyio
 async def test_three_wrong_secrets_then_the_screen_says_to_wait(team):
     _project, target, token = team
     app = served(target)
