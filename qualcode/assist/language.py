@@ -16,6 +16,8 @@ spaCy is imported inside the functions (``qualcode --help`` must not pay for it)
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -58,11 +60,11 @@ def _table() -> tuple[str, Callable[[str], str], dict[str, str] | None]:
     (``{form: lemma}``, the lower-case forms), else the rules (and no table)."""
     try:
         import spacy_lookups_data  # type: ignore[import-untyped]
-        import srsly  # type: ignore[import-untyped]
 
         path = Path(str(spacy_lookups_data.en["lemma_lookup"]))  # stored gzipped beside the name it gives
         gz = path.with_name(path.name + ".gz")
-        raw = srsly.read_gzip_json(gz) if gz.exists() else srsly.read_json(path)
+        with gzip.open(gz, "rt", encoding="utf-8") if gz.exists() else open(path, encoding="utf-8") as fh:
+            raw = json.load(fh)
     except (ImportError, AttributeError, KeyError, OSError, ValueError):  # the data package is not installed
         return RULES, _rule_lemma, None
     table = {form: str(lemma_).lower() for form, lemma_ in raw.items() if form == form.lower()}
@@ -78,33 +80,22 @@ def lemmatizer_name() -> str:
     return _table()[0]
 
 
-@lru_cache(maxsize=1)
-def _forms() -> dict[str, frozenset[str]] | None:
+def forms_of_prefix(prefix: str) -> frozenset[str] | None:
+    """Every lower-case word whose lemma starts with ``prefix`` (``None`` with the rules)."""
     table = _table()[2]
     if table is None:
         return None
-    forms: dict[str, set[str]] = {}
-    for form, lemma_ in table.items():
-        forms.setdefault(lemma_, set()).add(form)
-    return {k: frozenset(v) for k, v in forms.items()}
-
-
-def forms_of_prefix(prefix: str) -> frozenset[str] | None:
-    """Every lower-case word whose lemma starts with ``prefix`` (``None`` with the rules)."""
-    forms = _forms()
-    if forms is None:
-        return None
-    return frozenset(f for lemma_, fs in forms.items() if lemma_.startswith(prefix) for f in fs)
+    return frozenset(form for form, lemma_ in table.items() if lemma_.startswith(prefix))
 
 
 def forms_of(lemma_: str) -> frozenset[str] | None:
     """Every lower-case word whose lemma is ``lemma_`` (the lemma itself included), from the lookup
-    table; ``None`` with the rule lemmatizer, whose forms cannot be listed. A search uses it to skip
-    texts that cannot hold a match before tokenizing the rest."""
-    forms = _forms()
-    if forms is None:
+    table; ``None`` with the rule lemmatizer, whose forms cannot be listed. A search looks for these
+    words instead of lemmatizing every token of every text."""
+    table = _table()[2]
+    if table is None:
         return None
-    return forms.get(lemma_, frozenset()) | {lemma_}
+    return frozenset(form for form, lemma2 in table.items() if lemma2 == lemma_) | {lemma_}
 
 
 @lru_cache(maxsize=65536)
