@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import zipfile
 
 import pytest
 from click.testing import CliRunner
@@ -518,3 +519,31 @@ def test_long_heading_lines_do_not_backtrack():
     line = "### " + "\t " * 20000 + "#" * 20000 + " x\n"
     parsed = parse_markdown(line + "### Ana\nHi.\n### Ana\nBye.\n", None, "long.md")
     assert turns(parsed) == [("Ana", "Hi."), ("Ana", "Bye.")]
+
+
+def _odt_with_content(body: str) -> bytes:
+    """An .odt written by hand (odfpy itself cannot build deeply nested documents)."""
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content'
+        ' xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f"<office:body><office:text>{body}</office:text></office:body></office:document-content>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", content)
+    return buffer.getvalue()
+
+
+def test_odt_nested_deep_is_read_or_refused_in_one_line(tmp_path):
+    from qualcode.errors import InputError
+    from qualcode.ingest.odt import parse_odt
+
+    sections = "<text:section>" * 5000 + "<text:p>Ana: deep</text:p>" + "</text:section>" * 5000
+    parsed = parse_odt(_odt_with_content(sections + "<text:p>Bo: ok</text:p>"), "deep.odt")
+    assert turns(parsed) == [("Ana", "deep"), ("Bo", "ok")]
+    spans = "<text:p>Ana: " + "<text:span>" * 5000 + "x" + "</text:span>" * 5000 + "</text:p>"
+    with pytest.raises(InputError) as caught:
+        parse_odt(_odt_with_content(spans), "spans.odt")
+    assert str(caught.value) == "spans.odt: not a readable .odt (text nested too deep)"

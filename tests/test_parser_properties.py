@@ -72,6 +72,7 @@ def mutated(data: bytes) -> st.SearchStrategy[bytes]:
     return build()
 
 
+_XML_TEXT_PLAIN = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20)
 TEXT_PIECES = ("Ana: ", "P1: ", "\n", "\n\n", "[id1] ", "Speaker 1  0:03\n", "(00:01:02):", " ", ":", "é", "\r\n", "\t")
 VTT_PIECES = (
     "WEBVTT\n\n",
@@ -111,6 +112,93 @@ def test_txt_with_a_speaker_pattern(text, pattern):
 @given(st.one_of(pieces(*VTT_PIECES, size=60), st.binary(max_size=200).map(lambda b: b"WEBVTT\n\n" + b)))
 def test_vtt(data):
     answers_or_refuses(lambda p: read_sources(p, "vtt"), write("t.vtt", data))
+
+
+# Other tools' text: Zoom headers, lower-case and caseless labels, the full-width colon, Otter's footer,
+# indented continuation lines, rolling VTT cues; Markdown headings and bold names.
+OTHER_TOOL_PIECES = (
+    "[Ana Lee] 11:02:09\n",
+    "[x] 00:00:00\n",
+    "interviewer: ",
+    "محمد: ",
+    "张伟：",
+    "\n   ",
+    "\nTranscribed by https://otter.ai\n",
+    "Interviewer 1: ",
+    "\n",
+    " ",
+)
+MD_PIECES = (
+    "# Title\n",
+    "### Ana\n",
+    "## Part 2 ##\n",
+    "**Bo**  0:42\n",
+    "**P1:** ",
+    "**x**: ",
+    "---\n",
+    "\n",
+    "*",
+    "#",
+)
+
+
+@FAST
+@given(pieces(*TEXT_PIECES, *OTHER_TOOL_PIECES, size=50))
+def test_txt_from_other_tools_keeps_turns_on_the_text(text):
+    sources = answers_or_refuses(lambda p: read_sources(p, "txt"), write("o.txt", text))
+    for source in sources[0] if sources else []:
+        parsed = source.parsed
+        for turn in parsed.turns:
+            words = parsed.text[turn.start : turn.end]
+            assert words and words == words.strip()
+
+
+@FAST
+@given(pieces(*MD_PIECES, *TEXT_PIECES, size=50))
+def test_markdown(text):
+    answers_or_refuses(lambda p: read_sources(p, "md"), write("t.md", text))
+
+
+@FAST
+@given(
+    st.one_of(
+        pieces(
+            *VTT_PIECES, "00:00:01.000 --> 00:00:02.000 align:start position:0%\n \n", "so<00:00:00.480><c> x</c>\n"
+        ),
+        st.just("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\na\n00:00:02.000 --> 00:00:03.000\na\nb\n"),
+    )
+)
+def test_rolling_vtt(text):
+    answers_or_refuses(lambda p: read_sources(p, "vtt"), write("r.vtt", text))
+
+
+def _odt(paragraphs: list[str]) -> bytes:
+    from odf.opendocument import OpenDocumentText
+    from odf.text import P
+
+    document = OpenDocumentText()
+    for text in paragraphs:
+        document.text.addElement(P(text=text))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+_VALID_ODT = _odt(["Ana: hello", "Bo: hi"])
+
+
+@settings(
+    max_examples=max(EXAMPLES // 2, 1), deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
+)
+@given(st.one_of(mutated(_VALID_ODT), st.lists(_XML_TEXT_PLAIN, max_size=4).map(_odt)))
+def test_odt(data):
+    answers_or_refuses(lambda p: read_sources(p, "odt"), write("t.odt", data))
+
+
+@FAST
+@given(pieces("A>>B\tmemo\n", ">>", "\t", "A", "\n", '"', "x>>y>>z", size=30))
+def test_codebook_qualcoder_list(text):
+    answers_or_refuses(read_codebook, write("c.txt", text), one_line=False)
 
 
 @FAST
@@ -301,7 +389,7 @@ def test_case_attributes(text):
     answers_or_refuses(read_case_attributes, write("attributes.csv", text))
 
 
-@pytest.mark.parametrize("fmt", ["txt", "vtt", "srt", "csv", "docx", "qdpx"])
+@pytest.mark.parametrize("fmt", ["txt", "vtt", "srt", "csv", "docx", "qdpx", "md", "odt"])
 def test_every_transcript_format_refuses_random_bytes_clearly(fmt):
     @FAST
     @given(st.binary(max_size=200))

@@ -11,7 +11,10 @@ out; the text of a footnote stays where its mark is.
 from __future__ import annotations
 
 import io
+import lzma
 import zipfile
+import zlib
+from xml.parsers.expat import ExpatError
 from xml.sax import SAXException
 
 from ..decoding import Archive, first_line
@@ -37,23 +40,40 @@ def odt_paragraphs(data: bytes, source: object) -> list[str]:
         raise InputError(located(source, "not an OpenDocument text (no content.xml in the archive)"))
     try:
         document = load(io.BytesIO(data))
-    except (SAXException, zipfile.BadZipFile, KeyError, ValueError, AttributeError, IndexError) as exc:
+    except (
+        SAXException,
+        ExpatError,
+        zipfile.BadZipFile,
+        zlib.error,
+        lzma.LZMAError,
+        EOFError,
+        OSError,
+        KeyError,
+        ValueError,
+        AttributeError,
+        IndexError,
+        TypeError,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:  # a damaged member fails inside odfpy in any of these ways
         raise InputError(located(source, f"not a readable .odt ({first_line(str(exc))})")) from None
     if not str(document.mimetype).startswith("application/vnd.oasis.opendocument.text"):
         raise InputError(located(source, f"not an OpenDocument text (it is {document.mimetype or 'unknown'})"))
     paragraphs: list[str] = []
-
-    def walk(node) -> None:
-        for child in node.childNodes:
-            qname = getattr(child, "qname", None)
-            if qname in _SKIPPED:
-                continue
-            if qname in ((_TEXT_NS, "p"), (_TEXT_NS, "h")):
-                paragraphs.append(teletype.extractText(child))
-            elif getattr(child, "childNodes", None):
-                walk(child)
-
-    walk(document.text)
+    # Depth first in document order, with a stack of its own (sections and lists nest without limit).
+    stack = list(reversed(document.text.childNodes))
+    while stack:
+        node = stack.pop()
+        qname = getattr(node, "qname", None)
+        if qname in _SKIPPED:
+            continue
+        if qname in ((_TEXT_NS, "p"), (_TEXT_NS, "h")):
+            try:
+                paragraphs.append(teletype.extractText(node))
+            except RecursionError:  # spans nested thousands deep inside one paragraph
+                raise InputError(located(source, "not a readable .odt (text nested too deep)")) from None
+        else:
+            stack.extend(reversed(getattr(node, "childNodes", None) or []))
     return paragraphs
 
 
