@@ -252,6 +252,8 @@ def _writes(me: int, name: str, others: int, other_name: str) -> list[str]:
         "UPDATE qc_meta SET value = '0' WHERE key = 'blinded'",
         f"UPDATE qc_coder SET role = 'lead' WHERE id = {me}",
         f"UPDATE qc_coding SET coder_id = {others}",
+        # a span in one's own name on another coder's coding (that coder's first coding: see seed)
+        f'INSERT INTO qc_quote_span (coding_id, coder_id, start, "end") VALUES ({2 if others == 2 else 1}, {me}, 1, 2)',
         "INSERT INTO qc_consensus (segment_id, code_id, present, method, round, decided_by, decided_at) "
         "VALUES (2, 2, true, 'manual', 1, 'x', now())",
     ]

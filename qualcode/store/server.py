@@ -229,10 +229,14 @@ def _policies(schema: str, group: str, owner: str) -> dict[str, list[tuple[str, 
             ("qc_delete", "DELETE", lead, None),
         ]
     for table in OWN_WORK:
+        checked = writes_own
+        if table == "qc_quote_span":  # a coder's span belongs to one of their own codings, not to another's
+            mine = f"EXISTS (SELECT 1 FROM {schema}.qc_coding c WHERE c.id = coding_id AND c.coder_id = {f('qc_me')})"
+            checked = f"({lead} OR ({f('qc_is_coder')} AND {own} AND {mine}))"
         out[table] = [
             ("qc_read", "SELECT", f"({sees_all} OR {own})", None),
-            ("qc_insert", "INSERT", None, writes_own),
-            ("qc_update", "UPDATE", writes_own, writes_own),
+            ("qc_insert", "INSERT", None, checked),
+            ("qc_update", "UPDATE", writes_own, checked),
             ("qc_delete", "DELETE", writes_own, None),
         ]
     lead_writes = [
