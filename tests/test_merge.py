@@ -314,6 +314,14 @@ def test_a_differing_codebook_is_named_and_nothing_merges_until_mapped(study, tm
     assert f"'Relational trust' (GUID {new_guid})" in refused.output and "nothing merged" in refused.output
     assert row_counts(path) == before
 
+    map_file = tmp_path / "codes.map"
+    map_file.write_text(f"# the copy's new code is our norms code\n{new_guid},{GUID['SN']}\n", encoding="utf-8")
+    dry = merge(path, copy, "--map-file", str(map_file), "--dry-run")
+    assert dry.exit_code == 0 and "Would merge" in dry.output and row_counts(path) == before
+    bad_map = tmp_path / "bad.map"
+    bad_map.write_text("# nothing\njust-one-guid\n", encoding="utf-8")
+    wrong = merge(path, copy, "--map-file", str(bad_map))
+    assert wrong.exit_code == 2 and f"{bad_map}:2:" in wrong.output and row_counts(path) == before
     mapped = merge(path, copy, "--map", f"{new_guid}={GUID['SN']}")
     assert mapped.exit_code == 0, mapped.output
     codings = work_of(path, "ana")["codings"]

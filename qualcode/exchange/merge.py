@@ -44,12 +44,7 @@ from typing import Any
 from sqlalchemy import JSON, Table, func
 from sqlmodel import Session, col, select
 
-from ..codebook.changes import add_code_row
-from ..codebook.model import COMPARED_FIELDS
-from ..codebook.persist import model_from_store, write_version
-from ..codebook.validate import CodebookInvalid, problems_in
 from ..coding.blinding import require_lead
-from ..decoding import read_text
 from ..errors import InputError, ProjectError, QualcodeError, located
 from ..project import Project
 from ..store import audit
@@ -117,7 +112,7 @@ class Conflict:
     theirs: str
 
     def line(self) -> str:
-        where = f"{self.transcript!r} segment {self.segment}" if self.segment else repr(self.transcript)
+        where = f"{self.transcript!r} segment {self.segment}" if self.segment else self.transcript
         return (
             f"{self.coder}, {where}, round {self.round}: {self.what} differ "
             f"(here: {self.ours or 'none'}; copy: {self.theirs or 'none'})"
@@ -184,6 +179,8 @@ def parse_map_items(items: Iterable[str], where: str = "--map") -> dict[str, str
 
 def read_map_file(path: str | os.PathLike) -> dict[str, str]:
     """A map file: one ``OLD_GUID=NEW_GUID`` (or ``OLD_GUID,NEW_GUID``) per line; ``#`` starts a comment."""
+    from ..decoding import read_text
+
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
@@ -591,6 +588,11 @@ def _add_missing_codes(s: Session, copy: _Copy, m: _Mapping, actor: str, origin:
     name (or the one sharing the most GUIDs with the copy's codebook); one version per codebook."""
     if not m.missing_codes:
         return []
+    from ..codebook.changes import add_code_row
+    from ..codebook.model import COMPARED_FIELDS
+    from ..codebook.persist import model_from_store, write_version
+    from ..codebook.validate import CodebookInvalid, problems_in
+
     serialize(s, Serialized.CODEBOOK)
     books = {b.name: b for b in s.exec(select(Codebook)).all()}
     guid_book: dict[str, int] = {g: b for g, b in s.exec(select(Code.guid, Code.codebook_id)).all()}
@@ -856,7 +858,8 @@ def _plan(
             if segment is not None:
                 title, position = m.segment_where[segment]
             else:
-                title, position = (m.code_name.get(code or 0, "") if memo.kind == "code" else ""), 0
+                title = f"code {m.code_name.get(code or 0, '')!r}" if memo.kind == "code" else "not on a segment"
+                position = 0
             conflicts.append(
                 Conflict(
                     m.coder_name[coder_id], title, position, memo.round, f"{memo.kind} memo", found.text, memo.text
@@ -932,7 +935,7 @@ def _insert(
             done: dict[int, Any] = {}  # by id(): a shared timestamp is processed once
             if isinstance(column_type, JSON):
                 null = processor(None) if processor else None
-                column = [null if v is None else json.dumps(v) for v in column]  # as SQLAlchemy would
+                column = [null if v is None else json.dumps(v, separators=(",", ":")) for v in column]
             elif processor is not None:
                 column = [done[id(v)] if id(v) in done else done.setdefault(id(v), processor(v)) for v in column]
         values.append(column)
