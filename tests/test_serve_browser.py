@@ -117,8 +117,7 @@ def served(demo_copy, tmp_path):
             return s.connect_ex(("127.0.0.1", port)) == 0
 
     try:
-        wait_for(listening, 30, "qualcode serve to listen")
-        yield demo_copy, port, token
+        yield demo_copy, port, token, lambda: wait_for(listening, 60, "qualcode serve to listen")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -131,7 +130,7 @@ def served(demo_copy, tmp_path):
 def test_sign_in_then_code_a_segment_in_chromium(served, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    db, port, token = served
+    db, port, token, server_ready = served
     titles = [t for (t,) in rows(db, "SELECT title FROM qc_transcript")]
     code_names = [n for (n,) in rows(db, "SELECT DISTINCT name FROM qc_code")]
     first_words = [  # the first words of segments (a line the coding screen would draw whole)
@@ -150,6 +149,7 @@ def test_sign_in_then_code_a_segment_in_chromium(served, tmp_path):
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
+            server_ready()  # the server started while the browser did
 
             def received(frame) -> None:
                 frames.append(frame)
