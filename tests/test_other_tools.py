@@ -533,6 +533,15 @@ def _odt_with_content(body: str) -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
         archive.writestr("content.xml", content)
+        archive.writestr(
+            "META-INF/manifest.xml",
+            '<?xml version="1.0"?><manifest:manifest'
+            ' xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+            '<manifest:file-entry manifest:full-path="/"'
+            ' manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+            '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+            "</manifest:manifest>",
+        )
     return buffer.getvalue()
 
 
@@ -547,3 +556,11 @@ def test_odt_nested_deep_is_read_or_refused_in_one_line(tmp_path):
     with pytest.raises(InputError) as caught:
         parse_odt(_odt_with_content(spans), "spans.odt")
     assert str(caught.value) == "spans.odt: not a readable .odt (text nested too deep)"
+    # without a manifest odfpy finds no body: refused, not a crash
+    bare = io.BytesIO()
+    with zipfile.ZipFile(bare, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", "<x/>")
+    with pytest.raises(InputError) as caught:
+        parse_odt(bare.getvalue(), "bare.odt")
+    assert str(caught.value).startswith("bare.odt: not a readable .odt")

@@ -59,6 +59,8 @@ def odt_paragraphs(data: bytes, source: object) -> list[str]:
         raise InputError(located(source, f"not a readable .odt ({first_line(str(exc))})")) from None
     if not str(document.mimetype).startswith("application/vnd.oasis.opendocument.text"):
         raise InputError(located(source, f"not an OpenDocument text (it is {document.mimetype or 'unknown'})"))
+    if getattr(document, "text", None) is None:  # odfpy finds content.xml through the manifest
+        raise InputError(located(source, "not a readable .odt (no text body: its manifest does not list content.xml)"))
     paragraphs: list[str] = []
     # Depth first in document order, with a stack of its own (sections and lists nest without limit).
     stack = list(reversed(document.text.childNodes))
