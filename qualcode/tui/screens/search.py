@@ -193,7 +193,9 @@ class SearchScreen(WorkbenchScreen[None]):
             text.append(f"{terminal_text(hit.transcript)} #{hit.position}", style="bold")
             text.append(f" · {terminal_text(hit.case)} · {terminal_text(hit.speaker)}")
             text.append(f" ({hit.role})\n" if hit.role else "\n")
-            text.append(terminal_text(hit.left))
+            # The left context cut to about a line, so the hit shows within the pane's three lines.
+            width = max(20, self.query_one("#search-detail", Static).size.width or self.app.size.width)
+            text.append(cells_tail(terminal_text(hit.left), width - 10))
             text.append(terminal_text(hit.match), style="reverse")
             text.append(terminal_text(hit.right))
         self.query_one("#search-detail", Static).update(text)
