@@ -216,6 +216,14 @@ def _read_code(
     return node
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the control characters XML 1.0 cannot hold (a file written stays readable)."""
+    return _NOT_XML.sub("", text)
+
+
 def _local(element: etree._Element) -> str:
     return etree.QName(element).localname if isinstance(element.tag, str) else ""
 
@@ -252,9 +260,9 @@ def write_qdc(model: CodebookModel) -> bytes:
         for code_set in model.sets:
             element = etree.SubElement(sets, f"{{{CODEBOOK_NS}}}Set")
             element.set("guid", code_set.guid if is_guid(code_set.guid) else replacement_guid(code_set.guid))
-            element.set("name", code_set.name)
+            element.set("name", xml_text(code_set.name))
             if code_set.description:
-                etree.SubElement(element, f"{{{CODEBOOK_NS}}}Description").text = code_set.description
+                etree.SubElement(element, f"{{{CODEBOOK_NS}}}Description").text = xml_text(code_set.description)
             for member in code_set.members:
                 etree.SubElement(element, f"{{{CODEBOOK_NS}}}MemberCode").set("guid", guids.get(member, member))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
@@ -273,13 +281,13 @@ def write_code(
     (a project's ``<NoteRef>``s)."""
     element = etree.SubElement(parent, f"{{{namespace}}}Code")
     element.set("guid", guids.get(node.guid or "", node.guid or ""))
-    element.set("name", node.name)
+    element.set("name", xml_text(node.name))
     element.set("isCodable", "true" if node.applicable else "false")
     if node.color:
         element.set("color", node.color.upper())
     description = describe(node)
     if description:
-        etree.SubElement(element, f"{{{namespace}}}Description").text = description
+        etree.SubElement(element, f"{{{namespace}}}Description").text = xml_text(description)
     if before_children is not None:
         before_children(element, node)
     for child in node.children:

@@ -485,7 +485,7 @@ class _Builder:
             name = str(memo.kind)
             if memo.case_id is not None and memo.kind in (MemoKind.CASE, MemoKind.CELL):
                 name = f"{memo.kind}: {cases.get(memo.case_id, '')}"
-            note.set("name", name)
+            note.set("name", _xml_safe(name))
             user = self.user_guid.get(memo.coder_id) if memo.coder_id is not None else None
             if user:
                 note.set("creatingUser", user)
@@ -574,7 +574,7 @@ class _Builder:
         for code_set in sets:
             element = etree.SubElement(block, f"{Q}Set")
             element.set("guid", code_set.guid if is_guid(code_set.guid) else stable_guid("set", code_set.guid))
-            element.set("name", code_set.name)
+            element.set("name", _xml_safe(code_set.name))
             if code_set.description:
                 etree.SubElement(element, f"{Q}Description").text = _xml_safe(code_set.description)
             members = session.exec(
