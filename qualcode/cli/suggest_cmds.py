@@ -36,6 +36,13 @@ from_option = click.option(
 )
 
 
+embeddings_option = click.option(
+    "--embeddings",
+    is_flag=True,
+    help="Add sentence embeddings to the features (needs the extra: pip install 'qualcode[embeddings]').",
+)
+
+
 @click.group("suggest", cls=QualcodeGroup)
 def suggest_group() -> None:
     """Code suggestions learned offline from the team's consensus, and how well they agree with it."""
@@ -45,11 +52,12 @@ def suggest_group() -> None:
 @pass_project
 @codebook_option
 @from_option
-def suggest_train(project: Project, codebook, source) -> None:
+@embeddings_option
+def suggest_train(project: Project, codebook, source, embeddings) -> None:
     """Train the codebook's suggestion model and store it in the project (lead only, audited)."""
     from ..assist.suggest import train
 
-    result = train(project, project.user, codebook=codebook, source=source)
+    result = train(project, project.user, codebook=codebook, source=source, embeddings=embeddings)
     say(
         f"trained on {result.segments} segments of {result.transcripts} transcripts ({result.trained_from}) "
         f"in {result.seconds:.1f} s: {len(result.codes_modelled)} codes of {result.codebook!r}",
@@ -105,8 +113,9 @@ def _methods_document(ev: Evaluation, fmt: str) -> str | bytes:
     "--resamples", type=click.IntRange(50), default=1000, show_default=True, help="Bootstrap resamples for the CIs."
 )
 @click.option("--seed", type=stored_offset, default=0, show_default=True, help="Bootstrap seed.")
+@embeddings_option
 @output_options(FORMATS_EVALUATION)
-def suggest_evaluate(project: Project, codebook, source, resamples, seed, fmt, out) -> None:
+def suggest_evaluate(project: Project, codebook, source, resamples, seed, embeddings, fmt, out) -> None:
     """Leave-one-transcript-out agreement of the suggestions with the consensus: per code and pooled kappa
     with bootstrap 95% CIs, precision at 1, hit at 3, coverage and training n; md/latex/docx add a methods paragraph."""
     from pathlib import Path
@@ -115,7 +124,15 @@ def suggest_evaluate(project: Project, codebook, source, resamples, seed, fmt, o
     from ..export.machine import json_text
     from ..export.writers import output_path
 
-    ev = evaluate(project, project.user, codebook=codebook, source=source, resamples=resamples, seed=seed)
+    ev = evaluate(
+        project,
+        project.user,
+        codebook=codebook,
+        source=source,
+        resamples=resamples,
+        seed=seed,
+        embeddings=embeddings,
+    )
     data: str | bytes = json_text(ev.to_json(), default=str) if fmt == "json" else _methods_document(ev, fmt)
     if out:
         path: Path = output_path(out)
