@@ -330,3 +330,81 @@ def test_serve_refuses_a_busy_port_in_one_line_and_binds_loopback_by_default(tea
     assert result.stderr.strip().splitlines() == [f"error: cannot listen on 127.0.0.1:{port} (Address already in use)"]
     missing = cli_run("serve", "-p", target + ".nothere")
     assert missing.exit_code == 2 and "no project here" in missing.stderr
+
+
+# -- a team server: the browser session is the coder's own database role -----------------------------
+@pytest.fixture
+def team_server():
+    """A database of its own made a team server (``qualcode server``'s core): coders ana and ben and
+    lead lee, each with a login role; ben has coded segment 1. Dropped after, with its roles."""
+    import subprocess
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from qualcode.coding.service import TranscriptWork
+    from qualcode.project import Project
+    from qualcode.store.server import add_login, init_server
+    from tests.conftest import PG_URL
+
+    if not PG_URL:
+        pytest.skip("QUALCODE_TEST_POSTGRES is not set")
+    base = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    name = f"qc_serve_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    owner = make_url(base).set(database=name).render_as_string(hide_password=False)
+    try:
+        with Project(owner, create=True) as p:
+            tid = build_transcript(p, title=TITLE)
+            codes = build_codebook(p)
+            init_server(p.write_engine)
+            urls = {
+                n: add_login(p.write_engine, n, r).url for n, r in (("ana", "coder"), ("ben", "coder"), ("lee", "lead"))
+            }
+        with Project(urls["ben"]) as p:
+            ben = TranscriptWork(p, "ben", tid)
+            ben.toggle(ben.segments[0].id, codes["WD"])
+        yield owner, urls, codes
+    finally:
+        # DROP DATABASE waits for a checkpoint: the server finishes it (then the roles) after the test.
+        drops = ["-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"]
+        with psycopg.connect(base, autocommit=True) as conn:
+            roles = [r for (r,) in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (f"qc_{name}%",))]
+        for role in sorted(roles, key=len, reverse=True):
+            drops += ["-c", f'DROP ROLE IF EXISTS "{role}"']
+        subprocess.Popen(
+            ["psql", base, "-q", *drops], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_on_a_team_server_the_browser_session_connects_as_the_coder(team_server):
+    from sqlalchemy.engine import make_url
+
+    from qualcode.store.models import Coding
+
+    from .tui_builders import coding_screen, settle, transcript_lines
+
+    owner, urls, codes = team_server
+    password = make_url(urls["ana"]).password
+    app = served(owner)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await pilot.pause()
+        await sign_in_with(pilot, "ana", "not the password")
+        await wait_until(pilot, lambda: "wrong name or secret" in signin_message(app))
+        await sign_in_with(pilot, "ana", password)
+        await home_screen(app, pilot)
+        assert make_url(app.project.target).username == make_url(urls["ana"]).username  # ana's own role
+        assert app.project.user == "ana"  # as the connection says
+        await pilot.press("enter")
+        screen = await coding_screen(app, pilot)
+        assert not any(" WD " in line for line in transcript_lines(screen))  # ben's code stays hidden
+        await pilot.press("1")
+        await settle(app, pilot)
+    from qualcode.project import Project
+
+    with Project(urls["lee"]) as lead, lead.read() as s:
+        rows = s.exec(select(Coding.code_id, Coder.name).join(Coder, Coder.id == Coding.coder_id)).all()
+    assert sorted(rows) == sorted([(codes["SV"], "ana"), (codes["WD"], "ben")])
