@@ -221,6 +221,10 @@ def test_merge_brings_back_exactly_the_coders_work_audited_and_twice_changes_not
         again.set_quote(work.segments[4].id, code_ids(p)["SN"], work.segments[4].start, work.segments[4].start + 10)
         again.set_code_memo(code_ids(p)["WD"], "when structures are named")
     code_in_copy(copy, "ana", t2, [(1, "WD")], memo=(1, "release time = work design"))
+    conn = sqlite3.connect(copy)  # one coding came from an accepted suggestion in the copy
+    conn.execute("UPDATE qc_coding SET source = 'suggestion' WHERE id = (SELECT MIN(id) FROM qc_coding)")
+    conn.commit()
+    conn.close()
     expected = work_of(copy, "ana")
     assert len(expected["codings"]) == 5 and len(expected["done"]) == 5 and len(expected["memos"]) == 2
 
@@ -244,6 +248,7 @@ def test_merge_brings_back_exactly_the_coders_work_audited_and_twice_changes_not
         (str(copy.resolve()), sha)
     }
     assert {e.entity_id for e in per_row if e.action == "merge.coding"} == {c.id for c in merged}
+    assert [e.after.get("source_in_copy") for e in per_row if e.action == "merge.coding"].count("suggestion") == 1
 
     before = row_counts(path)
     second = merge(path, copy)

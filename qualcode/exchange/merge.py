@@ -234,9 +234,8 @@ class _Copy:
     codes: dict[int, _Code]
     code_rows: dict[int, Code]
     cases: dict[int, tuple[str, str | None]]
-    codings: list[
-        tuple[int, int, int, int, int, int | None, int | None, Any]
-    ]  # id, seg, code, coder, round, qs, qe, at
+    # id, segment, code, coder, round, quote start, quote end, created at, source
+    codings: list[tuple[int, int, int, int, int, int | None, int | None, Any, str | None]]
     spans: dict[int, frozenset[tuple[int, int]]]  # coding id -> further quote spans
     statuses: list[tuple[int, int, int, Any]]  # segment, coder, round, done_at
     memos: list[Memo]
@@ -290,9 +289,9 @@ def _read_copy(s: Session) -> _Copy:
     among = ", ".join(str(int(i)) for i in ids) or "NULL"
     # Times stay as SQLite stores them (text), to be written back as they are.
     codings = [
-        (i, sg, cd, cr, r, qs, qe, at)
-        for i, sg, cd, cr, r, qs, qe, at in raw.exec_driver_sql(
-            "SELECT id, segment_id, code_id, coder_id, round, quote_start, quote_end, created_at "
+        (i, sg, cd, cr, r, qs, qe, at, src)
+        for i, sg, cd, cr, r, qs, qe, at, src in raw.exec_driver_sql(
+            "SELECT id, segment_id, code_id, coder_id, round, quote_start, quote_end, created_at, source "
             f"FROM qc_coding WHERE coder_id IN ({among})"
         )
     ]
@@ -360,7 +359,7 @@ def _match(
     work_codes: dict[int, int] = defaultdict(int)
     work_coders: dict[int, int] = defaultdict(int)
     work_rounds: set[tuple[int, int]] = set()  # (copy transcript, round)
-    for _coding, sg, cd, cr, r, _qs, _qe, _at in copy.codings:
+    for _coding, sg, cd, cr, r, _qs, _qe, _at, _src in copy.codings:
         work_segments[sg] += 1
         work_codes[cd] += 1
         work_coders[cr] += 1
@@ -535,6 +534,11 @@ def _match(
                 notes.append(
                     f"code {c.name!r} (GUID {c.guid}) was merged into {found_code.name!r} here: its work goes there"
                 )
+            elif used and found_code.status != "active":
+                notes.append(
+                    f"code {found_code.name!r} (GUID {found_code.guid}) is retired here: "
+                    f"the copy's {used} rows of work on it are merged onto it"
+                )
             elif used and found_code.name != c.name and guid == c.guid:
                 notes.append(
                     f"code GUID {c.guid} is {found_code.name!r} here and {c.name!r} in the copy: matched by GUID"
@@ -662,6 +666,7 @@ def _quote_text(q: Quote) -> str:
 class _Plan:
     new_codings: list[dict[str, Any]] = field(default_factory=list)
     new_spans: dict[tuple[int, int, int, int], frozenset[tuple[int, int]]] = field(default_factory=dict)
+    copy_sources: dict[tuple[int, int, int, int], str] = field(default_factory=dict)  # kept in the audit
     quote_updates: list[tuple[int, Quote]] = field(default_factory=list)  # target coding id, copy's quote
     removed_codings: list[int] = field(default_factory=list)
     new_done: list[dict[str, Any]] = field(default_factory=list)
@@ -684,8 +689,11 @@ def _plan(
 
     # The copy's work, in this project's ids.
     theirs: dict[Key, dict[int, tuple[Quote, Any]]] = defaultdict(dict)
-    for coding_id, sg, cd, cr, r, qs, qe, at in copy.codings:
+    their_source: dict[tuple[Key, int], str] = {}  # how a coding was made in the copy (a suggestion, a search)
+    for coding_id, sg, cd, cr, r, qs, qe, at, src in copy.codings:
         key = (m.coder[cr], m.segment[sg], r)
+        if src:
+            their_source[(key, m.code[cd])] = src
         theirs[key].setdefault(m.code[cd], ((qs, qe, copy.spans.get(coding_id, frozenset())), at))
     their_done: dict[Key, Any] = {(m.coder[cr], m.segment[sg], r): at for sg, cr, r, at in copy.statuses}
     for coder_id in set(m.coder.values()):
@@ -745,6 +753,8 @@ def _plan(
         )
         if quote[2]:
             plan.new_spans[(segment_id, code_id, coder_id, round_)] = quote[2]
+        if (key, code_id) in their_source:
+            plan.copy_sources[(segment_id, code_id, coder_id, round_)] = their_source[(key, code_id)]
         tally(coder_id).codings_merged += 1
 
     def take_theirs(key: Key) -> None:
@@ -995,8 +1005,11 @@ def _write(s: Session, plan: _Plan, actor: str, origin: dict[str, str]) -> int:
     span_rows: list[dict[str, Any]] = []
     for coding_id, row in zip(ids, plan.new_codings, strict=True):
         after = {"id": coding_id, **row, "created_at": _iso(row["created_at"]), "merged_from": origin}
+        row_key = (row["segment_id"], row["code_id"], row["coder_id"], row["round"])
+        if row_key in plan.copy_sources:
+            after["source_in_copy"] = plan.copy_sources[row_key]
         events.append(_event(actor, "merge.coding", "qc_coding", coding_id, None, after, now))
-        extra = plan.new_spans.get((row["segment_id"], row["code_id"], row["coder_id"], row["round"]))
+        extra = plan.new_spans.get(row_key)
         for a, b in sorted(extra or ()):
             span_rows.append({"coding_id": coding_id, "coder_id": row["coder_id"], "start": a, "end": b})
     for coding_id, quote in plan.quote_updates:
