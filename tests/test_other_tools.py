@@ -564,3 +564,18 @@ def test_odt_nested_deep_is_read_or_refused_in_one_line(tmp_path):
     with pytest.raises(InputError) as caught:
         parse_odt(bare.getvalue(), "bare.odt")
     assert str(caught.value).startswith("bare.odt: not a readable .odt")
+
+
+def test_a_folder_leaves_out_markdown_without_speakers(run, tmp_path):
+    assert run("init").exit_code == 0
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "README.md").write_text("# About these files\n\nRecorded in May.\n", encoding="utf-8")
+    (folder / "group.md").write_text(MARKDOWN, encoding="utf-8")
+    result = run("import", str(folder))
+    assert result.exit_code == 0, result.output
+    assert (
+        f"note: {folder / 'README.md'}: Markdown without speakers (a README or notes?), left out: "
+        "import it by name to keep it"
+    ) in result.output
+    assert result.output.rstrip().endswith("1 imported, 0 skipped, 0 failed")

@@ -101,8 +101,22 @@ def _folder_files(
         if p.suffix.casefold() == ".csv" and not _maybe_turn_table(p, encoding):
             notes.append(f"{p}: not a turn table (no speaker and text columns), left out")
             continue
+        if FORMAT_BY_SUFFIX[p.suffix.casefold()] == "md" and not _maybe_markdown_transcript(p, encoding):
+            notes.append(f"{p}: Markdown without speakers (a README or notes?), left out: import it by name to keep it")
+            continue
         chosen.append(p)
     return chosen
+
+
+def _maybe_markdown_transcript(path: Path, encoding: str | None) -> bool:
+    """Whether a folder's Markdown file has speakers (a folder's README is not a transcript); an
+    unreadable one is kept, so that its import fails with the reason in the batch's summary."""
+    from .markdown import parse_markdown
+
+    try:
+        return parse_markdown(read_text(path, encoding), None, path).has_speakers
+    except InputError:
+        return True
 
 
 def _maybe_turn_table(path: Path, encoding: str | None) -> bool:
