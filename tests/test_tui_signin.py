@@ -242,6 +242,23 @@ async def test_three_wrong_secrets_then_the_screen_says_to_wait(team):
         assert not hasattr(app, "coder_name")
 
 
+@pytest.mark.anyio
+async def test_a_failing_check_is_logged_and_shows_nothing(log_file):
+    from qualcode.tui.app import QualcodeApp
+    from qualcode.tui.screens.signin import SignInScreen
+
+    def broken(name: str, secret: str):
+        raise RuntimeError("the check broke")
+
+    app = QualcodeApp(None, None, settings=Settings(), gate=broken)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await pilot.pause()
+        await sign_in_with(pilot, "ana", "x")
+        await wait_until(pilot, lambda: "unexpected error" in signin_message(app))
+        assert isinstance(app.screen, SignInScreen) and not app.screen.query_one("#signin-name").disabled
+    assert "RuntimeError: the check broke" in log_file.read_text()
+
+
 # -- PostgreSQL: the coder's own password --------------------------------------------------------------
 @pytest.mark.postgres
 def test_on_postgresql_a_coder_signs_in_with_their_database_password(pg_url):

@@ -85,6 +85,12 @@ class SignInScreen(Screen["tuple[Project, str]"]):
         except QualcodeError as exc:
             self.app.call_from_thread(self.refused, str(exc))
             return
+        except Exception as exc:  # a bug: logged, and the screen stays as it is (nothing shown)
+            from ...log import log_unexpected
+
+            log_unexpected(exc, "qualcode serve: sign-in")
+            self.app.call_from_thread(self.refused, "sign-in failed: an unexpected error (the server's log has it)")
+            return
         self.app.call_from_thread(self.dismiss, result)
 
     def refused(self, message: str) -> None:
