@@ -52,8 +52,12 @@ def _absolute(target: str) -> str:
 
 @click.group("serve", cls=QualcodeGroup, invoke_without_command=True)
 @project_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep the default).")
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, metavar="ADDRESS", help="Address to listen on (keep the default)."
+)
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, metavar="N", help="Port to listen on."
+)
 @click.option(
     "--public-url",
     metavar="URL",
