@@ -487,3 +487,22 @@ def test_a_lead_on_postgresql_hands_out_and_merges_back(pg_url, tmp_path):
     before = audit_rows()
     assert "Nothing to merge" in invoke("-p", pg_url, "--as", "lee", "merge", str(copy)).output
     assert audit_rows() == before
+
+
+def test_coders_match_by_guid_where_both_have_one(study, tmp_path):
+    path, (t1, _t2) = study
+    with Project(path) as p, p.transaction() as s:
+        ana = s.exec(select(Coder).where(Coder.name == "ana")).one()
+        ana.guid = "0d7c4a52-5a0e-4c55-9d53-0000000000aa"
+        s.add(ana)
+    copy = tmp_path / "ana.db"
+    handout(path, "ana", copy)
+    code_in_copy(copy, "ana", t1, [(0, "SV")])
+    with Project(path) as p, p.transaction() as s:  # the lead renames her meanwhile
+        ana = s.exec(select(Coder).where(Coder.name == "ana")).one()
+        ana.name = "ana.silva"
+        s.add(ana)
+    result = merge(path, copy)
+    assert result.exit_code == 0, result.output
+    assert "coder 'ana' of the copy is 'ana.silva' here" in result.output
+    assert len(work_of(path, "ana.silva")["codings"]) == 1

@@ -380,10 +380,18 @@ def _match(
     for sg, n in work_segments.items():
         work_transcripts[copy.segments[sg][0]] += n
 
-    # Coders: by name, and by GUID where both have one.
+    # Coders: by GUID where both have one (a coder renamed since), else by name.
     here_coders = {n: (require_id(i), g) for i, n, g in s.exec(select(Coder.id, Coder.name, Coder.guid)).all()}
+    coder_by_guid = {g.lower(): (n, i) for n, (i, g) in here_coders.items() if g}
     for copy_id in sorted(work_coders):
         name, guid = copy.coders[copy_id]
+        if guid and guid.lower() in coder_by_guid:
+            here_name, here_id = coder_by_guid[guid.lower()]
+            if here_name != name:
+                notes.append(f"coder {name!r} of the copy is {here_name!r} here (the same GUID {guid})")
+            m.coder[copy_id] = here_id
+            m.coder_name[here_id] = here_name
+            continue
         found = here_coders.get(name)
         if found is None:
             diffs.append(
