@@ -231,6 +231,8 @@ def _read(path: Path, archive, root: etree._Element) -> RefiProject:
                 left_out["selections of cases skipped: qualcode's cases hold whole transcripts"] += 1
         cases.append(case)
 
+    if _text_of(root, "Description").strip():
+        left_out["project description skipped: qualcode keeps no description of a project"] += 1
     for name in ("Links", "Graphs"):
         count = sum(1 for e in sections.get(name, []) if isinstance(e.tag, str))
         if count:
@@ -275,6 +277,8 @@ def _read_source(
         raise InputError(located(where, f"source {name!r}: {why}", element.sourceline))
     text, offsets = normalise_with_offsets(raw)
     source = RefiSource(guid or replacement_guid(name), name, text, origin, notes=_note_refs(element))
+    if _text_of(element, "Description").strip():
+        left_out["source descriptions skipped: a transcript has no description"] += 1
     for child in element:
         kind = local_name(child)
         if kind == "Coding":
@@ -322,6 +326,8 @@ def _read_source(
                     coding.get("guid") or "", guid_key(user) if user else selection.user, code, _note_refs(coding)
                 )
             )
+        if _text_of(child, "Description").strip():
+            left_out["selection descriptions skipped: a coding has no description"] += 1
         source.codings += len(selection.codings)
         source.selections.append(selection)
     return source
