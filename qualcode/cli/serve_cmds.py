@@ -196,8 +196,7 @@ def _size(n: int) -> str:
 @click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False), help="The backup file to write.")
 def backup_cmd(project_target: str, out: str) -> None:
     """Back up the project to FILE while coders work (SQLite online backup; pg_dump on PostgreSQL)."""
-    from ..store.backup import backup
-    from ..store.engine import redacted
+    from ..store.backup import backup, redacted
 
     result = backup(project_target, out)
     say(

@@ -14,15 +14,16 @@ import sqlite3
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import NullPool
-
 from ..errors import InputError, ProjectError, QualcodeError
-from . import migrations
-from .engine import database_url, is_url, redacted, scrub
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+# A SQLite backup needs only the standard library: SQLAlchemy and the schema are imported for
+# PostgreSQL alone, so `qualcode backup` of a file starts at once.
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
@@ -72,11 +73,37 @@ def _sqlite_version(conn: sqlite3.Connection, shown: str) -> int:
     return int(row[0])
 
 
+def is_url(target: str) -> bool:
+    return "://" in target  # as store.engine.is_url, without importing SQLAlchemy
+
+
+def redacted(target: str) -> str:
+    """``target`` as it may be shown (a URL's password as ``***``; a path as it is)."""
+    if not is_url(target):
+        return target
+    from .engine import redacted as hide
+
+    return hide(target)
+
+
+def scrub(message: str, target: str) -> str:
+    from .engine import scrub as clean
+
+    return clean(message, target)
+
+
 def _engine(url: str) -> Engine:
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from .engine import database_url
+
     return create_engine(database_url(url), poolclass=NullPool)
 
 
 def _pg_version(target: str) -> int:
+    from . import migrations
+
     engine = _engine(target)
     try:
         version = migrations.read_version(engine)
@@ -96,6 +123,8 @@ def _pg_version(target: str) -> int:
 # -- libpq: the client tools take the URL without its password (that goes in PGPASSWORD, out of `ps`)
 def _libpq(target: str) -> tuple[str, dict[str, str], str | None]:
     """(URL without password, environment, the schema a ``search_path`` option names)."""
+    from sqlalchemy.engine import make_url
+
     url = make_url(target)
     env = dict(os.environ)
     if url.password:
@@ -185,6 +214,8 @@ def backup_kind(file: str | os.PathLike) -> str:
 
 
 def _user_tables(engine: Engine) -> list[str]:
+    from sqlalchemy import text
+
     with engine.connect() as conn:
         rows = conn.execute(
             text(
@@ -198,6 +229,10 @@ def _user_tables(engine: Engine) -> list[str]:
 
 def _restored_schema(engine: Engine) -> tuple[int | None, str | None]:
     """The restored project's schema version as the target URL sees it, else the schema it is in."""
+    from sqlalchemy import text
+
+    from . import migrations
+
     version = migrations.read_version(engine)
     if version is not None:
         return version, None
@@ -284,6 +319,8 @@ def _restore_postgres(path: Path, target: str) -> RestoreResult:
     if version is None and schema is None:
         raise ProjectError(f"{path}: restored, but it held no qualcode project")
     if version is None and schema is not None:
+        from . import migrations
+
         engine = _engine(_with_search_path(target, schema))
         try:
             version = migrations.read_version(engine)
