@@ -104,11 +104,12 @@ def stable_guid(kind: str, identity: str) -> str:
     """A version-5 style GUID for ``kind:identity``: the same identity always gets the same GUID.
 
     Built from the digest directly: ``uuid.uuid5`` costs more than the rest of a selection's export."""
-    h = hashlib.sha1(EXPORT_NAMESPACE.bytes + f"{kind}:{identity}".encode()).hexdigest()
+    h = hashlib.sha1(_NAMESPACE_BYTES + f"{kind}:{identity}".encode()).hexdigest()
     return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 _VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}  # RFC 4122 variant bits
+_NAMESPACE_BYTES = EXPORT_NAMESPACE.bytes
 
 
 def _iso(moment: datetime | None) -> str | None:
