@@ -264,7 +264,9 @@ def _read_copy(s: Session) -> _Copy:
     raw = s.connection()  # the copy is a SQLite file: its largest tables are read as the driver gives them
     segments = {
         i: (t, p, a, b)
-        for i, t, p, a, b in raw.exec_driver_sql('SELECT id, transcript_id, position, start, "end" FROM qc_segment')
+        for i, t, p, a, b in raw.exec_driver_sql(
+            'SELECT id, transcript_id, position, start, "end" FROM qc_segment'
+        ).all()
     }
     books = {require_id(i): n for i, n in s.exec(select(Codebook.id, Codebook.name)).all()}
     code_rows = {require_id(c): c for c in s.exec(select(Code)).all()}
@@ -293,7 +295,7 @@ def _read_copy(s: Session) -> _Copy:
         for i, sg, cd, cr, r, qs, qe, at, src in raw.exec_driver_sql(
             "SELECT id, segment_id, code_id, coder_id, round, quote_start, quote_end, created_at, source "
             f"FROM qc_coding WHERE coder_id IN ({among})"
-        )
+        ).all()
     ]
     span_lists: dict[int, set[tuple[int, int]]] = defaultdict(set)
     for coding_id, a, b in s.exec(
@@ -304,7 +306,7 @@ def _read_copy(s: Session) -> _Copy:
         (sg, cr, r, at)
         for sg, cr, r, at in raw.exec_driver_sql(
             f"SELECT segment_id, coder_id, round, done_at FROM qc_segment_status WHERE coder_id IN ({among})"
-        )
+        ).all()
     ]
     memos = list(s.exec(select(Memo).where(col(Memo.coder_id).in_(ids))).all())
     proposals = s.exec(select(func.count()).select_from(CodeProposal).where(col(CodeProposal.coder_id).in_(ids))).one()
@@ -710,16 +712,20 @@ def _plan(
     # This project's work of the same coders.
     coder_ids = sorted(set(m.coder.values()))
     ours: dict[Key, dict[int, tuple[int, Quote]]] = defaultdict(dict)
-    rows = s.connection().execute(
-        wide_select(
-            col(Coding.id),
-            col(Coding.segment_id),
-            col(Coding.code_id),
-            col(Coding.coder_id),
-            col(Coding.round),
-            col(Coding.quote_start),
-            col(Coding.quote_end),
-        ).where(col(Coding.coder_id).in_(coder_ids))
+    rows = (
+        s.connection()
+        .execute(
+            wide_select(
+                col(Coding.id),
+                col(Coding.segment_id),
+                col(Coding.code_id),
+                col(Coding.coder_id),
+                col(Coding.round),
+                col(Coding.quote_start),
+                col(Coding.quote_end),
+            ).where(col(Coding.coder_id).in_(coder_ids))
+        )
+        .all()
     )
     span_lists: dict[int, set[tuple[int, int]]] = defaultdict(set)
     for coding_id, a, b in s.exec(
@@ -915,6 +921,9 @@ def _time(value: Any) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":")).encode  # built once: json.dumps with options builds one a call
+
+
 def _insert(
     s: Session, table: Table, rows: list[dict[str, Any]], *, ids: bool = True, raw: frozenset[str] = frozenset()
 ) -> list[int]:
@@ -953,7 +962,7 @@ def _insert(
             done: dict[int, Any] = {}  # by id(): a shared timestamp is processed once
             if isinstance(column_type, JSON):
                 null = processor(None) if processor else None
-                column = [null if v is None else json.dumps(v, separators=(",", ":")) for v in column]
+                column = [null if v is None else _COMPACT_JSON(v) for v in column]
             elif processor is not None:
                 column = [done[id(v)] if id(v) in done else done.setdefault(id(v), processor(v)) for v in column]
         values.append(column)
