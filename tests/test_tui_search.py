@@ -119,3 +119,48 @@ async def test_at_80x24_every_hit_lines_up_and_the_palette_lists_the_screen(stud
             "teach   ", "Teaching", "teach   ", "teaches ", "teachers", "teach   "
         ]  # fmt: skip
         assert app.screen is screen and screen.query_one("#search-detail").region.bottom <= 24
+
+
+async def test_marked_hits_are_coded_as_the_coders_own_and_undone(study):
+    from sqlmodel import select
+
+    from qualcode.store.models import AuditEvent, Code, Coding, Segment
+
+    project, lee, park = study
+    app = app_for(project, "ana")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await home_screen(app, pilot)
+        await pilot.press("slash")
+        await wait_until(pilot, lambda: isinstance(app.screen, SearchScreen) and app.screen.query(Input))
+        screen = await searched(app, pilot, "teach")
+        await pilot.press("down", "space", "down", "space")  # hits 2 (Lee #3) and 3 (Park #2)
+        assert screen.marked == {2, 3}
+        assert "2 marked" in str(screen.query_one("#search-title").render())
+        assert str(screen.query_one(DataTable).get_row_at(1)[0]) == "✓2"
+        await pilot.press("c")
+        await wait_until(pilot, lambda: app.screen is not screen and app.screen.query("#picker-input"))
+        await pilot.press(*"Work design", "enter")  # the code picker
+        await wait_until(
+            pilot,
+            lambda: (
+                "Code 2 segments (2 hits) with Work design as ana" in str(app.screen.query("Label").first().render())
+            ),
+        )
+        await pilot.press("y")
+        await app.wait_for_writes()
+        await wait_until(pilot, lambda: screen.writes_pending == 0)
+        with project.read() as s:
+            rows = s.exec(
+                select(Segment.transcript_id, Segment.position, Coding.source, Coding.round)
+                .join(Segment, Segment.id == Coding.segment_id)
+                .join(Code, Code.id == Coding.code_id)
+                .where(Code.key == "WD")
+            ).all()
+        assert sorted(rows) == [(lee, 3, "search", 1), (park, 2, "search", 1)]
+        await pilot.press("u")
+        await app.wait_for_writes()
+        await wait_until(pilot, lambda: screen.writes_pending == 0)
+        with project.read() as s:
+            assert s.exec(select(Coding).where(Coding.source == "search")).all() == []
+            actions = [e.action for e in s.exec(select(AuditEvent).where(AuditEvent.action.like("search.%"))).all()]
+        assert actions == ["search.apply", "search.undo"]

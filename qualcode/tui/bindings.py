@@ -119,6 +119,9 @@ KEY_TABLE: tuple[KeySpec, ...] = (
     KeySpec("search_new", "slash", "new_search", "New search", "search"),
     KeySpec("search_lemma", "ctrl+l", "toggle_lemma", "Lemmas", "search"),
     KeySpec("search_regex", "ctrl+r", "toggle_regex", "Regex", "search"),
+    KeySpec("search_mark", "space", "toggle_mark", "Mark", "search"),
+    KeySpec("search_code", "c", "code_hits", "Code hits", "search"),
+    KeySpec("search_undo", "u", "undo_coding", "Undo coding", "search"),
     KeySpec("search_back", "escape", "back", "Back", "search"),
     # pattern dialog
     KeySpec("pattern_save", "ctrl+s", "save", "Save", "pattern_dialog"),

@@ -1,5 +1,6 @@
 """Search across every transcript: keyword-in-context hits; Enter opens a hit in the coding screen
-at its segment (escape comes back here).
+at its segment (escape comes back here). ``space`` marks hits, ``c`` codes the marked hits' segments
+(or every hit's) with a code as the viewer's own codings, ``u`` takes the last such coding back.
 
 The query line takes words, "quoted phrases" and word* (``qualcode.assist.search``); ``ctrl+l``
 matches every form of a word (lemmas), ``ctrl+r`` reads the query as a regular expression. The
@@ -13,22 +14,28 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets.data_table import ColumnKey
 
 from ...assist.search import (
+    ApplyOutcome,
     Hit,
     SearchQuery,
     SearchResult,
+    apply_search,
     cell_width,
     cells_head,
     cells_tail,
     pad_left,
     search,
+    undo_last_batch,
 )
+from ...codebook.queries import CodeSummary, active_codes
 from ...errors import QualcodeError
 from ...table import terminal_text
 from .. import bindings as keys
 from ..typed import WorkbenchScreen
 from ..widgets.columns import SCROLLBAR, fit_widths, literal, text_width
+from ..writer import Written
 
 MAX_HIT_CELLS = 24  # a longer hit (a phrase, a wide regex) is cut in the context column
 
@@ -43,10 +50,13 @@ class SearchScreen(WorkbenchScreen[None]):
     """
 
     class Found(Message):
-        def __init__(self, result: SearchResult | None, error: str | None = None) -> None:
+        def __init__(
+            self, result: SearchResult | None, error: str | None = None, codes: list[CodeSummary] | None = None
+        ) -> None:
             super().__init__()
             self.result = result
             self.error = error
+            self.codes = codes
 
     def __init__(self, query: str = "") -> None:
         super().__init__()
@@ -55,6 +65,10 @@ class SearchScreen(WorkbenchScreen[None]):
         self.regex = False
         self.result: SearchResult | None = None
         self.searching = False
+        self.marked: set[int] = set()  # hit numbers
+        self.codes: list[CodeSummary] = []  # the active codebook's, for coding the hits
+        self.writes_pending = 0
+        self._number_column: ColumnKey | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="search-title")
@@ -90,10 +104,11 @@ class SearchScreen(WorkbenchScreen[None]):
         app = self.app
         try:
             result = search(app.project, app.coder_name, query)
+            codes = active_codes(app.project)
         except QualcodeError as exc:
             self.post_message(self.Found(None, str(exc)))
             return
-        self.post_message(self.Found(result))
+        self.post_message(self.Found(result, codes=codes))
 
     def on_search_screen_found(self, message: Found) -> None:
         self.searching = False
@@ -102,6 +117,8 @@ class SearchScreen(WorkbenchScreen[None]):
             self.show_title(message.error)
             return
         self.result = message.result
+        self.codes = message.codes or []
+        self.marked = set()
         self.fill_table()
         self.show_title()
         if message.result.hits:
@@ -143,6 +160,8 @@ class SearchScreen(WorkbenchScreen[None]):
                 f" · {n} hit{'s' * (n != 1)} in {segs} segment{'s' * (segs != 1)}"
                 f" of {result.transcripts_searched} transcripts"
             )
+            if self.marked:
+                title.append(f" · {len(self.marked)} marked", style="bold")
         self.query_one("#search-title", Static).update(title)
 
     def fill_table(self) -> None:
@@ -164,12 +183,15 @@ class SearchScreen(WorkbenchScreen[None]):
         width = table.size.width or self.app.size.width
         available = width - SCROLLBAR - 2 * table.cell_padding * len(natural)
         fitted = fit_widths(natural, minimum, available)
-        for label, w in zip(("#", "Transcript", "Seg", "Speaker", "In context"), fitted):
+        columns = [
             table.add_column(literal(label), width=w)
+            for label, w in zip(("#", "Transcript", "Seg", "Speaker", "In context"), fitted)
+        ]
+        self._number_column = columns[0]
         side = max(3, (fitted[4] - hit_cells - 2) // 2)
         for h in hits:
             table.add_row(
-                str(h.number),
+                self.number_cell(h.number),
                 literal(h.transcript),
                 str(h.position),
                 literal(h.speaker),
@@ -218,6 +240,84 @@ class SearchScreen(WorkbenchScreen[None]):
         self.fill_table()
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
+
+    def number_cell(self, number: int) -> Text:
+        return Text(
+            f"✓{number}" if number in self.marked else str(number), style="bold" if number in self.marked else ""
+        )
+
+    # -- coding the hits --------------------------------------------------------------------------
+    def action_toggle_mark(self) -> None:
+        hit = self.current
+        if hit is None:
+            return
+        self.marked ^= {hit.number}
+        if self._number_column is not None:
+            self.query_one(DataTable).update_cell(str(hit.number), self._number_column, self.number_cell(hit.number))
+        self.show_title()
+
+    def chosen_hits(self) -> list[Hit]:
+        hits = self.result.hits if self.result is not None else []
+        return [h for h in hits if h.number in self.marked] if self.marked else list(hits)
+
+    def action_code_hits(self) -> None:
+        hits = self.chosen_hits()
+        if not hits or self.result is None:
+            return
+        from .dialogs import CodePicker, PickerEntry
+
+        entries = [PickerEntry(c.id, c.path, c.key or "", False) for c in self.codes]
+        paths = {c.id: c.path for c in self.codes}
+        self.app.push_screen(
+            CodePicker(entries), lambda code_id: code_id is not None and self.confirm_coding(paths[code_id], hits)
+        )
+
+    def confirm_coding(self, path: str, hits: list[Hit]) -> None:
+        from .dialogs import ConfirmDialog
+
+        result, project, coder = self.result, self.app.project, self.app.coder_name
+        only = sorted(h.number for h in hits) if self.marked else None
+        segments = len({h.segment_id for h in hits})
+        question = (
+            f"Code {segments} segment{'s' * (segments != 1)} ({len(hits)} hit{'s' * (len(hits) != 1)}) "
+            f"with {path} as {coder}? (u undoes it)"
+        )
+
+        def write() -> ApplyOutcome:
+            assert result is not None
+            return apply_search(project, coder, result, path, only)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.writes_pending += 1
+                self.app.writer.submit(self, "autocode", write)
+
+        self.app.push_screen(ConfirmDialog(question), answered)
+
+    def action_undo_coding(self) -> None:
+        project, coder = self.app.project, self.app.coder_name
+        self.writes_pending += 1
+        self.app.writer.submit(self, "autocode_undo", lambda: undo_last_batch(project, coder))
+
+    def on_written(self, message: Written) -> None:
+        message.stop()
+        self.writes_pending = max(0, self.writes_pending - 1)
+        if (failure := message.failure) is not None:
+            self.notify(failure, severity="error", timeout=8, markup=False)
+        elif message.kind == "autocode":
+            outcome: ApplyOutcome = message.result
+            new = len(outcome.coding_ids)
+            already = len(outcome.plan.codings) - len(outcome.plan.new)
+            self.notify(
+                f"coded {new} segment{'s' * (new != 1)} with {outcome.plan.code}"
+                + (f" ({already} already coded)" if already else ""),
+                markup=False,
+            )
+        elif message.kind == "autocode_undo":
+            undone = message.result
+            self.notify(
+                f"undid the coding with {undone.code} from {undone.query!r}: {undone.removed} removed", markup=False
+            )
 
     # -- opening --------------------------------------------------------------------------------
     def action_open_hit(self) -> None:
