@@ -7,8 +7,12 @@ Everything is matched by stable identities, never by position or title alone:
   character span;
 - codes by GUID (``--map OLD=NEW`` says which code of this project an unknown GUID is;
   ``--add-missing-codes`` adds it, GUID kept);
-- coders by name, and by ``Coder.guid`` where both have one (different GUIDs: different people);
-- cases by name (and GUID where both have one).
+- coders by ``Coder.guid`` where both have one (a coder renamed since), else by name (the same
+  name with different GUIDs: different people, refused);
+- cases by name (and GUID where both have one);
+- memos on a segment by coder, kind, segment and round; on a code by coder and code.
+
+From a hand-out (``qc_meta`` names its coder) only that coder's work is merged.
 
 A coder's work is compared per *key*: one coder, one segment, one round.
 
