@@ -101,6 +101,10 @@ def serve_group(
             err=True,
         )
     _check_port(host, port)
+    if public_url is None and host in ("0.0.0.0", "::"):
+        import socket  # the page would send browsers to 0.0.0.0: name this machine instead
+
+        public_url = f"http://{socket.getfqdn()}:{port}"
     os.environ[SERVE_PROJECT_ENV] = target
     server = Server(_session_command(), host=host, port=port, title="qualcode", public_url=public_url)
     say(f"serving {shown} on {public_url or f'http://{host}:{port}'} (ctrl+c stops)", err=True)
