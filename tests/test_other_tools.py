@@ -94,7 +94,14 @@ def test_prose_with_colons_stays_in_the_turn():
         "See https://example.org: a link.\n"
         "P1: We coped.\n"
     )
-    assert turns(parse_text(text)) == [
+    parsed = parse_text(text)
+    # what looked like a label but was judged words is named, with its line
+    assert parsed.notes == [
+        "2 line(s) start like a speaker label but were read as words, not being a name written as a label "
+        "more than once: 'The reasons were' (line 3), 'He told me' (line 4); if they are speakers, give "
+        "--speaker-pattern"
+    ]
+    assert turns(parsed) == [
         (
             "Interviewer",
             "Tell me about the year.\nThe reasons were: time and money.\nHe told me: no.\n"

@@ -255,7 +255,10 @@ def _script_class(label: str) -> str:
 
 
 def _accepted(
-    found: list[tuple[int, int, str, float | None]], weak: set[str], counts: Counter[str]
+    found: list[tuple[int, int, str, float | None]],
+    weak: set[str],
+    counts: Counter[str],
+    rejected: list[tuple[int, str]] | None = None,
 ) -> list[tuple[int, int, str, float | None]]:
     """Labels of strength 2, and those of strength 1 (``weak``) written as a label at least twice.
 
@@ -264,15 +267,20 @@ def _accepted(
     participant who speaks once is still a speaker."""
     sure = {speaker for _, _, speaker, _ in found if speaker not in weak or counts[speaker] >= 2}
     classes = {_script_class(speaker) for speaker in sure} - {"other"}
-    return [
-        label
-        for label in found
-        if label[2] in sure or (" " not in label[2] and len(label[2]) <= 12 and _script_class(label[2]) in classes)
-    ]
+    accepted = []
+    for label in found:
+        if label[2] in sure or (" " not in label[2] and len(label[2]) <= 12 and _script_class(label[2]) in classes):
+            accepted.append(label)
+        elif rejected is not None:
+            rejected.append((label[0], label[2]))
+    return accepted
 
 
-def _builtin_labels(text: str) -> list[tuple[int, int, str, float | None]]:
-    """``(label start, words start, speaker, time)`` for every built-in label, in order."""
+def _builtin_labels(
+    text: str, rejected: list[tuple[int, str]] | None = None
+) -> list[tuple[int, int, str, float | None]]:
+    """``(label start, words start, speaker, time)`` for every built-in label, in order; ``rejected``
+    gets ``(start, label)`` of each line that looks like a label but was judged words."""
     first = BUILTIN_LABELS.match(text)
     found: list[tuple[int, int, str, float | None]] = []
     strengths: dict[str, int] = {}  # label as written -> strength
@@ -304,7 +312,7 @@ def _builtin_labels(text: str) -> list[tuple[int, int, str, float | None]]:
             # a meeting that runs past midnight goes on counting
             time, speaker = (clock - clock_zero) % 86400.0, zoom.strip()
         found.append((m.start("label"), m.end("label"), speaker, time))
-    return _accepted(found, set(weak), weak) if weak else found
+    return _accepted(found, set(weak), weak, rejected) if weak else found
 
 
 def _custom_labels(text: str, pattern: SpeakerPattern, source: object) -> list[tuple[int, int, str, float | None]]:
@@ -336,9 +344,12 @@ def _labels_from(matches, text: str, pattern: SpeakerPattern) -> list[tuple[int,
     return labels
 
 
-def split_turns(text: str, pattern: SpeakerPattern | None = None, source: object = "") -> list[Turn]:
-    """Turns found by speaker labels at line starts; ``[]`` when there are none."""
-    labels = _custom_labels(text, pattern, source) if pattern else _builtin_labels(text)
+def split_turns(
+    text: str, pattern: SpeakerPattern | None = None, source: object = "", rejected: list[tuple[int, str]] | None = None
+) -> list[Turn]:
+    """Turns found by speaker labels at line starts; ``[]`` when there are none. ``rejected`` (built-in
+    labels only) gets ``(offset, label)`` of lines that look like a label but were judged words."""
+    labels = _custom_labels(text, pattern, source) if pattern else _builtin_labels(text, rejected)
     turns: list[Turn] = []
     ends = [start for start, *_ in labels[1:]] + [len(text)]
     for (_, start, speaker, time), end in zip(labels, ends):

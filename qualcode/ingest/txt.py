@@ -28,16 +28,26 @@ def parse_text(
     text: str, speaker_pattern: SpeakerPattern | None = None, fmt: str = "txt", source: object = ""
 ) -> ParsedTranscript:
     """``text`` is already decoded and normalised (see ``decoding``); ``source`` is named in errors."""
-    turns = split_turns(text, speaker_pattern, source)
+    rejected: list[tuple[int, str]] = []
+    turns = split_turns(text, speaker_pattern, source, rejected)
+    notes = [judged_words(text, rejected)] if rejected else []
     if not turns:
-        return ParsedTranscript(
-            text, [], ["no speaker labels found: imported as paragraphs with one unknown speaker"], fmt
-        )
-    notes: list[str] = []
+        notes.insert(0, "no speaker labels found: imported as paragraphs with one unknown speaker")
+        return ParsedTranscript(text, [], notes, fmt)
     turns = drop_otter_footer(text, turns, notes)
     if fmt in FOLDED_FORMATS:
         text, turns = fold_indentation(text, turns, notes)
     return ParsedTranscript(text, turns, notes, fmt)
+
+
+def judged_words(text: str, rejected: list[tuple[int, str]]) -> str:
+    """The note for lines that start like a label but were read as words (a few named, with lines)."""
+    shown = ", ".join(f"{label!r} (line {text.count(chr(10), 0, start) + 1})" for start, label in rejected[:3])
+    more = f" and {len(rejected) - 3} more" if len(rejected) > 3 else ""
+    return (
+        f"{len(rejected)} line(s) start like a speaker label but were read as words, not being a name "
+        f"written as a label more than once: {shown}{more}; if they are speakers, give --speaker-pattern"
+    )
 
 
 def _footer_start(text: str) -> int | None:
