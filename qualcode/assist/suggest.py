@@ -80,7 +80,7 @@ from .features import (
 MODEL_FORMAT = 1
 MODEL_NAME = "one-vs-rest logistic regression (scikit-learn liblinear, balanced class weights), Platt-calibrated"
 MIN_EXAMPLES = 3  # positive (and negative) examples a code needs for a model of its own
-REGULARISATION_C = 4.0
+REGULARISATION_C = 1.0  # scikit-learn's default
 THRESHOLD_GRID = tuple(round(x, 2) for x in np.arange(0.10, 0.91, 0.05))
 CALIBRATION_FOLDS = 3
 DECIMALS = 7  # stored weights are rounded; the model in memory is built from the stored payload
