@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,7 @@ class Table:
     ``title`` is the APA title ("Domains and Categories ..."), ``number`` the table
     number, ``caption`` an optional italic caption, ``note`` the table note, ``label``
     the LaTeX label. ``formats`` sets per-column number formats for the human formats.
+    ``missing`` is shown for a missing value in the human formats.
     ``group_rows`` optionally marks rows that start a group (e.g. a CQR
     domain row) by index, for writers that set them apart.
     """
@@ -74,7 +76,9 @@ class Table:
     note: str = ""
     label: str = ""
     group_rows: set[int] = field(default_factory=set)
-    formats: dict[str, str] = field(default_factory=dict)  # column -> format spec (".3f"), "*" for all floats
+    # column -> format spec (".3f") or a function from value to text; "*" for all floats
+    formats: dict[str, Any] = field(default_factory=dict)
+    missing: str = ""  # what the human formats show for a missing value (e.g. "n/a"); csv/json keep it empty
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
@@ -94,11 +98,22 @@ class Table:
         return cls(columns=[str(c) for c in frame.columns], rows=rows, **kw)
 
 
+def char_cells(char: str) -> int:
+    """Terminal columns of one character: 2 for East Asian wide and full-width characters (CJK, most
+    emoji), 0 for combining marks and format characters, else 1 (the stdlib's Unicode data, so a
+    listing need not import a terminal library)."""
+    if char < "\u0300":
+        return 1
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
 def cell_width(text: str) -> int:
     """Columns ``text`` takes on a terminal: CJK characters and most emoji take two, combining marks none."""
-    from rich.cells import cell_len
-
-    return cell_len(text)
+    if text.isascii():
+        return len(text)
+    return sum(char_cells(char) for char in text)
 
 
 def pad_cells(text: str, width: int, *, right: bool = False) -> str:
@@ -109,11 +124,9 @@ def pad_cells(text: str, width: int, *, right: bool = False) -> str:
 
 def _split_cells(word: str, width: int) -> list[str]:
     """A word wider than ``width`` columns in pieces that each fit (never splitting a character)."""
-    from rich.cells import get_character_cell_size
-
     pieces, piece, used = [], "", 0
     for char in word:
-        size = get_character_cell_size(char)
+        size = char_cells(char)
         if piece and used + size > width:
             pieces.append(piece)
             piece, used = "", 0
@@ -144,3 +157,10 @@ def wrap_cells(text: str, width: int) -> list[str]:
             used = cell_width(line)
         lines.append(line)
     return lines
+
+
+def apa_statistic(value: float) -> str:
+    """Two decimals without the leading zero, as APA style sets a statistic that cannot exceed 1
+    (kappa, alpha, a proportion): ``.78``, ``-.12``, ``1.00``."""
+    text = f"{value:.2f}"
+    return text.replace("0.", ".", 1) if text.lstrip("-").startswith("0.") else text

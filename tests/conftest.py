@@ -26,6 +26,13 @@ CODEBOOKS = ROOT / "codebooks"
 PG_URL = os.environ.get("QUALCODE_TEST_POSTGRES")
 
 
+@pytest.fixture(autouse=True)
+def _no_terminal_width(monkeypatch):
+    """CLI tables fit $COLUMNS when it is set (some libraries set it in the process): tests see the
+    natural width unless they set it themselves."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _log_outside_home(tmp_path_factory):
     """Unexpected errors raised on purpose by tests are logged under the run's temp folder,

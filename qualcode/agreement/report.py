@@ -22,7 +22,7 @@ from ..coding.blinding import require_reader
 from ..errors import QualcodeError
 from ..store.ids import require_id
 from ..store.models import Case, Codebook, CodebookVersion, Coding, SegmentStatus, Transcript
-from ..table import Table
+from ..table import Table, apa_statistic
 from . import binary
 from .data import AgreementData, load
 from .statistics import cicchetti, kappa_from_parts, landis_koch, percentile_interval
@@ -120,6 +120,8 @@ def _bootstrap(data: AgreementData, resamples: int, seed: int, confidence: float
         "fleiss_kappa": interval(joined["fleiss"]),
         "krippendorff_alpha": interval(joined["alpha"]),
         "per_code": per_code,
+        # resamples whose pooled kappa was undefined (NaN), left out of its interval
+        "dropped": int(np.isnan(joined["pooled"].astype(float)).sum()),
     }
 
 
@@ -245,6 +247,7 @@ class ReportIntervals:
     pooled_kappa: Interval
     fleiss_kappa: Interval
     krippendorff_alpha: Interval
+    dropped: int = 0  # resamples whose pooled kappa was undefined, left out of the interval
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -255,6 +258,7 @@ class ReportIntervals:
             "pooled_kappa": self.pooled_kappa,
             "fleiss_kappa": self.fleiss_kappa,
             "krippendorff_alpha": self.krippendorff_alpha,
+            "dropped": self.dropped,
         }
 
 
@@ -494,6 +498,7 @@ def _summarise(data: AgreementData, ci: bool, resamples: int, seed: int, confide
             boot["pooled_kappa"],
             boot["fleiss_kappa"],
             boot["krippendorff_alpha"],
+            boot["dropped"],
         )
         for row, intervals in zip(per_code, boot["per_code"]):
             row.ci = CodeIntervals(**intervals)
@@ -611,18 +616,44 @@ UNDEFINED_NOTE = (
 
 
 def _fmt(x: float | None) -> str:
-    return UNDEFINED if x is None else f"{x:.2f}"
+    return UNDEFINED if x is None else apa_statistic(x)
 
 
-def _ci_text(value: float | None, interval: list[float | None] | None) -> str:
-    text = _fmt(value)
-    if interval and interval[0] is not None:
-        text += f" [{interval[0]:.2f}, {interval[1]:.2f}]"
-    return text
+def _ci_text(value: float | None, interval: list[float | None] | None) -> str | float | None:
+    """The value with its interval as text (APA: ``.78 [.70, .85]``); the bare value without one."""
+    if not interval or interval[0] is None or interval[1] is None:
+        return value
+    return f"{_fmt(value)} [{apa_statistic(interval[0])}, {apa_statistic(interval[1])}]"
 
 
-def report_table(report: AgreementReport) -> Table:
-    """The report as a manuscript table: one row per code, or per slice with --by case|transcript|round|version."""
+# Column heads in words, as a manuscript table has them; the statistics that cannot exceed 1 are
+# printed APA style (no leading zero) in the human formats and kept at full precision in csv/json.
+STATISTIC_COLUMNS = (
+    "Observed agreement",
+    "Chance agreement",
+    "Kappa",
+    "Pooled kappa",
+    "Fleiss' kappa",
+    "Gwet's AC1",
+    "Krippendorff's alpha",
+)
+
+
+def _apa(value: Any) -> str:
+    """A statistic APA style; a cell that is already text (a value with its interval) as it is."""
+    return apa_statistic(value) if isinstance(value, (int, float)) else str(value)
+
+
+def _statistic_formats() -> dict[str, Any]:
+    return {name: _apa for name in STATISTIC_COLUMNS} | {"*": ".1f"}
+
+
+def report_table(report: AgreementReport, number: int | None = None) -> Table:
+    """The report as a manuscript table: one row per code, or per slice with --by case|transcript|round|version.
+
+    Cells hold numbers (full precision in csv, json and xlsx); an undefined statistic is missing
+    and shows as "n/a". ``number`` gives the APA "Table N" line.
+    """
     by = report.by
     note = (
         f"Units are segments every compared coder finished (n = {report.units}). "
@@ -639,6 +670,11 @@ def report_table(report: AgreementReport) -> Table:
         ci = report.ci
         low, high = ci.pooled_kappa
         note += f" {int(ci.level * 100)}% bootstrap CI for pooled kappa [{_fmt(low)}, {_fmt(high)}]."
+        if ci.dropped:
+            note += (
+                f" {ci.dropped} of {ci.resamples} resamples left a statistic undefined and were dropped"
+                " from its interval."
+            )
     if by != "code":
         label = by.capitalize()
         rows = [
@@ -646,42 +682,62 @@ def report_table(report: AgreementReport) -> Table:
                 s.name,
                 s.summary.units,
                 _ci_text(s.summary.pooled_kappa, s.summary.ci.pooled_kappa if s.summary.ci else None),
-                _fmt(s.summary.fleiss_kappa),
-                _fmt(s.summary.gwet_ac1),
-                _fmt(s.summary.krippendorff_alpha),
+                s.summary.fleiss_kappa,
+                s.summary.gwet_ac1,
+                s.summary.krippendorff_alpha,
                 s.summary.landis_koch,
             ]
             for s in report.slices or []
         ]
         return Table(
-            columns=[label, "Units", "Pooled kappa", "Fleiss", "AC1", "Alpha", "Landis & Koch"],
+            columns=[
+                label,
+                "Units",
+                "Pooled kappa",
+                "Fleiss' kappa",
+                "Gwet's AC1",
+                "Krippendorff's alpha",
+                "Landis & Koch",
+            ],
             rows=rows,
             title=f"Intercoder Agreement by {label}",
+            number=number,
             note=note,
             label=f"tab:agreement-{by}",
+            formats=_statistic_formats(),
+            missing=UNDEFINED,
         )
     coders = report.coders
     columns = (
         ["Code", "Units"]
         + [f"% {c}" for c in coders]
-        + ["p_o", "p_e", "Kappa", "Fleiss", "AC1", "Alpha", "Disagreements", "Landis & Koch"]
+        + [*STATISTIC_COLUMNS[:3], *STATISTIC_COLUMNS[4:], "Disagreements", "Landis & Koch"]
     )
     rows = []
     for r in report.per_code:
-        prevalence = [("" if (share := r.prevalence[c]) is None else f"{100 * share:.1f}") for c in coders]
+        prevalence = [None if (share := r.prevalence[c]) is None else round(100 * share, 4) for c in coders]
         rows.append(
             [
                 r.path,
                 r.units,
                 *prevalence,
-                _fmt(r.p_o),
-                _fmt(r.p_e),
+                r.p_o,
+                r.p_e,
                 _ci_text(r.cohen_kappa, r.ci.cohen_kappa if r.ci else None),
-                _fmt(r.fleiss_kappa),
-                _fmt(r.gwet_ac1),
-                _fmt(r.krippendorff_alpha),
+                r.fleiss_kappa,
+                r.gwet_ac1,
+                r.krippendorff_alpha,
                 r.disagreements,
                 r.landis_koch,
             ]
         )
-    return Table(columns=columns, rows=rows, title="Intercoder Agreement by Code", note=note, label="tab:agreement")
+    return Table(
+        columns=columns,
+        rows=rows,
+        title="Intercoder Agreement by Code",
+        number=number,
+        note=note,
+        label="tab:agreement",
+        formats=_statistic_formats(),
+        missing=UNDEFINED,
+    )

@@ -10,11 +10,12 @@ from ..errors import QualcodeError
 from ..table import Table
 from .common import (
     FORMATS_LIST,
-    FORMATS_REPORT,
+    FORMATS_MANUSCRIPT,
     QualcodeGroup,
     as_option,
     codebook_option,
     emit,
+    number_option,
     open_project,
     output_options,
     pass_project,
@@ -86,9 +87,14 @@ def _resolver(session: Session, codebook: str | None):
     "--resamples", type=click.IntRange(50), default=1000, show_default=True, help="Bootstrap resamples for --ci."
 )
 @click.option("--seed", type=stored_offset, default=0, show_default=True, help="Bootstrap seed for --ci.")
-@output_options(FORMATS_REPORT)
-def agreement_cmd(project: Project, coders, by, round_, level, codebook, ci, resamples, seed, fmt, out) -> None:
-    """Intercoder agreement: pooled kappa, Cohen, Fleiss, Gwet's AC1 and Krippendorff's alpha per code."""
+@number_option
+@output_options(FORMATS_MANUSCRIPT)
+def agreement_cmd(project: Project, coders, by, round_, level, codebook, ci, resamples, seed, number, fmt, out) -> None:
+    """Intercoder agreement: pooled kappa, Cohen, Fleiss, Gwet's AC1 and Krippendorff's alpha per code.
+
+    Statistics that cannot exceed 1 print APA style (.78) in the table, md, LaTeX, docx and html;
+    csv, json and xlsx keep full precision. An undefined statistic shows as n/a.
+    """
     from ..agreement.report import agreement_report, report_table
 
     with project.read() as s:
@@ -104,7 +110,7 @@ def agreement_cmd(project: Project, coders, by, round_, level, codebook, ci, res
             resamples=resamples,
             seed=seed,
         )
-    emit(report_table(report), fmt, out, json_data=report.to_json())
+    emit(report_table(report, number), fmt, out, json_data=report.to_json())
 
 
 # -- reconcile ----------------------------------------------------------------------------

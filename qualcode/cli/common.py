@@ -272,6 +272,16 @@ def output_options(formats: tuple[str, ...] = FORMATS_LIST) -> Callable:
     return deco
 
 
+def number_option(f: Callable) -> Callable:
+    """``--number N``: the APA "Table N" line above a manuscript table (LaTeX numbers its own)."""
+    return click.option(
+        "--number",
+        "number",
+        type=click.IntRange(1),
+        help='Number the table for the manuscript: "Table N" above its title (LaTeX numbers tables itself).',
+    )(f)
+
+
 def emit(table: Table, fmt: str, out: str | None, *, json_data: Any = None) -> None:
     """Write ``table`` (or ``json_data`` for --format json) to ``out`` or stdout. JSON holds no
     Infinity or NaN (they are null); ``out`` in a folder that does not exist is one line, exit 2."""

@@ -139,8 +139,13 @@ def prepare(table: Table, formats: Formats | None = None) -> PreparedTable:
         if len(cells) > width:
             raise ValueError(f"row {number} has {len(cells)} cells for {width} columns")
         values.append(cells + [None] * (width - len(cells)))
+    missing = getattr(table, "missing", "")
     texts = [
-        [human_text(v, column_format(formats, str(table.columns[j]), v)) for j, v in enumerate(row)] for row in values
+        [
+            missing if v is None else human_text(v, column_format(formats, str(table.columns[j]), v))
+            for j, v in enumerate(row)
+        ]
+        for row in values
     ]
     prepared = PreparedTable(table, values, texts, [False] * width, formats)
     body = [row for i, row in enumerate(values) if not prepared.spans(i)]
