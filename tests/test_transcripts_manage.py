@@ -217,3 +217,19 @@ def test_reimport_refuses_a_text_another_transcript_has(study, tmp_path):
     assert result.exit_code == 2
     assert result.output == f"error: {file}: this text is already imported as 'twin'\n"
     assert count(project, Coding) == 2
+
+
+def test_a_document_reimported_with_speakers_becomes_an_interview(study, tmp_path):
+    project, run, _, _ = study
+    odd = tmp_path / "odd.txt"
+    odd.write_text("ANA> We plan.\nBO> We meet.\n", encoding="utf-8")
+    assert run("import", str(odd), "--as", "lee").exit_code == 0
+    with project.read() as s:
+        assert s.exec(select(Transcript.kind).where(Transcript.title == "odd")).one() == "document"
+    result = run("transcripts", "reimport", str(odd), "--speaker-pattern", r"^(?P<speaker>[A-Z]+)>\s*", "--as", "lee")
+    assert result.exit_code == 0, result.output
+    assert "note: speakers found: its kind is now interview (it was document)" in result.output
+    with project.read() as s:
+        assert s.exec(select(Transcript.kind).where(Transcript.title == "odd")).one() == "interview"
+    (event,) = events(project, "transcript.reimport")
+    assert (event.before["kind"], event.after["kind"]) == ("document", "interview")

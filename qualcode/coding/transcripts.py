@@ -281,6 +281,7 @@ def reimport_transcript(session: Session, path: Path, source: Source, options: R
         for s in session.exec(select(Speaker).where(Speaker.transcript_id == tid)).all()
     }
     before = {
+        "kind": transcript.kind,
         "content_hash": transcript.content_hash,
         "source_name": transcript.source_name,
         "source_format": transcript.source_format,
@@ -297,6 +298,11 @@ def reimport_transcript(session: Session, path: Path, source: Source, options: R
     transcript.source_name = source.name
     transcript.source_format = parsed.format
     transcript.unit = units[0].unit if units else (options.unit or transcript.unit)
+    notes = list(parsed.notes)
+    if transcript.kind == "document" and parsed.has_speakers:
+        # imported without speakers it became a document; with them found it reads as an interview
+        transcript.kind = "interview"
+        notes.append("speakers found: its kind is now interview (it was document)")
     session.add(transcript)
     speakers: dict[str, Speaker] = {}
     for label in labels:
@@ -326,6 +332,7 @@ def reimport_transcript(session: Session, path: Path, source: Source, options: R
         entity_id=tid,
         before=before,
         after={
+            "kind": transcript.kind,
             "content_hash": digest,
             "source_name": source.name,
             "source_format": parsed.format,
@@ -346,5 +353,5 @@ def reimport_transcript(session: Session, path: Path, source: Source, options: R
         len(labels),
         text_changed,
         found,
-        list(parsed.notes),
+        notes,
     )
