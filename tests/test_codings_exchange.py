@@ -313,3 +313,19 @@ def test_an_empty_code_row_is_refused_for_the_consensus_and_with_a_span(any_proj
     spanned = write(tmp_path, "transcript,segment,coder,code,start,end\nPrincipal interview,1,ann,,0,4\n")
     with any_project.transaction() as s, pytest.raises(InputError, match="takes no start or end"):
         import_codings(s, spanned, "lead")
+
+
+def test_the_consensus_export_writes_offsets_as_integers_and_nothing_where_no_span(any_project, tmp_path):
+    build_study(any_project, {"ann": {}}, {"ann": set()}, segments=3)
+    path = write(
+        tmp_path,
+        "transcript,segment,coder,code,start,end\nPrincipal interview,1,,SV,,\nPrincipal interview,3,,SA,27,33\n",
+    )
+    with any_project.transaction() as s:
+        import_codings(s, path, "lead", consensus=True)
+    with any_project.read() as s:
+        lines = export_codings(s, "lead", layer="consensus").splitlines()
+    assert lines[1:] == [
+        "Principal interview,1,consensus,Shared vision and strategy,Lincoln Elementary,,,",
+        "Principal interview,3,consensus,Supportive administration,Lincoln Elementary,,27,33",
+    ]

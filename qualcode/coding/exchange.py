@@ -18,6 +18,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -295,7 +296,7 @@ def export_codings(session: Session, viewer: str | None, *, layer: str | None = 
         require_reader(session, viewer)
         frame = layer_codings(session, CONSENSUS)
         records = [
-            (*seg_info[s][:2], CONSENSUS, code_label(c), seg_info[s][2], "", qs, qe)
+            (*seg_info[s][:2], CONSENSUS, code_label(c), seg_info[s][2], "", _offset(qs), _offset(qe))
             for s, c, qs, qe in frame.itertuples(index=False)
         ]
     else:
@@ -321,6 +322,11 @@ def export_codings(session: Session, viewer: str | None, *, layer: str | None = 
     for rec in sorted(records, key=lambda r: (r[4], r[0], r[1] or 0, r[2], r[3])):
         writer.writerow(["" if v is None else safe_csv_cell(v) for v in rec])
     return out.getvalue()
+
+
+def _offset(value: Any) -> int | None:
+    """A quote offset from a pandas frame: a float column (648.0), NaN where there is no span."""
+    return None if value is None or value != value else int(value)
 
 
 def _finished_with_nothing(
