@@ -85,7 +85,9 @@ def serve_group(
     from ..coding.access_tokens import active_tokens
     from ..project import Project
     from ..store.engine import is_url
+    from ..tui.settings import load_settings
 
+    load_settings()  # a settings file with a mistake is one line here, not a blank page in each browser
     target = _absolute(project_target)
     with Project(target) as project:  # a project that cannot be opened is one line here, not in each browser
         shown = project.shown_target
