@@ -156,13 +156,13 @@ def test_handout_holds_only_the_coders_own_work_not_even_in_the_files_bytes(stud
     path, (t1, t2) = study
     with Project(path, user="lee") as p:
         codes = code_ids(p)
-        ana = TranscriptWork(p, "ana", t1)
-        ana.apply(ana.segments[1].id, codes["SV"])
-        ana.set_memo(ana.segments[1].id, "ANA-OWN-MEMO about the shared goals")
         ben = TranscriptWork(p, "bertrand", t1)
         for seg in ben.segments:
             ben.apply(seg.id, codes["SA"])
         ben.set_memo(ben.segments[2].id, "BERTRAND-PRIVATE-MEMO on the principal")
+        ana = TranscriptWork(p, "ana", t1)  # after bertrand: her coding's id here is 6
+        ana.apply(ana.segments[1].id, codes["SV"])
+        ana.set_memo(ana.segments[1].id, "ANA-OWN-MEMO about the shared goals")
         with p.transaction() as s:
             lead_id = s.exec(select(Coder.id).where(Coder.name == "lee")).one()
             s.add(Memo(kind="reconciliation", coder_id=lead_id, text="LEAD-RECONCILIATION-NOTE", round=1))
@@ -186,6 +186,10 @@ def test_handout_holds_only_the_coders_own_work_not_even_in_the_files_bytes(stud
         ("ana", "coder", None),
         ("lee", "lead", None),
     ]
+    # numbered afresh: no gap where bertrand's rows were; the copy's audit trail starts at the hand-out
+    assert [r[0] for r in conn.execute("SELECT id FROM qc_coder ORDER BY id")] == [1, 2]
+    assert conn.execute("SELECT id, coder_id FROM qc_coding").fetchall() == [(1, 1)]
+    assert conn.execute("SELECT action FROM qc_audit").fetchall() == [("handout.create",)]
     conn.close()
     # A valid project of the current schema that the coder opens and codes in.
     with Project(out, user="ana") as copy:

@@ -7,10 +7,11 @@ so no free page of the file can hold it either.
 
 Kept: cases and their attributes, transcripts, speakers, segments, codebooks (code GUIDs, versions,
 Sets), rounds, the coder and the lead(s) (so the copy knows who leads); the coder's own codings,
-quote spans, done marks, memos and audit events. Left out: every other coder, auditor and their
+quote spans, done marks and memos, numbered afresh. Left out: every other coder, auditor and their
 work; consensus decisions, exemplars, the lead's memos (reconciliation, cell, pattern, revision
-flags), de-identification terms, suggestion models, code proposals, browser tokens, the rest of the
-audit trail. Logins and PostgreSQL roles are cleared: the laptop's account is not the server's.
+flags), de-identification terms, suggestion models, code proposals, browser tokens, the audit trail
+(the copy's starts with the hand-out). Logins and PostgreSQL roles are cleared: the laptop's
+account is not the server's.
 """
 
 from __future__ import annotations
@@ -172,7 +173,8 @@ def _build(project: Project, coder_id: int, coder_name: str, lead: str, path: Pa
                 assert raw is not None
                 raw.execute("PRAGMA foreign_keys = OFF")
                 with dst.begin():
-                    counts = _copy_tables(src, dst, coder_id, coder_name)
+                    counts = _copy_tables(src, dst, coder_id)
+                    copy_coder_id = counts.pop("coder_id")
                     now = utcnow()
                     meta = table_of(Meta)
                     dst.execute(meta.update().where(meta.c.key == "blinded").values(value="1"))
@@ -193,7 +195,7 @@ def _build(project: Project, coder_id: int, coder_name: str, lead: str, path: Pa
                                 "actor": lead,
                                 "action": "handout.create",
                                 "entity": "qc_coder",
-                                "entity_id": coder_id,
+                                "entity_id": copy_coder_id,
                                 "before": None,
                                 "after": {"coder": coder_name, "from": project.shown_target},
                             }
@@ -208,7 +210,7 @@ def _build(project: Project, coder_id: int, coder_name: str, lead: str, path: Pa
     return counts
 
 
-def _copy_tables(src: Connection, dst: Connection, coder_id: int, coder_name: str) -> dict[str, int]:
+def _copy_tables(src: Connection, dst: Connection, coder_id: int) -> dict[str, int]:
     everything = true()
     lead_role = CoderRole.LEAD.value
     shared: list[type] = [
@@ -229,19 +231,29 @@ def _copy_tables(src: Connection, dst: Connection, coder_id: int, coder_name: st
     for model in shared:
         table = table_of(model)
         counts[table.name] = _insert(dst, table, _rows(src, table, everything))
+    # The coder's own rows are numbered afresh (1, 2, ...): ids with gaps where others' rows were would
+    # tell how much the others coded. The copy's audit trail starts at the hand-out for the same reason
+    # (its events name ids); the whole trail stays in the lead's project.
     coders = table_of(Coder)
     kept = _rows(src, coders, (coders.c.id == coder_id) | (coders.c.role == lead_role))
+    new_coder = {row["id"]: number for number, row in enumerate(kept, start=1)}
     for row in kept:
-        row["login"] = None
-        row["db_role"] = None
+        row.update(id=new_coder[row["id"]], login=None, db_role=None)
     _insert(dst, coders, kept)
     own: dict[type, ColumnElement[bool]] = {}
+    new_coding: dict[int, int] = {}
     for model in (Coding, QuoteSpan, SegmentStatus, Memo):
         table = table_of(model)
         own[model] = table.c.coder_id == coder_id
-        counts[table.name] = _insert(dst, table, _rows(src, table, own[model]))
-    events = table_of(AuditEvent)
-    _insert(dst, events, _rows(src, events, events.c.actor == coder_name))
+        rows = _rows(src, table, own[model])
+        for number, row in enumerate(rows, start=1):
+            if model is Coding:
+                new_coding[row["id"]] = number
+            if model is QuoteSpan:
+                row["coding_id"] = new_coding[row["coding_id"]]
+            row.update(id=number, coder_id=new_coder[coder_id])
+        counts[table.name] = _insert(dst, table, rows)
+    counts["coder_id"] = new_coder[coder_id]
 
     def count(model: type, where: ColumnElement[bool]) -> int:
         table = table_of(model)
@@ -261,6 +273,7 @@ def _copy_tables(src: Connection, dst: Connection, coder_id: int, coder_name: st
         "left_out_codings": count(Coding, ~own[Coding]),
         "left_out_memos": count(Memo, or_(memos.c.coder_id != coder_id, memos.c.coder_id.is_(None))),
         "left_out_consensus": consensus_rows,
+        "coder_id": counts["coder_id"],
     }
 
 
