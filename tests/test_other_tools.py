@@ -586,3 +586,38 @@ def test_a_folder_leaves_out_markdown_without_speakers(run, tmp_path):
         "import it by name to keep it"
     ) in result.output
     assert result.output.rstrip().endswith("1 imported, 0 skipped, 0 failed")
+
+
+def test_vtt_cues_that_only_look_like_name_colon_are_words():
+    vtt = (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nDana Whitfield: What changed?\n\n"
+        "00:00:03.000 --> 00:00:06.000\nSo the answer is: time.\n\n"
+        "00:00:06.000 --> 00:00:08.000\nluis: Yes.\n\n00:00:08.000 --> 00:00:09.000\nluis: Right.\n"
+    )
+    parsed = parse_vtt(vtt, "z.vtt")
+    assert turns(parsed) == [
+        ("Dana Whitfield", "What changed?"),
+        (None, "So the answer is: time."),
+        ("luis", "Yes. Right."),
+    ]
+    assert parsed.notes == ["1 cue(s) start like 'Name:' but were read as words: 'So the answer is'"]
+
+
+def test_otter_footer_in_a_docx_is_kept_out_of_the_last_turn(tmp_path):
+    import docx
+
+    from qualcode.ingest.sources import read_sources
+
+    document = docx.Document()
+    for label, words in (("Speaker 1  0:03", "Welcome."), ("Speaker 2  0:09", "Thanks.")):
+        document.add_paragraph().add_run(label).bold = True
+        document.add_paragraph(words)
+    document.add_paragraph("Transcribed by https://otter.ai")
+    path = tmp_path / "otter.docx"
+    document.save(str(path))
+    (source,), _ = read_sources(path, "docx")
+    assert turns(source.parsed) == [("Speaker 1", "Welcome."), ("Speaker 2", "Thanks.")]
+    assert source.parsed.text.endswith("\n\nTranscribed by https://otter.ai")
+    assert source.parsed.notes == [
+        "Otter's footer 'Transcribed by https://otter.ai' kept out of the last turn (it is boilerplate, not speech)"
+    ]

@@ -14,7 +14,7 @@ from .model import ParsedTranscript
 from .qdpx import read_qdpx
 from .speakers import SpeakerPattern
 from .subtitles import parse_srt, parse_vtt
-from .txt import parse_text
+from .txt import drop_otter_footer, parse_text
 
 FORMAT_BY_SUFFIX = {
     ".txt": "txt",
@@ -86,6 +86,8 @@ def read_sources(
         ], notes
     if fmt == "docx":
         parsed = parse_docx(data, path, speaker_pattern)
+        # Otter's .docx ends with its footer paragraph too (the plain-text reading already drops it)
+        parsed.turns = drop_otter_footer(parsed.text, parsed.turns, parsed.notes)
     elif fmt == "odt":
         from .odt import parse_odt  # odfpy is imported only for .odt files
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import html
 import itertools
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from ..errors import InputError, located
 from .model import ParsedTranscript, TextBuilder
-from .speakers import parse_seconds
+from .speakers import label_strength, parse_seconds
 
 _TIME = r"(?:\d{1,3}:)?\d{1,2}:\d{2}[.,]\d{1,3}"
 TIMING_RE = re.compile(rf"^\s*(?P<start>{_TIME})\s*-->\s*(?P<end>{_TIME})(?:\s.*)?$")
@@ -34,6 +35,7 @@ class Cue:
     start: float | None  # None only if a stamp does not parse, which TIMING_RE already rules out
     end: float | None
     lines: list[str] = field(default_factory=list)  # the words' lines, for rolling captions
+    inline: list[str] | None = None  # ``Name: words`` cues: the lines as written, name included
 
 
 def _blocks(text: str) -> list[tuple[int, list[str]]]:
@@ -83,8 +85,9 @@ def strip_tags(text: str) -> str:
     return "".join(out)
 
 
-def _cue_words(lines: list[str]) -> tuple[str | None, list[str]]:
-    """The cue's speaker and its lines of words (tags removed, entities decoded)."""
+def _cue_words(lines: list[str]) -> tuple[str | None, list[str], list[str] | None]:
+    """The cue's speaker, its lines of words (tags removed, entities decoded) and, when the speaker
+    came from a ``Name:`` prefix, the lines as written (see ``_judge_inline_names``)."""
     payload = "\n".join(lines)
     speaker = None
     # Only up to the last '>': a voice tag cannot start after it, and trying each '<v' there would
@@ -93,12 +96,14 @@ def _cue_words(lines: list[str]) -> tuple[str | None, list[str]]:
     if voice:
         speaker = html.unescape(voice.group("speaker")).strip()  # Teams: ``<v Carlos Far&#237;as>``
     parts = [part.strip() for part in html.unescape(strip_tags(payload)).split("\n") if part.strip()]
+    written = None
     if speaker is None and parts:
         inline = INLINE_NAME_RE.match(parts[0])
         if inline:
+            written = list(parts)
             speaker, parts[0] = inline.group("speaker").strip(), parts[0][inline.end() :].strip()
             parts = [part for part in parts if part]
-    return speaker, parts
+    return speaker, parts, written
 
 
 def _timed_cue(source: object, number: int, timing: str, lines: list[str]) -> Cue | None:
@@ -109,10 +114,32 @@ def _timed_cue(source: object, number: int, timing: str, lines: list[str]) -> Cu
                 source, f"expected a cue timing like 00:00:01.000 --> 00:00:04.000, got {timing.strip()[:40]!r}", number
             )
         )
-    speaker, parts = _cue_words(lines)
-    if not parts:
+    speaker, parts, written = _cue_words(lines)
+    if not parts and not written:
         return None
-    return Cue(speaker, " ".join(parts), parse_seconds(m.group("start")), parse_seconds(m.group("end")), parts)
+    return Cue(speaker, " ".join(parts), parse_seconds(m.group("start")), parse_seconds(m.group("end")), parts, written)
+
+
+def _judge_inline_names(cues: list[Cue]) -> list[str]:
+    """``Name:`` prefixes judged as text labels are (``speakers.label_strength``): a name stays a
+    speaker; ``So the answer is: yes`` is words unless it recurs as a prefix. Returns the notes."""
+    counts = Counter(cue.speaker for cue in cues if cue.inline is not None)
+    rejected: list[str] = []
+    for cue in cues:
+        if cue.inline is None or cue.speaker is None:
+            continue
+        strength = label_strength(cue.speaker)
+        if strength == 2 or (strength == 1 and counts[cue.speaker] >= 2):
+            continue
+        rejected.append(cue.speaker)
+        cue.speaker, cue.lines = None, cue.inline
+        cue.words = " ".join(cue.lines)
+    if not rejected:
+        return []
+    shown = ", ".join(repr(name) for name in rejected[:3]) + (
+        f" and {len(rejected) - 3} more" if len(rejected) > 3 else ""
+    )
+    return [f"{len(rejected)} cue(s) start like 'Name:' but were read as words: {shown}"]
 
 
 def _split_at_timings(first: int, lines: list[str]) -> list[tuple[int, list[str]]]:
@@ -138,9 +165,9 @@ def _split_at_timings(first: int, lines: list[str]) -> list[tuple[int, list[str]
 
 
 def _is_identifier(lines: list[str], index: int) -> bool:
-    """A cue identifier is a short line without spaces (``12``, ``a1b2-c3``) before a timing line."""
-    line = lines[index].strip()
-    return bool(line) and " " not in line and len(line) <= 40 and line.replace("-", "").isalnum()
+    """A cue number (``12``) just before a timing line, with no blank line before it. Only digits:
+    a one-word caption line (``okay``) there is words, not an identifier."""
+    return lines[index].strip().isdigit()
 
 
 def parse_vtt(text: str, source: object) -> ParsedTranscript:
@@ -157,8 +184,11 @@ def parse_vtt(text: str, source: object) -> ParsedTranscript:
             cue = _timed_cue(source, first + timing_index, lines[timing_index], lines[timing_index + 1 :])
             if cue:
                 cues.append(cue)
+    cues = [cue for cue in cues if cue.lines or cue.inline]
+    judged = _judge_inline_names(cues)
+    cues = [cue for cue in cues if cue.lines]
     cues, notes = _unroll(cues)
-    return _merge(cues, "vtt", source, notes)
+    return _merge(cues, "vtt", source, judged + notes)
 
 
 def _unroll(cues: list[Cue]) -> tuple[list[Cue], list[str]]:
@@ -205,7 +235,8 @@ def parse_srt(text: str, source: object) -> ParsedTranscript:
         cue = _timed_cue(source, first + 1, lines[1], lines[2:])
         if cue:
             cues.append(cue)
-    return _merge(cues, "srt", source)
+    judged = _judge_inline_names(cues)
+    return _merge([cue for cue in cues if cue.lines], "srt", source, judged)
 
 
 def _merge(cues: list[Cue], fmt: str, source: object, notes: list[str] | None = None) -> ParsedTranscript:
