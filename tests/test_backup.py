@@ -187,3 +187,26 @@ def test_backup_without_pg_dump_is_one_line(tmp_path, monkeypatch):
         "error: pg_dump not found: install PostgreSQL's client tools (Debian: apt-get install postgresql-client)"
     ]
     assert not (tmp_path / "x.dump").exists()
+
+
+@pytest.mark.postgres
+def test_a_one_schema_project_is_backed_up_alone_and_restored_into_its_schema(pg_url, pg_database, tmp_path):
+    """A URL whose options set a search_path dumps that schema only (the test database's other
+    schemas stay out), and the restore says which schema the project is in."""
+    from sqlalchemy.engine import make_url
+
+    with Project(pg_url, create=True) as project:
+        fill(project)
+    before = every_row(pg_url)
+    dump = tmp_path / "one.dump"
+    assert qualcode("backup", "-p", pg_url, "--out", str(dump)).returncode == 0
+    listing = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True, check=True).stdout
+    schema = make_url(pg_url).query["options"].split("=", 1)[1]
+    assert f"SCHEMA - {schema} " in listing and " qc_coding " in listing
+    assert " SCHEMA - public " not in listing  # only this project's schema
+    target = pg_database()
+    done = qualcode("restore", str(dump), target)
+    assert done.returncode == 0, done.stderr
+    assert f"(schema {schema}: open it with ?options=-csearch_path%3D{schema})" in done.stdout
+    restored = f"{target}?options=-csearch_path%3D{schema}"
+    assert every_row(restored) == before
