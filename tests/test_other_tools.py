@@ -49,6 +49,12 @@ def test_zoom_meeting_past_midnight_keeps_counting():
     assert [t.time_start for t in parsed.turns] == [0.0, 20.0]
 
 
+def test_zoom_clock_with_am_and_pm():
+    parsed = parse_text("[Ana Lee] 11:59:50 AM\nHi.\n[Bo] 12:00:10 PM\nHello.\n[Ana Lee] 12:01:00 p.m.\nBye.\n")
+    assert turns(parsed) == [("Ana Lee", "Hi."), ("Bo", "Hello."), ("Ana Lee", "Bye.")]
+    assert [t.time_start for t in parsed.turns] == [0.0, 20.0, 70.0]
+
+
 # -- labels in lower case and in scripts without capitals ---------------------------------------------
 def test_lower_case_labels_are_speakers_not_merged_into_the_previous_turn():
     parsed = parse_text("interviewer: how did it start?\nana: slowly.\ninterviewer: and then?\nbo: we met.\n")

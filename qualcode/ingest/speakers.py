@@ -40,7 +40,8 @@ _CLOCK = r"\d{1,2}:\d{2}:\d{2}"
 # sit inside its timestamp). After an ASCII colon comes white space (``10:30``, ``http://`` are
 # not labels); after a full-width colon (Chinese, Japanese) the words may follow at once.
 _LABEL = rf"""(?P<label>
-        \[(?P<zoom>[^\[\]\n]{{1,80}})\][ \t]+(?P<zoom_time>{_CLOCK})[ \t]*(?:\n|\Z)   # [Ana Lee] 11:02:09
+        \[(?P<zoom>[^\[\]\n]{{1,80}})\][ \t]+(?P<zoom_time>{_CLOCK})                  # [Ana Lee] 11:02:09
+        (?:[ \t]*(?P<ampm>[AaPp]\.?[Mm]\.?))?[ \t]*(?:\n|\Z)                      # ... PM
       | \[(?P<bracket>[\w.-]{{1,30}})\][ \t]*                                # [id1]
       | (?P<name>{_NAME})(?:
             [ \t]+(?P<otter_time>{TIMESTAMP})[ \t]*\n                       # Speaker 1  0:03
@@ -287,7 +288,7 @@ def _builtin_labels(
     weak: Counter[str] = Counter()  # labels of strength 1 -> how often they are written
     clock_zero: float | None = None  # the first Zoom header's clock time
     for m in ([first] if first else []) + list(_LABEL_AFTER_NEWLINE.finditer(text)):
-        _, zoom, zoom_time, bracket, name, otter_time, name_time = m.groups()
+        _, zoom, zoom_time, ampm, bracket, name, otter_time, name_time = m.groups()
         time: float | None
         if name is not None:
             speaker = name.strip()
@@ -307,6 +308,8 @@ def _builtin_labels(
             if MARKER_RE.fullmatch(f"[{zoom}]") or not zoom.strip():
                 continue
             clock = parse_seconds(zoom_time) or 0.0
+            if ampm:  # 12:05:00 AM is just after midnight, 12:05:00 PM just after noon
+                clock = clock % 43200.0 + (43200.0 if ampm[0] in "Pp" else 0.0)
             if clock_zero is None:
                 clock_zero = clock
             # a meeting that runs past midnight goes on counting
