@@ -288,7 +288,7 @@ def test_on_postgresql_a_coder_signs_in_with_their_database_password(pg_url):
             with engine.connect() as conn:  # the session's own connection is the coder's role
                 assert conn.execute(text("SELECT current_user")).scalar() == role
             engine.dispose()
-            for name, secret in (("ana", "wrong horse"), ("ben", "right horse battery"), ("nobody", "x")):
+            for name, secret in (("ana", "wrong horse"), ("ana", ""), ("ben", "right horse battery"), ("nobody", "x")):
                 with pytest.raises(SignInError, match=r"^wrong name or secret$"):
                     sign_in(project, pg_url, name, secret)
             with project.transaction() as s, pytest.raises(QualcodeError, match="PostgreSQL password"):

@@ -280,7 +280,7 @@ def _password_ok(access_session: Session, target: str, role: str, password: str)
                 return True
     except psycopg.OperationalError as exc:
         message = str(exc)
-        if "password authentication failed" in message or "does not exist" in message:
+        if any(refusal in message for refusal in ("password authentication failed", "does not exist", "no password")):
             return False
         raise ProjectError(f"cannot reach the database to check the password ({message.splitlines()[0]})") from None
     try:
@@ -331,8 +331,11 @@ def sign_in(
         coder = s.exec(select(Coder).where(Coder.name == name)).first() if name else None
         if is_url(target):
             role = coder.db_role if coder is not None else None
-            ok = bool(role and secret) and _password_ok(s, target, role or "", secret)
-            opened = role_url(target, role or "", secret) if ok else target
+            # A name with no login role still costs a connection attempt (as a role that cannot
+            # exist), so how long the answer takes does not tell which names are coders.
+            tried = role or f"qc_no_such_role_{secrets.token_hex(8)}"
+            ok = bool(secret) and _password_ok(s, target, tried, secret) and bool(role)
+            opened = role_url(target, tried, secret) if ok else target
         else:
             ok = _token_ok(s, coder, secret) and bool(secret)
             opened = target
