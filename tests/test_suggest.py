@@ -294,6 +294,18 @@ def test_accepting_a_suggestion_records_its_source_and_undoes(trained):
     work.redo()
     with trained.read() as s:
         assert s.exec(select(Coding.source)).one() == "suggestion"
+    # Removing it, then undoing the removal, brings it back as accepted (also in a later session).
+    again = SuggestingWork(trained, "ana", tid)
+    assert again.accepted == {(seg_id, code_id)}
+    assert again.toggle(seg_id, code_id) is False
+    with trained.read() as s:
+        assert s.exec(select(Coding)).all() == []
+    again.undo()
+    with trained.read() as s:
+        assert s.exec(select(Coding.source)).one() == "suggestion"
+    assert again.toggle(seg_id, code_id) is False and again.toggle(seg_id, code_id) is True  # now by hand
+    with trained.read() as s:
+        assert s.exec(select(Coding.source)).one() is None
 
 
 def test_no_network_is_needed_to_train_and_suggest(trained, monkeypatch):
