@@ -52,7 +52,9 @@ def judged_words(text: str, rejected: list[tuple[int, str]]) -> str:
 
 def _footer_start(text: str) -> int | None:
     """Where Otter's footer line starts, when it is the text's last line (only the end is looked at)."""
-    end = len(text.rstrip())
+    end = len(text)
+    while end and text[end - 1].isspace():  # without copying the text, as rstrip() would
+        end -= 1
     line_start = text.rfind("\n", 0, end) + 1
     return line_start if _OTTER_FOOTER_LINE_RE.fullmatch(text, line_start, end) else None
 
