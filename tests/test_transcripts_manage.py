@@ -233,3 +233,20 @@ def test_a_document_reimported_with_speakers_becomes_an_interview(study, tmp_pat
         assert s.exec(select(Transcript.kind).where(Transcript.title == "odd")).one() == "interview"
     (event,) = events(project, "transcript.reimport")
     assert (event.before["kind"], event.after["kind"]) == ("document", "interview")
+
+
+def test_code_proposals_on_its_segments_are_kept_untied(study):
+    from qualcode.store.models import Codebook, CodeProposal
+
+    project, run, _, tid = study
+    with project.transaction() as s:
+        seg = s.exec(select(Segment.id).where(Segment.transcript_id == tid, Segment.position == 1)).one()
+        codebook = s.exec(select(Codebook.id)).one()
+        s.add(CodeProposal(codebook_id=codebook, coder_id=1, segment_id=seg, name="Tuesday meetings"))
+    result = run("transcripts", "remove", "interview", "--drop-codings", "--as", "lee")
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith("; 1 code proposal(s) made on its segments kept, no longer tied to a segment\n")
+    with project.read() as s:
+        assert s.exec(select(CodeProposal.name, CodeProposal.segment_id)).all() == [("Tuesday meetings", None)]
+    (event,) = events(project, "transcript.remove")
+    assert event.after["dropped"]["proposals_detached"] == 1

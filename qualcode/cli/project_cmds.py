@@ -324,6 +324,10 @@ drop_codings_option = click.option(
 )
 
 
+def _proposals_kept(n: int) -> str:
+    return f"; {n} code proposal(s) made on its segments kept, no longer tied to a segment" if n else ""
+
+
 @transcripts_group.command("remove")
 @click.argument("transcript", type=transcript_ref)
 @case_filter_option
@@ -344,6 +348,7 @@ def transcripts_remove(project: Project, transcript: str, case: str | None, drop
     click.echo(
         f"removed {removal.title!r} (id {removal.id}): {removal.segments} segments, {removal.speakers} speakers"
         + (f"; dropped {removal.dropped.describe()}" if removal.dropped.any_work else "")
+        + _proposals_kept(removal.dropped.proposals)
     )
 
 
@@ -408,6 +413,7 @@ def transcripts_reimport(
         f"{result.speakers} speakers (were {result.segments_before} and {result.speakers_before})"
         + ("" if result.text_changed else "; the text is unchanged")
         + (f"; dropped {result.dropped.describe()}" if result.dropped.any_work else "")
+        + _proposals_kept(result.dropped.proposals)
     )
     for note in result.notes:
         click.echo(f"          note: {note}")
