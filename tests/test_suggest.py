@@ -360,7 +360,7 @@ def test_methods_paragraph_and_table_in_markdown_and_latex(evaluation):
     assert md.startswith("Code suggestions were produced by a model trained on the consensus coding")
     assert "| Work design | 12 |" in md and "*Note.*" in md and "leave-one-transcript-out" in md
     tex = _methods_document(evaluation, "latex")
-    assert "\\begin{table}" in tex and "95\\% percentile bootstrap" in tex
+    assert "\\toprule" in tex and "95\\% percentile bootstrap" in tex
 
 
 def test_cli_evaluate_writes_the_methods_paragraph_and_table(trained_file, tmp_path):
@@ -453,3 +453,18 @@ def test_the_embedding_block_trains_stores_and_suggests(trained, monkeypatch):
         assert model.suggest("Zorp quindle vasht.") == []  # nothing known: still abstains
     finally:
         features._sentence_model.cache_clear()
+
+
+def test_a_code_retired_after_training_is_never_suggested(trained):
+    from qualcode.store.models import Code
+
+    model = _model(trained)
+    text = "The principal gave her approval in the office."
+    assert model.suggest(text)[0].path == "Supportive administration"
+    with trained.transaction() as s:
+        code = s.exec(select(Code).where(Code.key == "SA")).one()
+        code.status = "retired"
+        s.add(code)
+    after = _model(trained)
+    assert len(after.codes) == len(model.codes) - 1
+    assert all(sug.path != "Supportive administration" for sug in after.suggest(text, k=10, all_ranked=True))

@@ -571,13 +571,28 @@ def train(
 
 
 def stored_model(session: Session, codebook: Codebook) -> Model | None:
-    """The codebook's stored model, or None when none was trained."""
+    """The codebook's stored model, or None when none was trained.
+
+    Codes the lead has since retired, merged or deleted are left out (never suggested), and each
+    code's path and hotkey are today's, not those at training time.
+    """
     row = session.exec(
         select(SuggestModel).where(SuggestModel.codebook_id == codebook.id).order_by(col(SuggestModel.id).desc())
     ).first()
     if row is None:
         return None
     model = Model.from_payload(row.payload)
+    all_codes = list(session.exec(select(Code).where(Code.codebook_id == codebook.id)))
+    paths = code_paths(all_codes)
+    active = {require_id(c): c for c in all_codes if c.status == "active" and c.applicable}
+    kept = []
+    for code in model.codes:
+        current = active.get(code.code_id)
+        if current is not None:
+            code.path, code.hotkey = paths[code.code_id], current.hotkey
+            kept.append(code)
+    if len(kept) != len(model.codes):
+        model = Model(model.weights, kept, model.info)
     model.info["model_id"] = row.id
     return model
 
