@@ -542,6 +542,7 @@ class _Import:
         consensus: dict[tuple[int, int], NewDecision] = {}
         finished: set[tuple[int, int, int]] = set()
         produced: list[tuple[int, list[tuple[int, int, int, int]]]] = []  # per REFI coding: coder, its keys
+        code_of: dict[str, int] = {}  # a code's GUID as the file spells it -> its id
         for source in self.project.sources:
             transcript_id = self.transcript_of.get(guid_key(source.guid))
             if transcript_id is None:
@@ -560,7 +561,9 @@ class _Import:
                     ] += len(selection.codings)
                     continue
                 for coding in selection.codings:
-                    code_id = self.code_ids[guid_key(coding.code)]
+                    code_id = code_of.get(coding.code)
+                    if code_id is None:
+                        code_id = code_of[coding.code] = self.code_ids[guid_key(coding.code)]
                     user = coding.user or ""
                     if user in self.consensus_users:
                         for segment_id, a, b in hits:
@@ -713,6 +716,7 @@ class _Import:
             )
         ).all()
         by_key = {(p["segment_id"], p["code_id"], p["coder_id"], p["round"]): p for p in params}
+        now_iso = now.isoformat()
         spans = []
         events = []
         for coding_id, segment_id, code_id, coder_id, round_ in inserted:
@@ -722,8 +726,14 @@ class _Import:
                 continue
             after = {
                 "id": coding_id,
-                **{k: v for k, v in p.items() if k != "created_at"},
-                "created_at": now.isoformat(),
+                "segment_id": segment_id,
+                "code_id": code_id,
+                "coder_id": coder_id,
+                "round": round_,
+                "quote_start": p["quote_start"],
+                "quote_end": p["quote_end"],
+                "source": self.coding_source,
+                "created_at": now_iso,
             }
             events.append(_event(self.actor, "coding.import", "qc_coding", coding_id, after, now))
             for qs, qe in found[key][1]:

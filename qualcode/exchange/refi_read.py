@@ -27,6 +27,13 @@ from ..ingest.qdpx import local_name, normalise_with_offsets, open_project, sour
 # whose description starts so, and carries the coders' done marks in a note of this name.
 CODEBOOK_MARKER = "qualcode codebook"
 PROGRESS_NOTE = "qualcode project data"
+NS = "{urn:QDA-XML:project:1.0}"
+# Tags as lxml spells them, with the project namespace and without (some tools write none).
+_SELECTION = frozenset((NS + "PlainTextSelection", "PlainTextSelection"))
+_CODING = frozenset((NS + "Coding", "Coding"))
+_CODE_REF = frozenset((NS + "CodeRef", "CodeRef"))
+_NOTE_REF = frozenset((NS + "NoteRef", "NoteRef"))
+_DESCRIPTION = frozenset((NS + "Description", "Description"))
 NON_TEXT_SOURCES = {
     "PDFSource": "PDF",
     "PictureSource": "picture",
@@ -279,55 +286,69 @@ def _read_source(
     source = RefiSource(guid or replacement_guid(name), name, text, origin, notes=_note_refs(element))
     if _text_of(element, "Description").strip():
         left_out["source descriptions skipped: a transcript has no description"] += 1
+    users: dict[str, str] = {}  # creatingUser as written -> its key (a few users, many codings)
+
+    def user_key(value: str | None) -> str | None:
+        if not value:
+            return None
+        if value not in users:
+            users[value] = guid_key(value)
+        return users[value]
+
+    length = len(raw)
     for child in element:
-        kind = local_name(child)
-        if kind == "Coding":
-            left_out["codings of whole sources skipped: qualcode codes segments, not whole documents"] += 1
-        elif kind == "VariableValue":
-            left_out["variable values of sources skipped: qualcode keeps attributes on cases"] += 1
-        if kind != "PlainTextSelection":
+        tag = child.tag
+        if tag not in _SELECTION:
+            kind = local_name(child)
+            if kind == "Coding":
+                left_out["codings of whole sources skipped: qualcode codes segments, not whole documents"] += 1
+            elif kind == "VariableValue":
+                left_out["variable values of sources skipped: qualcode keeps attributes on cases"] += 1
             continue
-        line = child.sourceline
-        start = _int(child.get("startPosition"), "startPosition", where, line)
-        end = _int(child.get("endPosition"), "endPosition", where, line)
-        if not (0 <= start <= end <= len(raw)):
+        start = _int(child.get("startPosition"), "startPosition", where, child.sourceline)
+        end = _int(child.get("endPosition"), "endPosition", where, child.sourceline)
+        if not (0 <= start <= end <= length):
             raise InputError(
                 located(
                     where,
-                    f"selection {start}-{end} in {name!r} lies outside its source's text (0-{len(raw)})",
-                    line,
+                    f"selection {start}-{end} in {name!r} lies outside its source's text (0-{length})",
+                    child.sourceline,
                 )
             )
         if offsets is not None:
             start, end = offsets[start], offsets[end]
-        creator = child.get("creatingUser")
+        selection_user = user_key(child.get("creatingUser"))
         selection = RefiSelection(
             guid=child.get("guid") or "",
             name=child.get("name") or "",
             start=start,
             end=end,
-            user=guid_key(creator) if creator else None,
-            notes=_note_refs(child),
-            line=line,
+            user=selection_user,
+            line=child.sourceline,
         )
-        for coding in child:
-            if local_name(coding) != "Coding":
-                continue
-            ref = next((c for c in coding if local_name(c) == "CodeRef"), None)
-            target = (ref.get("targetGUID") or "") if ref is not None else ""
-            code = codes.get(guid_key(target))
-            if code is None:
-                raise InputError(
-                    located(where, f"a coding in {name!r} refers to an unknown code {target!r}", coding.sourceline)
+        for part in child:  # one pass over the selection's children, tags compared as written
+            tag = part.tag
+            if tag in _CODING:
+                target = ""
+                notes: list[str] = []
+                for ref in part:
+                    if ref.tag in _CODE_REF:
+                        target = ref.get("targetGUID") or ""
+                    elif ref.tag in _NOTE_REF:
+                        notes.append(guid_key(ref.get("targetGUID") or ""))
+                code = codes.get(target) or codes.get(guid_key(target))
+                if code is None:
+                    raise InputError(
+                        located(where, f"a coding in {name!r} refers to an unknown code {target!r}", part.sourceline)
+                    )
+                user = part.get("creatingUser")
+                selection.codings.append(
+                    RefiCoding(part.get("guid") or "", user_key(user) if user else selection_user, code, notes)
                 )
-            user = coding.get("creatingUser")
-            selection.codings.append(
-                RefiCoding(
-                    coding.get("guid") or "", guid_key(user) if user else selection.user, code, _note_refs(coding)
-                )
-            )
-        if _text_of(child, "Description").strip():
-            left_out["selection descriptions skipped: a coding has no description"] += 1
+            elif tag in _NOTE_REF:
+                selection.notes.append(guid_key(part.get("targetGUID") or ""))
+            elif tag in _DESCRIPTION and (part.text or "").strip():
+                left_out["selection descriptions skipped: a coding has no description"] += 1
         source.codings += len(selection.codings)
         source.selections.append(selection)
     return source
