@@ -512,3 +512,31 @@ def test_coders_match_by_guid_where_both_have_one(study, tmp_path):
     assert result.exit_code == 0, result.output
     assert "coder 'ana' of the copy is 'ana.silva' here" in result.output
     assert len(work_of(path, "ana.silva")["codings"]) == 1
+
+
+def test_a_transcript_that_differs_is_named_and_nothing_merges(study, tmp_path):
+    path, (t1, t2) = study
+    copy = tmp_path / "ana.db"
+    handout(path, "ana", copy)
+    code_in_copy(copy, "ana", t1, [(1, "SV")])
+    code_in_copy(copy, "ana", t2, [(0, "WD")])
+    conn = sqlite3.connect(copy)  # the copy's Lee interview segmented otherwise, its Kim interview another text
+    conn.execute('UPDATE qc_segment SET "end" = "end" - 3 WHERE transcript_id = ? AND position = 2', (t1,))
+    conn.execute("UPDATE qc_transcript SET content_hash = 'f00d' || content_hash WHERE id = ?", (t2,))
+    conn.commit()
+    conn.close()
+    with Project(path) as p, p.read() as s:
+        start, end = s.exec(
+            select(Segment.start, Segment.end).where(Segment.transcript_id == t1, Segment.position == 2)
+        ).one()
+    before = row_counts(path)
+    result = merge(path, copy)
+    assert result.exit_code == 3
+    assert (
+        f"'Lee interview': segmented differently (1 segments differ; segment 2 is {start}-{end} here, " in result.output
+    )
+    assert f"{start}-{end - 3} in the copy)" in result.output
+    assert (
+        "transcript 'Kim interview' (content hash f00d" in result.output and "is not in this project" in result.output
+    )
+    assert row_counts(path) == before
