@@ -13,6 +13,7 @@ from .. import log
 from ..version import __version__
 from . import (
     agreement_cmds,
+    browse_cmds,
     codebook_cmds,
     coding_cmds,
     deid_cmds,
@@ -39,6 +40,7 @@ MODULE_COMMANDS = (
     search_cmds,
     suggest_cmds,
     deid_cmds,
+    browse_cmds,
 )
 
 COMMANDS: tuple[click.Command, ...] = (
