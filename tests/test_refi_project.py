@@ -420,3 +420,28 @@ def test_qdc_reader_replaces_invalid_guids_with_a_warning(tmp_path):
     model = read_codebook(path)
     assert model.codes[0].guid != "code-001-aaaa" and len(model.codes[0].guid) == 36
     assert any("not a GUID" in w for w in model.warnings)
+
+
+def test_cli_export_writes_a_summary_and_refuses_another_suffix(project_path, tmp_path, project_schema):
+    Project(project_path, create=True).close()
+    assert run("import", make_qdpx(tmp_path / "small.qdpx", small_project()), "-p", project_path).exit_code == 0
+    wrong = run("export", "qdpx", "--out", tmp_path / "x.zip", "-p", project_path)
+    assert wrong.exit_code == 2 and "x.zip" in wrong.output and not (tmp_path / "x.zip").exists()
+    own = run("export", "qdpx", "--out", tmp_path / "ann.qdpx", "-p", project_path, "--as", "ann")
+    assert own.exit_code == 0, own.output  # blinded: ann's export holds ann's work only
+    assert own.output.splitlines()[:2] == [
+        f"wrote {tmp_path / 'ann.qdpx'}: 1 sources, 2 codes, 1 sets, 1 users, 1 notes, 1 cases, 1 variables",
+        "codings by ann: 1",
+    ]
+    with Project(project_path) as p, p.transaction() as s:
+        s.add(Coder(name="lee", role="lead"))
+    result = run("export", "qdpx", "--out", tmp_path / "out.qdpx", "-p", project_path, "--as", "lee")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[:3] == [
+        f"wrote {tmp_path / 'out.qdpx'}: 1 sources, 2 codes, 1 sets, 3 users, 1 notes, 1 cases, 1 variables",
+        "codings by ann: 1",
+        "codings by bob: 2",
+    ]
+    root = qde(tmp_path / "out.qdpx")
+    assert project_schema.validate(root), project_schema.error_log
+    assert [c.get("guid") for c in root.iter(f"{P}Code")] == [C1, C2]  # as the other tool wrote them
