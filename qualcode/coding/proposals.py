@@ -142,6 +142,15 @@ def add_proposal(
     return proposal
 
 
+def _require_lead(session: Session, viewer: str | None, what: str) -> str:
+    """Only the lead decides; the lead's name (for the audit trail)."""
+    if viewer:
+        coder = find_coder(session, viewer)
+        if coder.role == CoderRole.AUDITOR:
+            raise BlindingError(f"{what} is for the lead analyst; {viewer} is an auditor")
+    return require_lead(session, viewer, what).name
+
+
 def _open_proposal(session: Session, proposal_id: int) -> CodeProposal:
     proposal = session.get(CodeProposal, proposal_id)
     if proposal is None:
@@ -154,8 +163,7 @@ def _open_proposal(session: Session, proposal_id: int) -> CodeProposal:
 def accept_proposal(session: Session, lead: str | None, proposal_id: int, *, parent: str | None = None) -> Code:
     """Add the proposed code to its codebook (under ``parent`` if given, else the proposed parent):
     a new codebook version and a ``codebook.add`` event, then ``proposal.accept``."""
-    require_lead(session, lead, "accepting a code proposal")
-    assert lead is not None
+    lead = _require_lead(session, lead, "accepting a code proposal")
     proposal = _open_proposal(session, proposal_id)
     book = session.get(Codebook, proposal.codebook_id)
     assert book is not None
@@ -191,8 +199,7 @@ def accept_proposal(session: Session, lead: str | None, proposal_id: int, *, par
 def merge_proposal(session: Session, lead: str | None, proposal_id: int, into: str) -> Code:
     """The proposed code is covered by ``into`` (an active code of the proposal's codebook): nothing
     is added; the proposal is closed as accepted, merged into that code (``proposal.merge``)."""
-    require_lead(session, lead, "merging a code proposal")
-    assert lead is not None
+    lead = _require_lead(session, lead, "merging a code proposal")
     proposal = _open_proposal(session, proposal_id)
     book = session.get(Codebook, proposal.codebook_id)
     assert book is not None
@@ -216,8 +223,7 @@ def merge_proposal(session: Session, lead: str | None, proposal_id: int, into: s
 
 def decline_proposal(session: Session, lead: str | None, proposal_id: int, reason: str) -> CodeProposal:
     """Decline with a reason (kept in the ``proposal.decline`` event)."""
-    require_lead(session, lead, "declining a code proposal")
-    assert lead is not None
+    lead = _require_lead(session, lead, "declining a code proposal")
     reason = reason.strip()
     if not reason:
         raise InputError("say why the proposal is declined: --reason TEXT")
