@@ -436,6 +436,31 @@ def test_requal_codebook_csv_with_rgb_and_hex_colours(tmp_path):
     assert model.warnings == []
 
 
+def test_requal_export_with_row_names_ids_and_categories(tmp_path):
+    # as R's write.csv writes requal's export: a row-name column, the code's id, and its categories
+    # ("name (description)" joined by " | "; NA where it has none)
+    path = tmp_path / "requal_codebook.csv"
+    path.write_text(
+        '"","code_id","code_name","code_description","code_color","categories"\n'
+        '"1",1,"Trust","Talk of trust","#1f77b4","Relations (How people relate) | Climate"\n'
+        '"2",2,"Time","","#ff7f0e","NA"\n'
+        '"3",3,"Buy-in","Staff convinced","#2ca02c","Relations (How people relate)"\n',
+        encoding="utf-8",
+    )
+    model = read_codebook(path)
+    assert codes(model) == [
+        (0, "Relations", False, "How people relate", None),
+        (1, "Trust", True, "Talk of trust", "#1f77b4"),
+        (1, "Buy-in", True, "Staff convinced", "#2ca02c"),
+        (0, "Time", True, "", "#ff7f0e"),
+    ]
+    assert model.warnings == [
+        f"{path}: column 'code_id' left out: the other tool's own ids",
+        f"{path}: row 2: 'Trust' is in 2 categories: placed in 'Relations', not in 'Climate'",
+        f"{path}: 1 grouping code(s) made from column 'categories': 'Relations'",
+    ]
+
+
 def test_guide_style_spreadsheet_columns(tmp_path):
     path = tmp_path / "guide.csv"
     path.write_text(

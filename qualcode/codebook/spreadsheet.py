@@ -84,12 +84,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "hotkey": ("hotkey", "shortcut"),
     "applicable": ("applicable", "codable", "iscodable"),
     "guid": ("guid",),
+    # requal's export: the categories a code is in, ``name (description) | name`` (it allows several)
+    "categories": ("categories", "code categories"),
 }
 # Parent columns that name a grouping (a theme, a category) rather than another code row: a theme
 # named there but never given a row of its own is made a grouping code (not applied to text).
 GROUPING_HEADERS = ("category", "parent category", "theme", "parent theme", "group", "code group", "domain")
 # Columns other tools write that hold no part of a code's meaning: named in a warning as left out.
 COUNT_COLUMNS = ("number of highlights", "highlights", "count", "frequency", "frq", "codings", "references")
+# The other tool's own row ids (requal's ``code_id``): left out with a warning saying so.
+ID_COLUMNS = ("code id", "id", "tag id", "node id")
+_CATEGORY_TITLE = re.compile(r"^(?P<name>.*?) \((?P<description>.*)\)$", re.DOTALL)
 # What we write: the first alias of each field, in this order.
 WRITTEN_FIELDS = (
     "name",
@@ -129,6 +134,8 @@ def read_rows(source: str, rows: Iterable[Sequence[object]]) -> tuple[CodebookMo
             model.warnings.append(
                 located(source, f"column {text_or_empty(cell)!r} left out: counts of codings in the other tool")
             )
+        elif field is None and label in ID_COLUMNS:
+            model.warnings.append(located(source, f"column {text_or_empty(cell)!r} left out: the other tool's own ids"))
         elif field is None:
             model.warnings.append(located(source, f"unknown column {text_or_empty(cell)!r} ignored"))
         elif field not in columns:
@@ -149,6 +156,13 @@ def read_rows(source: str, rows: Iterable[Sequence[object]]) -> tuple[CodebookMo
     problems: list[str] = []
     entries: list[FlatCode] = []
     grouping = "parent" in columns and _normal_header(header[columns["parent"]]) in GROUPING_HEADERS
+    if "categories" in columns and "parent" in columns:
+        model.warnings.append(
+            located(source, f"column {text_or_empty(header[columns.pop('categories')])!r} ignored: a parent is given")
+        )
+    elif "categories" in columns:
+        grouping = True
+    described: dict[str, str] = {}  # a category's name -> its description (requal writes both)
     for number, row in enumerate(iterator, start=2):
         cells = {field: (row[i] if i < len(row) else None) for field, i in columns.items()}
         if not any(text_or_empty(v) for v in cells.values()):
@@ -172,13 +186,16 @@ def read_rows(source: str, rows: Iterable[Sequence[object]]) -> tuple[CodebookMo
             else:
                 node.applicable = value
         parent = text_or_empty(cells.get("parent")) or PATH_SEP.join(parts[:-1])
+        if "categories" in columns and not parent:
+            parent = _first_category(text_or_empty(cells.get("categories")), node.name, origin, described, model)
         if grouping and not path and parent:
             node.name, parent = parent, ""  # a row that describes the theme itself
             if not text_or_empty(cells.get("applicable")):
                 node.applicable = False
         entries.append(FlatCode(node, parent or None))
     if grouping:
-        entries = _with_groupings(entries, text_or_empty(header[columns["parent"]]), model)
+        column = header[columns["parent"]] if "parent" in columns else header[columns["categories"]]
+        entries = _with_groupings(entries, text_or_empty(column), model, described)
     model.codes = build_tree(entries, problems)
     return model, problems
 
@@ -199,7 +216,30 @@ def css_color(text: str | None) -> str | None:
     return text
 
 
-def _with_groupings(entries: list[FlatCode], column: str, model: CodebookModel) -> list[FlatCode]:
+def _first_category(cell: str, code: str, origin: Origin, described: dict[str, str], model: CodebookModel) -> str:
+    """The first of requal's ``name (description) | name`` categories (qualcode keeps one parent per
+    code; the others are named in a warning). ``NA`` (R's missing value) is no category."""
+    names: list[str] = []
+    for title in (part.strip() for part in cell.split(" | ")):
+        if not title or title == "NA":
+            continue
+        m = _CATEGORY_TITLE.match(title)
+        name = (m.group("name") if m else title).strip()
+        if m and name:
+            described.setdefault(name.casefold(), m.group("description").strip())
+        if name and name not in names:
+            names.append(name)
+    if len(names) > 1:
+        others = ", ".join(repr(n) for n in names[1:])
+        model.warnings.append(
+            origin.message(f"{code!r} is in {len(names)} categories: placed in {names[0]!r}, not in {others}")
+        )
+    return names[0] if names else ""
+
+
+def _with_groupings(
+    entries: list[FlatCode], column: str, model: CodebookModel, described: dict[str, str] | None = None
+) -> list[FlatCode]:
     """A grouping code, just before its first member, for each theme the parent column names that
     no row gives."""
     names = {e.node.name.strip().casefold() for e in entries}
@@ -208,7 +248,9 @@ def _with_groupings(entries: list[FlatCode], column: str, model: CodebookModel) 
     for entry in entries:
         ref = (entry.parent_ref or "").strip()
         if ref and PATH_SEP.strip() not in ref and ref.casefold() not in names and ref.casefold() not in added:
-            added[ref.casefold()] = FlatCode(CodeNode(name=ref, applicable=False, origin=entry.node.origin), None)
+            node = CodeNode(name=ref, applicable=False, origin=entry.node.origin)
+            node.definition = (described or {}).get(ref.casefold(), "")
+            added[ref.casefold()] = FlatCode(node, None)
             ordered.append(added[ref.casefold()])
         ordered.append(entry)
     if added:
