@@ -79,6 +79,7 @@ class Table:
     # column -> format spec (".3f") or a function from value to text; "*" for all floats
     formats: dict[str, Any] = field(default_factory=dict)
     missing: str = ""  # what the human formats show for a missing value (e.g. "n/a"); csv/json keep it empty
+    landscape: bool = False  # LaTeX: set the table on a landscape page (wide tables go there anyway)
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd

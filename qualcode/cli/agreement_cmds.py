@@ -15,7 +15,6 @@ from .common import (
     as_option,
     codebook_option,
     emit,
-    number_option,
     open_project,
     output_options,
     pass_project,
@@ -87,9 +86,8 @@ def _resolver(session: Session, codebook: str | None):
     "--resamples", type=click.IntRange(50), default=1000, show_default=True, help="Bootstrap resamples for --ci."
 )
 @click.option("--seed", type=stored_offset, default=0, show_default=True, help="Bootstrap seed for --ci.")
-@number_option
 @output_options(FORMATS_MANUSCRIPT)
-def agreement_cmd(project: Project, coders, by, round_, level, codebook, ci, resamples, seed, number, fmt, out) -> None:
+def agreement_cmd(project: Project, coders, by, round_, level, codebook, ci, resamples, seed, fmt, out) -> None:
     """Intercoder agreement: pooled kappa, Cohen, Fleiss, Gwet's AC1 and Krippendorff's alpha per code.
 
     Statistics that cannot exceed 1 print APA style (.78) in the table, md, LaTeX, docx and html;
@@ -110,7 +108,7 @@ def agreement_cmd(project: Project, coders, by, round_, level, codebook, ci, res
             resamples=resamples,
             seed=seed,
         )
-    emit(report_table(report, number), fmt, out, json_data=report.to_json())
+    emit(report_table(report), fmt, out, json_data=report.to_json())
 
 
 # -- reconcile ----------------------------------------------------------------------------

@@ -259,7 +259,7 @@ def output_options(formats: tuple[str, ...] = FORMATS_LIST) -> Callable:
             callback=_checked_out,
             help="Write to FILE instead of the terminal.",
         )(settled)
-        return click.option(
+        f = click.option(
             "--format",
             "-f",
             "fmt",
@@ -268,18 +268,37 @@ def output_options(formats: tuple[str, ...] = FORMATS_LIST) -> Callable:
             show_default=True,
             help="Output format (with --out, its suffix chooses: .docx, .xlsx, .csv, .md, .tex, .html, .json, .txt).",
         )(f)
+        if "latex" in formats:  # a manuscript table: its number and, in LaTeX, its page
+            f = click.option(
+                "--landscape",
+                is_flag=True,
+                expose_value=False,
+                callback=_remember(TABLE_LANDSCAPE),
+                help="LaTeX: set the table on a landscape page (one too wide for a portrait page goes there anyway).",
+            )(f)
+            f = click.option(
+                "--number",
+                type=click.IntRange(1),
+                expose_value=False,
+                callback=_remember(TABLE_NUMBER),
+                help='Number the table for the manuscript: "Table N" above its title (LaTeX numbers tables itself).',
+            )(f)
+        return f
 
     return deco
 
 
-def number_option(f: Callable) -> Callable:
-    """``--number N``: the APA "Table N" line above a manuscript table (LaTeX numbers its own)."""
-    return click.option(
-        "--number",
-        "number",
-        type=click.IntRange(1),
-        help='Number the table for the manuscript: "Table N" above its title (LaTeX numbers tables itself).',
-    )(f)
+# Manuscript options every table command shares, kept in the click context for ``emit``.
+TABLE_NUMBER = "qualcode.table_number"
+TABLE_LANDSCAPE = "qualcode.table_landscape"
+
+
+def _remember(key: str) -> Callable:
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+        ctx.meta[key] = value
+        return value
+
+    return callback
 
 
 def emit(table: Table, fmt: str, out: str | None, *, json_data: Any = None) -> None:
@@ -287,6 +306,11 @@ def emit(table: Table, fmt: str, out: str | None, *, json_data: Any = None) -> N
     Infinity or NaN (they are null); ``out`` in a folder that does not exist is one line, exit 2."""
     from ..export.machine import json_text
     from ..export.writers import output_path, render, write
+
+    meta = click.get_current_context(silent=True)
+    if meta is not None:
+        table.number = meta.meta.get(TABLE_NUMBER) or table.number
+        table.landscape = bool(meta.meta.get(TABLE_LANDSCAPE)) or table.landscape
 
     if fmt == "json" and json_data is not None:
         data: str | bytes = json_text(json_data, default=str)
