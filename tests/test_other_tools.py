@@ -425,6 +425,26 @@ def test_taguette_codebook_csv(tmp_path):
     assert model.warnings == [f"{path}: column 'number of highlights' left out: counts of codings in the other tool"]
 
 
+def test_taguette_codebook_of_newer_versions_and_its_xlsx(tmp_path):
+    import openpyxl
+
+    path = tmp_path / "taguette.csv"
+    path.write_text("tag,description,number of highlights,number of documents\nTrust,Talk of trust,4,2\n")
+    model = read_codebook(path)
+    assert codes(model) == [(0, "Trust", True, "Talk of trust", None)]
+    assert [w.split(": ", 1)[1] for w in model.warnings] == [
+        "column 'number of highlights' left out: counts of codings in the other tool",
+        "column 'number of documents' left out: counts of codings in the other tool",
+    ]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "codebook"  # as Taguette names it
+    for row in (["tag", "description", "number of highlights", "number of documents"], ["Trust", "Talk", 4, 2]):
+        sheet.append(row)
+    book.save(tmp_path / "taguette.xlsx")
+    assert codes(read_codebook(tmp_path / "taguette.xlsx")) == [(0, "Trust", True, "Talk", None)]
+
+
 def test_requal_codebook_csv_with_rgb_and_hex_colours(tmp_path):
     path = tmp_path / "requal.csv"
     path.write_text(

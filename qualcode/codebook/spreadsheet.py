@@ -91,7 +91,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
 # named there but never given a row of its own is made a grouping code (not applied to text).
 GROUPING_HEADERS = ("category", "parent category", "theme", "parent theme", "group", "code group", "domain")
 # Columns other tools write that hold no part of a code's meaning: named in a warning as left out.
-COUNT_COLUMNS = ("number of highlights", "highlights", "count", "frequency", "frq", "codings", "references")
+COUNT_COLUMNS = (
+    "number of highlights",  # Taguette
+    "number of documents",  # Taguette, newer versions
+    "highlights",
+    "documents",
+    "count",
+    "frequency",
+    "frq",
+    "codings",
+    "references",
+)
 # The other tool's own row ids (requal's ``code_id``): left out with a warning saying so.
 ID_COLUMNS = ("code id", "id", "tag id", "node id")
 _CATEGORY_TITLE = re.compile(r"^(?P<name>.*?) \((?P<description>.*)\)$", re.DOTALL)
