@@ -30,6 +30,7 @@ class Team:
     ids: dict[str, int]  # coder name -> qc_coder.id
     segments: list[int]
     codes: dict[str, int]
+    group: str = ""
 
 
 def _base() -> str:
@@ -83,7 +84,7 @@ def seed(owner: str) -> Team:
     with Project(owner, create=True) as p:
         tid = build_transcript(p)
         codes = build_codebook(p)
-        init_server(p.write_engine)
+        group = init_server(p.write_engine).group_role
         urls = {
             name: add_login(p.write_engine, name, role).url
             for name, role in (("alice", "coder"), ("bob", "coder"), ("lee", "lead"), ("ada", "auditor"))
@@ -118,7 +119,7 @@ def seed(owner: str) -> Team:
             s.add(DeidTerm(text="Ms. Lee", kind="name", pseudonym="T1", decision="accepted"))
             s.add(AccessToken(coder_id=ids["alice"], token_hash="x" * 64, issued_by="lee"))
             s.add(SuggestModel(codebook_id=1, trained_from="consensus", trained_by="lee"))
-    return Team(owner, urls, ids, segments, codes)
+    return Team(owner, urls, ids, segments, codes, group)
 
 
 @pytest.fixture(scope="module")
@@ -286,8 +287,24 @@ def test_a_coder_changes_only_their_own_work(team, coder):
             assert outcome == "policy", sql
 
 
-def test_a_temporary_table_cannot_stand_in_for_the_blinding_flag_or_the_coders(team):
+def test_no_way_around_the_policies_through_temporary_tables_statistics_or_roles(team):
+    with psycopg.connect(plain(team.owner), autocommit=True) as conn:
+        conn.execute("ANALYZE qc_coding")
     with psycopg.connect(plain(team.urls["alice"])) as conn:
+        # The planner's statistics (most common values of coder_id...) are not shown under row-level security.
+        assert conn.execute("SELECT count(*) FROM pg_stats WHERE tablename = 'qc_coding'").fetchone()[0] == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("CREATE TABLE public.qc_mine (x int)")
+        conn.rollback()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SET ROLE postgres")
+        conn.rollback()
+        # The group role itself is no coder: it sees less, not more.
+        conn.execute(f"SET ROLE {team.group}")
+        assert conn.execute("SELECT count(*) FROM qc_coding").fetchone()[0] == 0
+        conn.rollback()
+    with psycopg.connect(plain(team.urls["alice"])) as conn:
+        # A temporary qc_meta or qc_coder (pg_temp is searched first) does not stand in for the real ones.
         conn.execute("CREATE TEMP TABLE qc_meta (key text, value text)")
         conn.execute("INSERT INTO qc_meta VALUES ('blinded', '0')")
         conn.execute("CREATE TEMP TABLE qc_coder (id int, name text, role text, db_role text)")

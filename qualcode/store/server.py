@@ -277,6 +277,7 @@ def _secure(conn: Connection, schema: str, group: str) -> int:
         conn.execute(text(statement))
     conn.execute(text(f"REVOKE ALL ON DATABASE {q(conn, database)} FROM PUBLIC"))
     conn.execute(text(f"GRANT CONNECT, TEMPORARY ON DATABASE {q(conn, database)} TO {g}"))
+    conn.execute(text(f"REVOKE CREATE ON SCHEMA {s} FROM PUBLIC"))  # PostgreSQL before 15 granted it
     conn.execute(text(f"GRANT USAGE ON SCHEMA {s} TO {g}"))
     conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {g}"))
     conn.execute(text(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {s} TO {g}"))
