@@ -62,6 +62,7 @@ KEY_TABLE: tuple[KeySpec, ...] = (
     KeySpec("code_details", "i", "toggle_details", "Definition", "coding"),
     KeySpec("side_by_side", "s", "toggle_side_by_side", "All coders (lead, or once unblinded)", "coding"),
     KeySpec("back", "escape", "back", "Home", "coding", show=False),  # room in the footer for "? Help"
+    KeySpec("propose_code", "P", "app.open_screen('propose')", "Propose a code", "coding", show=False),
     # modal dialogs
     KeySpec("picker_down", "down", "cursor(1)", "Next code", "picker", show=False),
     KeySpec("picker_up", "up", "cursor(-1)", "Previous code", "picker", show=False),
@@ -134,6 +135,32 @@ KEY_TABLE: tuple[KeySpec, ...] = (
     KeySpec("deid_decision", "f", "cycle_decision", "Show", "deid"),
     KeySpec("deid_scan", "S", "scan", "Scan again", "deid"),
     KeySpec("deid_back", "escape", "back", "Back", "deid"),
+    # retrieval: every segment with a code
+    KeySpec("retrieval_open", "enter", "open_segment", "Open in transcript", "retrieval"),
+    KeySpec("retrieval_code", "c", "choose_code", "Code", "retrieval"),
+    KeySpec("retrieval_layer", "l", "cycle_layer", "Layer", "retrieval"),
+    KeySpec("retrieval_case", "f", "cycle_case", "Case", "retrieval"),
+    KeySpec("retrieval_role", "r", "cycle_role", "Role", "retrieval"),
+    KeySpec("retrieval_context", "x", "cycle_context", "Context", "retrieval"),
+    KeySpec("retrieval_export", "e", "export", "Export", "retrieval"),
+    KeySpec("retrieval_back", "escape", "back", "Back", "retrieval"),
+    # memo browser
+    KeySpec("memos_open", "enter", "open_segment", "Go to segment", "memos"),
+    KeySpec("memos_search", "slash", "search", "Search", "memos"),
+    KeySpec("memos_kind", "k", "cycle_kind", "Kind", "memos"),
+    KeySpec("memos_export", "e", "export", "Export", "memos"),
+    KeySpec("memos_back", "escape", "back", "Back", "memos"),
+    # code proposals
+    KeySpec("proposals_open", "enter", "open_segment", "Go to segment", "proposals", show=False),
+    KeySpec("proposals_accept", "a", "accept", "Accept (lead)", "proposals"),
+    KeySpec("proposals_merge", "m", "merge", "Merge (lead)", "proposals"),
+    KeySpec("proposals_decline", "d", "decline", "Decline (lead)", "proposals"),
+    KeySpec("proposals_new", "p", "propose", "Propose", "proposals"),
+    KeySpec("proposals_status", "s", "cycle_status", "Show", "proposals"),
+    KeySpec("proposals_back", "escape", "back", "Back", "proposals"),
+    # propose-a-code dialog
+    KeySpec("proposal_save", "ctrl+s", "save", "Propose", "proposal_dialog"),
+    KeySpec("proposal_cancel", "escape", "cancel", "Cancel", "proposal_dialog"),
 )
 
 SCOPE_TITLES = {
@@ -152,6 +179,10 @@ SCOPE_TITLES = {
     "search": "Search across transcripts",
     "pattern_dialog": "Pattern judgement dialog",
     "deid": "De-identification review (lead)",
+    "retrieval": "Retrieval (segments with a code)",
+    "memos": "Memo browser",
+    "proposals": "Code proposals",
+    "proposal_dialog": "Propose-a-code dialog",
 }
 
 CODE_HOTKEY_HELP = ("1 … 9, 0", "Toggle the code with that hotkey (set in the codebook) on the current segment")

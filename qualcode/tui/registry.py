@@ -76,6 +76,30 @@ def _search() -> Screen:
     return SearchScreen()
 
 
+def _retrieval() -> Screen:
+    from .screens.retrieval import RetrievalScreen
+
+    return RetrievalScreen()
+
+
+def _memos() -> Screen:
+    from .screens.memos import MemoBrowser
+
+    return MemoBrowser()
+
+
+def _proposals() -> Screen:
+    from .screens.proposals import ProposalsScreen
+
+    return ProposalsScreen()
+
+
+def _propose() -> Screen:
+    from .screens.proposal_dialog import ProposalDialog
+
+    return ProposalDialog()  # it takes the segment (and codebook) of the coding screen beneath it
+
+
 SCREENS: tuple[ScreenEntry, ...] = (  # in the order the command palette lists them
     ScreenEntry("help", "Help", "Every key binding", _help),
     ScreenEntry("home", "Home", "Transcripts by case with coding progress", _home),
@@ -84,6 +108,30 @@ SCREENS: tuple[ScreenEntry, ...] = (  # in the order the command palette lists t
         "Search transcripts",
         "Words, phrases, lemmas or a regular expression across every transcript, in context; Enter opens a hit",
         _search,
+    ),
+    ScreenEntry(
+        "retrieval",
+        "Retrieval",
+        "Every segment with a code (yours; any layer for the lead), with context; Enter opens it, e exports",
+        _retrieval,
+    ),
+    ScreenEntry(
+        "memos",
+        "Memo browser",
+        "Segment, code, reconciliation and cell memos you may read; search; Enter goes to the segment",
+        _memos,
+    ),
+    ScreenEntry(
+        "proposals",
+        "Code proposals",
+        "Proposed codes: yours, or every coder's for the lead, who accepts, merges or declines them",
+        _proposals,
+    ),
+    ScreenEntry(
+        "propose",
+        "Propose a code",
+        "Propose a new code for the lead to review, from the segment you are on (P in the coding screen)",
+        _propose,
     ),
     ScreenEntry(
         "agreement",
