@@ -60,7 +60,13 @@ async def test_the_lead_reads_every_memo_searches_and_filters_by_kind(study):
     app = app_for(study["project"], "lead")
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await opened(app, pilot)
-        assert kinds(screen) == [("code", "ana"), ("cell", "lead"), ("reconciliation", "lead"), ("segment", "ben"), ("segment", "ana")]  # fmt: skip
+        assert kinds(screen) == [
+            ("code", "ana"),
+            ("cell", "lead"),
+            ("reconciliation", "lead"),
+            ("segment", "ben"),
+            ("segment", "ana"),
+        ]
         await pilot.press("slash")
         assert screen.query_one(Input).has_focus
         await pilot.press(*"VISION", "enter")

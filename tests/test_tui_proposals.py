@@ -61,8 +61,13 @@ async def test_a_coder_proposes_a_code_from_the_segment_they_are_on(study):
         await wait_until(pilot, lambda: not isinstance(app.screen, ProposalDialog))
     (p,) = proposal_list(project, "lead").proposals
     assert (p.name, p.description, p.parent, p.coder, p.transcript, p.position) == (
-        "Time for play", "Unstructured time", SV, "ana", "Lee interview", 2
-    )  # fmt: skip
+        "Time for play",
+        "Unstructured time",
+        SV,
+        "ana",
+        "Lee interview",
+        2,
+    )
 
 
 async def test_an_auditor_cannot_propose_and_escape_cancels(study):
@@ -91,7 +96,9 @@ async def propose_three(project) -> None:
 
 def listed(screen) -> list[tuple[str, str, str]]:
     table = screen.query_one(DataTable)
-    return [tuple(str(c) for c in table.get_row_at(i)[1:3]) + (str(table.get_row_at(i)[4]),) for i in range(table.row_count)]  # fmt: skip
+    return [
+        tuple(str(c) for c in table.get_row_at(i)[1:3]) + (str(table.get_row_at(i)[4]),) for i in range(table.row_count)
+    ]
 
 
 async def opened(app, pilot) -> ProposalsScreen:
@@ -107,7 +114,11 @@ async def test_the_lead_accepts_merges_and_declines(study):
     app = app_for(project, "lead")
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await opened(app, pilot)
-        assert listed(screen) == [("Time for play", "ana", "open"), ("Parent voice", "ben", "open"), ("Vague idea", "ana", "open")]  # fmt: skip
+        assert listed(screen) == [
+            ("Time for play", "ana", "open"),
+            ("Parent voice", "ben", "open"),
+            ("Vague idea", "ana", "open"),
+        ]
         await pilot.press("a")
         await settle(app, pilot)
         await wait_until(pilot, lambda: len(screen.proposals.proposals) == 2)  # open ones only
