@@ -174,14 +174,14 @@ def test_a_transcript_without_work_is_removed_and_reimported_without_the_flag(st
     other.write_text(OTHER, encoding="utf-8")
     assert run("import", str(other), "--as", "lee").exit_code == 0
     other.write_text(OTHER.replace("Yes.", "Yes, we do."), encoding="utf-8")
-    result = run("transcripts", "reimport", str(other), "--unit", "sentence", "--as", "lee")
+    result = run("transcripts", "reimport", str(other), "--unit", "paragraph", "--as", "lee")
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"re-imported {other} -> 'other' (id ") and result.output.endswith(
         ": 2 segments, 2 speakers (were 2 and 2)\n"
     )
     with project.read() as s:
         row = s.exec(select(Transcript).where(Transcript.title == "other")).one()
-        assert row.text.endswith("P1: Yes, we do.\n") and row.unit == "sentence"
+        assert row.text.endswith("P1: Yes, we do.\n") and row.unit == "paragraph"
     removed = run("transcripts", "remove", "other", "--as", "lee")
     assert removed.exit_code == 0 and removed.output.endswith(": 2 segments, 2 speakers\n")
     assert count(project, Transcript) == 1
