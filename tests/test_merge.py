@@ -280,6 +280,7 @@ def test_two_coders_copies_merged_give_the_agreement_of_coding_in_one_project(st
     from qualcode.agreement.report import agreement_json
 
     path, (t1, _t2) = study
+    shutil.copy(path, tmp_path / "one.db")  # the same study, for coding in one project
     plans = {
         "ana": [(0, "SV"), (1, "SV"), (1, "SA"), (2, "SA"), (4, "SN")],
         "bertrand": [(1, "SV"), (2, "SA"), (3, "WD"), (4, "SN"), (4, "WD")],
@@ -289,10 +290,8 @@ def test_two_coders_copies_merged_give_the_agreement_of_coding_in_one_project(st
         handout(path, coder, copy)
         code_in_copy(copy, coder, t1, plan, done=range(5))
         assert merge(path, copy).exit_code == 0
-    one, (o1, _o2) = build_study(tmp_path / "one.db")
     for coder, plan in plans.items():
-        code_in_copy(tmp_path / "one.db", coder, o1, plan, done=range(5))
-    one.close()
+        code_in_copy(tmp_path / "one.db", coder, t1, plan, done=range(5))
     with Project(path) as merged, merged.read() as s:
         figures = agreement_json(s, "lee")
     with Project(tmp_path / "one.db") as single, single.read() as s:
@@ -414,7 +413,8 @@ def test_bad_copies_are_one_line_exit_2_and_change_nothing(study, tmp_path):
     path, _ = study
     text = tmp_path / "notes.db"
     text.write_text("not a database at all")
-    other, _ = build_study(tmp_path / "other.db")
+    shutil.copy(path, tmp_path / "other.db")
+    other = Project(tmp_path / "other.db")
     with other.transaction() as s:  # a different study: other transcripts
         for t in s.exec(select(Transcript)):
             t.content_hash = "different-" + t.content_hash
