@@ -171,3 +171,37 @@ def test_a_decided_proposal_cannot_be_decided_again(study, run):
         result = run("proposals", *args, "--as", "lead", ok=False)
         assert result.exit_code == 2 and "proposal 1 ('Time for play') was already declined" in result.stderr
     assert state(study["project"]) == before
+
+
+def test_retrieval_memos_and_proposals_on_each_engine(any_project):
+    """The same answers on SQLite and PostgreSQL (skipped where PostgreSQL is not configured)."""
+    from qualcode.coding.memo_queries import memo_list
+    from qualcode.coding.proposals import accept_proposal, decline_proposal, merge_proposal, propose
+    from qualcode.coding.retrieval import retrieval_choices, retrieve
+
+    from .test_memo_browser import build_memos
+
+    project = any_project
+    study = build_memos(project)
+    result = retrieve(project, "ana", "SV", context=1)
+    assert [(i.transcript, i.position, [n.position for n in i.before]) for i in result.items] == [
+        ("Lee interview", 2, [1]),
+        ("Park interview", 2, [1]),
+    ]
+    assert [i.position for i in retrieve(project, "lead", "SV", layer="ben", role="coach").items] == [3]
+    choices = retrieval_choices(project, "lead")
+    assert choices.layers == ("consensus", "ana", "ben") and choices.cases == ("North", "South")
+    assert choices.roles == ("teacher", "coach", "administrator", "interviewer")
+    assert [m.kind for m in memo_list(project, "ana").memos] == ["code", "segment"]
+    assert [m.kind for m in memo_list(project, "lead", case="North").memos] == ["cell", "reconciliation", "segment"]
+    first = propose(project, "ana", "Time for play", parent="SV", segment_id=study["seg"][("lee", 2)])
+    second = propose(project, "ben", "Parent voice")
+    third = propose(project, "ana", "Vague idea")
+    with project.transaction() as s:
+        accept_proposal(s, "lead", first)
+        merge_proposal(s, "lead", second, "SA")
+        decline_proposal(s, "lead", third, "too vague")
+    assert [(p.name, p.outcome) for p in proposal_list(project, "ana").proposals] == [
+        ("Time for play", f"added {SV} > Time for play"),
+        ("Vague idea", "declined: too vague"),
+    ]
