@@ -79,8 +79,8 @@ def handout(study: Path, coder: str, out: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-def merge(study: Path, copy: Path, *extra: str):
-    return invoke("-p", str(study), "--as", "lee", "merge", str(copy), *extra)
+def merge(study: Path, *args: str | Path):
+    return invoke("-p", str(study), "--as", "lee", "merge", *map(str, args))
 
 
 def work_of(path: Path, coder: str) -> dict[str, set]:
@@ -285,11 +285,19 @@ def test_two_coders_copies_merged_give_the_agreement_of_coding_in_one_project(st
         "ana": [(0, "SV"), (1, "SV"), (1, "SA"), (2, "SA"), (4, "SN")],
         "bertrand": [(1, "SV"), (2, "SA"), (3, "WD"), (4, "SN"), (4, "WD")],
     }
+    copies = []
     for coder, plan in plans.items():
         copy = tmp_path / f"{coder}.db"
         handout(path, coder, copy)
         code_in_copy(copy, coder, t1, plan, done=range(5))
-        assert merge(path, copy).exit_code == 0
+        copies.append(str(copy))
+    before = row_counts(path)
+    (tmp_path / "notes.txt").write_text("not a project")
+    bad = merge(path, *copies, str(tmp_path / "notes.txt"))  # several copies are all checked first
+    assert bad.exit_code == 2 and "notes.txt" in bad.output and row_counts(path) == before
+    both = merge(path, *copies)  # then merged one after the other, in one command
+    assert both.exit_code == 0, both.output
+    assert both.output.count("Merged from") == 2
     for coder, plan in plans.items():
         code_in_copy(tmp_path / "one.db", coder, t1, plan, done=range(5))
     with Project(path) as merged, merged.read() as s:

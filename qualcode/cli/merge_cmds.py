@@ -54,7 +54,7 @@ def handout_cmd(project: Project, coder: str, out: str) -> None:
 
 
 @click.command("merge")
-@click.argument("other", metavar="OTHER")
+@click.argument("others", metavar="OTHER...", nargs=-1, required=True)
 @click.option(
     "--map",
     "maps",
@@ -85,12 +85,12 @@ def handout_cmd(project: Project, coder: str, out: str) -> None:
     type=click.Choice(["table", "json"]),
     default="table",
     show_default=True,
-    help="The summary as a table, or as one JSON document.",
+    help="The summary as a table, or as JSON (one document; a list of them for several copies).",
 )
 @pass_project
 def merge_cmd(
     project: Project,
-    other: str,
+    others: tuple[str, ...],
     maps: tuple[str, ...],
     map_file: str | None,
     add_missing_codes: bool,
@@ -98,48 +98,67 @@ def merge_cmd(
     dry_run: bool,
     fmt: str,
 ) -> None:
-    """Merge a coder's separate copy OTHER back into this project (lead only).
+    """Merge coders' separate copies OTHER... back into this project (lead only).
 
     OTHER is a qualcode project file (a hand-out, see `qualcode handout`) or a .qdpx exported by
     qualcode. Transcripts are matched by content hash, codes by GUID, coders by name (and GUID):
     never by position or title alone. A copy whose transcripts or codebook differ is reported and
-    nothing is merged unless you say how (--map, --map-file, --add-missing-codes). Conflicts (the
-    same coder's work on one segment and round differs in both places) are listed and nothing is
-    merged unless --prefer says whose wins. Exit status 3 when nothing was merged for either reason.
-    Merging the same copy again changes nothing. Every merged row is in the audit trail with the
-    copy's path and SHA-256.
+    nothing of it is merged unless you say how (--map, --map-file, --add-missing-codes). Conflicts
+    (the same coder's work on one segment and round differs in both places) are listed and nothing
+    of that copy is merged unless --prefer says whose wins. Several copies are read and checked
+    first (a bad file changes nothing), then merged one after the other, each in a transaction of
+    its own. Exit status 3 when a copy was not merged for either reason. Merging the same copy again
+    changes nothing. Every merged row is in the audit trail with the copy's path and SHA-256.
     """
-    from ..exchange.merge import Prefer, merge_copy, parse_map_items, read_map_file, result_json
+    from ..exchange.merge import (
+        Outcome,
+        Prefer,
+        check_code_map,
+        merge_prepared,
+        parse_map_items,
+        prepare_copy,
+        read_map_file,
+        result_json,
+    )
 
     code_map = read_map_file(map_file) if map_file else {}
     for old, new in parse_map_items(maps).items():
         if code_map.get(old, new) != new:
             raise QualcodeError(f"--map {old}={new}: the map file maps {old} to {code_map[old]}")
         code_map[old] = new
-    result = merge_copy(
-        project,
-        project.user,
-        other,
-        code_map=code_map,
-        add_missing_codes=add_missing_codes,
-        prefer=Prefer(prefer) if prefer else None,
-        dry_run=dry_run,
-    )
+    prepared = [prepare_copy(project, project.user, other) for other in others]  # bad input: before any write
+    check_code_map(project, code_map, prepared)
+    results = []
+    for copy in prepared:
+        result = merge_prepared(
+            project,
+            project.user,
+            copy,
+            code_map=code_map,
+            add_missing_codes=add_missing_codes,
+            prefer=Prefer(prefer) if prefer else None,
+            dry_run=dry_run,
+        )
+        results.append(result)
+        if fmt != "json":
+            show(result)
     if fmt == "json":
-        emit_json(result_json(result))
-    else:
-        show(result)
-    if result.needs_decision:
-        from ..exchange.merge import Outcome
-
-        if result.outcome is Outcome.DIFFERENCES:
-            message = (
-                f"{other}: nothing merged: {len(result.blocking)} differences from this project "
-                "(settle them with --map, --map-file or --add-missing-codes)"
-            )
-        else:
-            message = f"{other}: nothing merged: {len(result.conflicts)} conflicts (choose with --prefer theirs|ours)"
-        raise QualcodeError(message, exit_code=NEEDS_DECISION_EXIT)
+        documents = [result_json(r) for r in results]
+        emit_json(documents[0] if len(documents) == 1 else documents)
+    undecided = [r for r in results if r.needs_decision]
+    if undecided:
+        messages = []
+        for r in undecided:
+            if r.outcome is Outcome.DIFFERENCES:
+                messages.append(
+                    f"{r.source}: nothing merged: {len(r.blocking)} differences from this project "
+                    "(settle them with --map, --map-file or --add-missing-codes)"
+                )
+            else:
+                messages.append(
+                    f"{r.source}: nothing merged: {len(r.conflicts)} conflicts (choose with --prefer theirs|ours)"
+                )
+        raise QualcodeError("; ".join(messages), exit_code=NEEDS_DECISION_EXIT)
 
 
 def emit_json(data: object) -> None:

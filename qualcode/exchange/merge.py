@@ -525,13 +525,6 @@ def _match(
     for c in here_codes:
         by_guid[c.guid].append(c)
     here_by_id = {c.id: c for c in here_codes}
-    copy_guids = {c.guid for c in copy.codes.values()}
-    unknown_keys = sorted(set(code_map) - copy_guids)
-    if unknown_keys:
-        raise InputError(f"--map {unknown_keys[0]}=...: no code of the copy has that GUID")
-    unknown_targets = sorted(set(code_map.values()) - set(by_guid))
-    if unknown_targets:
-        raise InputError(f"--map ...={unknown_targets[0]}: no code of this project has that GUID")
     for c in sorted(copy.codes.values(), key=lambda c: c.id):
         guid = code_map.get(c.guid, c.guid)
         code_candidates = by_guid.get(guid, [])
@@ -1150,6 +1143,82 @@ def read_qdpx_copy(path: Path) -> _Copy:
     return copy
 
 
+@dataclass(frozen=True)
+class PreparedCopy:
+    """A copy read and checked, ready to merge: nothing in it is bad input any more."""
+
+    source: str
+    sha256: str
+    copy: _Copy
+
+
+def prepare_copy(project: Project, lead: str | None, other: str | os.PathLike) -> PreparedCopy:
+    """Read the copy at ``other`` (a qualcode project file, or a .qdpx qualcode exported) and check it is one
+    ``lead`` may merge into ``project``: a file that is not a project, a newer schema, or a copy of a different
+    study is one line (``InputError``), before anything is written."""
+    path = Path(other).expanduser()
+    with project.read() as s:
+        require_lead(s, lead, "merging a coder's copy")
+    if not project.url.startswith("postgresql") and path.resolve() == Path(project.target).expanduser().resolve():
+        raise InputError(f"{path}: is this project itself")
+    if project.read_only:
+        raise ProjectError(f"project is read-only: {project.shown_target}")
+    if path.suffix.lower() == ".qdpx":
+        copy = read_qdpx_copy(path)
+    else:
+        with open_copy(path) as copy_project, copy_project.read() as cs:
+            copy = _read_copy(cs)
+    hashes = {t.content_hash for t in copy.transcripts.values()}
+    with project.read() as s:
+        shared = s.exec(
+            select(func.count()).select_from(Transcript).where(col(Transcript.content_hash).in_(sorted(hashes)))
+        ).one()
+    if hashes and not shared:
+        raise InputError(
+            f"{path}: a copy of a different study: none of its {len(hashes)} transcripts is in this project"
+        )
+    return PreparedCopy(str(path), file_sha256(path), copy)
+
+
+def check_code_map(project: Project, code_map: dict[str, str], copies: list[PreparedCopy]) -> None:
+    """Every ``--map OLD=NEW`` names a code GUID of some copy and a code GUID of this project."""
+    if not code_map:
+        return
+    theirs = {c.guid for prepared in copies for c in prepared.copy.codes.values()}
+    unknown = sorted(set(code_map) - theirs)
+    if unknown:
+        raise InputError(f"--map {unknown[0]}=...: no code of the copy has that GUID")
+    with project.read() as s:
+        ours = set(s.exec(select(Code.guid)).all())
+    missing = sorted(set(code_map.values()) - ours)
+    if missing:
+        raise InputError(f"--map ...={missing[0]}: no code of this project has that GUID")
+
+
+def merge_prepared(
+    project: Project,
+    lead: str | None,
+    prepared: PreparedCopy,
+    *,
+    code_map: dict[str, str] | None = None,
+    add_missing_codes: bool = False,
+    prefer: Prefer | None = None,
+    dry_run: bool = False,
+) -> MergeResult:
+    """Merge a prepared copy (see :func:`merge_copy`)."""
+    return merge_read_copy(
+        project,
+        lead or "",
+        prepared.copy,
+        prepared.source,
+        prepared.sha256,
+        code_map=code_map or {},
+        add_missing_codes=add_missing_codes,
+        prefer=prefer,
+        dry_run=dry_run,
+    )
+
+
 def merge_copy(
     project: Project,
     lead: str | None,
@@ -1167,29 +1236,10 @@ def merge_copy(
     settle (``Outcome.DIFFERENCES``), when there are conflicts and no ``prefer``
     (``Outcome.CONFLICTS``), or with ``dry_run``; the result says what would have merged.
     """
-    path = Path(other).expanduser()
-    with project.read() as s:
-        require_lead(s, lead, "merging a coder's copy")
-    if not project.url.startswith("postgresql") and path.resolve() == Path(project.target).expanduser().resolve():
-        raise InputError(f"{path}: is this project itself")
-    if project.read_only:
-        raise ProjectError(f"project is read-only: {project.shown_target}")
-    if path.suffix.lower() == ".qdpx":
-        copy = read_qdpx_copy(path)
-    else:
-        with open_copy(path) as copy_project, copy_project.read() as cs:
-            copy = _read_copy(cs)
-    sha = file_sha256(path)
-    return merge_read_copy(
-        project,
-        lead or "",
-        copy,
-        str(path),
-        sha,
-        code_map=code_map or {},
-        add_missing_codes=add_missing_codes,
-        prefer=prefer,
-        dry_run=dry_run,
+    prepared = prepare_copy(project, lead, other)
+    check_code_map(project, code_map or {}, [prepared])
+    return merge_prepared(
+        project, lead, prepared, code_map=code_map, add_missing_codes=add_missing_codes, prefer=prefer, dry_run=dry_run
     )
 
 
