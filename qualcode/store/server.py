@@ -182,10 +182,11 @@ def bypasses_policies(session: Session) -> bool:
 
 # -- the policies ---------------------------------------------------------------------------------
 def _functions_sql(schema: str) -> list[str]:
-    """Helper functions the policies call. Each names its tables with the schema and fixes its
+    """Helper functions (``qc_me()``, ``qc_blinded()``, ...): ``qc_coder``'s policies call them, and
+    anyone may, to see what the policies see. Each names its tables with the schema and fixes its
     search_path, so a temporary table a coder creates (``pg_temp`` is searched first) cannot stand
-    in for ``qc_meta`` or ``qc_coder``. Policies call them as ``(SELECT f())``: evaluated once per
-    statement, not once per row."""
+    in for ``qc_meta`` or ``qc_coder`` (the policies' own subqueries are bound to the tables when
+    created). Called as ``(SELECT f())``: once per statement, not once per row."""
     s = schema
     body = {
         "qc_me": ("integer", f"SELECT id FROM {s}.qc_coder WHERE db_role = current_user"),
@@ -207,63 +208,83 @@ def _functions_sql(schema: str) -> list[str]:
     ]
 
 
-def _policies(schema: str, group: str, owner: str) -> dict[str, list[tuple[str, str, str | None, str | None]]]:
+def _terms(schema: str, *, functions: bool) -> dict[str, str]:
+    """What the policies say, written out as subqueries (evaluated once per statement, planned with it,
+    cached with a prepared statement) or, for ``qc_coder``'s own policies, as calls to the helper
+    functions (a policy may not query its own table: PostgreSQL refuses the recursion)."""
+    s = schema
+    if functions:
+        me, name, role, blinded = (f"(SELECT {s}.{f}())" for f in ("qc_me", "qc_my_name", "qc_my_role", "qc_blinded"))
+    else:
+        mine = f"FROM {s}.qc_coder k WHERE k.db_role = current_user"
+        me, name, role = f"(SELECT k.id {mine})", f"(SELECT k.name::text {mine})", f"(SELECT k.role::text {mine})"
+        blinded = f"(coalesce((SELECT m.value FROM {s}.qc_meta m WHERE m.key = 'blinded'), '1') <> '0')"
+    analyst = f"coalesce({role} IN ('lead', 'auditor'), false)"
+    return {
+        "me": me,
+        "name": name,
+        "lead": f"coalesce({role} = 'lead', false)",
+        "coder": f"coalesce({role} = 'coder', false)",
+        "analyst": analyst,
+        "sees_all": f"(NOT {blinded} OR {analyst})",
+    }
+
+
+def _policies(schema: str) -> dict[str, list[tuple[str, str, str | None, str | None]]]:
     """``{table: [(policy name, command, USING, WITH CHECK)]}`` for the group's members."""
-
-    def f(name: str) -> str:
-        return f"(SELECT {schema}.{name}())"
-
-    lead = f("qc_is_lead")
-    sees_all = f("qc_sees_all")
-    analyst = f("qc_is_analyst")
-    own = f"(coder_id = {f('qc_me')})"
-    writes_own = f"({lead} OR ({f('qc_is_coder')} AND {own}))"
     out: dict[str, list[tuple[str, str, str | None, str | None]]] = {}
-    for table in SHARED:
-        out[table] = [
-            ("qc_read", "SELECT", "true", None),
+    for table in POLICED:
+        t = _terms(schema, functions=table == "qc_coder")
+        lead, sees_all, own = t["lead"], t["sees_all"], f"(coder_id = {t['me']})"
+        writes_own = f"({lead} OR ({t['coder']} AND {own}))"
+        lead_writes = [
             ("qc_insert", "INSERT", None, lead),
-            # A coder's coding holds its code FOR SHARE (a merge waits for it), which PostgreSQL treats as
-            # an UPDATE: the codebook's rows pass USING for everyone; a changed row must pass the lead's check.
-            ("qc_update", "UPDATE", "true" if table == "qc_code" else lead, lead),
+            ("qc_update", "UPDATE", lead, lead),
             ("qc_delete", "DELETE", lead, None),
         ]
-    for table in OWN_WORK:
-        checked = writes_own
-        if table == "qc_quote_span":  # a coder's span belongs to one of their own codings, not to another's
-            mine = f"EXISTS (SELECT 1 FROM {schema}.qc_coding c WHERE c.id = coding_id AND c.coder_id = {f('qc_me')})"
-            checked = f"({lead} OR ({f('qc_is_coder')} AND {own} AND {mine}))"
-        out[table] = [
-            ("qc_read", "SELECT", f"({sees_all} OR {own})", None),
-            ("qc_insert", "INSERT", None, checked),
-            ("qc_update", "UPDATE", writes_own, checked),
-            ("qc_delete", "DELETE", writes_own, None),
-        ]
-    lead_writes = [
-        ("qc_insert", "INSERT", None, lead),
-        ("qc_update", "UPDATE", lead, lead),
-        ("qc_delete", "DELETE", lead, None),
-    ]
-    for table in ANALYSTS:
-        out[table] = [("qc_read", "SELECT", sees_all, None), *lead_writes]
-    mine = f"(trained_from = {f('qc_my_name')})"
-    trainer_writes = f"({lead} OR ({f('qc_is_coder')} AND {mine}))"
-    for table in TRAINED:
-        out[table] = [
-            ("qc_read", "SELECT", f"({sees_all} OR {mine})", None),
-            ("qc_insert", "INSERT", None, trainer_writes),
-            ("qc_update", "UPDATE", trainer_writes, trainer_writes),
-            ("qc_delete", "DELETE", trainer_writes, None),
-        ]
-    for table in DEID:
-        out[table] = [("qc_read", "SELECT", analyst, None), *lead_writes]
-    for table in LEAD_ONLY:
-        out[table] = [("qc_read", "SELECT", lead, None), *lead_writes]
-    my_events = f"(actor = {f('qc_my_name')})"
-    out["qc_audit"] = [
-        ("qc_read", "SELECT", f"({sees_all} OR {my_events})", None),
-        ("qc_insert", "INSERT", None, f"({lead} OR ({f('qc_is_coder')} AND {my_events}))"),
-    ]
+        if table in SHARED:
+            out[table] = [
+                ("qc_read", "SELECT", "true", None),
+                ("qc_insert", "INSERT", None, lead),
+                # A coder's coding holds its code FOR SHARE (a merge waits for it), which PostgreSQL treats as
+                # an UPDATE: the codebook's rows pass USING for everyone; a changed row must pass the lead's check.
+                ("qc_update", "UPDATE", "true" if table == "qc_code" else lead, lead),
+                ("qc_delete", "DELETE", lead, None),
+            ]
+        elif table in OWN_WORK:
+            checked = writes_own
+            if table == "qc_quote_span":  # a coder's span belongs to one of their own codings, not to another's
+                theirs = (
+                    f"EXISTS (SELECT 1 FROM {schema}.qc_coding c WHERE c.id = coding_id AND c.coder_id = {t['me']})"
+                )
+                checked = f"({lead} OR ({t['coder']} AND {own} AND {theirs}))"
+            out[table] = [
+                ("qc_read", "SELECT", f"({sees_all} OR {own})", None),
+                ("qc_insert", "INSERT", None, checked),
+                ("qc_update", "UPDATE", writes_own, checked),
+                ("qc_delete", "DELETE", writes_own, None),
+            ]
+        elif table in ANALYSTS:
+            out[table] = [("qc_read", "SELECT", sees_all, None), *lead_writes]
+        elif table in TRAINED:
+            trained = f"(trained_from = {t['name']})"
+            trainer_writes = f"({lead} OR ({t['coder']} AND {trained}))"
+            out[table] = [
+                ("qc_read", "SELECT", f"({sees_all} OR {trained})", None),
+                ("qc_insert", "INSERT", None, trainer_writes),
+                ("qc_update", "UPDATE", trainer_writes, trainer_writes),
+                ("qc_delete", "DELETE", trainer_writes, None),
+            ]
+        elif table in DEID:
+            out[table] = [("qc_read", "SELECT", t["analyst"], None), *lead_writes]
+        elif table in LEAD_ONLY:
+            out[table] = [("qc_read", "SELECT", lead, None), *lead_writes]
+        else:  # the audit trail: no UPDATE or DELETE privilege at all
+            events = f"(actor = {t['name']})"
+            out[table] = [
+                ("qc_read", "SELECT", f"({sees_all} OR {events})", None),
+                ("qc_insert", "INSERT", None, f"({lead} OR ({t['coder']} AND {events}))"),
+            ]
     return out
 
 
@@ -281,7 +302,7 @@ def _secure(conn: Connection, schema: str, group: str) -> int:
     conn.execute(text(f"GRANT USAGE ON SCHEMA {s} TO {g}"))
     conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {g}"))
     conn.execute(text(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {s} TO {g}"))
-    policies = _policies(s, group, owner)
+    policies = _policies(s)
     for table, rules in policies.items():
         t = f"{s}.{q(conn, table)}"
         conn.execute(text(f"REVOKE ALL ON {t} FROM PUBLIC, {g}"))
