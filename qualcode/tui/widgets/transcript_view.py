@@ -22,7 +22,7 @@ from textual.strip import Strip
 
 from ...coding.service import TranscriptWork
 from .code_style import CodeLook
-from .wrap import wrap_offsets
+from .wrap import display_text, wrap_offsets
 
 HEADER, TEXT, OTHERS, GAP = range(4)
 GUTTER = 2
@@ -144,6 +144,16 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
             self.relayout()
             self.scroll_to_current()
 
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        # The scrollbar takes two cells from the text (or gives them back) without a Resize: wrap
+        # again at the new width, or the end of every line would be cut off.
+        self.call_after_refresh(self._rewrap)
+
+    def _rewrap(self) -> None:
+        if self._first_line and self.wrap_width != self._layout_width:
+            self.relayout()
+            self.scroll_to_current()
+
     def on_mount(self) -> None:
         # Before its first layout the view has no width: wrapping now (at the minimum width) would be thrown
         # away by the first Resize, which lays out at the real width. Wrap once, when the width is known.
@@ -168,11 +178,39 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
             self.scroll_to_current()
             return
         old_first, old_last = self.segment_lines(self.current)
+        stepping_back = index == self.current - 1
         self.current = index
         self.refresh_lines(old_first, old_last - old_first)
         first, last = self.segment_lines(index)
         self.refresh_lines(first, last - first)
+        height = self.scrollable_content_region.height
+        if stepping_back and last - 1 - first > height:
+            # Reading upwards into a turn taller than the screen starts from its end.
+            self.scroll_to(y=max(0, last - 1 - height), animate=False, immediate=True)
+            return
         self.scroll_to_current()
+
+    def scroll_within(self, direction: int, page: bool = False) -> bool:
+        """Scroll through the current segment where it runs past the screen's edge in
+        ``direction`` (a line, or a screenful less two lines of context when ``page``), so a turn
+        taller than the screen is read to its end before the next is chosen. False when the
+        segment's edge is already on screen (or the segment is not): then the caller moves."""
+        if not self._first_line:
+            return False
+        first, last = self.segment_lines(self.current)
+        end = last - 1  # the blank line after every segment
+        top, height = int(self.scroll_y), max(1, self.scrollable_content_region.height)
+        bottom = top + height
+        if first >= bottom or end <= top:
+            return False
+        step = max(1, height - 2) if page else 1
+        if direction > 0 and end > bottom:
+            self.scroll_to(y=min(top + step, end - height), animate=False, immediate=True)
+            return True
+        if direction < 0 and first < top:
+            self.scroll_to(y=max(top - step, first), animate=False, immediate=True)
+            return True
+        return False
 
     def scroll_to_current(self) -> None:
         if not self._first_line:
@@ -191,7 +229,10 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         height = max(1, self.scrollable_content_region.height)
         first, _ = self.segment_lines(self.current)
         target_line = max(0, min(len(self._lines) - 1, first + direction * height))
-        return self.segment_at(target_line)
+        target = self.segment_at(target_line)
+        if target == self.current:  # a turn taller than the screen, already read to its edge
+            target = max(0, min(len(self.work.segments) - 1, self.current + direction))
+        return target
 
     def segment_at(self, line: int) -> int:
         return max(0, bisect_right(self._first_line, line) - 1)
@@ -288,11 +329,13 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
                 for k in range(hit, min(hit + len(query), b - a)):
                     styles[k] = (styles[k] or Style()) + match
                 hit = line.find(query, hit + 1)
+        # Drawn as the wrap measured it: tabs expanded to the next stop, control characters left out.
         out: list[Segment] = []
-        run_start = 0
+        run_start, column = 0, 0
         for k in range(1, b - a + 1):
             if k == b - a or styles[k] is not styles[run_start]:
-                out.append(Segment(text[a + run_start : a + k], styles[run_start]))
+                shown, column = display_text(text[a + run_start : a + k], column)
+                out.append(Segment(shown, styles[run_start]))
                 run_start = k
         return out
 
