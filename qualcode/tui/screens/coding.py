@@ -342,11 +342,11 @@ class CodingScreen(WorkbenchScreen[None]):
             self.refresh_status()
 
     def action_move(self, step: int) -> None:
-        if self.ready:
+        if self.ready and not self.view.scroll_within(step):  # a long turn scrolls before the next is chosen
             self.go_to(self.view.current + step)
 
     def action_page(self, direction: int) -> None:
-        if self.ready:
+        if self.ready and not self.view.scroll_within(direction, page=True):
             self.go_to(self.view.page_target(direction))
 
     def action_jump_first(self) -> None:
