@@ -1,9 +1,13 @@
-"""Read coders' decisions from the store into dense numpy arrays (bulk reads: ``reading``).
+"""Read coders' decisions from the store into numpy arrays (bulk reads: ``reading``).
 
-Units are segments. ``present[c, u, k]`` is True when coder ``c`` applied code
-``k`` to unit ``u`` in the round that counts, and ``done[c, u]`` when the coder
-marked the unit done in that round. Decisions on segments a coder has not marked
-done do not count (``present`` is cleared there).
+Units are segments. ``done[c, u]`` is True when coder ``c`` marked unit ``u`` done in
+the round that counts. The decisions are kept sparse, as the coded (unit, code) cells:
+``cell_units``, ``cell_codes`` (sorted by unit, then code; each cell once) and
+``cell_marks[cell, c]``, True when coder ``c`` applied that code to that unit. A cell
+no coder applied is not stored, so memory and the report's time follow the codings,
+not units x codes. ``present[c, u, k]`` is the same as a dense array, built on demand
+for the callers that walk units one by one (the queue, accept-agreed, the bootstrap).
+Decisions on segments a coder has not marked done do not count (they have no cell).
 
 The round that counts, per transcript, is the latest round in which every compared
 coder who worked on that transcript coded or marked anything there, unless a round is
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 import numpy as np
 from sqlmodel import Session, col, select
@@ -46,18 +51,30 @@ LEVELS = ("code", "domain", "category")
 @dataclass
 class AgreementData:
     coders: list[str]
-    codes: list[Code]  # one per column of ``present``
+    codes: list[Code]  # one per code column
     code_paths: list[str]
     segment_ids: np.ndarray  # (units,)
     transcript_ids: np.ndarray  # (units,)
     case_ids: np.ndarray  # (units,), -1 where no case
     done: np.ndarray  # bool (coders, units)
-    present: np.ndarray  # bool (coders, units, codes)
+    cell_units: np.ndarray  # int64 (cells,): the unit of each coded cell, ascending
+    cell_codes: np.ndarray  # int64 (cells,): its code column, ascending within a unit
+    cell_marks: np.ndarray  # bool (cells, coders): who applied the code there (at least one)
     level: str = "code"
     extra: dict = field(default_factory=dict)
     coders_without_work: list[str] = field(default_factory=list)  # project coders left out by default
 
+    @cached_property
+    def present(self) -> np.ndarray:
+        """Dense bool (coders, units, codes): coder c applied code k to unit u (built on first use)."""
+        out = np.zeros((len(self.coders), len(self.segment_ids), len(self.codes)), dtype=bool)
+        cells, coders = np.nonzero(self.cell_marks)
+        out[coders, self.cell_units[cells], self.cell_codes[cells]] = True
+        return out
+
     def subset(self, unit_mask: np.ndarray) -> AgreementData:
+        new_unit = np.cumsum(unit_mask) - 1  # units keep their order, so cells stay sorted
+        kept = unit_mask[self.cell_units]
         return AgreementData(
             self.coders,
             self.codes,
@@ -66,11 +83,42 @@ class AgreementData:
             self.transcript_ids[unit_mask],
             self.case_ids[unit_mask],
             self.done[:, unit_mask],
-            self.present[:, unit_mask],
+            new_unit[self.cell_units[kept]],
+            self.cell_codes[kept],
+            self.cell_marks[kept],
             self.level,
             self.extra,
             self.coders_without_work,
         )
+
+
+def coded_cells(
+    decisions: list[tuple[int, np.ndarray, np.ndarray]], n_coders: int, n_columns: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(coder, units, columns)`` decisions (repeats allowed) as sorted distinct cells and who applied each.
+
+    One sort of ``(unit * n_columns + column) * n_coders + coder``: linear in the codings
+    up to the sort, with no units x codes array.
+    """
+    keys = np.concatenate(
+        [np.empty(0, dtype=np.int64)] + [(u.astype(np.int64) * n_columns + k) * n_coders + c for c, u, k in decisions]
+    )
+    keys.sort()
+    cell, coder = np.divmod(keys, max(n_coders, 1))
+    first = np.ones(len(cell), dtype=bool)
+    first[1:] = cell[1:] != cell[:-1]
+    distinct = cell[first]
+    marks = np.zeros((len(distinct), n_coders), dtype=bool)
+    marks[np.cumsum(first) - 1, coder] = True
+    cell_units, cell_codes = np.divmod(distinct, max(n_columns, 1))
+    return cell_units, cell_codes, marks
+
+
+def distinct_mask(ids: np.ndarray, size: int) -> np.ndarray:
+    """A bool mask over ``0 .. size - 1``, True at each of ``ids`` (non-negative; repeats allowed)."""
+    mask = np.zeros(size, dtype=bool)
+    mask[ids] = True
+    return mask
 
 
 def coders_with_work(session: Session, round: int | None = None) -> set[int]:
@@ -302,10 +350,11 @@ def _consensus(
             SegmentStatus.coder_id,
             where=[col(SegmentStatus.coder_id).in_(everyone), *_in_window(SegmentStatus.done_at, between)],
         ):
-            counts[np.unique(segs)] += 1
+            counts += distinct_mask(segs, len(counts))
         finished_by_all = np.flatnonzero(counts == len(everyone))
+    n_ids = max_id(session, Segment.id) + 1
     return (
-        np.union1d(finished_by_all, np.concatenate(decided)),
+        np.flatnonzero(distinct_mask(finished_by_all, n_ids) | distinct_mask(np.concatenate(decided), n_ids)),
         np.concatenate(present_segments),
         np.concatenate(present_codes),
     )
@@ -352,33 +401,36 @@ def load(
     column_of = np.full(code_base, -1, dtype=np.int64)
     column_of[[require_id(c) for c in codes]] = np.arange(len(codes))
 
-    segment_ids = np.unique(np.concatenate([consensus_done, *(g.segment_ids for g in statuses)]))
+    # sorted distinct ids through a mask over the id range (np.unique hashes in numpy 2.4: slow on millions)
+    segment_ids = np.flatnonzero(
+        distinct_mask(np.concatenate([consensus_done, *(g.segment_ids for g in statuses)]), len(transcript_of))
+    )
     unit_of = np.full(len(transcript_of), -1, dtype=np.int64)
     unit_of[segment_ids] = np.arange(len(segment_ids))
-    n_coders, n_units, n_codes = len(chosen), len(segment_ids), len(codes)
+    n_coders, n_units = len(chosen), len(segment_ids)
     done = np.zeros((n_coders, n_units), dtype=bool)
     for g in statuses:
         done[position[g.coder_id], unit_of[g.segment_ids]] = True
-    present: np.ndarray = np.zeros(n_coders * n_units * n_codes, dtype=bool)  # flat (coder, unit, code), reshaped below
+    if consensus_at is not None:
+        done[consensus_at] = distinct_mask(consensus_done, len(transcript_of))[segment_ids]
+
+    columns, mapping = _level_columns(codes, level)
+    # The level's column of each code (-1 for none: a domain at the category level); each code has at most one.
+    level_of = np.where(mapping.any(axis=1), mapping.argmax(axis=1), -1) if len(codes) else np.empty(0, np.int64)
+    column_of[column_of >= 0] = level_of[column_of[column_of >= 0]]
+    decided: list[tuple[int, np.ndarray, np.ndarray]] = []
 
     def mark(coder: int, seg: np.ndarray, code: np.ndarray) -> None:
         unit, column = unit_of[seg], column_of[code]
         counted = (unit >= 0) & (column >= 0)
         counted[counted] = done[coder, unit[counted]]  # only finished segments count
-        present[(coder * n_units + unit[counted]) * n_codes + column[counted]] = True
+        decided.append((coder, unit[counted], column[counted]))
 
     for g in codings:
         mark(position[g.coder_id], g.segment_ids, g.codes)
     if consensus_at is not None:
-        done[consensus_at] = np.isin(segment_ids, consensus_done)
         mark(consensus_at, consensus_segments, consensus_codes)
-    present = present.reshape(n_coders, n_units, n_codes)
-
-    columns, mapping = _level_columns(codes, level)
-    if level != "code":
-        present = (present.reshape(-1, n_codes).astype(np.uint8) @ mapping.astype(np.uint8) > 0).reshape(
-            n_coders, n_units, len(columns)
-        )
+    units, cell_codes, marks = coded_cells(decided, n_coders, len(columns))
     transcript_ids = transcript_of[segment_ids]
     return AgreementData(
         coders=[c.name for c in chosen],
@@ -388,7 +440,9 @@ def load(
         transcript_ids=transcript_ids,
         case_ids=case_of[transcript_ids],
         done=done,
-        present=present,
+        cell_units=units,
+        cell_codes=cell_codes,
+        cell_marks=marks,
         level=level,
         coders_without_work=left_out,
     )

@@ -36,8 +36,87 @@ def _num(x: Any) -> float | None:
     return None if math.isnan(x) else round(x, 6)
 
 
+def _sparse_stats(data: AgreementData) -> dict[str, Any]:
+    """Every statistic of the report, from per-code counts over the coded cells.
+
+    A unit where nobody applied a code has no cell; it is counted as the units left
+    over (all units minus those with a cell for that code). The counts go through the
+    same float operations as the dense arrays' (``binary.*_from_counts``), so every
+    figure is bit-identical to ``_stats(data)``; the time follows the codings.
+    """
+    done, marks, units, codes = data.done, data.cell_marks, data.cell_units, data.cell_codes
+    n_coders, n_codes = len(data.coders), len(data.codes)
+
+    def per_code(cells: np.ndarray) -> np.ndarray:
+        return np.bincount(codes[cells], minlength=n_codes)
+
+    out: dict[str, Any] = {"pairs": []}
+    for i, j in combinations(range(n_coders), 2):
+        mask = done[i] & done[j]
+        both_done = mask[units]
+        a, b = marks[:, i] & both_done, marks[:, j] & both_done
+        p_o, p_e = binary.pair_parts_from_counts(
+            np.asarray(float(mask.sum())),
+            per_code(a).astype(np.float64),
+            per_code(b).astype(np.float64),
+            per_code(a & b).astype(np.float64),
+        )
+        out["pairs"].append(
+            {
+                "index": (i, j),
+                "units": int(mask.sum()),
+                "p_o": p_o,
+                "p_e": p_e,
+                "kappa": kappa_from_parts(p_o, p_e),
+                "pooled": kappa_from_parts(p_o.mean(axis=-1), p_e.mean(axis=-1)) if p_o.shape[-1] else np.nan,
+            }
+        )
+    all_done: np.ndarray = np.all(done, axis=0)  # np.all: numpy types done.all() as maybe a scalar
+    finished = done.sum(axis=0)
+    applied = marks.sum(axis=1)  # per cell: coders who applied its code (each of them finished the unit)
+    cell_finished = finished[units]
+
+    def value_counts(cells: np.ndarray, n_units: int, values: int) -> np.ndarray:
+        """counts[v, k]: of ``n_units`` units, those where v coders applied code k (v = 0: no cell)."""
+        counts = np.zeros((values, n_codes), dtype=np.int64)
+        for v in range(1, values):
+            counts[v] = per_code(cells & (applied == v))
+        counts[0] = n_units - counts[1:].sum(axis=0)
+        return counts
+
+    parts = binary.multi_parts_from_counts(
+        value_counts(all_done[units], int(all_done.sum()), n_coders + 1), int(all_done.sum()), n_coders
+    )
+    out["multi"] = parts
+    out["kappas"] = binary.kappas(parts)
+    out["fleiss_pooled"] = (
+        kappa_from_parts(parts["p_o"].mean(axis=-1), parts["fleiss"].mean(axis=-1)) if n_codes else np.nan
+    )
+    out["ac1_pooled"] = kappa_from_parts(parts["p_o"].mean(axis=-1), parts["ac1"].mean(axis=-1)) if n_codes else np.nan
+    finishing = np.bincount(finished, minlength=3)  # units by how many coders finished them
+    a = binary.alpha_parts_from_counts(
+        [
+            (m, value_counts(cell_finished == m, int(finishing[m]), m + 1))
+            for m in (np.flatnonzero(finishing[2:]) + 2).tolist()  # ascending, as np.unique gives them
+        ],
+        n_codes,
+    )
+    out["alpha"] = binary.alpha_from_parts(a["o01"], a["n0"], a["n1"])
+    out["alpha_pooled"] = binary.alpha_from_parts(a["o01"].sum(axis=-1), a["n0"].sum(axis=-1), a["n1"].sum(axis=-1))
+    out["units"] = int(all_done.sum())
+    out["units_any"] = int((finished > 0).sum())
+    out["disagreements"] = per_code((applied < cell_finished) & (cell_finished >= 2))
+    out["shares"] = (
+        [per_code(marks[:, c] & all_done[units]) / all_done.sum() for c in range(n_coders)] if all_done.any() else None
+    )
+    return out
+
+
 def _stats(data: AgreementData, weights: np.ndarray | None = None) -> dict[str, Any]:
-    """Every statistic of the report for one unit weighting (None = the data as it is)."""
+    """Every statistic of the report over the dense arrays, for one unit weighting (the bootstrap's resamples).
+
+    ``_sparse_stats`` gives the same figures for the data as it is.
+    """
     done, x = data.done, data.present
     out: dict[str, Any] = {"pairs": []}
     for i, j in combinations(range(len(data.coders)), 2):
@@ -91,9 +170,10 @@ def _bootstrap(data: AgreementData, resamples: int, seed: int, confidence: float
         weights = np.zeros((b, n))
         np.add.at(weights, (np.repeat(np.arange(b), n), draws.ravel()), 1.0)
         s = _stats(data, weights)
-        keep["pooled"].append(_pooled_mean(s))
-        keep["fleiss"].append(np.asarray(s["fleiss_pooled"]).reshape(b))
-        keep["alpha"].append(np.asarray(s["alpha_pooled"]).reshape(b))
+        # one value per resample (a pooled figure is one NaN for all of them when there are no codes)
+        keep["pooled"].append(np.broadcast_to(np.asarray(_pooled_mean(s), dtype=float), (b,)))
+        keep["fleiss"].append(np.broadcast_to(np.asarray(s["fleiss_pooled"], dtype=float), (b,)))
+        keep["alpha"].append(np.broadcast_to(np.asarray(s["alpha_pooled"], dtype=float), (b,)))
         keep["code_kappa"].append(np.nanmean(np.stack([p["kappa"] for p in s["pairs"]]), axis=0))
         keep["code_fleiss"].append(s["kappas"]["fleiss"])
         keep["code_ac1"].append(s["kappas"]["ac1"])
@@ -412,23 +492,16 @@ def summarise(
 
 
 def _summarise(data: AgreementData, ci: bool, resamples: int, seed: int, confidence: float) -> Summary:
-    s = _stats(data)
+    s = _sparse_stats(data)
     pooled_mean = float(_pooled_mean(s)) if s["pairs"] else float("nan")
     code_kappa = np.nanmean(np.stack([p["kappa"] for p in s["pairs"]]), axis=0) if data.codes else np.array([])
     code_po = np.nanmean(np.stack([p["p_o"] for p in s["pairs"]]), axis=0) if data.codes else np.array([])
     code_pe = np.nanmean(np.stack([p["p_e"] for p in s["pairs"]]), axis=0) if data.codes else np.array([])
     fleiss_mean = np.nanmean(s["kappas"]["fleiss"]) if data.codes else np.nan
     alpha_mean = np.nanmean(s["alpha"]) if data.codes else np.nan
-    all_done = data.done.all(axis=0)
-    finished, applied = s["finished"], s["applied"]
-    disagreements = np.count_nonzero((applied > 0) & (applied < finished[:, None]) & (finished[:, None] >= 2), axis=0)
+    disagreements, shares = s["disagreements"], s["shares"]
     unanimous = s["multi"]["p_o"]  # with binary data, mean pairwise agreement over all-finished units
     names = data.coders
-    shares = (
-        [np.count_nonzero(data.present[c][all_done], axis=0) / all_done.sum() for c in range(len(names))]
-        if all_done.any()
-        else None
-    )
     per_code = []
     for k, code in enumerate(data.codes):
         prevalence = {name: None if shares is None else _num(shares[c][k]) for c, name in enumerate(names)}
@@ -467,7 +540,7 @@ def _summarise(data: AgreementData, ci: bool, resamples: int, seed: int, confide
     body = Summary(
         coders=names,
         units=s["units"],
-        units_any=int((finished > 0).sum()),
+        units_any=s["units_any"],
         pooled_kappa=_num(pooled_mean),
         pooled_kappa_pairs=[
             PooledPair(
