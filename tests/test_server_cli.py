@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from qualcode.cli.main import cli
 from tests.test_server_rls import Team, psycopg, seed, team_database
+from tests.tui_builders import anyio_backend  # noqa: F401  (a fixture: the Pilot test runs on asyncio)
 
 pytestmark = pytest.mark.postgres
 
@@ -119,3 +120,32 @@ def test_a_coder_cannot_unblind_over_their_connection(team):
     one_line_error(run("unblind", "-p", team.urls["alice"]), "for the lead analyst")
     with psycopg.connect(team.owner) as conn:
         assert conn.execute("SELECT value FROM qc_meta WHERE key = 'blinded'").fetchone()[0] == "1"
+
+
+@pytest.mark.anyio
+async def test_the_workbench_codes_over_a_coders_connection(team):
+    """The coding screen, unchanged, over alice's own role: a hotkey stores her coding (and only
+    hers is shown); pressed again, it is gone."""
+    from qualcode.project import Project
+    from tests.tui_builders import TERMINAL_SIZE, app_for, coding_screen, settle, transcript_lines
+
+    def alices(segment: int) -> list[int]:
+        with psycopg.connect(team.owner) as conn:
+            rows = conn.execute(
+                "SELECT code_id FROM qc_coding WHERE coder_id = %s AND segment_id = %s", (team.ids["alice"], segment)
+            ).fetchall()
+        return [code for (code,) in rows]
+
+    with Project(team.urls["alice"]) as project:
+        app = app_for(project, project.user, 1)
+        async with app.run_test(size=TERMINAL_SIZE) as pilot:
+            screen = await coding_screen(app, pilot)
+            first = transcript_lines(screen)[screen.view.segment_lines(0)[0]]
+            assert " SV " in first and " SA " not in first  # her code on segment 1, not bob's
+            seg = screen.work.segments[2]
+            await pilot.press("down", "down", "2")
+            await settle(app, pilot)
+            assert alices(seg.id) == [team.codes["SA"]]
+            await pilot.press("2")
+            await settle(app, pilot)
+            assert alices(seg.id) == []
