@@ -6,26 +6,22 @@ Every reader of codings, memos and core ideas (TUI, CLI, exports, notebooks) ask
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from ..errors import BlindingError, QualcodeError
+from ..errors import BlindingError
 from ..store import audit
 from ..store.ids import require_id
-from ..store.models import Coder, Meta
+from ..store.models import Meta
+from ..store.roles import find_coder, lead_appointed, require_lead, require_lead_once_appointed
 
 SEE_ALL_ROLES = ("lead", "auditor")
+# Who leads lives in ``store.roles`` (so ingest can ask it too); re-exported here, where callers look.
+__all__ = ["find_coder", "lead_appointed", "require_lead", "require_lead_once_appointed"]
 
 
 def is_blinded(session: Session) -> bool:
     row = session.get(Meta, "blinded")
     return row is None or row.value != "0"
-
-
-def find_coder(session: Session, name: str) -> Coder:
-    coder = session.exec(select(Coder).where(Coder.name == name)).first()
-    if coder is None:
-        raise QualcodeError(f"unknown coder {name!r} (add one with `qualcode coders add {name}`)")
-    return coder
 
 
 def visible_coder_ids(session: Session, viewer: str | None) -> set[int] | None:
@@ -38,32 +34,6 @@ def visible_coder_ids(session: Session, viewer: str | None) -> set[int] | None:
     if coder.role in SEE_ALL_ROLES:
         return None
     return {require_id(coder)}
-
-
-def require_lead(session: Session, viewer: str | None, what: str) -> Coder:
-    """Only the lead analyst may ``what``; returns the lead's row."""
-    if viewer is None:
-        raise BlindingError(f"{what} is for the lead analyst: say who you are with --as NAME")
-    coder = find_coder(session, viewer)
-    if coder.role != "lead":
-        raise BlindingError(f"{what} is for the lead analyst; {viewer} is a {coder.role}")
-    return coder
-
-
-def lead_appointed(session: Session) -> bool:
-    """True when some coder has the role "lead"."""
-    return session.exec(select(Coder.id).where(Coder.role == "lead").limit(1)).first() is not None
-
-
-def require_lead_once_appointed(session: Session, viewer: str | None, what: str) -> str:
-    """Managing the codebook or the team: the lead's job once the project has a lead.
-
-    A project with no lead yet (a fresh setup, a script) stays open, so setting up needs no
-    identity. Returns the actor to record; raises ``BlindingError`` for anyone but the lead.
-    """
-    if lead_appointed(session):
-        require_lead(session, viewer, what)
-    return viewer or ""
 
 
 def may_see_all(session: Session, viewer: str | None) -> bool:

@@ -15,6 +15,7 @@ from ..errors import InputError, located
 from ..store import audit
 from ..store.ids import require_id
 from ..store.models import ATTRIBUTE_TYPES, Case, CaseAttribute
+from ..store.roles import require_lead_once_appointed
 from ..store.values import check_text
 from .manifest import ISO_DATE_RE, is_iso_date
 from .tables import read_rows
@@ -85,7 +86,11 @@ def read_case_attributes(path: Path) -> list[AttributeValue]:
 def store_case_attributes(
     session: Session, path: Path, values: list[AttributeValue], actor: str, create_cases: bool = False
 ) -> tuple[int, int]:
-    """Insert or replace attributes; returns (cases touched, values written). Unknown cases fail."""
+    """Insert or replace attributes; returns (cases touched, values written). Unknown cases fail.
+
+    Case data is shared material: once the project has a lead, only the lead (``actor``) may change it.
+    """
+    require_lead_once_appointed(session, actor or None, "changing case attributes")
     for v in values:  # everything checked before the first write
         check_text(v.case, "case name", Case, "name", path=path, line=v.line)
         check_text(v.name, "attribute name", CaseAttribute, "name", path=path, line=v.line)

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from ..errors import InputError
 from ..store import audit
 from ..store.models import Case, CaseAttribute, Segment, Speaker, Transcript
+from ..store.roles import require_lead_once_appointed
 
 
 # -- cases --------------------------------------------------------------------------------
@@ -218,7 +219,8 @@ def set_speaker(
     actor: str = "",
 ) -> SpeakerChange:
     """Set the role and/or pseudonym (blank clears it) of speaker ``label`` in ``transcript``
-    (id or title); audited as done by ``actor``."""
+    (id or title); audited as done by ``actor``, who must be the lead once the project has one."""
+    require_lead_once_appointed(session, actor or None, "changing speakers' roles and pseudonyms")
     if role is None and pseudonym is None:
         raise InputError("nothing to set: give --role and/or --pseudonym")
     row = transcript_by_id_or_title(session, transcript, case)

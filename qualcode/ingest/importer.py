@@ -14,6 +14,7 @@ from pathlib import Path
 from ..decoding import check_encoding, content_hash, read_text
 from ..errors import InputError, QualcodeError, located
 from ..store.models import SPEAKER_ROLES, TRANSCRIPT_KINDS, Case, Speaker, Transcript, utcnow
+from ..store.roles import require_lead_once_appointed
 from ..store.values import check_text
 from .csv_turns import is_turn_table
 from .manifest import ManifestEntry, normalise_kind, read_manifest
@@ -304,6 +305,8 @@ def store_source(writer: TranscriptWriter, source: Source, job: ImportJob, optio
 def import_paths(project, paths: Iterable[str | Path], options: ImportOptions | None = None) -> list[Outcome]:
     """Import files and folders into ``project`` (a notebook-friendly entry point)."""
     options = options or ImportOptions()
+    with project.read() as session:  # transcripts are shared material: the lead's, once appointed
+        require_lead_once_appointed(session, options.actor or None, "importing transcripts")
     plan = plan_import(paths, options)
     with TranscriptWriter(project) as writer:
         return [outcome for job in plan.jobs for outcome in run_job(project, job, options, writer)]
