@@ -228,9 +228,8 @@ class _Builder:
         for note in self.note_refs.get(("project", None), []):
             etree.SubElement(root, f"{Q}NoteRef").set("targetGUID", note)
 
-        # Elements come in the schema's order: Users, CodeBook, Variables, Cases, Sources, Notes, Sets, NoteRef.
-        order = ["Users", "CodeBook", "Variables", "Cases", "Sources", "Notes", "Links", "Sets", "Graphs", "NoteRef"]
-        root[:] = sorted(root, key=lambda e: order.index(etree.QName(e).localname))
+        # Built in the schema's order (Users, CodeBook, Variables, Cases, Sources, Notes, Sets, NoteRef):
+        # moving a large subtree afterwards costs lxml time quadratic in its size.
         document = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
         names = [*self.coder_names.values()] + ([CONSENSUS] if self.consensus_guid else [])
         summary = RefiExportSummary(
