@@ -548,3 +548,30 @@ def test_a_transcript_that_differs_is_named_and_nothing_merges(study, tmp_path):
         "transcript 'Kim interview' (content hash f00d" in result.output and "is not in this project" in result.output
     )
     assert row_counts(path) == before
+
+
+def test_a_quote_changed_in_the_copy_is_a_conflict_and_theirs_takes_the_copys_quote(study, tmp_path):
+    path, (t1, _t2) = study
+    with Project(path, user="lee") as p:
+        codes = code_ids(p)
+        here = TranscriptWork(p, "ana", t1)
+        seg = here.segments[1]
+        here.set_quote(seg.id, codes["SV"], seg.start, seg.start + 5)
+    copy = tmp_path / "ana.db"
+    handout(path, "ana", copy)
+    with Project(copy, user="ana") as p:
+        TranscriptWork(p, "ana", t1).set_quote(seg.id, codes["SV"], seg.start + 3, seg.start + 12)
+    result = merge(path, copy)
+    assert result.exit_code == 3
+    assert (
+        f"quote differ (here: Shared vision and strategy {seg.start}-{seg.start + 5}; "
+        f"copy: Shared vision and strategy {seg.start + 3}-{seg.start + 12})"
+    ) in result.output
+    theirs = merge(path, copy, "--prefer", "theirs")
+    assert theirs.exit_code == 0, theirs.output
+    assert work_of(path, "ana") == work_of(copy, "ana")
+    with Project(path) as p, p.read() as s:
+        coding = s.exec(select(Coding)).one()
+        assert (coding.quote_start, coding.quote_end, coding.source) == (seg.start + 3, seg.start + 12, "merge")
+        event = s.exec(select(AuditEvent).where(AuditEvent.action == "merge.quote")).one()
+        assert event.before["quote_start"] == seg.start and event.after["quote_start"] == seg.start + 3
