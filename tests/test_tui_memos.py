@@ -5,7 +5,7 @@ segment, at 80x24 and wide."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable
 
 from qualcode.tui.screens.memos import MemoBrowser
 
@@ -34,7 +34,7 @@ def kinds(screen) -> list[tuple[str, str]]:
 
 
 async def reloaded(pilot, screen) -> None:
-    await wait_until(pilot, lambda: not screen.loading)
+    await wait_until(pilot, lambda: not screen.reading)
     await pilot.pause()
 
 
@@ -68,15 +68,22 @@ async def test_the_lead_reads_every_memo_searches_and_filters_by_kind(study):
             ("segment", "ana"),
         ]
         await pilot.press("slash")
-        assert screen.query_one(Input).has_focus
-        await pilot.press(*"VISION", "enter")
-        await reloaded(pilot, screen)
-        assert kinds(screen) == [("code", "ana"), ("cell", "lead"), ("reconciliation", "lead")]
-        screen.query_one(Input).value = ""
-        screen.query_one(Input).focus()
+        await wait_until(pilot, lambda: app.screen.query("#prompt-input"))
+        await pilot.press(*"VISION")
+        screen.reading = True
         await pilot.press("enter")
         await reloaded(pilot, screen)
+        assert kinds(screen) == [("code", "ana"), ("cell", "lead"), ("reconciliation", "lead")]
+        assert "matching 'VISION'" in str(screen.query_one("#memos-title").render())
+        await pilot.press("slash")
+        await wait_until(pilot, lambda: app.screen.query("#prompt-input"))
+        app.screen.query_one("#prompt-input").value = ""
+        screen.reading = True
+        await pilot.press("enter")  # an empty search: every memo again
+        await reloaded(pilot, screen)
+        assert len(kinds(screen)) == 5
         assert screen.query_one(DataTable).has_focus
+        screen.reading = True
         await pilot.press("k")  # segment memos
         await reloaded(pilot, screen)
         assert kinds(screen) == [("segment", "ben"), ("segment", "ana")]
@@ -95,4 +102,8 @@ async def test_at_80x24_the_columns_fit(study):
         assert sum(c.width for c in table.columns.values()) + 2 * table.cell_padding * len(table.columns) <= 80
         assert screen.query_one("#memos-detail-pane").region.bottom <= 24
         await pilot.press("down")  # the cell memo: where it is, in words
-        assert "Shared vision and strategy · North" in str(screen.query_one("#memos-detail").render())
+        detail = str(screen.query_one("#memos-detail").render())
+        assert "cell memo by lead · Shared vision and strategy · North · 2026-01-01 09:03" in detail
+        assert "Vision is explicit at North." in detail
+        keys = screen.query("FooterKey")  # the footer is laid out (the screen is not stuck behind a loading state)
+        assert keys and all(key.region.width > 0 and key.region.y == 23 for key in keys)

@@ -36,9 +36,9 @@ async def opened(app, pilot, code: str | None = "SV") -> RetrievalScreen:
 
 
 async def reloaded(pilot, screen, key: str) -> None:
-    screen.loading = True
+    screen.reading = True
     await pilot.press(key)
-    await wait_until(pilot, lambda: not screen.loading)
+    await wait_until(pilot, lambda: not screen.reading)
     await pilot.pause()
 
 

@@ -10,7 +10,7 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Footer, Static
 
 from ...coding.memo_queries import MemoEntry, MemoList, memo_json, memo_list, memo_table
 from ...errors import QualcodeError
@@ -29,7 +29,6 @@ class MemoBrowser(WorkbenchScreen[None]):
     BINDINGS = keys.bindings("memos")
     DEFAULT_CSS = """
     MemoBrowser #memos-title { height: auto; padding: 0 1; background: $primary-background; }
-    MemoBrowser #memos-search { margin: 0 1; }
     MemoBrowser #memos-list { height: 1fr; }
     MemoBrowser #memos-detail-pane { height: 8; border-top: solid $panel; padding: 0 1; }
     """
@@ -45,18 +44,16 @@ class MemoBrowser(WorkbenchScreen[None]):
         self.kind: str | None = None
         self.search_text = ""
         self.memos: MemoList | None = None
-        self.loading = True
+        self.reading = True
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Memos · loading…"), id="memos-title")
-        yield Input(placeholder="search the memos' text (Enter)", id="memos-search")
         yield DataTable(id="memos-list", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="memos-detail-pane"):
             yield Static("", id="memos-detail")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).focus()  # keys act on the list; / goes to the search line
         self.load()
 
     @work(thread=True, exclusive=True, group="memos")
@@ -70,13 +67,13 @@ class MemoBrowser(WorkbenchScreen[None]):
         self.post_message(self.Loaded(memos))
 
     def reload(self) -> None:
-        self.loading = True
+        self.reading = True
         self.show_title()
         self.load()
 
     def on_memo_browser_loaded(self, message: Loaded) -> None:
         message.stop()
-        self.loading = False
+        self.reading = False
         if message.memos is None:
             self.notify(message.error or "cannot read the memos", severity="error", timeout=8, markup=False)
             self.show_title(message.error)
@@ -96,7 +93,7 @@ class MemoBrowser(WorkbenchScreen[None]):
             title.append(f" · matching {terminal_text(self.search_text)!r}")
         if self.memos is not None and self.memos.hidden_by_blinding:
             title.append(" · blinded: your own memos", style="italic")
-        if self.loading:
+        if self.reading:
             title.append(" · loading…", style="italic")
         elif error:
             title.append(f" · {terminal_text(error)}", style="bold red")
@@ -123,6 +120,7 @@ class MemoBrowser(WorkbenchScreen[None]):
             table.add_row(literal(m.kind), literal(m.author), literal(where), literal(text), key=str(i))
         if table.row_count:
             table.move_cursor(row=min(row or 0, table.row_count - 1))
+        table.focus()
         self.show_detail()
 
     @property
@@ -138,7 +136,7 @@ class MemoBrowser(WorkbenchScreen[None]):
             text.append(f"{m.kind} memo", style="bold")
             text.append(f" by {terminal_text(m.author)}" if m.author else "")
             text.append(f" · {terminal_text(m.where)}")
-            if m.case:
+            if m.case and not m.where.endswith(m.case):  # a cell memo's place already names its case
                 text.append(f" · {terminal_text(m.case)}")
             if m.label:
                 text.append(f" · {terminal_text(m.label)}", style="italic")
@@ -159,14 +157,15 @@ class MemoBrowser(WorkbenchScreen[None]):
             self.call_after_refresh(self.fill_table)
 
     # -- choosing -----------------------------------------------------------------------------------
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.search_text = event.value.strip()
-        self.reload()
-        self.query_one(DataTable).focus()
-
     def action_search(self) -> None:
-        self.query_one(Input).focus()
+        def searched(text: str | None) -> None:
+            if text is not None:
+                self.search_text = text.strip()
+                self.reload()
+
+        self.app.push_screen(
+            PromptDialog("Search the memos' text (empty: every memo)", self.search_text, "words"), searched
+        )
 
     def action_cycle_kind(self) -> None:
         self.kind = cycle(KINDS, self.kind)  # type: ignore[assignment]

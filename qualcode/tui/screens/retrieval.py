@@ -101,7 +101,7 @@ class RetrievalScreen(WorkbenchScreen[None]):
         self.result: Retrieval | None = None
         self.choices: RetrievalChoices | None = None
         self.codes: list[CodeSummary] = []
-        self.loading = False
+        self.reading = False
         self.context = 0  # neighbouring segments shown in the pane
         self.around: dict[int, tuple[tuple[Neighbour, ...], tuple[Neighbour, ...]]] = {}
 
@@ -141,13 +141,13 @@ class RetrievalScreen(WorkbenchScreen[None]):
     def rechoose(self, **changes: object) -> None:
         self.previous = self.choice
         self.choice = replace(self.choice, **changes)  # type: ignore[arg-type]
-        self.loading = True
+        self.reading = True
         self.show_title()
         self.load()
 
     def on_retrieval_screen_loaded(self, message: Loaded) -> None:
         message.stop()
-        self.loading = False
+        self.reading = False
         if message.error is not None:
             self.notify(message.error, severity="error", timeout=8, markup=False)
             if self.previous is not None:
@@ -179,7 +179,7 @@ class RetrievalScreen(WorkbenchScreen[None]):
                 title.append(f" · case {terminal_text(result.case)}")
             if result.role:
                 title.append(f" · {result.role} turns")
-        if self.loading:
+        if self.reading:
             title.append(" · loading…", style="italic")
         elif error:
             title.append(f" · {terminal_text(error)}", style="bold red")
