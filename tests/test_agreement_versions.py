@@ -118,4 +118,6 @@ def test_agreement_command_by_version(project, project_path):
         cli, ["agreement", "-p", str(project_path), "--as", "lead", "--by", "version", "--format", "csv"]
     )
     assert table.exit_code == 0, table.output
-    assert table.output.splitlines()[0].startswith("Version,") and "0.50" in table.output
+    lines = table.output.splitlines()
+    assert lines[0].startswith("Version,Units,Pooled kappa,")
+    assert lines[1].startswith("1,4,0.5,") and lines[2].startswith("2,4,1.0,")  # csv: numbers, full precision
