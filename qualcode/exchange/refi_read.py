@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path, PurePosixPath
 
 from lxml import etree
@@ -131,12 +132,13 @@ def _int(value: str | None, what: str, where: str, line: int | None) -> int:
 
 
 def _text_of(element: etree._Element, name: str) -> str:
-    child = next((c for c in element if local_name(c) == name), None)
+    """The text of a leading child (Description, PlainTextContent: first in every REFI element)."""
+    child = next((c for c in islice(element, 3) if local_name(c) == name), None)
     return (child.text or "") if child is not None else ""
 
 
 def _note_refs(element: etree._Element) -> list[str]:
-    return [guid_key(c.get("targetGUID") or "") for c in element if local_name(c) == "NoteRef"]
+    return [guid_key(c.get("targetGUID") or "") for c in element if c.tag in _NOTE_REF]
 
 
 def read_refi_project(path: str | Path) -> RefiProject:
@@ -238,7 +240,7 @@ def _read(path: Path, archive, root: etree._Element) -> RefiProject:
                 left_out["selections of cases skipped: qualcode's cases hold whole transcripts"] += 1
         cases.append(case)
 
-    if _text_of(root, "Description").strip():
+    if "Description" in sections and (sections["Description"].text or "").strip():
         left_out["project description skipped: qualcode keeps no description of a project"] += 1
     for name in ("Links", "Graphs"):
         count = sum(1 for e in sections.get(name, []) if isinstance(e.tag, str))

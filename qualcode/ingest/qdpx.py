@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import PurePosixPath
 
 from lxml import etree
@@ -141,7 +142,9 @@ def normalise_with_offsets(raw: str) -> tuple[str, list[int] | None]:
 def source_text(archive: Archive, element: etree._Element, source: object) -> tuple[str | None, str, str]:
     """A ``TextSource``'s text as written, where it came from (member or ``inline``), and why not when
     it has none (the text is then None)."""
-    inline = next((c for c in element if local_name(c) == "PlainTextContent"), None)
+    # Description and PlainTextContent come first in every REFI element that has them: the rest of a
+    # source (its selections, thousands of them) is not walked to find them.
+    inline = next((c for c in islice(element, 3) if local_name(c) == "PlainTextContent"), None)
     plain_path = element.get("plainTextPath") or ""
     if plain_path:
         member = member_for(plain_path)
