@@ -107,3 +107,14 @@ async def test_at_80x24_the_columns_fit(study):
         assert "Vision is explicit at North." in detail
         keys = screen.query("FooterKey")  # the footer is laid out (the screen is not stuck behind a loading state)
         assert keys and all(key.region.width > 0 and key.region.y == 23 for key in keys)
+
+
+def test_snapshot_at_80x24(study, snap_compare):
+    """The lead's memo browser: every memo, the newest one in the pane, the footer laid out."""
+    app = app_for(study["project"], "lead")
+
+    async def run_before(pilot):
+        await opened(app, pilot)
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

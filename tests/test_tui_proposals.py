@@ -182,3 +182,17 @@ async def test_the_palette_lists_the_screens(study):
             "Screen: Memo browser",
             "Screen: Retrieval",
         } <= texts
+
+
+def test_snapshot_at_80x24(study, snap_compare):
+    """The lead's review list with two open proposals and the first one's description."""
+    import asyncio
+
+    asyncio.run(propose_three(study["project"]))
+    app = app_for(study["project"], "lead")
+
+    async def run_before(pilot):
+        await opened(app, pilot)
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -142,3 +142,18 @@ async def test_at_80x24_the_list_fits_and_the_palette_lists_it(study):
         assert sum(c.width for c in table.columns.values()) + 2 * table.cell_padding * len(table.columns) <= 80
         assert screen.query_one("#retrieval-detail-pane").region.bottom <= 24
         assert "Shared goals" in title(screen)
+
+
+def test_snapshot_at_80x24(study, snap_compare):
+    """ana's segments of SV with one neighbouring segment each side of the first."""
+    app = app_for(study["project"], "ana")
+
+    async def run_before(pilot):
+        await home_screen(app, pilot)
+        app.push_screen(RetrievalScreen("SV"))
+        await wait_until(pilot, lambda: isinstance(app.screen, RetrievalScreen) and app.screen.result is not None)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: app.screen.around)
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -179,6 +179,8 @@ class RetrievalScreen(WorkbenchScreen[None]):
                 title.append(f" · case {terminal_text(result.case)}")
             if result.role:
                 title.append(f" · {result.role} turns")
+            if self.context:
+                title.append(f" · context ±{self.context}")
         if self.reading:
             title.append(" · loading…", style="italic")
         elif error:
@@ -262,7 +264,7 @@ class RetrievalScreen(WorkbenchScreen[None]):
     def action_cycle_context(self) -> None:
         self.context = int(cycle(list(CONTEXT_STEPS), self.context))  # type: ignore[call-overload]
         self.around.clear()
-        self.notify(f"context: {self.context} segment{'s' * (self.context != 1)} each side", timeout=2)
+        self.show_title()
         self.show_detail()
         self.want_context()
 
