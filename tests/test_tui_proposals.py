@@ -196,3 +196,13 @@ def test_snapshot_at_80x24(study, snap_compare):
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_the_palette_offers_an_auditor_no_proposing(study):
+    app = app_for(study["project"], "pat")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.home is not None and app.home.loaded)
+        from qualcode.tui.commands import palette_entries
+
+        texts = {e.text for e in palette_entries(app)}
+        assert "Screen: Code proposals" in texts and "Screen: Propose a code" not in texts

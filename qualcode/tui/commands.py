@@ -46,6 +46,8 @@ def palette_entries(app: QualcodeApp) -> list[Entry]:
         label = f"Code: {code.key} {code.path}" if code.key else f"Code: {code.path}"
         entries.append(Entry(label, code.brief[:80], partial(app.show_code, code.id)))
     for screen in SCREENS:
+        if screen.id == "propose" and standing.role == "auditor":
+            continue  # auditors review the coding; they do not propose codes
         if not screen.lead_only or standing.is_analyst:
             entries.append(Entry(f"Screen: {screen.title}", screen.help, partial(app.open_screen, screen.id)))
     if standing.is_lead:
