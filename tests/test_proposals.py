@@ -12,7 +12,8 @@ from sqlmodel import col, func, select
 
 from qualcode.cli.main import cli
 from qualcode.coding.blinding import set_blinded
-from qualcode.coding.proposals import proposal_list
+from qualcode.coding.proposals import accept_proposal, decline_proposal, proposal_list, propose
+from qualcode.coding.retrieval import retrieve
 from qualcode.store.models import AuditEvent, Code, Codebook, CodeProposal
 
 from .test_retrieval import SV, build_study
@@ -205,3 +206,50 @@ def test_retrieval_memos_and_proposals_on_each_engine(any_project):
         ("Time for play", f"added {SV} > Time for play"),
         ("Vague idea", "declined: too vague"),
     ]
+
+
+@pytest.mark.postgres
+def test_on_a_team_server_each_coder_proposes_over_their_own_connection():
+    """Row-level security (qualcode server init) as well as the core's blinding: over her own
+    connection alice proposes and reads only her own proposals and memos; the lead decides over his;
+    alice then sees each decision, but not the lead's reason (his audit events are his)."""
+    pytest.importorskip("psycopg")
+    from qualcode.coding.memo_queries import memo_list
+    from qualcode.coding.service import TranscriptWork
+    from qualcode.project import Project
+    from qualcode.store.server import add_login, init_server
+
+    from .builders import build_codebook, build_transcript
+    from .test_server_rls import team_database
+
+    with team_database("qct_prop") as (owner, _group):
+        with Project(owner, create=True) as p:
+            tid = build_transcript(p)
+            codes = build_codebook(p)
+            init_server(p.write_engine)
+            urls = {
+                n: add_login(p.write_engine, n, r).url
+                for n, r in (("alice", "coder"), ("bob", "coder"), ("lee", "lead"))
+            }
+        for name in ("alice", "bob"):
+            with Project(urls[name]) as p:
+                work = TranscriptWork(p, name, tid)
+                work.toggle(work.segments[1].id, codes["SV"])
+                work.set_memo(work.segments[1].id, f"{name}'s memo")
+                propose(p, name, f"{name}'s idea", description="why", segment_id=work.segments[1].id)
+        with Project(urls["alice"]) as p:
+            assert [x.name for x in proposal_list(p, "alice").proposals] == ["alice's idea"]
+            assert [m.text for m in memo_list(p, "alice").memos] == ["alice's memo"]
+            assert [(i.position, i.codes) for i in retrieve(p, "alice", "SV").items] == [(2, (SV,))]
+        with Project(urls["lee"]) as p:
+            ids = {x.name: x.id for x in proposal_list(p, "lee").proposals}
+            assert set(ids) == {"alice's idea", "bob's idea"}
+            with p.transaction() as s:
+                decline_proposal(s, "lee", ids["alice's idea"], "covered by SV")
+                accept_proposal(s, "lee", ids["bob's idea"])
+            assert [x.outcome for x in proposal_list(p, "lee").proposals] == [
+                "declined: covered by SV",
+                "added bob's idea",
+            ]
+        with Project(urls["alice"]) as p:
+            assert [(x.status, x.outcome) for x in proposal_list(p, "alice").proposals] == [("declined", "declined")]
