@@ -144,6 +144,8 @@ def test_merge_adds_nothing_and_decline_keeps_the_reason(study, run):
         (["proposals", "accept", "1", "--parent", "Nope", "--as", "lead"], "unknown code 'Nope'"),
         (["proposals", "merge", "1", "--into", "Nope", "--as", "lead"], "unknown code 'Nope'"),
         (["proposals", "decline", "1", "--reason", "  ", "--as", "lead"], "say why the proposal is declined"),
+        (["proposals", "decline", "1", "--as", "lead"], "say why the proposal is declined: --reason TEXT"),
+        (["proposals", "merge", "1", "--as", "lead"], "say which code covers the proposal: --into CODE"),
         (["proposals", "add", "Play", "--as", "pat"], "pat is an auditor"),
         (["proposals", "add", "Work design", "--as", "ana"], "'Work design' is already a code"),
         (["proposals", "add", "Time for play", "--as", "ana"], "you already proposed 'Time for play'"),

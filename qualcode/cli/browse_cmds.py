@@ -155,10 +155,14 @@ def proposals_accept(project: Project, proposal_id: int, parent: str | None) -> 
 @proposals_group.command("merge")
 @pass_project
 @click.argument("proposal_id", metavar="ID", type=stored_number)
-@click.option("--into", "into", required=True, metavar="CODE", help="The existing code that covers the proposal.")
-def proposals_merge(project: Project, proposal_id: int, into: str) -> None:
+@click.option("--into", "into", metavar="CODE", help="The existing code that covers the proposal (required).")
+def proposals_merge(project: Project, proposal_id: int, into: str | None) -> None:
     """Merge proposal ID into an existing code (lead): nothing is added; the coder sees which code to use."""
     from ..coding.proposals import merge_proposal
+    from ..errors import InputError
+
+    if not into:
+        raise InputError("say which code covers the proposal: --into CODE")
 
     with project.transaction() as s:
         target = merge_proposal(s, project.user, proposal_id, into)
@@ -169,7 +173,7 @@ def proposals_merge(project: Project, proposal_id: int, into: str) -> None:
 @proposals_group.command("decline")
 @pass_project
 @click.argument("proposal_id", metavar="ID", type=stored_number)
-@click.option("--reason", "reason", required=True, metavar="TEXT", help="Why (the coder reads it).")
+@click.option("--reason", "reason", default="", metavar="TEXT", help="Why (the coder reads it; required).")
 def proposals_decline(project: Project, proposal_id: int, reason: str) -> None:
     """Decline proposal ID with a reason (lead)."""
     from ..coding.proposals import decline_proposal
