@@ -27,6 +27,32 @@ def log_path() -> Path:
     return Path(state) / "qualcode" / "qualcode.log"
 
 
+class _FileOrStderr(logging.FileHandler):
+    """A log file opened at the first record; where it cannot be opened (a folder this user may not
+    write), records go to stderr instead, so an unexpected error is never lost behind another."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, encoding="utf-8", delay=True)
+        self.fell_back = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.stream is None and not self.fell_back:
+            try:
+                self.stream = self._open()
+            except OSError:
+                self.fell_back = True
+        if self.fell_back:
+            logging.StreamHandler.emit(_stderr_handler(self.formatter), record)
+            return
+        super().emit(record)
+
+
+def _stderr_handler(formatter: logging.Formatter | None) -> logging.StreamHandler:
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter)
+    return handler
+
+
 _handler: logging.Handler | None = None
 _handler_path: Path | None = None  # where _handler writes (None: stderr)
 
@@ -44,7 +70,7 @@ def configure(level: str | None = None) -> Path:
         path = log_path()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+            _handler = _FileOrStderr(path)
             _handler_path = path
         except OSError:  # a read-only home: log to stderr rather than not at all
             _handler = logging.StreamHandler()
@@ -61,6 +87,8 @@ def log_unexpected(exc: BaseException, context: str) -> Path:
     if _handler is None:
         configure()
     logger.error("%s: unexpected %s", context, type(exc).__name__, exc_info=(type(exc), exc, exc.__traceback__))
+    if isinstance(_handler, _FileOrStderr) and _handler.fell_back:
+        return Path("<stderr>")
     return _handler_path or Path("<stderr>")
 
 

@@ -24,3 +24,21 @@ def test_an_unknown_level_is_a_one_line_error(log_file):
 
     with pytest.raises(QualcodeError, match="unknown log level 'loud'"):
         qualcode.log.configure("loud")
+
+
+def test_a_log_file_that_cannot_be_opened_falls_back_to_stderr(tmp_path, monkeypatch, capsys):
+    """A folder this user may not write (here: the log path is a folder) must not hide the error."""
+    import qualcode.log as qlog
+
+    monkeypatch.setenv("QUALCODE_LOG", str(tmp_path))  # a directory: opening it for writing fails
+    qlog.reset()
+    try:
+        try:
+            raise RuntimeError("the real problem")
+        except RuntimeError as exc:
+            where = qlog.log_unexpected(exc, "qualcode status")
+    finally:
+        qlog.reset()
+    assert str(where) == "<stderr>"
+    err = capsys.readouterr().err
+    assert "qualcode status: unexpected RuntimeError" in err and "the real problem" in err

@@ -20,6 +20,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.pool import PoolProxiedConnection
 
+from ..errors import ProjectError
+from ..store.engine import READ_ONLY_ERRORS
 from ..store.ids import table_of
 from ..store.models import AuditEvent, Case, Segment, Speaker, Transcript, utcnow
 
@@ -160,6 +162,8 @@ class TranscriptWriter:
         self._group_started = 0.0
 
     def __enter__(self) -> TranscriptWriter:
+        if getattr(self.project, "read_only", False):  # as Project.transaction refuses: one line, nothing tried
+            raise ProjectError(f"project is read-only: {self.project.shown_target}")
         engine = self.project.write_engine
         dialect = engine.dialect
         self.connection = engine.raw_connection()
@@ -215,6 +219,11 @@ class TranscriptWriter:
                     raise
             else:
                 yield from self._grouped(driver)
+        except Exception as exc:
+            # The driver's own cursor bypasses the engine's error handling: say "read-only" the same way.
+            if any(marker in str(exc) for marker in READ_ONLY_ERRORS):
+                raise ProjectError(f"project is read-only: {self.project.shown_target}") from exc
+            raise
         finally:
             self._cursor.close()
 
