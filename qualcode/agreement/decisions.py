@@ -12,7 +12,14 @@ from sqlmodel import Session, col, select
 
 from ..codebook.lookup import get_codebook
 from ..coding.blinding import find_coder, require_lead
-from ..coding.bulk import NewDecision, write_decisions, write_in_chunks
+from ..coding.bulk import (
+    DecisionState,
+    NewDecision,
+    prepare_decisions,
+    write_decisions,
+    write_in_chunks,
+    write_prepared_decisions,
+)
 from ..coding.consensus import write_decision
 from ..coding.layers import Layer
 from ..errors import QualcodeError
@@ -161,14 +168,20 @@ def accept_agreed_in_chunks(
     round: int | None = None,
 ) -> int:
     """``accept_agreed`` for a project: the agreed codes are found by reading (no lock), then written
-    in short transactions of ``CHUNK_ROWS`` decisions, each checking under its lock which decisions
+    in short transactions (``bulk.write_in_chunks``: each about ``TARGET_CHUNK_S`` of work under the
+    lock, its rows and audit JSON prepared before it), each checking under its lock which decisions
     it may not overwrite. A run stopped midway is completed by running it again."""
     with access.read() as session:
         wanted = agreed_decisions(session, actor, codebook, coders, round)
-    return write_in_chunks(access, wanted, lambda s, part: write_decisions(s, actor, part, keep=_keep))
+    return write_in_chunks(
+        access,
+        wanted,
+        lambda s, prepared: write_prepared_decisions(s, prepared, keep=_keep),
+        prepare=lambda part: prepare_decisions(actor, part),
+    )
 
 
-def _keep(stored: ConsensusDecision) -> bool:
+def _keep(stored: DecisionState) -> bool:
     """A stored decision ``accept_agreed`` leaves alone: any but an "agreed" absence."""
     return stored.method != "agreed" or stored.present
 

@@ -17,6 +17,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +30,18 @@ from ..store.access import Access
 from ..store.enums import CodingSource
 from ..store.ids import require_id, wide_select
 from ..store.models import Case, Code, Coder, Coding, RoundTranscript, Segment, SegmentStatus, Transcript
-from ..table import safe_csv_cell, unmark_csv_cell
+from ..table import CSV_TEXT_MARK, safe_csv_cell, unmark_csv_cell
 from .blinding import find_coder, require_lead, require_reader, visible_coder_ids
 from .bulk import (
-    NewCoding,
+    CodingRow,
     NewDecision,
-    chunks,
-    insert_codings,
-    mark_transcripts_done,
-    write_decisions,
+    missing_done_marks,
+    prepare_codings,
+    prepare_decisions,
+    write_codings,
+    write_done_marks,
     write_in_chunks,
+    write_prepared_decisions,
 )
 from .layers import CONSENSUS, layer_codings
 
@@ -63,8 +66,11 @@ def import_codings(
     Returns the number of rows written. Raises ``InputError`` listing every bad row.
     """
     plan = plan_import(session, path, actor, consensus=consensus, codebook=codebook)
-    written = _write_planned(session, actor, plan.rows, consensus)
-    mark_transcripts_done(session, plan.finished)
+    if consensus:
+        written = write_prepared_decisions(session, prepare_decisions(actor, _decisions(plan.rows)))
+    else:
+        written = write_codings(session, prepare_codings(actor, _codings(plan.rows)))
+    write_done_marks(session, missing_done_marks(session, plan.finished))
     return written
 
 
@@ -72,7 +78,8 @@ def import_codings_in_chunks(
     access: Access, path: str | Path, actor: str, *, consensus: bool = False, codebook: str | None = None
 ) -> int:
     """``import_codings`` for a project: every row is checked first (reading, no lock), then the rows
-    are written in short transactions of ``CHUNK_ROWS`` so coders' keys never wait for the whole file.
+    are written in short transactions (``bulk.write_in_chunks``: each about ``TARGET_CHUNK_S`` of
+    work under the lock) so coders' keys never wait for the whole file.
 
     Not one transaction: a run stopped midway (a kill, a full disk) leaves the chunks written so far,
     and running the same import again writes the rest (stored codings are skipped; decisions are set
@@ -80,12 +87,33 @@ def import_codings_in_chunks(
     """
     with access.read() as session:
         plan = plan_import(session, path, actor, consensus=consensus, codebook=codebook)
-    written = write_in_chunks(access, plan.rows, lambda s, part: _write_planned(s, actor, part, consensus))
-    finished = sorted(plan.finished)
-    for part in chunks(finished, 20):
-        with access.transaction() as session:
-            mark_transcripts_done(session, part)
+        marks = missing_done_marks(session, plan.finished)
+    if consensus:
+        written = write_in_chunks(
+            access,
+            _decisions(plan.rows),
+            write_prepared_decisions,
+            prepare=lambda part: prepare_decisions(actor, part),
+        )
+    else:
+        written = write_in_chunks(
+            access, _codings(plan.rows), write_codings, prepare=lambda part: prepare_codings(actor, part)
+        )
+    write_in_chunks(access, marks, write_done_marks)
     return written
+
+
+def _codings(rows: Sequence[PlannedRow]) -> list[CodingRow]:
+    source = CodingSource.IMPORT
+    return [
+        (r.segment_id, r.code_id, r.coder_id, r.round, r.quote_start, r.quote_end, source)
+        for r in rows
+        if r.coder_id is not None
+    ]
+
+
+def _decisions(rows: Sequence[PlannedRow]) -> list[NewDecision]:
+    return [NewDecision(r.segment_id, r.code_id, True, "import", r.round, r.quote_start, r.quote_end) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,14 +158,29 @@ def _importer(session: Session, actor: str) -> Coder:
     return find_coder(session, actor)
 
 
+def _columns(fieldnames: list[str]) -> dict[str, int]:
+    """``{column name: index}`` of a header as ``csv.DictReader`` then a lower-cased key reads it: of
+    repeated names, the last cell wins."""
+    by_raw: dict[str, int] = {}
+    for index, name in enumerate(fieldnames):
+        by_raw[name] = index  # a repeated header keeps its first place and its last cell, as in a dict
+    return {name.strip().lower(): index for name, index in by_raw.items()}
+
+
 def _check_rows(
     session: Session, path: Path, text: str, importer: Coder, consensus: bool, codebook: str | None
 ) -> ImportPlan:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    reader = csv.reader(io.StringIO(text))
+    fieldnames = next(reader, None) or []
+    header = [h.strip().lower() for h in fieldnames]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InputError(located(path, f"missing column(s): {', '.join(missing)}", 1))
+    columns = _columns(fieldnames)
+    width = len(fieldnames)
+    # The eight cells a row is read by, in the order of REQUIRED + OPTIONAL ("" where a column is absent).
+    wanted = [columns.get(name, width) for name in (*REQUIRED, *OPTIONAL)]
+    take = itemgetter(*wanted)
     cb = get_codebook(session, codebook)
     resolver = CodeResolver(session, cb)
     case_names = {c.id: c.name.casefold() for c in session.exec(select(Case))}
@@ -145,38 +188,62 @@ def _check_rows(
     for t in session.exec(select(Transcript)):
         titles.setdefault(t.title.casefold(), []).append(t)
     coders = {c.name: c for c in session.exec(select(Coder))}
+    coder_ids = {name: require_id(c) for name, c in coders.items()}
     # Rounds past the first exist only for the transcripts the lead sent to them.
     opened = {(t, r) for t, r in session.exec(select(RoundTranscript.transcript_id, RoundTranscript.round)).all()}
     # Each transcript's segments, loaded once when a row first names it: {position: (id, start, end)}.
     segments: dict[int, dict[int, tuple[int, int, int]]] = {}
+    # What a cell (or a pair of cells) names, worked out once per distinct text: a file repeats them.
+    transcripts: dict[tuple[str, str], Transcript | str] = {}  # (transcript, case): the transcript or why not
+    codes: dict[str, int | str] = {}  # code cell: its id or why not
+    numbers: dict[str, int] = {}
+    lead_imports = consensus or importer.role == "lead"
     errors: list[str] = []
     rows: list[PlannedRow] = []
     finished: set[tuple[int, int, int]] = set()
-    for line, raw in enumerate(reader, start=2):
-        if None in raw:  # DictReader files cells beyond the header under None
-            extra = len(raw[None]) if isinstance(raw[None], list) else 1
-            errors.append(located(path, f"{extra} cell(s) more than the {len(header)} columns of the header", line))
+
+    def number(value: str, what: str) -> int:
+        known = numbers.get(value)
+        if known is None:
+            known = numbers[value] = _int(value, what)
+        return known
+
+    line = 1
+    for raw in reader:
+        if not raw:  # csv.DictReader skips empty rows without counting them
             continue
+        line += 1
+        if len(raw) > width:
+            errors.append(
+                located(path, f"{len(raw) - width} cell(s) more than the {len(header)} columns of the header", line)
+            )
+            continue
+        raw.append("")  # index ``width``: an absent optional column; and cells a short row lacks
+        if len(raw) <= width:  # (csv.DictReader fills missing cells with nothing)
+            raw += [""] * (width + 1 - len(raw))
         # Our own exports mark text a spreadsheet would run as a formula: read it back as written.
-        row = {(k or "").strip().lower(): unmark_csv_cell((v or "").strip()) for k, v in raw.items()}
+        cells = [cell.strip() for cell in take(raw)]
+        title, segment, coder_name, code_text, case, round_text, start_text, end_text = [
+            unmark_csv_cell(cell) if cell[:1] == CSV_TEXT_MARK else cell for cell in cells
+        ]
         try:
-            if not consensus and importer.role != "lead" and row["coder"] != importer.name:
+            if not lead_imports and coder_name != importer.name:
                 raise BlindingError(
-                    f"a row for coder {row['coder']!r}: {importer.name} may import only their own "
+                    f"a row for coder {coder_name!r}: {importer.name} may import only their own "
                     "codings (the lead imports anyone's)"
                 )
-            found = titles.get(row["transcript"].casefold(), [])
-            if row.get("case"):
-                found = [t for t in found if case_names.get(t.case_id) == row["case"].casefold()]
-            if len(found) != 1:
-                hint = " (add a case column)" if len(found) > 1 else ""
-                raise QualcodeError(f"{'ambiguous' if found else 'unknown'} transcript {row['transcript']!r}{hint}")
-            transcript = found[0]
+            found = transcripts.get((title, case))
+            if found is None:
+                found = transcripts[(title, case)] = _find_transcript(titles, case_names, title, case)
+            if isinstance(found, str):
+                raise QualcodeError(found)
+            transcript = found
             transcript_id = require_id(transcript)
-            if not row["code"]:  # a coder finished the transcript and found nothing (more) to code
+            if not code_text:  # a coder finished the transcript and found nothing (more) to code
+                row = {"coder": coder_name, "round": round_text, "start": start_text, "end": end_text}
                 finished.add(_finished_nothing(row, transcript, transcript_id, coders, consensus, opened))
                 continue
-            position = _int(row["segment"], "segment")
+            position = number(segment, "segment")
             if transcript_id not in segments:
                 segments[transcript_id] = {
                     pos: (sid, a, b)
@@ -190,24 +257,29 @@ def _check_rows(
             seg = segments[transcript_id].get(position)
             if seg is None:
                 raise QualcodeError(f"segment {position} is out of range for {transcript.title!r}")
-            coder = coders.get(row["coder"]) if row["coder"] or not consensus else None
-            if coder is None and not consensus:
-                raise QualcodeError(f"unknown coder {row['coder']!r}")
-            code = resolver.resolve(row["code"])
-            round_ = _int(row["round"], "round") if row.get("round") else 1
+            coder_id = coder_ids.get(coder_name) if coder_name or not consensus else None
+            if coder_id is None and not consensus:
+                raise QualcodeError(f"unknown coder {coder_name!r}")
+            code_id = codes.get(code_text)
+            if code_id is None:
+                code_id = codes[code_text] = _find_code(resolver, code_text)
+            if isinstance(code_id, str):
+                raise QualcodeError(code_id)
+            round_ = number(round_text, "round") if round_text else 1
             if round_ < 1:
                 raise QualcodeError(f"round {round_} does not exist (rounds start at 1)")
             if round_ > 1 and (transcript_id, round_) not in opened:
                 raise QualcodeError(f"round {round_} was never opened for {transcript.title!r}")
-            start = _int(row["start"], "start") if row.get("start") else None
-            end = _int(row["end"], "end") if row.get("end") else None
+            start = number(start_text, "start") if start_text else None
+            end = number(end_text, "end") if end_text else None
             seg_id, seg_start, seg_end = seg
             if (start is None) != (end is None) or (
                 start is not None and end is not None and not (seg_start <= start < end <= seg_end)
             ):
                 raise QualcodeError(f"start/end must both lie inside the segment ({seg_start}-{seg_end})")
-            coder_id = None if consensus or coder is None else require_id(coder)
-            rows.append(PlannedRow(seg_id, transcript_id, coder_id, require_id(code), round_, start, end))
+            if consensus:
+                coder_id = None
+            rows.append(PlannedRow(seg_id, transcript_id, coder_id, code_id, round_, start, end))
             if coder_id is not None:
                 finished.add((transcript_id, coder_id, round_))
         except QualcodeError as exc:
@@ -217,6 +289,27 @@ def _check_rows(
         more = f" (and {len(errors) - MAX_ERRORS_SHOWN} more)" if len(errors) > MAX_ERRORS_SHOWN else ""
         raise InputError(f"{len(errors)} bad row(s), nothing imported: {shown}{more}")
     return ImportPlan(rows, finished)
+
+
+def _find_transcript(
+    titles: dict[str, list[Transcript]], case_names: dict[int | None, str], title: str, case: str
+) -> Transcript | str:
+    """The transcript a row's title (and case) names, or why there is none."""
+    found = titles.get(title.casefold(), [])
+    if case:
+        found = [t for t in found if case_names.get(t.case_id) == case.casefold()]
+    if len(found) != 1:
+        hint = " (add a case column)" if len(found) > 1 else ""
+        return f"{'ambiguous' if found else 'unknown'} transcript {title!r}{hint}"
+    return found[0]
+
+
+def _find_code(resolver: CodeResolver, text: str) -> int | str:
+    """The id of the code a row's cell names, or why there is none."""
+    try:
+        return require_id(resolver.resolve(text))
+    except QualcodeError as exc:
+        return str(exc)
 
 
 def _finished_nothing(
@@ -243,20 +336,6 @@ def _finished_nothing(
     if row.get("start") or row.get("end"):
         raise QualcodeError("a row with an empty code (finished, nothing to code) takes no start or end")
     return (transcript_id, require_id(coder), round_)
-
-
-def _write_planned(session: Session, actor: str, rows: Sequence[PlannedRow], consensus: bool) -> int:
-    if consensus:
-        decisions = [
-            NewDecision(r.segment_id, r.code_id, True, "import", r.round, r.quote_start, r.quote_end) for r in rows
-        ]
-        return write_decisions(session, actor, decisions)
-    codings = [
-        NewCoding(r.segment_id, r.code_id, r.coder_id, r.round, r.quote_start, r.quote_end, CodingSource.IMPORT)
-        for r in rows
-        if r.coder_id is not None
-    ]
-    return insert_codings(session, actor, codings)
 
 
 def export_codings(session: Session, viewer: str | None, *, layer: str | None = None, round: int | None = None) -> str:
