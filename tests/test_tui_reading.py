@@ -17,7 +17,9 @@ from .tui_builders import (
     anyio_backend,  # noqa: F401  (a fixture: the Pilot tests run on asyncio)
     app_for,
     coding_screen,
+    home_screen,
     transcript_lines,
+    wait_until,
 )
 
 pytestmark = pytest.mark.anyio
@@ -199,3 +201,164 @@ async def test_the_wrap_keeps_plain_text_as_it_was():
     wide = "一二三四五 六七八"
     lines = [wide[a:b] for a, b in wrap_offsets(wide, 0, len(wide), 6)]
     assert lines == ["一二三", "四五", "六七八"]
+
+
+# -- the lead's screens at 80 columns ------------------------------------------------------------
+
+
+def screen_text(app) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def opened(app, pilot, screen_id: str, kind):
+    await home_screen(app, pilot)
+    app.open_screen(screen_id)
+    await wait_until(pilot, lambda: isinstance(app.screen, kind) and app.screen.loaded)
+    await pilot.pause()
+    return app.screen
+
+
+def fits(table) -> bool:
+    """Every column of ``table`` is on screen (no sideways scrolling needed)."""
+    used = sum(column.get_render_width(table) for column in table.ordered_columns)
+    return used <= table.scrollable_content_region.width
+
+
+@pytest.fixture
+def demo_project(demo_copy):
+    from qualcode.project import Project
+
+    project = Project(demo_copy)
+    yield project
+    project.close()
+
+
+async def test_the_matrix_keeps_its_pattern_column_at_80_columns_and_refits(demo_project):
+    from textual.widgets import DataTable
+
+    from qualcode.tui.screens.memo_matrix import MemoMatrixScreen
+
+    app = app_for(demo_project, "lee")
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await opened(app, pilot, "matrix", MemoMatrixScreen)
+        table = screen.query_one(DataTable)
+        labels = [str(c.label) for c in table.ordered_columns]
+        assert len(labels) == 2 + len(screen.content.matrix.columns)  # the five schools, the code, the pattern
+        assert "Pattern" in labels and fits(table)
+        assert table.fixed_columns == 1
+        assert screen.compact and "cells: segments/participants" in str(screen.query_one("#matrix-title").content)
+        row = screen.content.matrix.rows[0]
+        cell = screen.content.matrix.cell(row.code_id, screen.content.matrix.columns[0].case_id)
+        assert str(table.get_cell_at((0, 1))).startswith(f"{cell.segments}/{cell.participants}")
+        await pilot.resize_terminal(140, 30)
+        await pilot.pause(0.3)
+        assert not screen.compact and fits(table)  # wide again: the long form, refitted
+        assert str(table.get_cell_at((0, 1))).startswith(f"{cell.segments} seg · {cell.participants} p")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.3)
+        assert screen.compact and fits(table)
+
+
+async def test_the_cqr_table_freezes_its_names_and_keeps_every_label_whole(demo_project):
+    from textual.widgets import DataTable
+
+    from qualcode.synthesis.labels import MISCELLANEOUS
+    from qualcode.tui.screens.cqr_table import CqrTableScreen
+
+    app = app_for(demo_project, "lee")
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await opened(app, pilot, "cqr", CqrTableScreen)
+        await pilot.press("g")  # groups: role
+        await wait_until(pilot, lambda: screen.choice.groups is not None and bool(screen.content.table.groups))
+        await pilot.pause(0.2)
+        table = screen.query_one(DataTable)
+        assert table.fixed_columns == 1
+        assert len(table.ordered_columns) == 4 + len(screen.content.table.groups)
+        assert fits(table)
+        assert table.ordered_columns[3].width >= len(MISCELLANEOUS)
+        assert MISCELLANEOUS in screen_text(app)
+
+
+async def test_help_shows_every_binding_id_whole_at_80_columns(project):
+    from rich.console import Console
+
+    from qualcode.tui import bindings
+    from qualcode.tui.screens.help import help_text
+
+    tid = build_transcript(project)
+    build_codebook(project)
+    add_coders(project, "ana")
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=NARROW) as pilot:
+        await coding_screen(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+        static = app.screen.query_one("#help-text")
+        width = static.content_region.width
+        assert width < 80
+        console = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))  # noqa: SIM115
+        console.print(help_text(app.keymap_settings, app.get_key_display))
+        shown = console.export_text().split()
+        for spec in bindings.KEY_TABLE:
+            assert spec.id in shown, spec.id
+
+
+async def test_dialog_hints_wrap_and_stay_on_screen_at_80x24(project):
+    from .tui_builders import build_cqr_codebook
+
+    tid = build_transcript(project)
+    build_cqr_codebook(project)
+    add_coders(project, "ana")
+    app = app_for(project, "ana", tid)
+    async with app.run_test(size=NARROW) as pilot:
+        await coding_screen(app, pilot)
+        await pilot.press("1", "q")
+        await pilot.pause(0.3)
+        box = app.screen.query_one(".dialog").content_region
+        strips = app.screen._compositor.render_strips()
+        assert box.bottom <= NARROW[1]
+        text = " ".join(" ".join(strip.crop(box.x, box.right).text for strip in strips[box.y : box.bottom]).split())
+        assert "select the words, then ctrl+s" in text
+        assert "ctrl+s save · escape cancel" in text
+
+
+async def test_an_empty_project_says_what_is_missing_once(project):
+    from qualcode.tui.screens.agreement_dashboard import AgreementDashboard
+    from qualcode.tui.screens.cqr_table import CqrTableScreen
+    from qualcode.tui.screens.memo_matrix import MemoMatrixScreen
+
+    build_transcript(project)
+    add_coders(project, "ana", "ben", lead="lee")
+    app = app_for(project, "lee")
+    async with app.run_test(size=NARROW) as pilot:
+        for screen_id, kind, title in (
+            ("agreement", AgreementDashboard, "#agreement-headline"),
+            ("cqr", CqrTableScreen, "#cqr-title"),
+            ("matrix", MemoMatrixScreen, "#matrix-title"),
+        ):
+            screen = await opened(app, pilot, screen_id, kind)
+            await pilot.press("l", "b", "o")  # choices change nothing and say nothing more
+            await pilot.pause(0.2)
+            assert str(screen.query_one(title).content).endswith("No codebook yet: qualcode codebook load FILE")
+            assert "loading" not in screen_text(app)
+            assert list(app._notifications) == []
+            await pilot.press("escape")
+
+
+def test_what_is_missing_names_the_command_that_fixes_it(project):
+    from sqlmodel import select
+
+    from qualcode.coding.queries import missing_for_analysis
+    from qualcode.store.models import Codebook
+
+    assert missing_for_analysis(project) == (
+        "No transcripts or codebook yet: qualcode import FILE, then qualcode codebook load FILE"
+    )
+    build_transcript(project)
+    assert missing_for_analysis(project) == "No codebook yet: qualcode codebook load FILE"
+    build_codebook(project)
+    assert missing_for_analysis(project) is None
+    with project.transaction() as s:
+        for book in s.exec(select(Codebook)):
+            book.active = False
+    assert missing_for_analysis(project).startswith("No active codebook: qualcode codebook activate NAME")

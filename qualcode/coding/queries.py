@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from ..store.access import Access
 from ..store.enums import ANALYST_ROLES, CoderRole
-from ..store.models import Coder
+from ..store.models import Codebook, Coder, Transcript
 from .blinding import find_coder, is_blinded, may_see_all
 from .identity import check_identity
 
@@ -56,3 +56,21 @@ def claim_viewer(project: Access, name: str) -> Viewer:
 def coder_names_in(session: Session) -> list[str]:
     """The coders (not leads or auditors), by name (for a query that already holds a session)."""
     return list(session.exec(select(Coder.name).where(Coder.role == CoderRole.CODER).order_by(col(Coder.name))))
+
+
+def missing_for_analysis(project: Access) -> str | None:
+    """What the project lacks before there is anything to code or analyse, said so the user can fix
+    it (the command that does), or None when it has transcripts and an active codebook. The
+    workbench shows this in place of a table that cannot be filled."""
+    with project.read() as s:
+        transcripts = s.exec(select(col(Transcript.id)).limit(1)).first() is not None
+        active = list(s.exec(select(col(Codebook.active))))
+    if not transcripts and not active:
+        return "No transcripts or codebook yet: qualcode import FILE, then qualcode codebook load FILE"
+    if not transcripts:
+        return "No transcripts yet: qualcode import FILE"
+    if not active:
+        return "No codebook yet: qualcode codebook load FILE"
+    if not any(active):
+        return "No active codebook: qualcode codebook activate NAME (qualcode codebook list names them)"
+    return None

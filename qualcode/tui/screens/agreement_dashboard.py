@@ -19,6 +19,7 @@ from ...agreement.report import AgreementReport, CodeAgreement
 from ...errors import QualcodeError
 from .. import bindings as keys
 from ..widgets.columns import fit_columns, literal
+from ..widgets.empty_state import Missing, missing_title, read_or_missing
 from ..widgets.kappa_bar import band_colour, format_stat, kappa_bar
 from ..widgets.lead_screen import LeadScreen, next_in
 
@@ -100,18 +101,29 @@ class AgreementDashboard(LeadScreen):
         yield Footer()
 
     # -- reading ------------------------------------------------------------------------------
-    def read(self) -> AgreementOverview:
+    def read(self) -> AgreementOverview | Missing:
         choice = self.choice
-        return agreement_overview(
-            self.app.project,
-            self.app.coder_name,
-            codebook=choice.codebook,
-            round=choice.round,
-            level=choice.level,
-            coders=list(choice.coders) if choice.coders else None,
-        )
 
-    def show(self, content: AgreementOverview) -> None:
+        def overview() -> AgreementOverview:
+            return agreement_overview(
+                self.app.project,
+                self.app.coder_name,
+                codebook=choice.codebook,
+                round=choice.round,
+                level=choice.level,
+                coders=list(choice.coders) if choice.coders else None,
+            )
+
+        return read_or_missing(self.app.project, overview, first=self.last_content is None)
+
+    def show(self, content: AgreementOverview | Missing) -> None:
+        if isinstance(content, Missing):
+            self.data, self.rows = None, []
+            self.query_one("#agreement-headline", Static).update(missing_title("Agreement", content))
+            for part in ("#agreement-choice", "#agreement-pairs"):
+                self.query_one(part, Static).update("")
+            self.query_one(DataTable).clear(columns=True)
+            return
         self.data = content
         report = content.report
         self.query_one("#agreement-headline", Static).update(headline_text(report))

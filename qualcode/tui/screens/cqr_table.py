@@ -13,9 +13,15 @@ from textual.widgets import DataTable, Footer, Static
 from ...synthesis.labels import MISCELLANEOUS
 from ...synthesis.queries import CqrView, cqr_view
 from .. import bindings as keys
-from ..widgets.columns import literal
+from ..widgets.columns import fit_columns, literal, text_width
+from ..widgets.empty_state import Missing, missing_title, read_or_missing
 from ..widgets.lead_screen import LeadScreen, next_in
 from .evidence import EvidenceScreen
+
+NAME_MIN = 20  # the domain / category column is cut no shorter than this
+NAME_MAX = 60
+LABEL_WIDTH = len(MISCELLANEOUS)  # every frequency label whole
+GROUP_MIN = 4
 
 
 @dataclass(frozen=True)
@@ -50,21 +56,30 @@ class CqrTableScreen(LeadScreen):
         yield Static("", id="cqr-note")
         yield Footer()
 
-    def read(self) -> CqrView:
-        c = self.choice
-        view = cqr_view(
-            self.app.project,
-            self.app.coder_name,
-            codebook=c.codebook,
-            layer=c.layer,
-            case_unit=c.case_unit,
-            groups=c.groups,
-            order=c.order,
-        )
-        self.choice = replace(c, codebook=view.codebook, layer=view.layer)
-        return view
+    def read(self) -> CqrView | Missing:
+        def view() -> CqrView:
+            c = self.choice
+            content = cqr_view(
+                self.app.project,
+                self.app.coder_name,
+                codebook=c.codebook,
+                layer=c.layer,
+                case_unit=c.case_unit,
+                groups=c.groups,
+                order=c.order,
+            )
+            self.choice = replace(c, codebook=content.codebook, layer=content.layer)
+            return content
 
-    def show(self, content: CqrView) -> None:
+        return read_or_missing(self.app.project, view, first=self.last_content is None)
+
+    def show(self, content: CqrView | Missing) -> None:
+        if isinstance(content, Missing):
+            self.content, self.records = None, []
+            self.query_one("#cqr-title", Static).update(missing_title("CQR table", content))
+            self.query_one("#cqr-note", Static).update("")
+            self.query_one(DataTable).clear(columns=True)
+            return
         self.content = content
         cqr = content.table
         title = Text()
@@ -80,24 +95,30 @@ class CqrTableScreen(LeadScreen):
         keep = table.cursor_coordinate
         table.clear(columns=True)
         self.records = cqr.frame.to_dict("records")
-        widest = max([len(r["domain"] if r["depth"] == 0 else "  " + r["category"]) for r in self.records] + [20])
-        table.add_column("Domain / category", width=min(widest, 60))
-        for label, width in (("Blocks", 6), ("Cases", 5), ("Label", 13)):
-            table.add_column(label, width=width)
+        names = [self.row_name(r) for r in self.records]
+        # Fitted to the screen: the names are cut ("…") before a number or a label is; group
+        # columns that still do not fit scroll sideways past the frozen name column.
+        columns: list[tuple[Any, int, int]] = [("Domain / category", min(text_width(names), NAME_MAX), NAME_MIN)]
+        columns += [("Blocks", 6, 6), ("Cases", 5, 5), ("Label", LABEL_WIDTH, LABEL_WIDTH)]
         for group in cqr.groups:
-            table.add_column(literal(group), width=max(len(group), 4))
-        for r in self.records:
-            if r["depth"] == 0:
-                name = Text(r["domain"], style="bold")
-            else:
-                name = Text("  " * r["depth"] + r["category"].rsplit(" > ", 1)[-1])
-            label = Text(r["label"], style="dim italic" if r["label"] == MISCELLANEOUS else "")
+            numbers = max([len(str(r[group])) for r in self.records] + [1])
+            columns.append((group, max(text_width([group]), numbers), max(numbers, GROUP_MIN)))
+        table.fixed_columns = 1
+        fit_columns(table, columns, self.app.size.width)
+        for r, name in zip(self.records, names):
+            label = literal(r["label"], style="dim italic" if r["label"] == MISCELLANEOUS else "")
             table.add_row(
                 name, str(r["blocks"]), str(r["cases"]), label, *(str(r[g]) for g in cqr.groups), key=str(r["code_id"])
             )
         if self.records:
             table.move_cursor(row=min(keep.row, len(self.records) - 1), column=min(keep.column, len(table.columns) - 1))
         table.focus()
+
+    @staticmethod
+    def row_name(record: dict[str, Any]) -> Text:
+        if record["depth"] == 0:
+            return literal(record["domain"], style="bold")
+        return literal("  " * record["depth"] + record["category"].rsplit(" > ", 1)[-1])
 
     # -- choices ------------------------------------------------------------------------------
     def action_cycle_unit(self) -> None:

@@ -15,6 +15,7 @@ from ...synthesis.annotations import add_exemplar
 from ...synthesis.queries import EvidenceRow, evidence_rows
 from .. import bindings as keys
 from ..widgets.columns import fit_columns, literal, text_width
+from ..widgets.empty_state import Missing, missing_title, read_or_missing
 from ..widgets.lead_screen import LeadScreen
 
 EXCERPT = 70
@@ -52,13 +53,23 @@ class EvidenceScreen(LeadScreen):
             yield Static("", id="evidence-detail")
         yield Footer()
 
-    def read(self) -> list[EvidenceRow]:
+    def read(self) -> list[EvidenceRow] | Missing:
         project = self.app.project
-        if self.code_id is not None:  # open transcripts in the codebook the evidence counts
-            self.codebook_name = codebook_of_code(project, self.code_id)
-        return evidence_rows(project, self.segment_ids)
 
-    def show(self, content: list[EvidenceRow]) -> None:
+        def rows() -> list[EvidenceRow]:
+            if self.code_id is not None:  # open transcripts in the codebook the evidence counts
+                self.codebook_name = codebook_of_code(project, self.code_id)
+            return evidence_rows(project, self.segment_ids)
+
+        return read_or_missing(project, rows, first=self.last_content is None)
+
+    def show(self, content: list[EvidenceRow] | Missing) -> None:
+        if isinstance(content, Missing):
+            self.rows = []
+            self.query_one("#evidence-title", Static).update(missing_title("Evidence", content))
+            self.query_one(DataTable).clear(columns=True)
+            self.query_one("#evidence-detail", Static).update("")
+            return
         self.rows = content
         title = Text()
         title.append("Evidence", style="bold")
@@ -86,6 +97,10 @@ class EvidenceScreen(LeadScreen):
             )
         table.focus()
         self.show_detail()
+        if not rows:
+            self.query_one("#evidence-detail", Static).update(
+                Text("No segments: nothing is coded here in this layer (escape goes back).", style="dim")
+            )
 
     @property
     def current(self) -> EvidenceRow | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -27,15 +28,24 @@ def help_text(keymap: dict[str, str], display: Callable[[Binding], str]) -> Grou
             ("qualcode keys", "bold underline"), "  (change them by id in the [keys] table of the settings file)\n"
         )
     ]
+    scoped = []
     for scope, title in bindings.SCOPE_TITLES.items():
-        table = Table(title=title, title_style="bold", title_justify="left", box=None, expand=True, padding=(0, 1))
-        table.add_column("Key", style="bold cyan", no_wrap=True, ratio=2)
-        table.add_column("Does", ratio=6)
-        table.add_column("Id", style="dim", no_wrap=True, ratio=2)
+        specs = bindings.specs(scope)
+        rows = [(key_display(bindings.effective_key(s, keymap), display), s.description, s.id) for s in specs]
         if scope == "coding":
-            table.add_row(*bindings.CODE_HOTKEY_HELP, "")
-        for spec in bindings.specs(scope):
-            table.add_row(key_display(bindings.effective_key(spec, keymap), display), spec.description, spec.id)
+            rows.insert(0, (*bindings.CODE_HOTKEY_HELP, ""))
+        scoped.append((title, rows))
+    # The ids are what the settings file needs, so they are never cut: the Key and Id columns take
+    # their widest entry (the same in every table, so they line up) and the description wraps.
+    key_width = max(cell_len(row[0]) for _, rows in scoped for row in rows)
+    id_width = max(cell_len(row[2]) for _, rows in scoped for row in rows)
+    for title, rows in scoped:
+        table = Table(title=title, title_style="bold", title_justify="left", box=None, expand=True, padding=(0, 1))
+        table.add_column("Key", style="bold cyan", no_wrap=True, min_width=key_width)
+        table.add_column("Does", ratio=1)
+        table.add_column("Id", style="dim", no_wrap=True, min_width=id_width)
+        for row in rows:
+            table.add_row(*row)
         parts += [table, Text("")]
     parts.append(Text("Mouse: click a segment to select it; click a code in the codebook to toggle it."))
     return Group(*parts)

@@ -16,7 +16,8 @@ from ...synthesis.annotations import set_cell_memo, set_pattern
 from ...synthesis.matrix import MatrixColumn, MatrixRow, MemoMatrix
 from ...synthesis.queries import MatrixView, matrix_view, own_cell_memo
 from .. import bindings as keys
-from ..widgets.columns import fit_columns, literal, text_width
+from ..widgets.columns import SCROLLBAR, fit_columns, literal, text_width
+from ..widgets.empty_state import Missing, missing_title, read_or_missing
 from ..widgets.lead_screen import LeadScreen, next_in
 from ..widgets.pattern_dialog import PatternDialog
 from .dialogs import MemoDialog
@@ -25,9 +26,10 @@ from .evidence import EvidenceScreen
 CELL_PARTS = ("count", "memo", "quotes")
 PATTERN_STYLES = {"convergence": "green", "divergence": "yellow", "contradiction": "bold red"}
 # A pattern column is never cut below its longest label, nor drawn wider than this.
-PATTERN_MIN = max(len(label) for label in PATTERN_STYLES)
+PATTERN_MIN = max(len(label) for label in PATTERN_STYLES) + 1  # and the "…" of a note cut short
 PATTERN_MAX = 40
 CODE_MIN = 20
+CODE_MIN_COMPACT = 14  # the code column's least width when the cells are written short
 
 
 @dataclass(frozen=True)
@@ -45,14 +47,20 @@ class Spot:
     column: MatrixColumn | None
 
 
-def cell_summary(matrix: MemoMatrix, row: MatrixRow, column: MatrixColumn) -> Text:
+def cell_summary(matrix: MemoMatrix, row: MatrixRow, column: MatrixColumn, compact: bool = False) -> Text:
+    """``5 seg · 3 p ✎ ❝``; ``compact`` (when the cases do not fit otherwise): ``5/3✎❝``."""
     cell = matrix.cell(row.code_id, column.case_id)
-    text = Text(f"{cell.segments} seg · {cell.participants} p", style="" if cell.segments else "dim")
+    counts = f"{cell.segments}/{cell.participants}" if compact else f"{cell.segments} seg · {cell.participants} p"
+    text = Text(counts, style="" if cell.segments else "dim")
+    gap = "" if compact else " "
     if cell.memos:
-        text.append(" ✎", style="bold cyan")
+        text.append(f"{gap}✎", style="bold cyan")
     if cell.quotes:
-        text.append(" ❝", style="magenta")
+        text.append(f"{gap}❝", style="magenta")
     return text
+
+
+COMPACT_LEGEND = "cells: segments/participants"
 
 
 def pattern_summary(row: MatrixRow) -> Text:
@@ -79,6 +87,7 @@ class MemoMatrixScreen(LeadScreen):
         self.choice = choice or MatrixChoice()
         self.content: MatrixView | None = None
         self.grid: list[list[Spot]] = []
+        self.compact = False
 
     def compose(self) -> ComposeResult:
         yield Static("Memo matrix · loading…", id="matrix-title")
@@ -87,18 +96,27 @@ class MemoMatrixScreen(LeadScreen):
             yield Static("", id="matrix-detail")
         yield Footer()
 
-    def read(self) -> MatrixView:
-        view = matrix_view(
-            self.app.project,
-            self.app.coder_name,
-            layer=self.choice.layer,
-            order_by=self.choice.order_by,
-            cell=CELL_PARTS,
-        )
-        self.choice = replace(self.choice, layer=view.layer)
-        return view
+    def read(self) -> MatrixView | Missing:
+        def view() -> MatrixView:
+            content = matrix_view(
+                self.app.project,
+                self.app.coder_name,
+                layer=self.choice.layer,
+                order_by=self.choice.order_by,
+                cell=CELL_PARTS,
+            )
+            self.choice = replace(self.choice, layer=content.layer)
+            return content
 
-    def show(self, content: MatrixView) -> None:
+        return read_or_missing(self.app.project, view, first=self.last_content is None)
+
+    def show(self, content: MatrixView | Missing) -> None:
+        if isinstance(content, Missing):
+            self.content, self.grid = None, []
+            self.query_one("#matrix-title", Static).update(missing_title("Memo matrix", content))
+            self.query_one(DataTable).clear(columns=True)
+            self.query_one("#matrix-detail", Static).update("")
+            return
         self.content = content
         m = content.matrix
         title = Text()
@@ -107,7 +125,6 @@ class MemoMatrixScreen(LeadScreen):
         title.append(f" · cases ordered by {m.order_by}" if m.order_by else " · cases by name")
         if self.choice.transpose:
             title.append(" · transposed")
-        self.query_one("#matrix-title", Static).update(title)
         table = self.query_one(DataTable)
         keep = table.cursor_coordinate
         table.clear(columns=True)
@@ -115,6 +132,9 @@ class MemoMatrixScreen(LeadScreen):
             self.fill_transposed(table, m)
         else:
             self.fill(table, m)
+        if self.compact:
+            title.append(f" · {COMPACT_LEGEND}", style="dim")
+        self.query_one("#matrix-title", Static).update(title)
         if self.grid:
             table.move_cursor(row=min(keep.row, len(self.grid) - 1), column=min(max(keep.column, 1), len(self.grid[0])))
         table.focus()
@@ -128,21 +148,50 @@ class MemoMatrixScreen(LeadScreen):
         return header
 
     def fill(self, table: DataTable, m: MemoMatrix) -> None:
-        """Codes down, cases across, fitted to the screen so the pattern column stays in view."""
-        cells = [[cell_summary(m, r, c) for c in m.columns] for r in m.rows]
+        """Codes down, cases across, fitted to the screen so the pattern column stays in view: when
+        the cases do not fit, their cells are written short (``5/3``), and when even that is too
+        wide the pattern column comes second, beside the codes, and the cases scroll sideways
+        with the code column frozen."""
         patterns = [pattern_summary(r) for r in m.rows]
         table.header_height = 2 if m.order_by else 1
-        columns = [("Code", text_width((r.path for r in m.rows), "Code"), CODE_MIN)]
-        for j, c in enumerate(m.columns):
-            counts = max([row[j].cell_len for row in cells] + [1])
-            columns.append((self.case_header(m, c), max(counts, text_width([c.name, c.order_value or ""])), counts))
-        columns.append(("Pattern", min(text_width(patterns, "Pattern"), PATTERN_MAX), PATTERN_MIN))
+        table.fixed_columns = 1
+        pattern = ("Pattern", min(text_width(patterns, "Pattern"), PATTERN_MAX), PATTERN_MIN)
+        available = self.table_width(table)
+        for compact in (False, True):
+            cells = [[cell_summary(m, r, c, compact) for c in m.columns] for r in m.rows]
+            columns = [
+                ("Code", text_width((r.path for r in m.rows), "Code"), CODE_MIN_COMPACT if compact else CODE_MIN)
+            ]
+            for j, c in enumerate(m.columns):
+                counts = max([row[j].cell_len for row in cells] + [1])
+                natural = max(counts, text_width([c.name, c.order_value or ""]))
+                columns.append((self.case_header(m, c), natural, counts))
+            columns.append(pattern)
+            needed = sum(least for _, _, least in columns) + 2 * table.cell_padding * len(columns)
+            if needed <= available:
+                break
+        self.compact = compact
+        pattern_first = needed > available
+        if pattern_first:
+            columns = [columns[0], pattern, *columns[1:-1]]
         fit_columns(table, columns, self.app.size.width)
-        self.grid = [[Spot(r, c) for c in m.columns] + [Spot(r, None)] for r in m.rows]
-        for r, row_cells, pattern in zip(m.rows, cells, patterns):
-            table.add_row(literal(r.path, style="bold"), *row_cells, pattern, key=str(r.code_id))
+        self.grid = []
+        for r, row_cells, pattern_text in zip(m.rows, cells, patterns):
+            spots = [Spot(r, c) for c in m.columns]
+            if pattern_first:
+                self.grid.append([Spot(r, None), *spots])
+                table.add_row(literal(r.path, style="bold"), pattern_text, *row_cells, key=str(r.code_id))
+            else:
+                self.grid.append([*spots, Spot(r, None)])
+                table.add_row(literal(r.path, style="bold"), *row_cells, pattern_text, key=str(r.code_id))
+
+    def table_width(self, table: DataTable) -> int:
+        """The cells the table's columns may take (its width less the scrollbar)."""
+        return (table.size.width or self.app.size.width) - SCROLLBAR
 
     def fill_transposed(self, table: DataTable, m: MemoMatrix) -> None:
+        table.fixed_columns = 1
+        self.compact = False
         cells = [[cell_summary(m, r, c) for r in m.rows] for c in m.columns]
         patterns = [pattern_summary(r) for r in m.rows]
         table.header_height = 1
