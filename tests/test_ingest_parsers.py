@@ -276,3 +276,32 @@ def test_labels_at_the_very_start_and_back_to_back_otter_headers():
     parsed = parse_text("Speaker 1  0:03\nSpeaker 2  0:05\nHello there.\nP1: Hi.")
     assert texts(parsed) == [("Speaker 2", "Hello there."), ("P1", "Hi.")]
     assert [t.time_start for t in parsed.turns] == [5.0, None]
+
+
+def test_docx_asks_each_character_style_once_not_once_per_run(monkeypatch):
+    """python-docx scans every style on each ``run.style``: 7 ms a run made a long transcript take
+    seconds. The parser asks once per style id and still reads bold set by a style."""
+    import io
+
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.text.run import Run
+
+    from qualcode.ingest.docx_parser import parse_docx
+
+    document = docx.Document()
+    label = document.styles.add_style("Speaker label", WD_STYLE_TYPE.CHARACTER)
+    label.font.bold = True
+    for i in range(40):
+        paragraph = document.add_paragraph()
+        paragraph.add_run(f"Speaker {i % 2 + 1}:", style="Speaker label")
+        paragraph.add_run(f" we plan lesson {i} together")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    asked = []
+    real = Run.style.fget
+    monkeypatch.setattr(Run, "style", property(lambda run: asked.append(run._r.style) or real(run)))
+    parsed = parse_docx(buffer.getvalue(), "styled.docx")
+    assert [t.speaker for t in parsed.turns[:3]] == ["Speaker 1", "Speaker 2", "Speaker 1"]
+    assert len(parsed.turns) == 40
+    assert len(asked) == len(set(asked)) <= 2  # the label style and the default, once each
