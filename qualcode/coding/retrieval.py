@@ -216,6 +216,7 @@ def retrieve_in(
             for t, text in session.exec(select(Transcript.id, Transcript.text).where(col(Transcript.id).in_(part)))
         )
     around = _neighbours(session, tids, texts) if context else {}
+    places = {seg[0]: i for order in around.values() for i, seg in enumerate(order)}  # segment id -> index
     items: list[Retrieved] = []
     for number, (sid, tid, title, case_name, pos, a, b, label, pseud, speaker_role) in enumerate(rows, start=1):
         text = texts[tid]
@@ -224,7 +225,7 @@ def retrieve_in(
         after: tuple[Neighbour, ...] = ()
         if context:
             order = around[tid]
-            index = next(i for i, seg in enumerate(order) if seg[0] == sid)
+            index = places[sid]
             before = tuple(
                 Neighbour(s, p, i - index, sp, r, t)
                 for i, (s, p, sp, r, t) in enumerate(
