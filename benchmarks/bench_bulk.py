@@ -17,7 +17,9 @@ project would not have):
 
 The machine is shared and loaded, so the three run interleaved, ``--repeat`` times (default 3), and
 the figures to compare are the ratios (qualcode's time over the baseline's time, best against best,
-and the median of the per-repeat ratios). ``--code DIR`` runs the cli and in-process sides with the
+and the median of the per-repeat ratios). Processor seconds (user + system) of each side are printed
+too, with their ratio: on a loaded machine wall time is mostly waiting for a processor, and
+processor time moves much less with other people's load. ``--code DIR`` runs the cli and in-process sides with the
 qualcode package found in DIR (an unpacked older commit, say), for a before/after in one run.
 The last line is one JSON object.
 
@@ -31,6 +33,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -56,10 +59,20 @@ def _env(code: str | None) -> dict[str, str]:
     return env
 
 
-def _timed(args: list[str], env: dict[str, str]) -> tuple[float, str]:
-    started = time.perf_counter()
+CPU: dict[str, list[float]] = {}  # processor seconds of each side's work, beside the wall times
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(args: list[str], env: dict[str, str], cpu_key: str | None = None) -> tuple[float, str]:
+    started, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     took = time.perf_counter() - started
+    if cpu_key:
+        CPU.setdefault(cpu_key, []).append(_children_cpu() - cpu)
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(args)}: {done.stderr.strip().splitlines()[-1:]}")
     return took, done.stdout + done.stderr
@@ -69,9 +82,9 @@ def run_cli(db: Path, csv_path: Path, env: dict[str, str]) -> tuple[float, float
     """Wall times of the import, of accept-agreed, and of ``qualcode --version`` (what starting costs)."""
     base = [sys.executable, "-m", "qualcode", "-p", str(db), "--as", "lead"]
     startup_s, _ = _timed([sys.executable, "-m", "qualcode", "--version"], env)
-    import_s, said = _timed([*base, "codings", "import", str(csv_path)], env)
+    import_s, said = _timed([*base, "codings", "import", str(csv_path)], env, "cli_import")
     assert "imported" in said, said
-    accept_s, said = _timed([*base, "reconcile", "accept-agreed", "--coders", ",".join(IMPORTED)], env)
+    accept_s, said = _timed([*base, "reconcile", "accept-agreed", "--coders", ",".join(IMPORTED)], env, "cli_accept")
     assert "accepted" in said, said
     return import_s, accept_s, startup_s
 
@@ -83,14 +96,25 @@ def in_process_main(db: str, csv_path: str) -> None:
     from qualcode.project import Project
 
     project = Project(db, user="lead")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     rows = import_codings_in_chunks(project, csv_path, "lead")
-    import_s = time.perf_counter() - started
-    started = time.perf_counter()
+    import_s, import_cpu = time.perf_counter() - started, time.process_time() - cpu
+    started, cpu = time.perf_counter(), time.process_time()
     decisions = accept_agreed_in_chunks(project, "lead", coders=list(IMPORTED))
-    accept_s = time.perf_counter() - started
+    accept_s, accept_cpu = time.perf_counter() - started, time.process_time() - cpu
     project.close()
-    print(json.dumps({"rows": rows, "decisions": decisions, "import_s": import_s, "accept_s": accept_s}))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "decisions": decisions,
+                "import_s": import_s,
+                "accept_s": accept_s,
+                "import_cpu": import_cpu,
+                "accept_cpu": accept_cpu,
+            }
+        )
+    )
 
 
 def run_in_process(db: Path, csv_path: Path, env: dict[str, str]) -> dict:
@@ -103,7 +127,7 @@ def run_baseline(db: Path, csv_path: Path) -> tuple[float, float, int, int]:
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("PRAGMA journal_mode = WAL")
     con.execute("PRAGMA synchronous = NORMAL")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     now = datetime.now(UTC)
     at, iso = now.strftime("%Y-%m-%d %H:%M:%S.%f"), now.isoformat()
     titles = dict(con.execute("SELECT title, id FROM qc_transcript"))
@@ -152,7 +176,8 @@ def run_baseline(db: Path, csv_path: Path) -> tuple[float, float, int, int]:
     )
     con.execute("COMMIT")
     import_s = time.perf_counter() - started
-    started = time.perf_counter()
+    CPU.setdefault("raw_import", []).append(time.process_time() - cpu)
+    started, cpu = time.perf_counter(), time.process_time()
     agreed = con.execute(
         "SELECT segment_id, code_id FROM qc_coding WHERE coder_id IN (SELECT id FROM qc_coder WHERE name IN"
         f" ({', '.join('?' * len(IMPORTED))})) GROUP BY segment_id, code_id HAVING count(*) = ?"
@@ -198,6 +223,7 @@ def run_baseline(db: Path, csv_path: Path) -> tuple[float, float, int, int]:
     )
     con.execute("COMMIT")
     accept_s = time.perf_counter() - started
+    CPU.setdefault("raw_accept", []).append(time.process_time() - cpu)
     con.close()
     return import_s, accept_s, len(codings), len(decisions)
 
@@ -242,6 +268,8 @@ def main() -> None:
             raw_import, raw_accept, counts["rows"], counts["decisions"] = run_baseline(fresh("raw"), csv_path)
             cli_import, cli_accept, startup = run_cli(fresh("cli"), csv_path, env)
             inner = run_in_process(fresh("inner"), csv_path, env)
+            CPU.setdefault("in_import", []).append(inner["import_cpu"])
+            CPU.setdefault("in_accept", []).append(inner["accept_cpu"])
             if (inner["rows"], inner["decisions"]) != (counts["rows"], counts["decisions"]):
                 raise SystemExit(f"qualcode wrote {inner['rows']}/{inner['decisions']}, the baseline {counts}")
             for key, value in (
@@ -264,11 +292,15 @@ def main() -> None:
         raw = times[f"raw_{work}"]
         for side in ("cli", "in"):
             mine = times[f"{side}_{work}"]
+            mine_cpu, raw_cpu = CPU[f"{side}_{work}"], CPU[f"raw_{work}"]
             figures[f"{side}_{work}"] = summary(mine, counts[count_key]) | {
                 "ratio_best": round(min(mine) / min(raw), 2),
                 "ratio_median": round(statistics.median(m / r for m, r in zip(mine, raw, strict=True)), 2),
+                "cpu_min_s": round(min(mine_cpu), 3),
+                "per_cpu_s": round(counts[count_key] / min(mine_cpu)),
+                "cpu_ratio_best": round(min(mine_cpu) / min(raw_cpu), 2),
             }
-        figures[f"raw_{work}"] = summary(raw, counts[count_key])
+        figures[f"raw_{work}"] = summary(raw, counts[count_key]) | {"cpu_min_s": round(min(CPU[f"raw_{work}"]), 3)}
     figures["cli_startup"] = {"min_s": round(min(times["cli_startup"]), 3)}
     figures["cli_startup"]["median_s"] = round(statistics.median(times["cli_startup"]), 3)
     ok = (
@@ -279,7 +311,14 @@ def main() -> None:
         if key == "cli_startup":
             print(f"qualcode --version (start-up alone): best {f['min_s']} s, median {f['median_s']} s")
             continue
-        ratio = f" ({f['ratio_best']}x the baseline best, {f['ratio_median']}x median)" if "ratio_best" in f else ""
+        ratio = f" ({f['ratio_best']}x the baseline best, {f['ratio_median']}x median" if "ratio_best" in f else ""
+        if ratio:
+            ratio += (
+                f"; processor time {f['cpu_min_s']} s = {f['per_cpu_s']:,} per processor second, "
+                f"{f['cpu_ratio_best']}x the baseline's)"
+            )
+        else:
+            ratio = f" (processor time {f['cpu_min_s']} s)"
         unit = "rows" if "import" in key else "decisions"
         print(
             f"{key}: best {f['min_s']} s = {f['best_per_s']:,} {unit}/s, median {f['median_s']} s = "
