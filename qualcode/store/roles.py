@@ -26,7 +26,8 @@ def require_lead(session: Session, viewer: str | None, what: str) -> Coder:
         raise BlindingError(f"{what} is for the lead analyst: say who you are with --as NAME")
     coder = find_coder(session, viewer)
     if coder.role != "lead":
-        raise BlindingError(f"{what} is for the lead analyst; {viewer} is a {coder.role}")
+        article = "an" if coder.role[:1] in "aeiou" else "a"
+        raise BlindingError(f"{what} is for the lead analyst; {viewer} is {article} {coder.role}")
     return coder
 
 
