@@ -128,7 +128,7 @@ async def test_coder_and_auditor_never_see_the_mapping(study, who):
         notes = [n.message for n in app._notifications]
         expected = {
             "ana": "de-identification is for the lead analyst (and auditors); ana is a coder",
-            "pat": "de-identification is for the lead analyst; pat is a auditor",
+            "pat": "de-identification is for the lead analyst; pat is an auditor",
         }
         assert expected[who] in notes
 
