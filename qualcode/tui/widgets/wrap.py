@@ -9,6 +9,7 @@ from __future__ import annotations
 from rich.cells import get_character_cell_size
 
 TAB = 4
+_SIZES: dict[str, int] = {}  # cells of each character met so far (tabs depend on the column)
 
 
 def is_control(char: str) -> bool:
@@ -90,11 +91,17 @@ def _wrap_cells(text: str, start: int, end: int, width: int) -> list[tuple[int, 
         while pos < stop:
             used, k, space = 0, pos, -1
             while k < stop:
-                size = char_cells(text[k], used)
+                char = text[k]
+                if char == "\t":
+                    size = TAB - used % TAB
+                else:
+                    size = _SIZES.get(char, -1)
+                    if size < 0:
+                        size = _SIZES[char] = char_cells(char, 0)
                 if used + size > width:
                     break
                 used += size
-                if text[k] == " ":
+                if char == " ":
                     space = k
                 k += 1
             if k >= stop:
