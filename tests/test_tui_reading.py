@@ -362,3 +362,19 @@ def test_what_is_missing_names_the_command_that_fixes_it(project):
         for book in s.exec(select(Codebook)):
             book.active = False
     assert missing_for_analysis(project).startswith("No active codebook: qualcode codebook activate NAME")
+
+
+async def test_an_empty_evidence_list_says_so(project):
+    from qualcode.tui.screens.evidence import EvidenceScreen
+
+    build_transcript(project)
+    build_codebook(project)
+    add_coders(project, "ana", lead="lee")
+    app = app_for(project, "lee")
+    async with app.run_test(size=NARROW) as pilot:
+        await home_screen(app, pilot)
+        app.push_screen(EvidenceScreen("Work design at Northside Elementary", []))
+        await wait_until(pilot, lambda: isinstance(app.screen, EvidenceScreen) and app.screen.loaded)
+        await pilot.pause()
+        assert "0 segments" in str(app.screen.query_one("#evidence-title").content)
+        assert str(app.screen.query_one("#evidence-detail").content).startswith("No segments: nothing is coded here")
