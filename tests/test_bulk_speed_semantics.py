@@ -202,11 +202,15 @@ def test_write_in_chunks_writes_every_item_once_in_order_in_smaller_chunks_when_
     """A chunk that took 80 ms for 250 rows (4x the 20 ms target) makes the next one 62 rows, and 62 rows in
     80 ms make the next 15, raised to the floor of 25."""
 
+    class Session:
+        def connection(self):
+            return None
+
     class Access:
         def transaction(self):
             from contextlib import nullcontext
 
-            return nullcontext(None)
+            return nullcontext(Session())
 
     clock = iter(x * 0.08 for x in range(1000))  # each chunk "takes" 80 ms
     monkeypatch.setattr(bulk, "_clock", lambda: next(clock))

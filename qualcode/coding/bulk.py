@@ -80,10 +80,11 @@ def write_in_chunks(
         work = prepare(part) if prepare is not None else part
         if start:
             _pause(CHUNK_PAUSE_S)
-        began = _clock()
         with access.transaction() as session:
+            session.connection()  # takes the write lock (BEGIN IMMEDIATE on SQLite): waiting for it is not work
+            began = _clock()
             total += write(session, work)
-        size = next_chunk_rows(len(part), _clock() - began)
+        size = next_chunk_rows(len(part), _clock() - began)  # the chunk's work and its commit
         start += len(part)
     return total
 
