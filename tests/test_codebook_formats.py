@@ -288,3 +288,39 @@ def test_docx_appendix_has_a_heading_per_code(tmp_path):
     assert headings == [f"{key}: {name}" for key, name in SEVEN]
     body = "\n".join(p.text for p in document.paragraphs)
     assert f"When not to use. {model.codes[1].exclusion}" in body
+
+
+def test_code_sets_survive_codebook_load_and_export(tmp_path):
+    """A .qdc's Sets are stored with the codebook and written back by `codebook export`."""
+    from click.testing import CliRunner
+
+    from qualcode.cli.main import cli
+    from qualcode.codebook.model import CodebookModel, CodeNode, CodeSetNode
+    from qualcode.codebook.refi import read_refi, write_qdc
+
+    a, b, c = (
+        "8E0BB7B2-1C1B-4F6E-9E3A-2D0C1A4B5C61",
+        "8E0BB7B2-1C1B-4F6E-9E3A-2D0C1A4B5C62",
+        "8E0BB7B2-1C1B-4F6E-9E3A-2D0C1A4B5C63",
+    )
+    model = CodebookModel(
+        name="With sets",
+        codes=[
+            CodeNode(name="Trust", guid=a, children=[CodeNode(name="Doubt", guid=b)]),
+            CodeNode(name="Time", guid=c),
+        ],
+        sets=[CodeSetNode("Relational", "8E0BB7B2-1C1B-4F6E-9E3A-2D0C1A4B5C70", "About people", [b, c])],
+    )
+    source = tmp_path / "in.qdc"
+    source.write_bytes(write_qdc(model))
+    project = tmp_path / "study.db"
+    run = CliRunner().invoke
+    assert run(cli, ["init", str(project)]).exit_code == 0
+    assert run(cli, ["-p", str(project), "codebook", "load", str(source)]).exit_code == 0
+    out = tmp_path / "out.qdc"
+    result = run(cli, ["-p", str(project), "codebook", "export", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    back, _ = read_refi(out)
+    assert [(s.name, s.guid, s.description, s.members) for s in back.sets] == [
+        ("Relational", "8E0BB7B2-1C1B-4F6E-9E3A-2D0C1A4B5C70", "About people", [b, c])
+    ]

@@ -10,9 +10,9 @@ from ..errors import InputError, QualcodeError, located
 from ..store import audit
 from ..store.ids import require_id
 from ..store.locks import Serialized, serialize
-from ..store.models import Code, Codebook, CodebookVersion
+from ..store.models import Code, Codebook, CodebookVersion, CodeSet, CodeSetMember
 from ..store.values import check_text, text_problem
-from .model import COMPARED_FIELDS, CodebookModel, CodeNode
+from .model import COMPARED_FIELDS, CodebookModel, CodeNode, CodeSetNode, guid_key
 
 SNAPSHOT_FIELDS = ("guid", *COMPARED_FIELDS, "status", "position")
 
@@ -78,11 +78,48 @@ def store_model(session: Session, model: CodebookModel, actor: str, source_name:
             add(node.children, row.id)
 
     add(model.codes, None)
-    audit.record(session, actor, "codebook.load", codebook, after={**audit.row_dict(codebook), "codes": model.count()})
+    _store_sets(session, model, codebook_id)
+    after = {**audit.row_dict(codebook), "codes": model.count()}
+    if model.sets:
+        after["sets"] = len(model.sets)
+    audit.record(session, actor, "codebook.load", codebook, after=after)
     write_version(
         session, codebook, "load", f"loaded {model.count()} codes from {source_name or 'a model'}", actor, number=1
     )
     return codebook
+
+
+def _store_sets(session: Session, model: CodebookModel, codebook_id: int) -> None:
+    """The model's code Sets (REFI-QDA), members found by GUID among the codes just stored."""
+    if not model.sets:
+        return
+    by_guid = {
+        guid_key(guid): code_id
+        for code_id, guid in session.exec(select(Code.id, Code.guid).where(Code.codebook_id == codebook_id)).all()
+    }
+    for code_set in model.sets:
+        row = CodeSet(codebook_id=codebook_id, guid=code_set.guid, name=code_set.name, description=code_set.description)
+        session.add(row)
+        session.flush()
+        members = dict.fromkeys(by_guid[guid_key(g)] for g in code_set.members if guid_key(g) in by_guid)
+        session.add_all(CodeSetMember(set_id=require_id(row), code_id=code_id) for code_id in members if code_id)
+    session.flush()
+
+
+def _sets_of(session: Session, codebook: Codebook, guids: dict[int, str]) -> list[CodeSetNode]:
+    """The codebook's Sets with their members' GUIDs (codes not in ``guids`` left out)."""
+    sets = session.exec(select(CodeSet).where(CodeSet.codebook_id == codebook.id).order_by(col(CodeSet.id))).all()
+    members: dict[int, list[str]] = {}
+    if sets:
+        rows = session.exec(
+            select(CodeSetMember.set_id, CodeSetMember.code_id)
+            .where(col(CodeSetMember.set_id).in_([s.id for s in sets]))
+            .order_by(col(CodeSetMember.id))
+        ).all()
+        for set_id, code_id in rows:
+            if code_id in guids:
+                members.setdefault(set_id, []).append(guids[code_id])
+    return [CodeSetNode(s.name, s.guid, s.description, members.get(require_id(s), [])) for s in sets]
 
 
 def model_from_store(session: Session, codebook: Codebook, include_retired: bool = False) -> CodebookModel:
@@ -104,6 +141,7 @@ def model_from_store(session: Session, codebook: Codebook, include_retired: bool
         description=codebook.description,
         codes=build(None),
         source=codebook.name,
+        sets=_sets_of(session, codebook, {require_id(row): row.guid for row in rows}),
     )
 
 
