@@ -279,6 +279,8 @@ def counting_rounds(groups: list[Decisions], transcript_of: np.ndarray, n_transc
     """Keep, per transcript, the rows of the round that counts (see ``round_that_counts``)."""
     coders = sorted({g.coder_id for g in groups})
     rounds = sorted({g.round for g in groups})
+    if len(rounds) <= 1:  # one round: it counts wherever anyone worked, so every row is kept
+        return list(groups)
     none = np.zeros(n_transcripts, dtype=bool)
     touched: dict[tuple[int, int], np.ndarray] = {}  # (coder, round) -> transcripts the coder worked on in that round
     for g in groups:
