@@ -17,6 +17,7 @@ from qualcode.coding.service import TranscriptWork
 from qualcode.project import Project
 from qualcode.store.backup import backup, restore
 from qualcode.store.engine import database_url
+from qualcode.store.migrations import SCHEMA_VERSION
 
 from .builders import add_coders, build_codebook, build_transcript
 from .conftest import PG_URL
@@ -66,10 +67,10 @@ def test_sqlite_backup_and_restore_keep_every_row(project, project_path, tmp_pat
     before = every_row(str(project_path))
     assert len(before["qc_coding"]) == 6 and before["qc_audit"]  # the comparison below compares something
     result = backup(str(project_path), tmp_path / "backup.db")
-    assert result.engine == "SQLite" and result.schema_version == 5
+    assert result.engine == "SQLite" and result.schema_version == SCHEMA_VERSION
     assert not list(tmp_path.glob(".*.partial"))  # no temporary file is left
     restored = tmp_path / "restored.db"
-    assert restore(tmp_path / "backup.db", str(restored)).schema_version == 5
+    assert restore(tmp_path / "backup.db", str(restored)).schema_version == SCHEMA_VERSION
     assert every_row(str(restored)) == before
     with Project(restored, user="lead") as again:  # a project qualcode opens as it is
         assert len(again.codings()) == 6
@@ -95,10 +96,10 @@ def test_cli_backup_restore_and_refusals(project, project_path, tmp_path):
     out = tmp_path / "b.db"
     done = qualcode("backup", "-p", str(project_path), "--out", str(out))
     assert done.returncode == 0, done.stderr
-    assert f"to {out} (SQLite, schema version 5" in done.stdout
+    assert f"to {out} (SQLite, schema version {SCHEMA_VERSION}" in done.stdout
     new = tmp_path / "new.db"
     done = qualcode("restore", str(out), str(new))
-    assert done.returncode == 0 and "schema version 5" in done.stdout, done.stderr
+    assert done.returncode == 0 and f"schema version {SCHEMA_VERSION}" in done.stdout, done.stderr
     assert every_row(str(new)) == every_row(str(project_path))
     size = new.stat().st_size
     for args, message in (
@@ -163,7 +164,7 @@ def test_postgresql_backup_and_restore_keep_every_row(pg_database, tmp_path):
     dump = tmp_path / "study.dump"
     done = qualcode("backup", "-p", source, "--out", str(dump))
     assert done.returncode == 0, done.stderr
-    assert "(PostgreSQL, schema version 5" in done.stdout
+    assert f"(PostgreSQL, schema version {SCHEMA_VERSION}" in done.stdout
     assert dump.read_bytes().startswith(b"PGDMP")
     done = qualcode("restore", str(dump), target)
     assert done.returncode == 0, done.stderr

@@ -20,6 +20,7 @@ from qualcode.cli.main import cli
 from qualcode.coding.service import TranscriptWork
 from qualcode.decoding import content_hash
 from qualcode.project import Project
+from qualcode.store.migrations import SCHEMA_VERSION
 from qualcode.store.models import (
     AuditEvent,
     Code,
@@ -193,7 +194,7 @@ def test_handout_holds_only_the_coders_own_work_not_even_in_the_files_bytes(stud
     conn.close()
     # A valid project of the current schema that the coder opens and codes in.
     with Project(out, user="ana") as copy:
-        assert copy.schema_version() == 5
+        assert copy.schema_version() == SCHEMA_VERSION
         work = TranscriptWork(copy, "ana", t2)
         work.apply(work.segments[0].id, code_ids(copy)["WD"])
     status = invoke("-p", str(out), "--as", "ana", "status")

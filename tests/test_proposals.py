@@ -254,4 +254,7 @@ def test_on_a_team_server_each_coder_proposes_over_their_own_connection():
                 "added bob's idea",
             ]
         with Project(urls["alice"]) as p:
-            assert [(x.status, x.outcome) for x in proposal_list(p, "alice").proposals] == [("declined", "declined")]
+            # The outcome is on the row, which alice may read; the lead's audit events she may not.
+            assert [(x.status, x.outcome) for x in proposal_list(p, "alice").proposals] == [
+                ("declined", "declined: covered by SV")
+            ]

@@ -182,7 +182,7 @@ def test_a_version_4_project_gains_the_version_5_tables_and_columns(project_path
     con.commit()
     con.close()
     with Project(project_path) as p:
-        assert p.schema_version() == SCHEMA_VERSION == 5
+        assert p.schema_version() == SCHEMA_VERSION
         assert list(p.cases()["name"]) == ["Kept"]
     con = sqlite3.connect(project_path)
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -190,3 +190,16 @@ def test_a_version_4_project_gains_the_version_5_tables_and_columns(project_path
     for table, column, _ in V5_COLUMNS:
         assert column in {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
     assert (project_path.parent / "study.db.v4.bak").exists()
+
+
+def test_a_version_5_project_gains_the_proposal_outcome_column(project_path):
+    Project(project_path, create=True).close()
+    con = sqlite3.connect(project_path)
+    con.execute("ALTER TABLE qc_code_proposal DROP COLUMN outcome")
+    con.execute("UPDATE qc_meta SET value = '5' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    with Project(project_path) as p:
+        assert p.schema_version() == SCHEMA_VERSION
+    assert "outcome" in {r[1] for r in sqlite3.connect(project_path).execute("PRAGMA table_info(qc_code_proposal)")}
+    assert (project_path.parent / "study.db.v5.bak").exists()

@@ -9,10 +9,11 @@ coder was on. The lead then
 - **declines** it, with a reason.
 
 Every step is one transaction with its audit event (``proposal.add``, ``proposal.accept``,
-``proposal.merge``, ``proposal.decline``). The decision's details (the code created, the code
-merged into, the reason) are kept in the audit event, which is where ``proposal_list`` reads
-them. Blinding: while the project is blinded a coder sees only their own proposals; the lead and
-auditors see all. Only the lead decides.
+``proposal.merge``, ``proposal.decline``). The decision in words (the code created, the code
+merged into, the reason) is kept on the row (``outcome``, which a proposer may read on a team
+server) and in the audit event (read for rows decided before schema 6). Blinding: while the
+project is blinded a coder sees only their own proposals; the lead and auditors see all. Only
+the lead decides.
 """
 
 from __future__ import annotations
@@ -182,9 +183,11 @@ def accept_proposal(session: Session, lead: str | None, proposal_id: int, *, par
     proposal.status = ProposalStatus.ACCEPTED
     proposal.decided_by = lead
     proposal.parent_id = parent_code.id if parent_code is not None else None
-    session.add(proposal)
     session.flush()
     path = CodeResolver(session, book).path(code)
+    proposal.outcome = f"added {path}"
+    session.add(proposal)
+    session.flush()
     audit.record(
         session,
         lead,
@@ -208,6 +211,7 @@ def merge_proposal(session: Session, lead: str | None, proposal_id: int, into: s
     before = audit.row_dict(proposal)
     proposal.status = ProposalStatus.ACCEPTED
     proposal.decided_by = lead
+    proposal.outcome = f"merged into {resolver.path(target)}"
     session.add(proposal)
     session.flush()
     audit.record(
@@ -231,6 +235,7 @@ def decline_proposal(session: Session, lead: str | None, proposal_id: int, reaso
     before = audit.row_dict(proposal)
     proposal.status = ProposalStatus.DECLINED
     proposal.decided_by = lead
+    proposal.outcome = f"declined: {reason}"
     session.add(proposal)
     session.flush()
     audit.record(
@@ -281,7 +286,7 @@ def proposal_list_in(session: Session, viewer: str | None, *, status: str | None
     coders = dict(session.exec(select(Coder.id, Coder.name)).all())
     books = {require_id(b): b for b in session.exec(select(Codebook)).all()}
     resolvers: dict[int, CodeResolver] = {}
-    outcomes = _outcomes(session, [require_id(r) for r in rows if r.status != ProposalStatus.OPEN])
+    outcomes = _outcomes(session, [require_id(r) for r in rows if r.status != ProposalStatus.OPEN and not r.outcome])
     cases = dict(session.exec(select(Case.id, Case.name)).all())
     refs = SegmentRefs(session) if any(r.segment_id is not None for r in rows) else None
     out: list[Proposal] = []
@@ -298,9 +303,9 @@ def proposal_list_in(session: Session, viewer: str | None, *, status: str | None
                 if transcript is not None:
                     title = transcript.title
                     case = cases.get(transcript.case_id, "") if transcript.case_id is not None else ""
-        outcome = outcomes.get(require_id(r), "")
+        outcome = r.outcome or outcomes.get(require_id(r), "")  # rows decided before v6 kept it in the audit only
         if not outcome and r.status != ProposalStatus.OPEN:
-            outcome = r.status  # decided out of sight (a team server hides the lead's events from a coder)
+            outcome = r.status
         out.append(
             Proposal(
                 id=require_id(r),

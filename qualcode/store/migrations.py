@@ -25,7 +25,7 @@ from . import models
 from .engine import redacted
 from .ids import table_of
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -90,8 +90,21 @@ def _v4_to_v5(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
 
 
+def _v5_to_v6(conn: Connection) -> None:
+    """v6 keeps a code proposal's outcome on its row (it lived only in the lead's audit events,
+    which a coder cannot read on a team server)."""
+    if "outcome" not in {c["name"] for c in inspect(conn).get_columns("qc_code_proposal")}:
+        conn.execute(text("ALTER TABLE qc_code_proposal ADD COLUMN outcome TEXT NOT NULL DEFAULT ''"))
+
+
 # MIGRATIONS[n] upgrades a database from version n to n + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _v1_to_v2,
+    2: _v2_to_v3,
+    3: _v3_to_v4,
+    4: _v4_to_v5,
+    5: _v5_to_v6,
+}
 
 
 def read_version(engine: Engine) -> int | None:

@@ -342,6 +342,9 @@ class CodeProposal(TableModel, table=True):
     description: str = ""
     status: str = "open"  # open | accepted | declined
     decided_by: str = ""
+    # What the lead decided, in words the proposer reads ("added A > B", "merged into C",
+    # "declined: reason"): kept on the row, which the proposer may read on a team server.
+    outcome: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     created_at: datetime = Field(default_factory=utcnow)
 
 
