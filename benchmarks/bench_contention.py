@@ -107,6 +107,8 @@ def coder_main(target: str, name: str, transcript_id: int, stop_file: str, pace:
             errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
         elapsed = time.perf_counter() - started
         latencies.append(elapsed * 1000)
+        if len(latencies) == 1:
+            Path(f"{stop_file}.{name}.ready").write_text("keying")  # the lead waits for every coder
         time.sleep(max(0.0, pace - elapsed))
     project.close()
     print(
@@ -189,6 +191,11 @@ def run(target: str, label: str, rows: int, pace: float, quiet_s: float, solo: b
             for name in CODERS
         ]
         # The coders open the project and key for a while before the lead begins: their quiet latency.
+        deadline = time.monotonic() + 300
+        while not all(Path(f"{stop_file}.{name}.ready").exists() for name in CODERS):
+            if time.monotonic() > deadline or any(proc.poll() is not None for proc in procs):
+                raise SystemExit("the coder processes did not start keying")
+            time.sleep(0.05)
         time.sleep(quiet_s)
         lead = Project(target, user="lead")
         phase_at = {"import": time.time()}
