@@ -149,3 +149,30 @@ async def test_the_workbench_codes_over_a_coders_connection(team):
             await pilot.press("2")
             await settle(app, pilot)
             assert alices(seg.id) == []
+
+
+def test_an_owner_who_is_not_a_superuser_keeps_every_row_and_runs_the_server():
+    """The usual deployment: the database belongs to a lab account with CREATEROLE, not a superuser,
+    and a superuser may have run `server init` for it: the owner still reads every row (forced
+    row-level security has a policy for the tables' owner) and adds coders."""
+    from sqlalchemy.engine import make_url
+
+    from qualcode.store.migrations import SCHEMA_VERSION
+
+    with team_database("qct_own") as (admin, group):
+        owner_role = f"{group}_owner"  # dropped with the group's roles
+        database = admin.rsplit("/", 1)[1]
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE ROLE "{owner_role}" LOGIN CREATEROLE')
+            conn.execute(f'ALTER DATABASE "{database}" OWNER TO "{owner_role}"')
+        owner = make_url(admin).set(username=owner_role).render_as_string(hide_password=False)
+        assert run("init", owner).exit_code == 0  # the owner creates the project
+        assert run("server", "init", admin).exit_code == 0  # a superuser secures it
+        with psycopg.connect(owner) as conn:
+            keys = {k for (k,) in conn.execute("SELECT key FROM qc_meta").fetchall()}
+        assert keys == {"schema_version", "blinded", "server.group_role"}
+        added = run("server", "add-coder", "ana", "-p", owner)
+        assert added.exit_code == 0, added.output
+        assert run("server", "init", owner).exit_code == 0  # and may run init again itself
+        status = run("status", "-p", added.stdout.strip())
+        assert status.exit_code == 0 and f"schema version: {SCHEMA_VERSION}" in status.output

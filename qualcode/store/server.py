@@ -181,7 +181,7 @@ def bypasses_policies(session: Session) -> bool:
 
 
 # -- the policies ---------------------------------------------------------------------------------
-def _functions_sql(schema: str) -> list[str]:
+def _functions_sql(schema: str) -> dict[str, str]:
     """Helper functions (``qc_me()``, ``qc_blinded()``, ...): ``qc_coder``'s policies call them, and
     anyone may, to see what the policies see. Each names its tables with the schema and fixes its
     search_path, so a temporary table a coder creates (``pg_temp`` is searched first) cannot stand
@@ -201,11 +201,11 @@ def _functions_sql(schema: str) -> list[str]:
         "qc_is_analyst": ("boolean", f"SELECT coalesce({s}.qc_my_role() IN ('lead', 'auditor'), false)"),
         "qc_sees_all": ("boolean", f"SELECT NOT {s}.qc_blinded() OR {s}.qc_is_analyst()"),
     }
-    return [
-        f"CREATE OR REPLACE FUNCTION {s}.{name}() RETURNS {returns} LANGUAGE sql STABLE "
+    return {
+        name: f"CREATE OR REPLACE FUNCTION {s}.{name}() RETURNS {returns} LANGUAGE sql STABLE "
         f"SET search_path = {s}, pg_catalog, pg_temp AS $fn$ {sql} $fn$"
         for name, (returns, sql) in body.items()
-    ]
+    }
 
 
 def _terms(schema: str, *, functions: bool) -> dict[str, str]:
@@ -292,10 +292,16 @@ def _secure(conn: Connection, schema: str, group: str) -> int:
     """Functions, privileges and policies for ``group`` (idempotent: run again, the same result)."""
     q = _quote
     s, g = q(conn, schema), q(conn, group)
-    owner = _current_user(conn)
     database = str(conn.execute(text("SELECT current_database()")).scalar())
-    for statement in _functions_sql(s):
+    # The helpers belong to whoever owns the tables, so that the owner can run init again after a
+    # superuser ran it first (a function is replaced only by its owner).
+    tables_owner = conn.execute(
+        text("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = to_regclass('qc_meta')")
+    )
+    owner_of_tables = q(conn, str(tables_owner.scalar_one()))
+    for name, statement in _functions_sql(s).items():
         conn.execute(text(statement))
+        conn.execute(text(f"ALTER FUNCTION {s}.{name}() OWNER TO {owner_of_tables}"))
     conn.execute(text(f"REVOKE ALL ON DATABASE {q(conn, database)} FROM PUBLIC"))
     conn.execute(text(f"GRANT CONNECT, TEMPORARY ON DATABASE {q(conn, database)} TO {g}"))
     conn.execute(text(f"REVOKE CREATE ON SCHEMA {s} FROM PUBLIC"))  # PostgreSQL before 15 granted it
@@ -316,8 +322,16 @@ def _secure(conn: Connection, schema: str, group: str) -> int:
         ).scalars()
         for name in list(existing):
             conn.execute(text(f"DROP POLICY {q(conn, name)} ON {t}"))
-        # FORCE puts the owner under the policies too: the owner (who ran init) keeps every row.
-        conn.execute(text(f"CREATE POLICY qc_owner ON {t} TO {q(conn, owner)} USING (true) WITH CHECK (true)"))
+        # FORCE puts the table's owner under the policies too: the owner keeps every row (the owner, not
+        # whoever runs init: a superuser setting up a project someone else created bypasses them anyway).
+        owner = conn.execute(
+            text(
+                "SELECT pg_get_userbyid(relowner) FROM pg_class "
+                "WHERE oid = to_regclass(format('%I.%I', CAST(:s AS text), CAST(:t AS text)))"
+            ),
+            {"s": schema, "t": table},
+        ).scalar_one()
+        conn.execute(text(f"CREATE POLICY qc_owner ON {t} TO {q(conn, str(owner))} USING (true) WITH CHECK (true)"))
         for name, command, using, check in rules:
             sql = f"CREATE POLICY {name} ON {t} FOR {command} TO {g}"
             if using is not None:
