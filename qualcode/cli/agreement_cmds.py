@@ -200,7 +200,7 @@ def reconcile_decide(project_target, viewer, segment, codes, take, method, prese
             code_ids = [resolver.resolve(c).id for c in codes]
         else:
             items = disagreement_queue(
-                s, viewer, codebook=codebook, coders=_names(coders), round=round_, include_decided=True
+                s, project.user, codebook=codebook, coders=_names(coders), round=round_, include_decided=True
             )
             code_ids = [d["code_id"] for i in items if i.segment_id == seg.id for d in i.disputed]
             if not code_ids:
@@ -208,7 +208,7 @@ def reconcile_decide(project_target, viewer, segment, codes, take, method, prese
         for code_id in code_ids:
             row = decide(
                 s,
-                viewer or "",
+                project.user or "",
                 seg.id,
                 code_id,
                 chosen[0],

@@ -125,7 +125,7 @@ def codebook_load(project_target, viewer, file, fmt, name, kind, activate) -> No
     for warning in model.warnings:
         click.echo(f"warning: {warning}", err=True)
     with open_project(project_target, viewer) as project, project.transaction() as session:
-        actor = require_lead_once_appointed(session, viewer, "loading a codebook")
+        actor = require_lead_once_appointed(session, project.user, "loading a codebook")
         codebook = persist.store_model(session, model, actor, source_name=Path(file).name)
         if activate and not codebook.active:
             persist.activate(session, codebook, actor)

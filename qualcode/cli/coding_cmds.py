@@ -45,12 +45,16 @@ if TYPE_CHECKING:
     help="Lead: start with every coder's codes shown beside each segment.",
 )
 def code_cmd(project_target: str, coder: str | None, transcript: str | None, side_by_side: bool | None) -> None:
-    """Open the coding workbench (keys: press ? inside; see docs/workbench.md)."""
-    if not coder:
-        raise QualcodeError("say who is coding with --coder NAME (or qualcode --as NAME code, or $QUALCODE_USER)")
+    """Open the coding workbench (keys: press ? inside; see docs/workbench.md).
+
+    On a team server the coder is the one bound to the connection's login role: --coder is then
+    not needed (naming someone else is refused)."""
     from ..tui.app import create_app
 
     with open_project(project_target, coder) as project:
+        coder = coder or project.user  # a team server knows the coder from the connection
+        if not coder:
+            raise QualcodeError("say who is coding with --coder NAME (or qualcode --as NAME code, or $QUALCODE_USER)")
         transcript_id = None
         if transcript:
             from ..ingest.catalog import transcript_ids_by_title  # only to look a title up

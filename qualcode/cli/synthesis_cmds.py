@@ -249,7 +249,7 @@ def matrix_group(
             cell=_split_cells(cell),
             order_by=order_by,
             max_quotes=max_quotes,
-            viewer=viewer,
+            viewer=project.user,
         )
         if evidence:
             selected = matrix.evidence(find_case(s, case_name).id if case_name else None)
@@ -398,7 +398,7 @@ def plot_heatmap(project_target, viewer, codebook, layer, case_unit, out) -> Non
 
     plot_format(out)  # refuse a bad suffix before any work
     with open_project(project_target, viewer) as project, project.read() as s:
-        frame = code_frequencies(s, codebook=codebook, layer=layer, case_unit=case_unit, viewer=viewer)
+        frame = code_frequencies(s, codebook=codebook, layer=layer, case_unit=case_unit, viewer=project.user)
     heatmap(frame.drop(columns=["Total"]).T, out, "Coded segments by case", ylabel=case_unit)
     click.echo(f"wrote {out}", err=True)
 
@@ -416,7 +416,7 @@ def plot_agreement(project_target, viewer, codebook, round_, out) -> None:
 
     plot_format(out)  # refuse a bad suffix before any work
     with open_project(project_target, viewer) as project, project.read() as s:
-        report = agreement_report(s, viewer, codebook=codebook, round=round_)
+        report = agreement_report(s, project.user, codebook=codebook, round=round_)
     values = {row.path: row.cohen_kappa for row in report.per_code}
     pooled = report.pooled_kappa
     pooled_text = "undefined" if pooled is None else f"{pooled:.2f}"  # no code was ever applied
@@ -458,7 +458,7 @@ def plot_saturation(project_target, viewer, codebook, fmt, out, csv_out) -> None
     if csv_out:
         output_path(csv_out)
     with open_project(project_target, viewer) as project:
-        result = saturation(project, viewer, codebook=codebook)
+        result = saturation(project, project.user, codebook=codebook)
     if not result.curves:
         raise QualcodeError(f"no coding in {result.codebook} yet: nothing to plot")
     saturation_chart(
