@@ -160,6 +160,11 @@ class TranscriptWriter:
         self.connection: PoolProxiedConnection | None = None  # the pool's DB-API connection while the batch is open
         self._pending = 0  # PostgreSQL: transcripts stored since the last commit
         self._group_started = 0.0
+        # PostgreSQL: audit events of the group's stored transcripts, and of the one being stored,
+        # written in one statement when the group commits (one round trip fewer per transcript).
+        self._group_audits: list[tuple] = []
+        self._transcript_audits: list[tuple] = []
+        self._grouping = False  # inside a PostgreSQL group's savepoint: audit events wait for the commit
 
     def __enter__(self) -> TranscriptWriter:
         if getattr(self.project, "read_only", False):  # as Project.transaction refuses: one line, nothing tried
@@ -189,8 +194,14 @@ class TranscriptWriter:
         return driver
 
     def _commit_group(self) -> None:
-        self._driver().commit()
+        driver = self._driver()
+        if self._group_audits:
+            statement = self._sql["audit"]
+            with driver.cursor() as cursor:
+                cursor.executemany(statement.sql, statement.many(self._group_audits))
+        driver.commit()
         self._pending = 0
+        self._group_audits = []
 
     def _open_connection(self) -> PoolProxiedConnection:
         if self.connection is None:
@@ -231,17 +242,26 @@ class TranscriptWriter:
         """PostgreSQL: one savepoint per transcript inside a group's transaction."""
         if not self._pending:
             self._group_started = time.perf_counter()
+        # Savepoints of one name stack: rolling back to it undoes the latest only, so the stored
+        # transcripts' savepoints need no RELEASE (one round trip fewer); the commit ends them all.
         self._cursor.execute("SAVEPOINT qc_transcript")
+        self._transcript_audits = []
+        self._grouping = True
         try:
             yield self
         except BaseException as exc:
+            self._grouping = False
+            self._transcript_audits = []
             if isinstance(exc, Exception):
                 self._cursor.execute("ROLLBACK TO SAVEPOINT qc_transcript")  # this transcript only
             else:  # interrupted: drop the whole uncommitted group, none of it was reported
                 driver.rollback()
                 self._pending = 0
+                self._group_audits = []
             raise
-        self._cursor.execute("RELEASE SAVEPOINT qc_transcript")
+        self._grouping = False
+        self._group_audits.extend(self._transcript_audits)
+        self._transcript_audits = []
         self._pending += 1
         if self._pending >= GROUP_TRANSCRIPTS or time.perf_counter() - self._group_started >= GROUP_SECONDS:
             self._commit_group()
@@ -276,6 +296,15 @@ class TranscriptWriter:
     def insert_speakers(self, transcript_id: int, speakers: list[tuple[str, str]]) -> dict[str, int]:
         """``(label, role)`` pairs -> ``{label: speaker id}``."""
         statement = self._sql["speaker"]
+        if not self._sqlite and speakers:  # PostgreSQL: one statement returns the ids (one round trip)
+            rows = statement.many([(transcript_id, label, role, None, {}) for label, role in speakers])
+            row_marks = "(" + ", ".join(["%s"] * len(SPEAKER_COLUMNS)) + ")"  # psycopg's marker
+            head = statement.sql.split(" VALUES ")[0]
+            found = self._cursor.execute(
+                f"{head} VALUES {', '.join([row_marks] * len(rows))} RETURNING label, id",
+                [v for row in rows for v in row],
+            ).fetchall()
+            return dict(found)
         self._cursor.executemany(
             statement.sql, statement.many([(transcript_id, label, role, None, {}) for label, role in speakers])
         )
@@ -294,5 +323,10 @@ class TranscriptWriter:
         self._cursor.executemany(statement.sql, statement.many(rows))
 
     def record_audit(self, actor: str, action: str, entity: str, entity_id: int, after: dict[str, Any]) -> None:
-        """The same event ``store.audit.record`` adds, written in this transaction."""
-        self._run("audit", (utcnow(), actor or "", action, entity, entity_id, None, after))
+        """The same event ``store.audit.record`` adds, written in this transaction (on PostgreSQL
+        with the group's other events when it commits: a transcript rolled back drops its own)."""
+        values = (utcnow(), actor or "", action, entity, entity_id, None, after)
+        if self._grouping:
+            self._transcript_audits.append(values)
+        else:
+            self._run("audit", values)
