@@ -13,6 +13,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import event, text
@@ -204,7 +205,7 @@ def test_write_in_chunks_writes_every_item_once_in_order_in_smaller_chunks_when_
 
     class Session:
         def connection(self):
-            return None
+            return SimpleNamespace(dialect=SimpleNamespace(name="sqlite"))
 
     class Access:
         def transaction(self):

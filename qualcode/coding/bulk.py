@@ -3,9 +3,10 @@
 A bulk operation (``codings import``, ``reconcile accept-agreed``) first checks everything it
 will write, then writes in chunks: each chunk is one short transaction of a few multi-row
 statements (rows, then their audit events), so on SQLite a coder's key never queues behind the
-whole import, only behind one chunk. Chunks are bounded in time, not rows: each one aims at
-``TARGET_CHUNK_S`` of work under the write lock, sized from how long the previous one took, so a
-slow or loaded machine writes smaller chunks instead of making coders wait longer. What can be
+whole import, only behind one chunk. On SQLite chunks are bounded in time, not rows: each one aims
+at ``TARGET_CHUNK_S`` of work under the write lock, sized from how long the previous one took, so a
+slow or loaded machine writes smaller chunks instead of making coders wait longer. (PostgreSQL has
+no such lock: ``SERVER_CHUNK_ROWS`` rows a chunk.) What can be
 prepared without the lock (the rows' values, their audit JSON) is prepared between chunks. Each
 chunk re-checks, under its lock, what is already stored and skips it, so an interrupted run is
 completed by running it again.
@@ -39,6 +40,7 @@ FIRST_CHUNK_ROWS = 250  # the first chunk measures the machine; the next ones fo
 MIN_CHUNK_ROWS = 25
 MAX_CHUNK_ROWS = 5_000
 CHUNK_ROWS = MAX_CHUNK_ROWS  # the most rows one chunk ever writes
+SERVER_CHUNK_ROWS = 2_000  # PostgreSQL: chunks of rows, not of time (see write_in_chunks)
 # A breath between chunks, so a coder waiting for the write lock (polling every millisecond,
 # see store.engine) gets it before the next chunk does.
 CHUNK_PAUSE_S = 0.002
@@ -84,7 +86,13 @@ def write_in_chunks(
             session.connection()  # takes the write lock (BEGIN IMMEDIATE on SQLite): waiting for it is not work
             began = _clock()
             total += write(session, work)
-        size = next_chunk_rows(len(part), _clock() - began)  # the chunk's work and its commit
+            bounded = _is_sqlite(session)
+        if bounded:
+            size = next_chunk_rows(len(part), _clock() - began)  # the chunk's work and its commit
+        else:
+            # PostgreSQL has no database-wide write lock for a coder's key to wait behind (rows are
+            # locked, not the file), and each commit waits for the server's log flush: larger chunks.
+            size = SERVER_CHUNK_ROWS
         start += len(part)
     return total
 
