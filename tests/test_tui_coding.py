@@ -375,6 +375,8 @@ async def test_closed_coding_screens_are_collected(study):
             await pilot.press("escape")
             await home_screen(app, pilot)
         await pilot.pause()
+        await app.workers.wait_for_complete()  # a worker still finishing may hold its screen a moment
+        await pilot.pause()
         gc.collect()
         alive = [ref() for ref in closed if ref() is not None]
         assert alive == []

@@ -158,6 +158,9 @@ async def coding_screen(app, pilot):
     from qualcode.tui.screens.coding import CodingScreen
 
     await wait_until(pilot, lambda: isinstance(app.screen, CodingScreen) and app.screen.ready)
+    # The transcript is wrapped once its width is known (its first layout): on a loaded machine
+    # that can come a few frames after the screen is ready.
+    await wait_until(pilot, lambda: bool(app.screen.view._first_line) or not app.screen.work.segments)
     await pilot.pause()
     return app.screen
 
