@@ -264,7 +264,52 @@ def write_codings(session: Session, prepared: PreparedCodings) -> int:
     session.flush()  # the caller's pending objects first, as a query through the session would
     if _is_sqlite(session):
         return _sqlite_write_codings(session, prepared)
+    if session.connection().dialect.driver == "psycopg":
+        return _postgres_copy_codings(session, prepared)
     return _write_codings_returning(session, prepared)
+
+
+# PostgreSQL: a chunk is COPYed into a temporary table, then moved with one INSERT ... SELECT ...
+# ON CONFLICT DO NOTHING RETURNING, and its audit events COPYed: three statements a chunk instead
+# of a round of INSERTs (6,000 rows/s before). The table is emptied at every commit.
+_STAGING = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS qc_coding_staged (n integer, segment_id integer, code_id integer,"
+    " coder_id integer, round integer, quote_start integer, quote_end integer, source varchar(20))"
+    " ON COMMIT DELETE ROWS"
+)
+
+
+def _postgres_copy_codings(session: Session, p: PreparedCodings) -> int:
+    """The codings not stored yet (a row another process stored meanwhile is skipped), in the
+    chunk's order, each with the same audit event as the other paths."""
+    driver = session.connection().connection.driver_connection
+    assert driver is not None  # an invalidated connection would have failed the session already
+    with driver.cursor() as cursor:
+        if not cursor.execute("SELECT has_database_privilege(current_database(), 'TEMPORARY')").fetchone()[0]:
+            return _write_codings_returning(session, p)  # a role that may not stage: one statement a row
+        cursor.execute(_STAGING)
+        cursor.execute("DELETE FROM qc_coding_staged")  # a chunk earlier in this same transaction
+        with cursor.copy(
+            "COPY qc_coding_staged (n, segment_id, code_id, coder_id, round, quote_start, quote_end, source) FROM STDIN"
+        ) as copy:
+            for n, row in enumerate(p.rows):
+                copy.write_row((n, *row))
+        inserted = cursor.execute(
+            "INSERT INTO qc_coding (segment_id, code_id, coder_id, round, quote_start, quote_end, source, created_at)"
+            " SELECT segment_id, code_id, coder_id, round, quote_start, quote_end, source, %s"
+            " FROM qc_coding_staged ORDER BY n"
+            " ON CONFLICT (segment_id, code_id, coder_id, round) DO NOTHING"
+            " RETURNING id, segment_id, code_id, coder_id, round",
+            (p.now,),
+        ).fetchall()
+        if not inserted:
+            return 0
+        tails = {row[:4]: tail for row, tail in zip(p.rows, p.tails, strict=True)}
+        with cursor.copy('COPY qc_audit (at, actor, action, entity, entity_id, "before", "after") FROM STDIN') as copy:
+            for coding_id, *key in sorted(inserted):
+                after = '{"id": ' + str(coding_id) + tails[tuple(key)]
+                copy.write_row((p.now, p.actor, p.action, "qc_coding", coding_id, None, after))
+    return len(inserted)
 
 
 def _sqlite_write_codings(session: Session, p: PreparedCodings) -> int:
