@@ -36,13 +36,14 @@ from ..codebook.lookup import CodeResolver, get_codebook
 from ..coding.blinding import find_coder, visible_coder_ids
 from ..coding.layers import Layer, layer_select, named_layer
 from ..coding.rounds import current_round
+from ..coding.segments import segments_with_speakers
 from ..coding.service import inactive_code_message
 from ..errors import BlindingError, InputError, QualcodeError
 from ..ingest.catalog import transcript_ids_by_title
 from ..store import audit
 from ..store.access import Access
 from ..store.enums import CoderRole, CodingSource
-from ..store.ids import require_id, wide_select
+from ..store.ids import require_id
 from ..store.models import SPEAKER_ROLES, AuditEvent, Case, Code, Coder, Coding, Segment, Speaker, Transcript
 from ..table import terminal_text
 
@@ -281,23 +282,7 @@ def choose_layer(session: Session, viewer: str | None, name: str | None) -> Laye
 
 def _units(session: Session, viewer: str | None, scope: Scope) -> tuple[list[_Unit], dict[int, str]]:
     """The segments in scope, in order, and the text of each transcript they are in."""
-    stmt = (
-        wide_select(
-            col(Segment.id),
-            col(Segment.transcript_id),
-            col(Transcript.title),
-            col(Case.name),
-            col(Segment.position),
-            col(Segment.start),
-            col(Segment.end),
-            col(Speaker.label),
-            col(Speaker.pseudonym),
-            col(Speaker.role),
-        )
-        .join(Transcript, col(Transcript.id) == Segment.transcript_id)
-        .outerjoin(Case, col(Case.id) == Transcript.case_id)
-        .outerjoin(Speaker, col(Speaker.id) == Segment.speaker_id)
-    )
+    stmt = segments_with_speakers()
     if scope.case is not None:
         if session.exec(select(Case.id).where(Case.name == scope.case)).first() is None:
             raise InputError(f"unknown case {scope.case!r} (see `qualcode cases`)")

@@ -24,6 +24,7 @@ from ..table import Table
 from .blinding import find_coder, visible_coder_ids
 from .layers import CONSENSUS, Layer, layer_select, named_layer
 from .queries import coder_names_in
+from .segments import IN_LIST_LIMIT, segments_with_speakers
 
 MAX_CONTEXT = 20  # neighbouring segments on each side, at most
 
@@ -124,7 +125,7 @@ def _neighbours(
     """Per transcript, its segments in order as (segment id, position, speaker, role, text)."""
     out: dict[int, list[tuple[int, int, str, str, str]]] = {}
     ids = sorted(transcript_ids)
-    for start in range(0, len(ids), 500):
+    for start in range(0, len(ids), IN_LIST_LIMIT):
         rows = session.exec(
             wide_select(
                 col(Segment.transcript_id),
@@ -137,7 +138,7 @@ def _neighbours(
                 col(Speaker.role),
             )
             .outerjoin(Speaker, col(Speaker.id) == Segment.speaker_id)
-            .where(col(Segment.transcript_id).in_(ids[start : start + 500]))
+            .where(col(Segment.transcript_id).in_(ids[start : start + IN_LIST_LIMIT]))
             .order_by(col(Segment.transcript_id), col(Segment.position))
         ).all()
         for tid, sid, pos, a, b, label, pseud, role in rows:
@@ -181,25 +182,8 @@ def retrieve_in(
             by_segment.setdefault(sid, []).append((code_id, qs, qe))
     rows: list[tuple] = []
     ids = sorted(by_segment)
-    for start in range(0, len(ids), 500):
-        stmt = (
-            wide_select(
-                col(Segment.id),
-                col(Segment.transcript_id),
-                col(Transcript.title),
-                col(Case.name),
-                col(Segment.position),
-                col(Segment.start),
-                col(Segment.end),
-                col(Speaker.label),
-                col(Speaker.pseudonym),
-                col(Speaker.role),
-            )
-            .join(Transcript, col(Transcript.id) == Segment.transcript_id)
-            .outerjoin(Case, col(Case.id) == Transcript.case_id)
-            .outerjoin(Speaker, col(Speaker.id) == Segment.speaker_id)
-            .where(col(Segment.id).in_(ids[start : start + 500]))
-        )
+    for start in range(0, len(ids), IN_LIST_LIMIT):
+        stmt = segments_with_speakers().where(col(Segment.id).in_(ids[start : start + IN_LIST_LIMIT]))
         if case is not None:
             stmt = stmt.where(Case.name == case)
         if role is not None:
