@@ -86,7 +86,7 @@ def render_terminal(prepared: PreparedTable, width: int | None = None) -> str:
         if n:
             out.append("")
         out.extend(_panel_lines(prepared, columns, texts, widths, [0, *panel]))
-    rule_width = max(cell_width(line) for line in out if line and set(line) == {RULE}) if out else 0
+    rule_width = max(_rule_width(widths, [0, *panel]) for panel in panels)
     if table.note:
         note_width = max(rule_width, MIN_NOTE_WIDTH)
         if width is not None:
@@ -95,11 +95,15 @@ def render_terminal(prepared: PreparedTable, width: int | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
+def _rule_width(widths: list[int], shown: list[int]) -> int:
+    return sum(widths[j] for j in shown) + len(GAP) * max(len(shown) - 1, 0)
+
+
 def _panel_lines(
     prepared: PreparedTable, columns: list[str], texts: list[list[str]], widths: list[int], shown: list[int]
 ) -> list[str]:
     """The rules, heads and rows of the columns ``shown``."""
-    rule = RULE * (sum(widths[j] for j in shown) + len(GAP) * max(len(shown) - 1, 0))
+    rule = RULE * _rule_width(widths, shown)
 
     def line(cells: list[str]) -> str:
         padded = [pad_cells(cell, widths[j], right=prepared.numeric[j]) for j, cell in zip(shown, cells, strict=True)]
