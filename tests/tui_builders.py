@@ -158,9 +158,16 @@ async def coding_screen(app, pilot):
     from qualcode.tui.screens.coding import CodingScreen
 
     await wait_until(pilot, lambda: isinstance(app.screen, CodingScreen) and app.screen.ready)
-    # The transcript is wrapped once its width is known (its first layout): on a loaded machine
-    # that can come a few frames after the screen is ready.
-    await wait_until(pilot, lambda: bool(app.screen.view._first_line) or not app.screen.work.segments)
+    # The transcript is wrapped once its width is known (its first layout), and again when a
+    # scrollbar narrows it: on a loaded machine that can come a few frames after the screen is ready.
+    await wait_until(
+        pilot,
+        lambda: (
+            not app.screen.work.segments
+            # laid out, and at the width it has now (a scrollbar appearing narrows it and wraps again)
+            or (bool(app.screen.view._first_line) and app.screen.view._layout_width == app.screen.view.wrap_width)
+        ),
+    )
     await pilot.pause()
     return app.screen
 
